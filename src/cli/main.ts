@@ -1,0 +1,45 @@
+import { runMcpCommand } from "./commands/mcp.ts";
+import { runToolsCommand } from "./commands/tools.ts";
+import { CliError } from "./cli-error.ts";
+
+const HELP = `fathom — investigates EKS node incidents below the kubelet
+
+Usage: fathom <command> [options]
+
+Commands:
+  tools list                          list the diagnostic tools
+  tools run <tool> --bundle <path>    run one tool on a bundle [--node <name|instance-id>] [--format table|json]
+                                      [--since <duration>] [--at <time>]
+  mcp --bundle <path> | --bundles <dir>
+                                      serve the diagnostic tools over MCP (stdio)
+
+  --bundle is a bundle root (the folder holding kubelet/, ipamd/, …) or the collector's .tar.gz.
+  Run "fathom <command> --help" for a command's options.`;
+
+/** The CLI's composition root. Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(`${HELP}\n`);
+        return command === undefined ? 2 : 0;
+      case "tools":
+        return await runToolsCommand(rest);
+      case "mcp":
+        return await runMcpCommand(rest);
+      default:
+        process.stderr.write(`fathom: unknown command "${command}"\n${HELP}\n`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`fathom: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,349 @@
+import type { Severity } from "../src/domain/severity.ts";
+import { buildPrefilter, journalLineTime, klogLevel, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
+import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
+import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
+import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+
+const KINDS = {
+  "kubelet.network-not-ready": "The container runtime network is not ready (NetworkPluginNotReady, cni plugin not initialized, no networks in /etc/cni/net.d); info when it only happened at boot and cleared",
+  "kubelet.unauthorized": "The API server answered Unauthorized / system:anonymous to the kubelet (node identity not mapped); info when registration later succeeded",
+  "kubelet.node-name-forbidden": "The node authorizer refused the kubelet writing a Node whose name differs from its credentials (custom DHCP domain, hostname override)",
+  "kubelet.apiserver-unreachable": "Calls to the cluster endpoint time out or are refused (dial tcp …:443); info for boot-time retries that stopped",
+  "kubelet.x509-unknown-authority": "TLS to the API server fails: certificate signed by unknown authority (wrong CA in bootstrap)",
+  "kubelet.certificate-expired": "x509: certificate has expired or is not yet valid… expired",
+  "kubelet.certificate-not-yet-valid": "x509: certificate is not yet valid (usually clock skew)",
+  "kubelet.pleg-unhealthy": "PLEG is not healthy; attributes carry the longest relist delay; info once it recovered long ago",
+  "kubelet.runtime-unavailable": "The kubelet cannot talk to containerd (container runtime is down, containerd.sock refused, ContainerRuntimeNotReady)",
+  "kubelet.image-gc-failed": "Image garbage collection could not free the required bytes",
+  "kubelet.disk-pressure": "DiskPressure, eviction reclaiming nodefs/imagefs/ephemeral-storage, or no space left on device",
+  "kubelet.pid-pressure": "PIDPressure or fork/exec failures with resource temporarily unavailable",
+  "kubelet.memory-pressure": "Eviction manager reclaiming memory / MemoryPressure",
+  "kubelet.sandbox-image-pull-failed": "The pause (sandbox) image cannot be pulled: failed to get sandbox image",
+  "kubelet.sandbox-create-failed": "Pod sandbox creation fails; attribute `causes` classifies why (cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other)",
+  "kubelet.cni-ip-assign-failed": "The CNI could not assign an IP address to a pod sandbox",
+  "kubelet.image-pull-failed": "Workload images fail to pull; attribute `reasons` (auth, throttled, not-found, network, other)",
+  "kubelet.config-invalid": "The kubelet cannot start because of its configuration (failed to run Kubelet, config parse, cgroup driver mismatch)",
+  "kubelet.restarts": "systemd restarted the kubelet after it exited with an error (restart counter)",
+  "kubelet.csi-driver-not-registered": "A CSI driver is not registered on this node",
+  "kubelet.volume-multi-attach": "Multi-Attach error: a volume is still attached to another node",
+  "kubelet.volume-mount-failed": "MountVolume/MountDevice/attach failures; attribute `causes` (device-not-found, nfs-timeout, attach-timeout, other)",
+  "kubelet.node-not-ready": "The node condition went NotReady (count shows flapping)",
+  "kubelet.evictions": "The kubelet evicted pods",
+  "kubelet.container-oom-killed": "A workload container was OOMKilled under its own limit (application-level, info)",
+  "kubelet.probe-failures": "Liveness/readiness probes failed (application-level, info)",
+  "kubelet.node-registered": "The node registered with the API server (fact: when)",
+  "kubelet.version": "Kubelet version from its startup line (fact)",
+} as const;
+type Kind = keyof typeof KINDS;
+
+const API_NETWORK_ERROR = /(i\/o timeout|connection refused|no route to host|no such host|TLS handshake timeout|context deadline exceeded|connection reset by peer)/;
+const PULL_CONTEXT = /(Failed to pull image|PullImage|ErrImagePull|ImagePullBackOff|pulling image|failed to pull and unpack)/i;
+const PAUSE_IMAGE = /(failed to get sandbox image|\/pause:|eks\/pause)/;
+
+const SIGNALS: readonly LogSignal<Kind>[] = [
+  { kind: "kubelet.network-not-ready", needles: ["NetworkPluginNotReady", "cni plugin not initialized", "no networks found in /etc/cni/net.d", "network plugin is not ready"] },
+  { kind: "kubelet.unauthorized", needles: ["Unauthorized", "system:anonymous"], test: (l) => !PULL_CONTEXT.test(l) && !PAUSE_IMAGE.test(l) && level(l) !== "I" },
+  { kind: "kubelet.node-name-forbidden", needles: ["is not allowed to modify node", "can only access CSINode with the same name", "is forbidden: node \\\""] },
+  { kind: "kubelet.apiserver-unreachable", needles: ["i/o timeout", "connection refused", "no route to host", "no such host", "TLS handshake timeout", "context deadline exceeded"], test: (l) => !PULL_CONTEXT.test(l) && !PAUSE_IMAGE.test(l) && !/containerd\.sock|127\.0\.0\.1|localhost|:50051|failed to assign an IP/.test(l) && /(:443|eks\.amazonaws\.com|\/api\/v1|\/apis\/|register node|node status|lease)/.test(l) && API_NETWORK_ERROR.test(l) },
+  { kind: "kubelet.x509-unknown-authority", needles: ["certificate signed by unknown authority"] },
+  { kind: "kubelet.certificate-expired", needles: ["certificate has expired"] },
+  { kind: "kubelet.certificate-not-yet-valid", needles: ["not yet valid"] },
+  { kind: "kubelet.pleg-unhealthy", needles: ["PLEG is not healthy"] },
+  { kind: "kubelet.runtime-unavailable", needles: ["container runtime is down", "ContainerRuntimeNotReady", "containerd.sock", "container runtime status check may not have completed", "runtime service failed", "code = Unavailable"], test: (l) => level(l) !== "I" && !/Probe/.test(l) && (/(runtime is down|ContainerRuntimeNotReady|runtime status check)/.test(l) || /(connection refused|no such file|Unavailable|deadline exceeded)/.test(l)) },
+  { kind: "kubelet.image-gc-failed", needles: ["failed to garbage collect required amount of images", "Failed to garbage collect required amount of images", "ImageGCFailed", "Image garbage collection failed"] },
+  { kind: "kubelet.disk-pressure", needles: ["DiskPressure", "no space left on device", "ephemeral-storage", "nodefs.available", "imagefs.available"], test: (l) => !/Successfully|condition cleared|NodeHasNoDiskPressure|no disk pressure/i.test(l) && (/no space left|DiskPressure/.test(l) ? !/"DiskPressure" status="False"|DiskPressure=false/i.test(l) : /(attempting to reclaim|threshold|evict)/i.test(l)) },
+  { kind: "kubelet.pid-pressure", needles: ["PIDPressure", "resource temporarily unavailable", "pthread_create failed", "fork/exec"], test: (l) => !/NodeHasSufficientPID/.test(l) && (/PIDPressure/.test(l) ? !/status="False"/.test(l) : /resource temporarily unavailable|pthread_create failed/.test(l)) },
+  { kind: "kubelet.memory-pressure", needles: ["MemoryPressure", "memory.available"], test: (l) => !/NodeHasSufficientMemory|status="False"/.test(l) && /(attempting to reclaim|threshold|evict|MemoryPressure)/i.test(l) && level(l) !== undefined },
+  { kind: "kubelet.sandbox-image-pull-failed", needles: ["failed to get sandbox image", "/pause:", "eks/pause"], test: (l) => /failed to get sandbox image/.test(l) || (PULL_CONTEXT.test(l) && /(fail|error|denied|Unauthorized|not found)/i.test(l)) },
+  { kind: "kubelet.sandbox-create-failed", needles: ["Failed to create pod sandbox", "CreatePodSandbox for pod failed", "RunPodSandbox from runtime service failed", "FailedCreatePodSandBox"] },
+  { kind: "kubelet.cni-ip-assign-failed", needles: ["failed to assign an IP address to container"] },
+  { kind: "kubelet.image-pull-failed", needles: ["Failed to pull image", "PullImage from image service failed", "ErrImagePull", "ImagePullBackOff", "Back-off pulling image"], test: (l) => !PAUSE_IMAGE.test(l) },
+  { kind: "kubelet.config-invalid", needles: ["failed to run Kubelet", "failed to load Kubelet config file", "failed to load kubelet config", "misconfiguration: kubelet cgroup driver", "failed to validate kubelet", "failed to parse kubelet flag", "unknown flag:", "failed to construct kubelet dependencies"] },
+  { kind: "kubelet.restarts", needles: ["Main process exited, code=exited, status=", "Scheduled restart job, restart counter is at", "Failed with result 'exit-code'"], test: (l) => !/status=0\/SUCCESS/.test(l) },
+  { kind: "kubelet.csi-driver-not-registered", needles: ["not found in the list of registered CSI drivers"] },
+  { kind: "kubelet.volume-multi-attach", needles: ["Multi-Attach error"] },
+  { kind: "kubelet.volume-mount-failed", needles: ["MountVolume.SetUp failed", "MountVolume.MountDevice failed", "Unable to attach or mount volumes", "AttachVolume.Attach failed", "MountVolume.WaitForAttach failed"] },
+  { kind: "kubelet.node-not-ready", needles: ["Node became not ready"] },
+  { kind: "kubelet.evictions", needles: ["Evicting pod", "eviction manager: pods", "Eviction manager: pods", "evicted pod"], test: (l) => !/no pods? (to|were) evict/i.test(l) },
+  { kind: "kubelet.container-oom-killed", needles: ["OOMKilled"] },
+  { kind: "kubelet.probe-failures", needles: ["Probe failed"] },
+  { kind: "kubelet.node-registered", needles: ["Successfully registered node"] },
+  { kind: "kubelet.version", needles: ["Kubelet version"] },
+];
+const PREFILTER = buildPrefilter(SIGNALS);
+
+function level(line: string): string | undefined {
+  return klogLevel(line);
+}
+
+/** Kinds that only describe the workload or a fact: never more than info. */
+const INFO_ONLY = new Set<Kind>(["kubelet.container-oom-killed", "kubelet.probe-failures", "kubelet.node-registered", "kubelet.version"]);
+/** Errors the kubelet retries until the node registers: cleared once it did. */
+const CLEARED_BY_REGISTRATION = new Set<Kind>(["kubelet.unauthorized", "kubelet.apiserver-unreachable", "kubelet.node-name-forbidden"]);
+const BOOT_GRACE_MS = 15 * 60_000;
+
+const BASE: Record<Kind, Severity> = {
+  "kubelet.network-not-ready": "high",
+  "kubelet.unauthorized": "high",
+  "kubelet.node-name-forbidden": "high",
+  "kubelet.apiserver-unreachable": "high",
+  "kubelet.x509-unknown-authority": "high",
+  "kubelet.certificate-expired": "high",
+  "kubelet.certificate-not-yet-valid": "high",
+  "kubelet.pleg-unhealthy": "high",
+  "kubelet.runtime-unavailable": "high",
+  "kubelet.image-gc-failed": "high",
+  "kubelet.disk-pressure": "high",
+  "kubelet.pid-pressure": "high",
+  "kubelet.memory-pressure": "medium",
+  "kubelet.sandbox-image-pull-failed": "critical",
+  "kubelet.sandbox-create-failed": "high",
+  "kubelet.cni-ip-assign-failed": "high",
+  "kubelet.image-pull-failed": "medium",
+  "kubelet.config-invalid": "critical",
+  "kubelet.restarts": "medium",
+  "kubelet.csi-driver-not-registered": "high",
+  "kubelet.volume-multi-attach": "high",
+  "kubelet.volume-mount-failed": "medium",
+  "kubelet.node-not-ready": "medium",
+  "kubelet.evictions": "medium",
+  "kubelet.container-oom-killed": "info",
+  "kubelet.probe-failures": "info",
+  "kubelet.node-registered": "info",
+  "kubelet.version": "info",
+};
+
+const CORRELATE: Partial<Record<Kind, string[]>> = {
+  "kubelet.network-not-ready": ["inspect_ipamd_state", "read_ipamd_log", "read_cni_plugin_log"],
+  "kubelet.unauthorized": ["read_kubelet_config"],
+  "kubelet.node-name-forbidden": ["read_kubelet_config"],
+  "kubelet.apiserver-unreachable": ["read_kubelet_config", "check_resolv_conf"],
+  "kubelet.x509-unknown-authority": ["read_kubelet_config"],
+  "kubelet.certificate-expired": ["read_kubelet_config"],
+  "kubelet.certificate-not-yet-valid": ["read_dmesg"],
+  "kubelet.pleg-unhealthy": ["read_containerd_log", "read_dmesg"],
+  "kubelet.runtime-unavailable": ["read_containerd_log"],
+  "kubelet.image-gc-failed": ["read_containerd_log"],
+  "kubelet.disk-pressure": ["read_containerd_log"],
+  "kubelet.pid-pressure": ["read_sysctls"],
+  "kubelet.memory-pressure": ["read_dmesg"],
+  "kubelet.sandbox-image-pull-failed": ["read_containerd_log"],
+  "kubelet.sandbox-create-failed": ["read_cni_plugin_log", "read_ipamd_log", "read_containerd_log"],
+  "kubelet.cni-ip-assign-failed": ["inspect_ipamd_state", "read_ipamd_log"],
+  "kubelet.image-pull-failed": ["read_containerd_log"],
+  "kubelet.config-invalid": ["read_kubelet_config"],
+  "kubelet.restarts": ["read_kubelet_config"],
+  "kubelet.node-not-ready": ["read_containerd_log", "inspect_ipamd_state"],
+};
+
+interface Extras {
+  maxPlegSeconds: number;
+  restartCounter: number;
+  sandboxCauses: Set<string>;
+  pullReasons: Set<string>;
+  mountCauses: Set<string>;
+  images: Set<string>;
+  pods: Set<string>;
+  drivers: Set<string>;
+  forbidden: { claimed?: string; allowed?: string };
+  registeredAt: number | undefined;
+  version: string | undefined;
+  gcAttempted?: number;
+  gcFound?: number;
+}
+
+function sandboxCause(l: string): string {
+  if (/failed to assign an IP address/.test(l)) return "cni-ip-assign";
+  if (/127\.0\.0\.1:50051|ipamd/.test(l)) return "ipamd-unreachable";
+  if (/cni plugin not initialized|no networks found|NetworkPluginNotReady/.test(l)) return "cni-not-initialized";
+  if (PAUSE_IMAGE.test(l)) return "sandbox-image";
+  return "other";
+}
+
+function pullReason(l: string): string {
+  if (/toomanyrequests|429|rate limit/i.test(l)) return "throttled";
+  if (/no basic auth credentials|401|403|Unauthorized|pull access denied|authorization failed|denied/i.test(l)) return "auth";
+  if (/not found|manifest unknown|NotFound/i.test(l)) return "not-found";
+  if (/i\/o timeout|dial tcp|TLS handshake|connection refused|no such host|deadline exceeded/i.test(l)) return "network";
+  return "other";
+}
+
+function mountCause(l: string): string {
+  if (/Failed to find device path|no device path|nvme/i.test(l)) return "device-not-found";
+  if (/Connection timed out|mount\.nfs|NFS server|efs/i.test(l)) return "nfs-timeout";
+  if (/timed out waiting for the condition|AttachVolume/i.test(l)) return "attach-timeout";
+  return "other";
+}
+
+function collectExtras(kind: Kind, l: string, at: number | undefined, x: Extras): void {
+  switch (kind) {
+    case "kubelet.pleg-unhealthy": {
+      const m = /last seen active ((?:\d+h)?(?:\d+m)?[\d.]+s) ago/.exec(l);
+      if (m) x.maxPlegSeconds = Math.max(x.maxPlegSeconds, goDuration(m[1] as string));
+      break;
+    }
+    case "kubelet.restarts": {
+      const m = /restart counter is at (\d+)/.exec(l);
+      if (m) x.restartCounter = Math.max(x.restartCounter, Number(m[1]));
+      break;
+    }
+    case "kubelet.sandbox-create-failed":
+      x.sandboxCauses.add(sandboxCause(l));
+      break;
+    case "kubelet.image-pull-failed": {
+      x.pullReasons.add(pullReason(l));
+      const image = /image="([^"]+)"|pull image \\?"([^"\\]+)/.exec(l);
+      if (image && x.images.size < 5) x.images.add((image[1] ?? image[2]) as string);
+      break;
+    }
+    case "kubelet.volume-mount-failed":
+      x.mountCauses.add(mountCause(l));
+      break;
+    case "kubelet.container-oom-killed":
+    case "kubelet.probe-failures": {
+      const pod = /pod="([^"]+)"/.exec(l);
+      if (pod && x.pods.size < 10) x.pods.add(pod[1] as string);
+      break;
+    }
+    case "kubelet.csi-driver-not-registered": {
+      const d = /driver name ([a-z0-9.-]+) not found/.exec(l);
+      if (d) x.drivers.add(d[1] as string);
+      break;
+    }
+    case "kubelet.node-name-forbidden": {
+      const m = /nodes \\?"([^"\\]+)\\?" is forbidden: node \\?"([^"\\]+)\\?" is not allowed/.exec(l);
+      if (m) x.forbidden = { claimed: m[1], allowed: m[2] };
+      break;
+    }
+    case "kubelet.node-registered":
+      if (at !== undefined) x.registeredAt = Math.max(x.registeredAt ?? 0, at);
+      break;
+    case "kubelet.version": {
+      const v = /kubeletVersion="([^"]+)"/.exec(l);
+      if (v) x.version = v[1];
+      break;
+    }
+    case "kubelet.image-gc-failed": {
+      const m = /Attempted to free (\d+) bytes, but only found (\d+) bytes/.exec(l);
+      if (m) {
+        x.gcAttempted = Number(m[1]);
+        x.gcFound = Number(m[2]);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** Go duration like 3m5.1s or 1h2m3s → seconds. */
+function goDuration(text: string): number {
+  let seconds = 0;
+  for (const [, value, unit] of text.matchAll(/([\d.]+)(h|m|s)/g)) seconds += Number(value) * (unit === "h" ? 3600 : unit === "m" ? 60 : 1);
+  return seconds;
+}
+
+function summarize(kind: Kind, occ: Occurrences, x: Extras): string {
+  const n = `${occ.count} time${occ.count === 1 ? "" : "s"}`;
+  switch (kind) {
+    case "kubelet.pleg-unhealthy":
+      return `PLEG was unhealthy ${n} (longest relist gap ${Math.round(x.maxPlegSeconds)}s)`;
+    case "kubelet.node-name-forbidden":
+      return x.forbidden.claimed ? `The API server refused node "${x.forbidden.claimed}": the kubelet's credentials are for "${x.forbidden.allowed}" (${n})` : `The node authorizer refused the kubelet's node name (${n})`;
+    case "kubelet.image-gc-failed":
+      return x.gcAttempted !== undefined ? `Image GC needed ${x.gcAttempted} bytes but found only ${x.gcFound} eligible (${n})` : `Image garbage collection failed ${n}`;
+    case "kubelet.restarts":
+      return `systemd restarted the kubelet after failures (${n}${x.restartCounter ? `, restart counter ${x.restartCounter}` : ""})`;
+    case "kubelet.version":
+      return `Kubelet ${x.version ?? "version line found"}`;
+    case "kubelet.node-registered":
+      return `The node registered with the API server`;
+    default:
+      return `${KINDS[kind].split(";")[0]} (${n})`;
+  }
+}
+
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const [path] = await ctx.read.paths("kubeletJournal");
+  if (!path) return [];
+  const table = new OccurrenceTable<Kind>();
+  const extras: Extras = { maxPlegSeconds: 0, restartCounter: 0, sandboxCauses: new Set(), pullReasons: new Set(), mountCauses: new Set(), images: new Set(), pods: new Set(), drivers: new Set(), forbidden: {}, registeredAt: undefined, version: undefined };
+  const yearRef = ctx.clock.yearReference;
+  await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    const line = cursor.chunk.slice(cursor.start, cursor.end);
+    const kinds = matchSignals(line, SIGNALS);
+    if (kinds.length === 0) return;
+    const at = journalLineTime(line, yearRef);
+    if (!inWindow(at, ctx.window)) return;
+    const text = cursor.text();
+    for (const kind of kinds) {
+      table.get(kind).add(path, cursor.lineNo, at, text);
+      collectExtras(kind, line, at, extras);
+    }
+  });
+
+  const boot = ctx.clock.bootTime;
+  const findings: FindingDraft[] = [];
+  for (const [kind, occ] of table.entries()) {
+    let severity: Severity = BASE[kind];
+    const notes: string[] = [];
+    const attributes: FindingDraft["attributes"] = {};
+    if (INFO_ONLY.has(kind)) severity = "info";
+    else if (CLEARED_BY_REGISTRATION.has(kind) && extras.registeredAt !== undefined && occ.last !== undefined && extras.registeredAt >= occ.last) {
+      severity = "info";
+      attributes.cleared = true;
+      notes.push("stopped once the node registered");
+    } else if (kind === "kubelet.network-not-ready" && boot !== undefined && occ.last !== undefined && occ.last <= boot + BOOT_GRACE_MS && ctx.window.end - occ.last > 10 * 60_000) {
+      severity = "info";
+      attributes.cleared = true;
+      notes.push(`boot-time only, cleared ${humanDuration(occ.last - boot)} after boot`);
+    } else if (!isRecent(occ, ctx.window)) {
+      severity = "info";
+      attributes.stale = true;
+      if (occ.last !== undefined) notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
+    } else if (kind === "kubelet.restarts" && occ.count < 3) {
+      severity = "low";
+    } else if (kind === "kubelet.node-not-ready" && occ.count < 2) {
+      severity = "low";
+    }
+    if (kind === "kubelet.pleg-unhealthy") attributes.maxRelistSeconds = Math.round(extras.maxPlegSeconds * 10) / 10;
+    if (kind === "kubelet.restarts") attributes.restartCounter = extras.restartCounter;
+    if (kind === "kubelet.sandbox-create-failed") attributes.causes = [...extras.sandboxCauses].sort();
+    if (kind === "kubelet.image-pull-failed") {
+      attributes.reasons = [...extras.pullReasons].sort();
+      attributes.images = [...extras.images];
+    }
+    if (kind === "kubelet.volume-mount-failed") attributes.causes = [...extras.mountCauses].sort();
+    if (kind === "kubelet.container-oom-killed" || kind === "kubelet.probe-failures") attributes.pods = [...extras.pods];
+    if (kind === "kubelet.csi-driver-not-registered") attributes.drivers = [...extras.drivers];
+    if (kind === "kubelet.node-name-forbidden") {
+      if (extras.forbidden.claimed) attributes.claimedName = extras.forbidden.claimed;
+      if (extras.forbidden.allowed) attributes.credentialName = extras.forbidden.allowed;
+    }
+    if (kind === "kubelet.version" && extras.version) attributes.version = extras.version;
+    if (kind === "kubelet.image-gc-failed" && extras.gcAttempted !== undefined) {
+      attributes.bytesToFree = extras.gcAttempted;
+      attributes.bytesEligible = extras.gcFound ?? 0;
+    }
+    const summary = summarize(kind, occ, extras) + (notes.length ? `; ${notes.join("; ")}` : "");
+    const draft: FindingDraft = { kind, severity, summary, evidence: occ.evidence, count: occ.count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+    if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
+    if (occ.lastSeen) draft.lastSeen = occ.lastSeen;
+    findings.push(draft);
+  }
+  return findings;
+}
+
+export const readKubeletJournal = defineTool({
+  name: "read_kubelet_journal",
+  title: "Kubelet journal",
+  lane: "runtime",
+  description:
+    "Reads the kubelet's journal (kubelet/kubelet.log, journalctl -u kubelet) and classifies what the kubelet reported: network not ready, registration refused (Unauthorized, node-name mismatch), API server unreachable, certificate errors, PLEG, runtime down, image GC and disk/PID/memory pressure, sandbox and image pull failures, config errors and restart loops, CSI and volume errors. " +
+    `Emits kinds: ${Object.keys(KINDS).join(", ")}. Boot-time noise that cleared and errors that stopped long before the window are info. ` +
+    "Next: read_containerd_log for runtime errors, inspect_ipamd_state / read_cni_plugin_log for sandbox and network failures, read_kubelet_config for identity and config.",
+  sources: ["kubeletJournal"],
+  kinds: KINDS,
+  input: {},
+  analyze,
+});
