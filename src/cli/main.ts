@@ -1,12 +1,18 @@
+import { runInvestigateCommand } from "./commands/investigate.ts";
 import { runMcpCommand } from "./commands/mcp.ts";
 import { runToolsCommand } from "./commands/tools.ts";
 import { CliError } from "./cli-error.ts";
+import { VERSION } from "./version.ts";
 
 const HELP = `fathom — investigates EKS node incidents below the kubelet
 
 Usage: fathom <command> [options]
 
 Commands:
+  investigate --bundle <path> [--bundle …] [--alarm <file>] [--node …] [--at <time>] [--since <duration>]
+              [--format text|json|markdown] [--out <file>]
+                                      investigate an incident over node bundles (four lanes, ranked root causes)
+  version                             print fathom's version and the Node it runs on
   tools list                          list the diagnostic tools
   tools run <tool> --bundle <path>    run one tool on a bundle [--node <name|instance-id>] [--format table|json]
                                       [--since <duration>] [--at <time>]
@@ -27,8 +33,14 @@ export async function main(argv: string[]): Promise<number> {
       case "-h":
         process.stdout.write(`${HELP}\n`);
         return command === undefined ? 2 : 0;
+      case "version":
+      case "--version":
+        process.stdout.write(`fathom ${VERSION} (node ${process.version})\n`);
+        return 0;
       case "tools":
         return await runToolsCommand(rest);
+      case "investigate":
+        return await runInvestigateCommand(rest);
       case "mcp":
         return await runMcpCommand(rest);
       default:

@@ -4,3 +4,6 @@ export * from "./node-ref.ts";
 export * from "./finding.ts";
 export * from "./tool-report.ts";
 export * from "./incident.ts";
+export * from "./root-cause.ts";
+export * from "./report.ts";
+export * from "./lane.ts";

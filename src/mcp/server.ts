@@ -6,6 +6,9 @@ import type { ToolDefinition } from "../toolkit/tool-definition.ts";
 import { UnknownNodeError, type NodeRegistry } from "./node-registry.ts";
 import { errorResult, reportResult } from "./tool-result.ts";
 
+/** `_meta` key that carries a tool's home lane in tools/list. */
+export const LANE_META = "fathom/lane";
+
 export interface ServerDeps {
   registry: NodeRegistry;
   tools: readonly ToolDefinition[];
@@ -29,6 +32,8 @@ export function registerDiagnosticTool(server: McpServer, tool: ToolDefinition, 
       inputSchema: toolInputSchema(tool),
       outputSchema: ToolReportSchema,
       annotations: { title: tool.title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      // Lets any client (fathom's own lanes included) plan by lane without a copy of the catalog.
+      _meta: { [LANE_META]: tool.lane },
     },
     async (args: unknown, extra) => {
       const input = args as ToolInput;

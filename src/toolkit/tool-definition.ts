@@ -5,8 +5,8 @@ import type { BundleClock } from "../evidence/bundle-clock.ts";
 import type { ArtifactName } from "../evidence/layout.ts";
 import type { EvidenceReader } from "./evidence-reader.ts";
 
-export const LANES = ["network", "service", "runtime", "host"] as const;
-export type Lane = (typeof LANES)[number];
+export { LANE_NAMES as LANES, type LaneName as Lane } from "../domain/lane.ts";
+import type { LaneName as Lane } from "../domain/lane.ts";
 
 /** A finding before the runner stamps it with its tool and node. */
 export type FindingDraft = Omit<Finding, "id" | "tool" | "node">;

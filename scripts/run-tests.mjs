@@ -1,0 +1,51 @@
+// Runs every check the project has — type check, lint, the vitest suite — and ends with the plain
+// line CI reads: "N passed, N failed". Type check and lint count as one check each, so a run that
+// executed no test, or stopped before the tests, is visible in that line.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const bin = (name) => join(process.cwd(), "node_modules", ".bin", name);
+const run = (command, args) =>
+  new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: "inherit" });
+    child.on("exit", (code) => resolve(code ?? 1));
+    child.on("error", () => resolve(127));
+  });
+
+let passed = 0;
+let failed = 0;
+const extra = process.argv.slice(2);
+
+for (const [label, command, args] of [
+  ["type check", bin("tsc"), ["-p", "tsconfig.json"]],
+  ["lint", bin("eslint"), ["."]],
+]) {
+  process.stdout.write(`\n== ${label}\n`);
+  const code = await run(command, args);
+  if (code === 0) passed += 1;
+  else {
+    failed += 1;
+    process.stdout.write(`${label} failed (exit ${code})\n`);
+  }
+}
+
+process.stdout.write("\n== vitest\n");
+const dir = mkdtempSync(join(tmpdir(), "fathom-vitest-"));
+const out = join(dir, "results.json");
+const code = await run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...extra]);
+try {
+  const results = JSON.parse(readFileSync(out, "utf8"));
+  passed += results.numPassedTests ?? 0;
+  failed += results.numFailedTests ?? 0;
+  // A suite that fails to load has no failed tests of its own: count it, or it would vanish.
+  if ((results.numFailedTests ?? 0) === 0) failed += results.numFailedTestSuites ?? 0;
+} catch {
+  failed += 1;
+  process.stdout.write(`vitest produced no results (exit ${code})\n`);
+}
+rmSync(dir, { recursive: true, force: true });
+if (code !== 0 && failed === 0) failed += 1;
+process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,54 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { TOOLS } from "../../tools/index.ts";
+import type { NodeInfo } from "../coordinator/investigation-types.ts";
+import { EvidenceError } from "../evidence/errors.ts";
+import type { Logger } from "../logger.ts";
+import { createNodeRegistry, openBundles, type NodeRegistry } from "../mcp/node-registry.ts";
+import { createMcpServer } from "../mcp/server.ts";
+import { CliError } from "./cli-error.ts";
+import { VERSION } from "./version.ts";
+
+export interface LocalSession {
+  registry: NodeRegistry;
+  client: Client;
+  nodes: NodeInfo[];
+  close(): Promise<void>;
+}
+
+/** Opens bundles and links fathom's own MCP server to a client in memory: the default path. */
+export async function openLocalSession(bundles: string[], logger: Logger): Promise<LocalSession> {
+  const sources = await openBundles(bundles).catch((error: Error) => {
+    throw new CliError(error instanceof EvidenceError ? error.message : `cannot open bundle: ${error.message}`, 3);
+  });
+  const registry = await createNodeRegistry(sources);
+  const server = createMcpServer({ registry, tools: TOOLS, logger, version: VERSION });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: "fathom-coordinator", version: VERSION });
+  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+  return {
+    registry,
+    client,
+    nodes: await describeNodes(registry),
+    async close() {
+      await client.close().catch(() => undefined);
+      await server.close().catch(() => undefined);
+      await registry.close();
+    },
+  };
+}
+
+export async function describeNodes(registry: NodeRegistry): Promise<NodeInfo[]> {
+  const out: NodeInfo[] = [];
+  for (const entry of registry.nodes()) {
+    const clock = await registry.resolve(entry.node).clock();
+    out.push({
+      node: entry.node,
+      ...(entry.instanceId ? { instanceId: entry.instanceId } : {}),
+      bundle: entry.label,
+      ...(clock.collectedAt !== undefined ? { collectedAt: clock.collectedAt } : {}),
+      collectedFrom: clock.collectedFrom,
+    });
+  }
+  return out;
+}

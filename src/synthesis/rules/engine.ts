@@ -1,0 +1,190 @@
+import { atLeast } from "../../domain/severity.ts";
+import type { RootCause, RuledOut } from "../../domain/root-cause.ts";
+import type { WindowMs } from "../../domain/time.ts";
+import type { IdentifiedFinding } from "../../coordinator/investigation-types.ts";
+import type { RootCauseId } from "../catalog.ts";
+import type { ReasonerInput, ReasonerOutput } from "../reasoner.ts";
+import type { CauseRule, Signal } from "./rule-types.ts";
+
+/** Below this a cause is not an answer. */
+export const MIN_CONFIDENCE = 0.35;
+/** Below this share of readable tool calls, nothing can be concluded. */
+export const MIN_COVERAGE = 0.3;
+/** How much a downstream cause keeps when its upstream cause is present on the same node. */
+const DOWNSTREAM_FACTOR = 0.35;
+
+interface Scored {
+  id: RootCauseId;
+  node: string;
+  score: number;
+  supporting: IdentifiedFinding[];
+  contrary: IdentifiedFinding[];
+  contraryWhy: string[];
+  demotedBy?: RootCauseId;
+  rule: CauseRule;
+}
+
+function kinds(signal: Signal): readonly string[] {
+  return typeof signal.kind === "string" ? [signal.kind] : signal.kind;
+}
+
+function matches(signal: Signal, finding: IdentifiedFinding): boolean {
+  if (!kinds(signal).includes(finding.kind)) return false;
+  const floor = signal.minSeverity ?? "low";
+  if (!atLeast(finding.severity, floor)) return false;
+  return signal.where ? signal.where(finding) : true;
+}
+
+/**
+ * Evidence that stopped well before the incident counts for less; evidence without a time counts
+ * fully (facts: configuration, counters).
+ */
+export function recencyFactor(finding: IdentifiedFinding, window: WindowMs): number {
+  if (!finding.lastSeen || !Number.isFinite(window.end)) return 1;
+  const age = window.end - Date.parse(finding.lastSeen);
+  if (age <= 30 * 60_000) return 1;
+  if (age <= 2 * 3_600_000) return 0.7;
+  return 0.3;
+}
+
+function scoreRule(rule: CauseRule, node: string, findings: readonly IdentifiedFinding[], window: WindowMs): Scored | undefined {
+  const supporting: IdentifiedFinding[] = [];
+  let required = 0;
+  for (const signal of rule.requires) {
+    for (const f of findings) {
+      if (!matches(signal, f)) continue;
+      required = Math.max(required, signal.weight * recencyFactor(f, window));
+      if (!supporting.includes(f)) supporting.push(f);
+    }
+  }
+  if (required === 0) return undefined;
+  let score = required;
+  for (const signal of rule.supports ?? []) {
+    const hit = findings.filter((f) => matches(signal, f));
+    if (hit.length === 0) continue;
+    score += signal.weight * Math.max(...hit.map((f) => recencyFactor(f, window)));
+    for (const f of hit) if (!supporting.includes(f)) supporting.push(f);
+  }
+  const contrary: IdentifiedFinding[] = [];
+  const contraryWhy: string[] = [];
+  for (const signal of rule.contrary ?? []) {
+    const hit = findings.filter((f) => matches({ ...signal, minSeverity: signal.minSeverity ?? "info" }, f));
+    if (hit.length === 0) continue;
+    score -= signal.weight;
+    contraryWhy.push(signal.why);
+    for (const f of hit) if (!contrary.includes(f)) contrary.push(f);
+  }
+  return { id: rule.id, node, score, supporting, contrary, contraryWhy, rule };
+}
+
+/** Score → confidence in (0, 1): saturating, so strong evidence approaches but never reaches 1. */
+function confidence(score: number): number {
+  if (score <= 0) return 0;
+  return Math.round((1 - Math.exp(-score)) * 100) / 100;
+}
+
+/** The rules reasoner's core: pure over findings. */
+export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput): ReasonerOutput {
+  if (input.coverage.toolCalls === 0 || input.coverage.ratio < MIN_COVERAGE) {
+    return {
+      verdict: "inconclusive",
+      rootCauses: [
+        {
+          id: "none",
+          confidence: 0.1,
+          summary: `Too little evidence could be read to say anything (${Math.round(input.coverage.ratio * 100)}% of tool calls read their sources)`,
+          nodes: [...input.nodes],
+          supporting: [],
+          contrary: [],
+          ruledOut: [],
+        },
+      ],
+    };
+  }
+  const scored: Scored[] = [];
+  for (const node of input.nodes) {
+    const findings = input.findings.filter((f) => f.node === node);
+    for (const rule of rules) {
+      const s = scoreRule(rule, node, findings, input.window);
+      if (s) scored.push(s);
+    }
+  }
+  // A downstream symptom never outranks its upstream cause on the same node.
+  for (const upstream of scored) {
+    if (upstream.score <= 0) continue;
+    for (const id of upstream.rule.explains ?? []) {
+      for (const down of scored.filter((s) => s.node === upstream.node && s.id === id && s !== upstream)) {
+        if (down.score >= upstream.score * DOWNSTREAM_FACTOR || down.demotedBy === undefined) {
+          down.score = Math.min(down.score, upstream.score) * DOWNSTREAM_FACTOR;
+          down.demotedBy = upstream.id;
+        }
+      }
+    }
+  }
+  // Merge nodes: one entry per cause, its confidence from the best node, boosted a little by breadth.
+  const byId = new Map<RootCauseId, Scored[]>();
+  for (const s of scored) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
+  const causes: Array<{ cause: RootCause; score: number; demotedBy?: RootCauseId; contraryWhy: string[] }> = [];
+  for (const [id, entries] of byId) {
+    const positive = entries.filter((e) => e.score > 0);
+    const best = Math.max(...entries.map((e) => e.score));
+    const breadth = positive.length > 1 ? 0.1 * Math.log2(positive.length) : 0;
+    const first = entries[0] as Scored;
+    const cause: RootCause = {
+      id,
+      confidence: confidence(best + breadth),
+      summary: first.rule.summary,
+      nodes: (positive.length ? positive : entries).map((e) => e.node),
+      supporting: unique(entries.flatMap((e) => e.supporting.map((f) => f.id))),
+      contrary: unique(entries.flatMap((e) => e.contrary.map((f) => f.id))),
+      ruledOut: [],
+    };
+    const demoted = entries.find((e) => e.demotedBy)?.demotedBy;
+    causes.push({ cause, score: best, contraryWhy: unique(entries.flatMap((e) => e.contraryWhy)), ...(demoted ? { demotedBy: demoted } : {}) });
+  }
+  causes.sort((a, b) => b.cause.confidence - a.cause.confidence || b.cause.supporting.length - a.cause.supporting.length || a.cause.id.localeCompare(b.cause.id));
+
+  const ruledOut: RuledOut[] = causes
+    .filter((c) => c.cause.confidence < MIN_CONFIDENCE || c !== causes[0])
+    .map((c) => ({ id: c.cause.id as RootCauseId, reason: lostBecause(c, causes[0]?.cause) }));
+  const answers = causes.filter((c) => c.cause.confidence >= MIN_CONFIDENCE).map((c) => c.cause);
+  if (answers.length === 0) {
+    return {
+      verdict: "nothing-found",
+      rootCauses: [
+        {
+          id: "none",
+          confidence: noneConfidence(input, causes.length),
+          summary: "Nothing below the kubelet explains this incident: the node-level evidence is healthy or only shows application-level signals",
+          nodes: [...input.nodes],
+          supporting: input.findings.filter((f) => APPLICATION_KINDS.has(f.kind)).map((f) => f.id),
+          contrary: [],
+          ruledOut: ruledOut.filter((r) => r.id !== "none"),
+        },
+      ],
+    };
+  }
+  const [top, ...rest] = answers as [RootCause, ...RootCause[]];
+  top.ruledOut = ruledOut.filter((r) => r.id !== top.id);
+  for (const other of rest) other.ruledOut = [];
+  return { verdict: "explained", rootCauses: [top, ...rest] };
+}
+
+/** Application-level signals that support `none` (the node is fine; the workload is not). */
+const APPLICATION_KINDS = new Set(["kubelet.container-oom-killed", "kubelet.probe-failures", "kernel.oom-kill-workload"]);
+
+function noneConfidence(input: ReasonerInput, considered: number): number {
+  const base = 0.5 + 0.4 * input.coverage.ratio;
+  return Math.round(Math.max(0.3, base - 0.05 * considered) * 100) / 100;
+}
+
+function lostBecause(c: { cause: RootCause; demotedBy?: RootCauseId; contraryWhy: string[] }, winner: RootCause | undefined): string {
+  if (c.demotedBy) return `a downstream symptom of ${c.demotedBy}`;
+  if (c.contraryWhy.length) return `argued against: ${c.contraryWhy.join("; ")}`;
+  if (c.cause.confidence < MIN_CONFIDENCE) return `weak evidence (confidence ${c.cause.confidence})`;
+  return winner ? `less supported than ${winner.id} (${c.cause.confidence} vs ${winner.confidence})` : "less supported";
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
