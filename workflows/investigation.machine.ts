@@ -25,6 +25,7 @@ function laneRegion(lane: LaneName) {
     states: {
       running: {
         invoke: {
+          id: `lane-${lane}`,
           src: "lane" as const,
           input: ({ context }: { context: InvestigationContext }): LaneActorInput => ({ lane, scope: context.scope as Scope, limits: context.limits }),
           onDone: { target: "done" as const, actions: { type: "recordLane" as const, params: { lane } } },
@@ -91,6 +92,7 @@ export const investigationMachine = setup({
   states: {
     received: {
       invoke: {
+        id: "scope",
         src: "scope",
         input: ({ context }) => context,
         onDone: { target: "scoped", actions: assign({ scope: ({ event }) => event.output }) },
@@ -113,6 +115,7 @@ export const investigationMachine = setup({
     },
     synthesizing: {
       invoke: {
+        id: "synthesize",
         src: "synthesize",
         input: ({ context }) => ({ context }),
         onDone: { target: "reported", actions: assign({ synthesis: ({ event }) => event.output }) },

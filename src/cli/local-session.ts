@@ -3,6 +3,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { TOOLS } from "../../tools/index.ts";
 import type { NodeInfo } from "../coordinator/investigation-types.ts";
 import { EvidenceError } from "../evidence/errors.ts";
+import { readKubernetesEventsFile, type KubernetesEvent } from "../evidence/kubernetes-events.ts";
 import type { Logger } from "../logger.ts";
 import { createNodeRegistry, openBundles, type NodeRegistry } from "../mcp/node-registry.ts";
 import { createMcpServer } from "../mcp/server.ts";
@@ -17,11 +18,12 @@ export interface LocalSession {
 }
 
 /** Opens bundles and links fathom's own MCP server to a client in memory: the default path. */
-export async function openLocalSession(bundles: string[], logger: Logger): Promise<LocalSession> {
+export async function openLocalSession(bundles: string[], logger: Logger, options: { events?: string } = {}): Promise<LocalSession> {
+  const events = options.events ? await readEventsArg(options.events) : undefined;
   const sources = await openBundles(bundles).catch((error: Error) => {
     throw new CliError(error instanceof EvidenceError ? error.message : `cannot open bundle: ${error.message}`, 3);
   });
-  const registry = await createNodeRegistry(sources);
+  const registry = await createNodeRegistry(sources, events ? { events } : {});
   const server = createMcpServer({ registry, tools: TOOLS, logger, version: VERSION });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "fathom-coordinator", version: VERSION });
@@ -51,4 +53,11 @@ export async function describeNodes(registry: NodeRegistry): Promise<NodeInfo[]>
     });
   }
   return out;
+}
+
+/** `--events <file>`: kubectl events, refused with a one-line reason when unreadable. */
+export async function readEventsArg(path: string): Promise<KubernetesEvent[]> {
+  return readKubernetesEventsFile(path).catch((error: Error) => {
+    throw new CliError(error.message, 2);
+  });
 }

@@ -12,6 +12,7 @@ export const HANDOFFS: readonly Handoff[] = [
   { from: { tool: "read_sysctls", kind: "sysctl.values", attribute: "conntrackMax" }, to: { tool: "inspect_conntrack", input: "conntrackMax" } },
   { from: { tool: "inspect_ipamd_state", kind: "ipamd.pod-ips", attribute: "podIPs" }, to: { tool: "inspect_routes", input: "podIPs" } },
   { from: { tool: "read_containerd_log", kind: "containerd.config", attribute: "systemdCgroup" }, to: { tool: "read_kubelet_config", input: "containerdSystemdCgroup" } },
+  { from: { tool: "read_sysctls", kind: "sysctl.values", attribute: "pidMax" }, to: { tool: "inspect_processes", input: "pidMax" } },
 ];
 
 export function handoffsInto(tool: string): Handoff[] {

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { createNodeEvidence, type NodeEvidence } from "../evidence/node-evidence.ts";
 import { openBundle } from "../evidence/open-bundle.ts";
 import type { EvidenceSource } from "../evidence/source.ts";
+import { EVENTS_MEMBER, eventsForNode, type KubernetesEvent } from "../evidence/kubernetes-events.ts";
+import { overlaySource } from "../evidence/overlay-source.ts";
 
 /** Thrown when a caller names no node, or one no bundle is about: invalid input, said plainly. */
 export class UnknownNodeError extends Error {
@@ -19,11 +21,20 @@ export interface NodeRegistry {
   close(): Promise<void>;
 }
 
-export async function createNodeRegistry(sources: EvidenceSource[]): Promise<NodeRegistry> {
+/**
+ * Holds each bundle as one node's evidence. Kubernetes events (`--events`), which no node file
+ * carries, are laid over each node's bundle as the events that concern that node.
+ */
+export async function createNodeRegistry(sources: EvidenceSource[], options: { events?: readonly KubernetesEvent[] } = {}): Promise<NodeRegistry> {
   const entries: Array<{ evidence: NodeEvidence; instanceId: string | undefined }> = [];
   for (const source of sources) {
-    const evidence = await createNodeEvidence(source);
-    entries.push({ evidence, instanceId: (await evidence.identity()).instanceId });
+    let evidence = await createNodeEvidence(source);
+    const instanceId = (await evidence.identity()).instanceId;
+    if (options.events) {
+      const mine = eventsForNode(options.events, evidence.node, instanceId);
+      evidence = await createNodeEvidence(overlaySource(source, new Map([[EVENTS_MEMBER, JSON.stringify({ kind: "List", items: mine })]])), evidence.node);
+    }
+    entries.push({ evidence, instanceId });
   }
   return {
     nodes: () => entries.map((e) => ({ node: e.evidence.node, instanceId: e.instanceId, label: e.evidence.source.label })),

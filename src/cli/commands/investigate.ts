@@ -13,7 +13,7 @@ import { investigationIdFor, manualIncident, readAlarmFile } from "../incident-a
 import { openLocalSession } from "../local-session.ts";
 import { parseInstant, windowFromArgs } from "../time-args.ts";
 
-const USAGE = `Usage: fathom investigate --bundle <dir|tar.gz> [--bundle …] [--alarm <file>] [--node <name|instance-id>]
+const USAGE = `Usage: fathom investigate --bundle <dir|tar.gz> [--bundle …] [--alarm <file>] [--events <file>] [--node <name|instance-id>]
                           [--at <time>] [--since <duration>] [--format text|json|markdown] [--out <file>]
 
 Exit codes: 0 the investigation completed (whatever it found); 2 invalid input; 3 nothing could be read
@@ -51,7 +51,7 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
   const at = values.at !== undefined ? parseInstant(values.at) : undefined;
 
   const logger = createLogger();
-  const session = await openLocalSession(values.bundle, logger);
+  const session = await openLocalSession(values.bundle, logger, values.events ? { events: values.events } : {});
   try {
     const incident = alarm ?? manualIncident(session.nodes, { ...(values.node ? { node: values.node } : {}), ...(at !== undefined ? { at } : {}) });
     if (alarm && values.node) incident.nodes = [/^i-[0-9a-f]+$/.test(values.node) ? { instanceId: values.node } : { name: values.node }];

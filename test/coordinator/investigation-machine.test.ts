@@ -1,0 +1,151 @@
+import { createActor, fromPromise, type AnyStateNode } from "xstate";
+import { getShortestPaths } from "xstate/graph";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { InvestigationInput, Scope, Synthesis } from "../../src/coordinator/investigation-types.ts";
+import { DEFAULT_LIMITS } from "../../src/coordinator/investigation-types.ts";
+import type { LaneResult } from "../../src/coordinator/lane-runner.ts";
+import { investigationMachine, type LaneActorInput } from "../../workflows/investigation.machine.ts";
+
+const input: InvestigationInput = {
+  investigationId: "inv-test",
+  incident: { id: "i", source: "manual", nodes: [], title: "t", startsAt: "2026-11-24T10:30:00.000Z", fingerprint: "f", labels: {} },
+  limits: { ...DEFAULT_LIMITS, scopeTimeoutMs: 1_000, laneDeadlineMs: 2_000, synthesisTimeoutMs: 1_000 },
+};
+const inScope: Scope = { nodes: [{ node: "n1", bundle: "b", collectedFrom: "archive-name" }], window: { start: "2026-11-23T10:30:00.000Z", end: "2026-11-24T10:30:00.000Z" } };
+const refused: Scope = { ...inScope, nodes: [], refused: "no bundle for that node" };
+const laneResult = (lane: string): LaneResult => ({ lane: lane as LaneResult["lane"], status: "done", calls: [], toolCalls: 0, durationMs: 1, notes: [] });
+const synthesis: Synthesis = {
+  findings: [],
+  rootCauses: [{ id: "none", confidence: 0.5, summary: "s", nodes: ["n1"], supporting: [], contrary: [], ruledOut: [] }],
+  verdict: "nothing-found",
+  coverage: { toolCalls: 1, ok: 1, noData: 0, errors: 0, failed: 0, ratio: 1 },
+  gaps: [],
+  durationMs: 1,
+};
+
+/**
+ * Every event the machine can receive from its own actors and delays, derived from the machine's
+ * definition: a new invoke or `after` is covered without editing this test.
+ */
+function machineEvents(): Array<{ type: string; [k: string]: unknown }> {
+  const events: Array<{ type: string; [k: string]: unknown }> = [];
+  const walk = (node: AnyStateNode) => {
+    for (const invoke of node.invoke) {
+      const outputs = invoke.id === "scope" ? [inScope, refused] : invoke.id === "synthesize" ? [synthesis] : [laneResult(invoke.id.replace("lane-", ""))];
+      for (const output of outputs) events.push({ type: `xstate.done.actor.${invoke.id}`, output });
+      events.push({ type: `xstate.error.actor.${invoke.id}`, error: new Error(`${invoke.id} broke`) });
+    }
+    for (const transition of node.after) events.push({ type: transition.eventType });
+    for (const child of Object.values(node.states)) walk(child);
+  };
+  walk(investigationMachine.root);
+  return events;
+}
+
+describe("the investigation machine's paths", () => {
+  const events = machineEvents();
+  const paths = getShortestPaths(investigationMachine, {
+    input,
+    events,
+    serializeState: (snapshot) => JSON.stringify(snapshot.value),
+  });
+  const reached = paths.map((p) => JSON.stringify(p.state.value));
+
+  it("derives a done and an error event for every invoked actor, and one event per delay", () => {
+    const types = new Set(events.map((e) => e.type));
+    for (const id of ["scope", "lane-network", "lane-service", "lane-runtime", "lane-host", "synthesize"]) {
+      expect(types.has(`xstate.done.actor.${id}`)).toBe(true);
+      expect(types.has(`xstate.error.actor.${id}`)).toBe(true);
+    }
+    expect([...types].filter((t) => t.startsWith("xstate.after.")).length).toBe(6);
+  });
+
+  it.each(["reported", "refused", "failed"])("reaches the final state %s", (state) => {
+    expect(reached).toContain(JSON.stringify(state));
+  });
+
+  it.each(["network", "service", "runtime", "host"])("lets the %s lane end done, failed or timed out", (lane) => {
+    for (const end of ["done", "failed", "timedOut"]) {
+      expect(reached.some((r) => r.includes(`"${lane}":"${end}"`)), `${lane} ${end}`).toBe(true);
+    }
+  });
+
+  it("has no path that skips synthesis on the way to a report", () => {
+    for (const path of paths.filter((p) => p.state.value === "reported")) {
+      expect(path.steps.some((s) => s.event.type === "xstate.done.actor.synthesize")).toBe(true);
+    }
+  });
+});
+
+describe("each path's outcome with real actors", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const run = (actors: Partial<{ scope: () => Promise<Scope>; lane: (i: LaneActorInput) => Promise<LaneResult>; synthesize: () => Promise<Synthesis> }>) => {
+    const machine = investigationMachine.provide({
+      actors: {
+        scope: fromPromise(actors.scope ?? (async () => inScope)),
+        lane: fromPromise<LaneResult, LaneActorInput>(({ input: i }) => (actors.lane ?? (async (x: LaneActorInput) => laneResult(x.lane)))(i)),
+        synthesize: fromPromise(actors.synthesize ?? (async () => synthesis)),
+      },
+    });
+    return createActor(machine, { input }).start();
+  };
+
+  it("reports when every lane finishes and synthesis answers", async () => {
+    const actor = run({});
+    await vi.runAllTimersAsync();
+    expect(actor.getSnapshot().value).toBe("reported");
+    expect(Object.keys(actor.getSnapshot().context.lanes).sort()).toEqual(["host", "network", "runtime", "service"]);
+  });
+
+  it("refuses an out-of-scope incident with the reason and runs no lane", async () => {
+    const lane = vi.fn();
+    const actor = run({ scope: async () => refused, lane });
+    await vi.runAllTimersAsync();
+    expect(actor.getSnapshot().value).toBe("refused");
+    expect(actor.getSnapshot().context.scope?.refused).toMatch(/no bundle/);
+    expect(lane).not.toHaveBeenCalled();
+  });
+
+  it("fails with a reason when scoping breaks or hangs", async () => {
+    const broken = run({ scope: async () => Promise.reject(new Error("registry unavailable")) });
+    await vi.runAllTimersAsync();
+    expect(broken.getSnapshot().value).toBe("failed");
+    expect(broken.getSnapshot().context.failure).toMatch(/registry unavailable/);
+    const hung = run({ scope: () => new Promise(() => undefined) });
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(hung.getSnapshot().value).toBe("failed");
+    expect(hung.getSnapshot().context.failure).toMatch(/timed out/);
+  });
+
+  it("keeps investigating when one lane fails, and records the failure as that lane's result", async () => {
+    const actor = run({ lane: async (i) => (i.lane === "host" ? Promise.reject(new Error("host lane exploded")) : laneResult(i.lane)) });
+    await vi.runAllTimersAsync();
+    expect(actor.getSnapshot().value).toBe("reported");
+    expect(actor.getSnapshot().context.lanes.host?.status).toBe("failed");
+    expect(actor.getSnapshot().context.lanes.host?.notes.join()).toMatch(/host lane exploded/);
+  });
+
+  it("gives up on a lane that never reports, at its backstop, and still synthesizes", async () => {
+    const actor = run({ lane: (i) => (i.lane === "network" ? new Promise(() => undefined) : Promise.resolve(laneResult(i.lane))) });
+    await vi.advanceTimersByTimeAsync(input.limits.laneDeadlineMs + 5_001);
+    await vi.runAllTimersAsync();
+    expect(actor.getSnapshot().value).toBe("reported");
+    expect(actor.getSnapshot().context.lanes.network?.status).toBe("timed-out");
+  });
+
+  it("fails when synthesis breaks or does not answer in time", async () => {
+    const broken = run({ synthesize: () => Promise.reject(new Error("grounding: F-999 does not exist")) });
+    await vi.runAllTimersAsync();
+    expect(broken.getSnapshot().value).toBe("failed");
+    expect(broken.getSnapshot().context.failure).toMatch(/F-999/);
+    const hung = run({ synthesize: () => new Promise(() => undefined) });
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(hung.getSnapshot().value).toBe("failed");
+  });
+});
