@@ -8,7 +8,7 @@
 const MARK = "[REDACTED]";
 
 // Names whose values are secret. Deliberately broad: a redacted non-secret costs little.
-const SECRET_NAME = String.raw`[A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|passphrase|pwd|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth[_-]?key|_key|-key|key)[A-Za-z0-9_.-]*`;
+const SECRET_NAME = String.raw`[A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|passphrase|pwd|api[_-]?key|access[_-]?key|private[_-]?key|credential|session|auth[_-]?key|_key|-key|key)[A-Za-z0-9_.-]*`;
 // Values that only point at a secret (a file path, a mounted volume) stay readable.
 const POINTER_VALUE = /^(?:\/|\.\/|file:|\$\{|\$\(|<|\[REDACTED)/;
 
@@ -32,7 +32,7 @@ const RULES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+:)[^\s@/"']+@/gi, `$1${MARK}@`],
   // KEY=value, KEY: value, "key": "value", --key=value, --key value
   [
-    new RegExp(String.raw`(^|[\s"'{,;(])(-{0,2}"?${SECRET_NAME}"?)(\s*[=:]\s*|\s+(?=[^\s=:-]))("?)([^\s"',;)}]+)`, "gim"),
+    new RegExp(String.raw`(^|[\s"'{,;(])(-{0,2}"?${SECRET_NAME}"?)(\s*[=:]\s*|\s+(?=[^\s=:-]))(["']?)([^\s"',;)}]+)`, "gim"),
     (_m, lead, key, sep, quote, value) => {
       if (POINTER_VALUE.test(value ?? "") || /^(true|false|null|none|\d{1,6})$/i.test(value ?? "")) return _m;
       // `--key value` form only for flags; a bare word followed by a word is prose ("token expired").
@@ -43,10 +43,10 @@ const RULES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   // AWS access key ids (long-term and temporary).
   [/\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b/g, MARK],
   // AWS session tokens and other long base64 blobs.
-  [/(?<![A-Za-z0-9/+=])(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9/+=]{20,}/g, MARK],
-  [/(?<![A-Za-z0-9/+=_-])[A-Za-z0-9/+]{120,}={0,2}(?![A-Za-z0-9/+=])/g, MARK],
+  [/(?<![A-Za-z0-9/+])(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9/+=]{20,}/g, MARK],
+  [/(?<![A-Za-z0-9/+_-])[A-Za-z0-9/+]{120,}={0,2}(?![A-Za-z0-9/+=])/g, MARK],
   // 40-character AWS secret access keys: mixed case and digits (a lowercase hex sha1 does not match).
-  [/(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, MARK],
+  [/(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, MARK],
 ];
 
 /** Redacts secrets in free text. Idempotent. */
