@@ -26,7 +26,12 @@ const YEARLESS: ArtifactName[] = ["kubeletJournal", "messages"];
 export async function deriveBundleClock(source: EvidenceSource): Promise<BundleClock> {
   const present = new Set((await source.list()).map((e) => e.path));
   const first = (name: ArtifactName) => LAYOUT[name].paths.find((p) => present.has(p));
-  const tailLines = async (path: string) => splitLines((await source.tail(path, TAIL_BYTES).catch(() => Buffer.alloc(0))).toString("utf8")).slice(1);
+  const tailLines = async (path: string) => {
+    const tail = await source.tail(path, TAIL_BYTES).catch(() => Buffer.alloc(0));
+    const lines = splitLines(tail.toString("utf8"));
+    // A full window may start mid-line: drop that partial line. A shorter tail is the whole file.
+    return tail.length >= TAIL_BYTES ? lines.slice(1) : lines;
+  };
 
   let bootTime: number | undefined;
   const procStat = first("procStat");

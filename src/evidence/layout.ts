@@ -80,6 +80,11 @@ export const LAYOUT = {
   cniConflist: spec("CNI config", ["cni/10-aws.conflist"], /^cni\/[^/]+\.conflist$/),
   cniEnv: spec("aws-node container env", ["cni/cni-configuration-variables-containerd.json", "cni/cni-configuration-variables-dockershim.json"]),
   sandboxImageLog: spec("journalctl -u sandbox-image", ["sandbox-image/sandbox-image-log.txt"]),
+  corednsLogs: spec("CoreDNS container logs", [], /^var_log\/([^/_]+_[^/_]+_coredns-[0-9a-f]+\.log|[^/_]+_coredns-[^/_]+_[^/]+\/coredns\/\d+\.log)$/),
+  csiLogs: spec("EBS / EFS CSI driver container logs", [], /^var_log\/((?:ebs|efs)-csi-[^/_]+_[^/_]+_[^/_]+-[0-9a-f]+\.log|[^/_]+_[^/_]+_(?:ebs|efs)-plugin-[0-9a-f]+\.log|[^/_]+_(?:ebs|efs)-csi-[^/_]+_[^/]+\/[^/]+\/\d+\.log)$/),
+  efsUtilsLog: spec("efs-utils mount log", ["var_log/amazon/efs/mount.log"]),
+  nodeAgentContainerLogs: spec("aws-eks-nodeagent (network policy agent) container logs", [], /^var_log\/([^/_]+_[^/_]+_aws-eks-nodeagent-[0-9a-f]+\.log|[^/_]+_aws-node-[^/_]+_[^/]+\/aws-eks-nodeagent\/\d+\.log)$/),
+  kubernetesEvents: spec("Kubernetes events for this node (from --events, not from the bundle)", ["fathom/kubernetes-events.json"]),
 } as const satisfies Record<string, ArtifactSpec>;
 
 export type ArtifactName = keyof typeof LAYOUT;

@@ -192,12 +192,15 @@ export async function scanMatchingLines(
       continue;
     }
     let head = piece.subarray(0, lastNl + 1);
-    const truncatedFirst = carryTruncated;
+    let truncatedFirst = carryTruncated;
     if (carry) {
       const firstNl = piece.indexOf(10);
       // A long line already at its cap: drop the rest of it, keep its newline.
-      if (carry.length >= MAX_LINE_BYTES) head = Buffer.concat([carry, piece.subarray(firstNl, lastNl + 1)]);
-      else head = Buffer.concat([carry, piece.subarray(0, lastNl + 1)]);
+      if (carry.length >= MAX_LINE_BYTES) {
+        head = Buffer.concat([carry, piece.subarray(firstNl, lastNl + 1)]);
+        // The cap was reached exactly at the previous piece's end: bytes dropped here cut the line.
+        if (firstNl > 0) truncatedFirst = true;
+      } else head = Buffer.concat([carry, piece.subarray(0, lastNl + 1)]);
     }
     carry = undefined;
     carryTruncated = false;

@@ -1,8 +1,7 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
@@ -49,9 +48,17 @@ export async function openTarballSource(file: string, limits: ArchiveLimits = DE
   const problems: string[] = [];
   let written = 0;
   let members = 0;
+  // A bomb is detected inside a member's pipeline; the outer pipeline only sees "Premature close".
+  let bomb: EvidenceError | undefined;
+  // The member being written, so a file cut off by a failure is removed before anything lists it.
+  let inFlight: Promise<void> = Promise.resolve();
 
   const extract = tar.extract();
   extract.on("entry", (header, stream, next) => {
+    // When the archive fails while this member waits (for its folder, its file), the entry stream is
+    // destroyed with an error: without a listener that error would be thrown and crash the process.
+    // The failure still arrives through the pipelines.
+    stream.on("error", () => undefined);
     members += 1;
     const name = tryNormalizeMemberPath(header.name);
     const drain = (reason: string) => {
@@ -64,53 +71,65 @@ export async function openTarballSource(file: string, limits: ArchiveLimits = DE
     if (!name) return drain("unsafe member name (absolute or traversal)");
     if (header.type !== "file" && header.type !== "contiguous-file") return drain(`${header.type} member (not followed)`);
     const target = join(root, ...name.split("/"));
-    mkdir(dirname(target), { recursive: true })
-      .then(() =>
-        pipeline(
-          stream,
-          async function* (source: AsyncIterable<unknown>) {
-            for await (const raw of source) {
-              const chunk = raw as Buffer;
-              written += chunk.length;
-              if (written > limits.maxTotalBytes) throw new EvidenceError(file, `archive expands beyond ${limits.maxTotalBytes} bytes (decompression bomb?)`);
-              if (written > limits.ratioGraceBytes && written / compressedSize > limits.maxRatio)
-                throw new EvidenceError(file, `archive expands more than ${limits.maxRatio}:1 (decompression bomb?)`);
-              yield chunk;
-            }
-          },
-          createWriteStream(target, { flags: "wx" }),
-        ),
-      )
+    inFlight = mkdir(dirname(target), { recursive: true })
+      .then(() => open(target, "wx"))
       .then(
-        () => next(),
-        (error: Error) => {
-          skipped.push({ path: name, reason: `incomplete: ${error.message}` });
-          rm(target, { force: true }).finally(() => next(error));
-        },
+        (handle) =>
+          pipeline(
+            stream,
+            async function* (source: AsyncIterable<unknown>) {
+              for await (const raw of source) {
+                const chunk = raw as Buffer;
+                written += chunk.length;
+                if (written > limits.maxTotalBytes) throw (bomb = new EvidenceError(file, `archive ${basename(file)} expands beyond ${limits.maxTotalBytes} bytes (decompression bomb?)`));
+                if (written > limits.ratioGraceBytes && written / compressedSize > limits.maxRatio)
+                  throw (bomb = new EvidenceError(file, `archive ${basename(file)} expands more than ${limits.maxRatio}:1 (decompression bomb?)`));
+                yield chunk;
+              }
+            },
+            handle.createWriteStream(),
+          ).then(
+            () => next(),
+            async (error: Error) => {
+              skipped.push({ path: name, reason: `incomplete: ${error.message}` });
+              await rm(target, { force: true }).catch(() => undefined);
+              next(error);
+            },
+          ),
+        // The member cannot be created (a duplicate name, a file where a folder must go, a name too
+        // long for the filesystem): skip it and go on, as for any other unusable member.
+        (error: NodeJS.ErrnoException) => drain(`cannot be extracted (${error.code ?? error.message})`),
       );
   });
 
+  let failure: unknown;
   try {
-    await pipeline(createReadStream(file), createGunzip(), extract, new Writable({ write: (_c, _e, cb) => cb() }));
+    // extract is the last stage: a stage after it would make pipeline consume its entry iterator.
+    await pipeline(createReadStream(file), createGunzip(), extract);
   } catch (error) {
-    const message = describeArchiveError(error as Error);
+    failure = error;
+  }
+  await inFlight;
+  if (bomb) {
+    // A bomb is hostile: keep nothing of it.
+    await cleanup();
+    throw bomb;
+  }
+  if (failure !== undefined) {
+    const message = describeArchiveError(failure as Error);
     if (members === 0) {
       await cleanup();
-      throw new EvidenceError(file, `${file} is not a readable bundle archive: ${message}`, { cause: error });
+      throw new EvidenceError(file, `${file} is not a readable bundle archive: ${message}`, { cause: failure });
     }
     problems.push(`archive ${basename(file)} is damaged after ${members} members: ${message}; members that came out whole are used`);
-    if (error instanceof EvidenceError && /bomb/.test(error.message)) {
-      // A bomb is hostile: keep nothing of it.
-      await cleanup();
-      throw error;
-    }
   }
   return openDirectorySource(root, file, { problems, skipped, name: basename(file), onClose: cleanup });
 }
 
 function describeArchiveError(error: Error): string {
   const code = (error as NodeJS.ErrnoException).code;
+  // zlib reports a cut-off stream as Z_BUF_ERROR "unexpected end of file": name it before "corrupt".
+  if (code === "Z_BUF_ERROR" && /unexpected end/i.test(error.message)) return "gzip stream is truncated";
   if (code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR") return `gzip data is corrupt (${error.message})`;
-  if (/unexpected end/i.test(error.message)) return "gzip stream is truncated";
   return error.message;
 }

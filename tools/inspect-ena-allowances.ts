@@ -1,0 +1,216 @@
+import type { EvidenceLocator } from "../src/domain/finding.ts";
+import type { Severity } from "../src/domain/severity.ts";
+import { makeLocator } from "../src/toolkit/occurrences.ts";
+import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+
+const KINDS = {
+  "ena.allowances": "ENA allowance counters per interface (fact): bw_in/bw_out/pps/conntrack/linklocal_allowance_exceeded and conntrack_allowance_available; all zero argues against net.ena-allowance-exceeded and dns.vpc-resolver-throttled",
+  "ena.pps-exceeded": "Packets were queued or dropped because the instance exceeded its packets-per-second allowance (pps_allowance_exceeded > 0)",
+  "ena.bandwidth-exceeded": "Packets were queued or dropped because the instance exceeded its aggregate inbound or outbound bandwidth allowance (bw_in/bw_out_allowance_exceeded > 0)",
+  "ena.conntrack-exceeded": "The instance's connection-tracking allowance was exhausted: new flows were dropped (conntrack_allowance_exceeded > 0)",
+  "ena.linklocal-exceeded": "Traffic to link-local services (VPC resolver, IMDS, Time Sync) exceeded 1024 pps per ENI and was dropped (linklocal_allowance_exceeded > 0): with CoreDNS upstream timeouts, evidence for dns.vpc-resolver-throttled",
+} as const;
+type Kind = keyof typeof KINDS;
+
+const COUNTERS = [
+  "bw_in_allowance_exceeded",
+  "bw_out_allowance_exceeded",
+  "pps_allowance_exceeded",
+  "conntrack_allowance_exceeded",
+  "linklocal_allowance_exceeded",
+  "conntrack_allowance_available",
+] as const;
+type Counter = (typeof COUNTERS)[number];
+const COUNTER_SET = new Set<string>(COUNTERS);
+
+/** camelCase attribute names for the counters. */
+const ATTR: Record<Counter, string> = {
+  bw_in_allowance_exceeded: "bwInAllowanceExceeded",
+  bw_out_allowance_exceeded: "bwOutAllowanceExceeded",
+  pps_allowance_exceeded: "ppsAllowanceExceeded",
+  conntrack_allowance_exceeded: "conntrackAllowanceExceeded",
+  linklocal_allowance_exceeded: "linklocalAllowanceExceeded",
+  conntrack_allowance_available: "conntrackAllowanceAvailable",
+};
+
+interface Exceeded {
+  kind: Exclude<Kind, "ena.allowances">;
+  counters: Counter[];
+  /** At or above this many dropped/queued packets since the driver loaded, the finding is high. */
+  large: number;
+  what: string;
+  correlate: string[];
+}
+
+const EXCEEDED: readonly Exceeded[] = [
+  { kind: "ena.linklocal-exceeded", counters: ["linklocal_allowance_exceeded"], large: 1000, what: "link-local (VPC resolver / IMDS / NTP) packets over 1024 pps per ENI", correlate: ["read_coredns_log", "check_resolv_conf", "read_kubelet_config"] },
+  { kind: "ena.conntrack-exceeded", counters: ["conntrack_allowance_exceeded"], large: 1000, what: "flows over the instance's connection-tracking allowance", correlate: ["inspect_conntrack", "read_sysctls"] },
+  { kind: "ena.pps-exceeded", counters: ["pps_allowance_exceeded"], large: 10_000, what: "packets over the instance's PPS allowance", correlate: ["inspect_conntrack", "read_coredns_log"] },
+  { kind: "ena.bandwidth-exceeded", counters: ["bw_in_allowance_exceeded", "bw_out_allowance_exceeded"], large: 10_000, what: "packets over the instance's bandwidth allowance", correlate: ["read_cni_config"] },
+];
+
+interface InterfaceStats {
+  name: string;
+  line: number;
+  counters: Partial<Record<Counter, number>>;
+  lines: Partial<Record<Counter, { line: number; text: string }>>;
+}
+
+const HEADER_PATTERNS: readonly RegExp[] = [
+  /^Interface[:\s]+([^\s:]+)/,
+  /ethtool\s+(?:-S|--statistics)\s+([^\s*'"]+)/,
+  /^=+\s*([^\s=]+)\s*=+\s*$/,
+  /^([A-Za-z][A-Za-z0-9_.@-]{0,31}):?\s*$/,
+];
+
+function headerName(line: string): string | undefined {
+  if (line.startsWith("NIC statistics")) return undefined;
+  for (const pattern of HEADER_PATTERNS) {
+    const m = pattern.exec(line);
+    if (m) return (m[1] as string).replace(/@.*$/, "");
+  }
+  return undefined;
+}
+
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const [path] = await ctx.read.paths("ethtool");
+  if (!path) return [];
+  const interfaces: InterfaceStats[] = [];
+  let pendingName: string | undefined;
+  let pendingLine = 0;
+  let current: InterfaceStats | undefined;
+  let blocks = 0;
+  let unnamed = 0;
+  let nonEmpty = 0;
+
+  const ok = await ctx.read.scanAt(path, (cursor) => {
+    const { chunk, start, end } = cursor;
+    if (end <= start) return;
+    nonEmpty += 1;
+    const first = chunk.charCodeAt(start);
+    // Counter lines are indented; only the allowance ones are of interest (ENA prints hundreds per queue).
+    if (first === 32 || first === 9) {
+      if (!current) return;
+      const line = chunk.slice(start, end);
+      if (!line.includes("allowance")) return;
+      const m = /^\s+([a-z_]+):\s+(\d+)\s*$/.exec(line);
+      if (!m || !COUNTER_SET.has(m[1] as string)) return;
+      const counter = m[1] as Counter;
+      current.counters[counter] = Number(m[2]);
+      current.lines[counter] = { line: cursor.lineNo, text: line.trim() };
+      return;
+    }
+    const line = chunk.slice(start, end).trim();
+    if (line.startsWith("NIC statistics")) {
+      blocks += 1;
+      const name = pendingName ?? `interface-${++unnamed}`;
+      current = { name, line: pendingLine || cursor.lineNo, counters: {}, lines: {} };
+      interfaces.push(current);
+      pendingName = undefined;
+      return;
+    }
+    const name = headerName(line);
+    if (name) {
+      pendingName = name;
+      pendingLine = cursor.lineNo;
+      current = undefined;
+    }
+  });
+  if (!ok) return [];
+  if (nonEmpty === 0) {
+    ctx.read.gap(path, "file is empty");
+    return [];
+  }
+  if (blocks === 0) {
+    ctx.read.gap(path, "no `ethtool -S` statistics blocks found");
+    return [];
+  }
+
+  const ena = interfaces.filter((i) => Object.keys(i.counters).length > 0);
+  if (ena.length === 0) {
+    return [
+      {
+        kind: "ena.allowances",
+        severity: "info",
+        summary: `None of the ${interfaces.length} interfaces reports ENA allowance counters (not ENA, or an ENA driver older than 2.2.10): allowance drops can be neither seen nor ruled out`,
+        evidence: [makeLocator(path, interfaces[0]?.line, undefined, `${interfaces.length} ethtool -S blocks, no *_allowance_exceeded counters`)],
+        count: 0,
+        attributes: { countersPresent: false, interfaces: interfaces.map((i) => i.name) },
+        correlateWith: [],
+      },
+    ];
+  }
+
+  const total = (counter: Counter): number => ena.reduce((sum, i) => sum + (i.counters[counter] ?? 0), 0);
+  const uptimeHours = ctx.clock.bootTime !== undefined && ctx.clock.collectedAt !== undefined ? (ctx.clock.collectedAt - ctx.clock.bootTime) / 3_600_000 : undefined;
+  const findings: FindingDraft[] = [];
+
+  const facts: FindingDraft["attributes"] = { countersPresent: true, interfaces: ena.map((i) => i.name) };
+  for (const counter of COUNTERS) {
+    const present = ena.filter((i) => i.counters[counter] !== undefined);
+    if (present.length === 0) continue;
+    const attr = ATTR[counter];
+    if (counter === "conntrack_allowance_available") facts[`${attr}Min`] = Math.min(...present.map((i) => i.counters[counter] as number));
+    else facts[attr] = total(counter);
+    facts[`${attr}ByInterface`] = ena.map((i) => i.counters[counter] ?? 0);
+  }
+  if (uptimeHours !== undefined) facts.uptimeHours = Math.round(uptimeHours * 10) / 10;
+  const nonZero = EXCEEDED.filter((e) => e.counters.some((c) => total(c) > 0)).map((e) => e.kind);
+  findings.push({
+    kind: "ena.allowances",
+    severity: "info",
+    summary:
+      nonZero.length === 0
+        ? `ENA allowance counters are all zero on ${ena.map((i) => i.name).join(", ")}: no packets were dropped for exceeding pps, bandwidth, conntrack or link-local allowances`
+        : `ENA allowance counters on ${ena.map((i) => i.name).join(", ")}: ${EXCEEDED.flatMap((e) => e.counters).filter((c) => total(c) > 0).map((c) => `${c}=${total(c)}`).join(", ")}`,
+    evidence: ena.slice(0, 3).map((i) => makeLocator(path, i.line, undefined, `${i.name}: ${COUNTERS.map((c) => (i.counters[c] !== undefined ? `${c}=${i.counters[c]}` : "")).filter(Boolean).join(" ")}`)),
+    count: ena.length,
+    attributes: facts,
+    correlateWith: [],
+  });
+
+  for (const spec of EXCEEDED) {
+    const sum = spec.counters.reduce((s, c) => s + total(c), 0);
+    if (sum === 0) continue;
+    const hit = ena.filter((i) => spec.counters.some((c) => (i.counters[c] ?? 0) > 0));
+    const severity: Severity = sum >= spec.large ? "high" : "medium";
+    const evidence: EvidenceLocator[] = [];
+    for (const iface of hit.slice(0, 3)) {
+      for (const c of spec.counters) {
+        const at = iface.lines[c];
+        if (at && (iface.counters[c] ?? 0) > 0) evidence.push(makeLocator(path, at.line, undefined, `${iface.name}: ${at.text}`));
+      }
+    }
+    const attributes: FindingDraft["attributes"] = { total: sum, interfaces: hit.map((i) => i.name) };
+    for (const c of spec.counters) {
+      attributes[ATTR[c]] = total(c);
+      attributes[`${ATTR[c]}ByInterface`] = hit.map((i) => i.counters[c] ?? 0);
+    }
+    if (uptimeHours !== undefined && uptimeHours > 0) attributes.perHourSinceBoot = Math.round((sum / uptimeHours) * 10) / 10;
+    findings.push({
+      kind: spec.kind,
+      severity,
+      summary: `${sum} ${spec.what} since the ENA driver loaded (${hit.map((i) => i.name).join(", ")}); counters are cumulative, so compare two collections to see whether they still grow`,
+      evidence,
+      count: sum,
+      attributes,
+      correlateWith: spec.correlate,
+    });
+  }
+  return findings;
+}
+
+export const inspectEnaAllowances = defineTool({
+  name: "inspect_ena_allowances",
+  title: "ENA allowance counters",
+  lane: "network",
+  description:
+    "Reads `ethtool -S` for every interface (networking/ethtool.txt) and reports the ENA driver's allowance counters: bw_in/bw_out_allowance_exceeded, pps_allowance_exceeded, conntrack_allowance_exceeded, linklocal_allowance_exceeded and conntrack_allowance_available, per interface and in total. " +
+    "Non-zero counters mean the instance shaped or dropped packets for exceeding an EC2 allowance (medium; high when large). linklocal_allowance_exceeded together with CoreDNS upstream timeouts is the signature of dns.vpc-resolver-throttled. Counters are cumulative since the driver loaded. " +
+    `Emits kinds: ${Object.keys(KINDS).join(", ")}. ` +
+    "Next: read_coredns_log (upstream timeouts) and check_resolv_conf for DNS symptoms, inspect_conntrack and read_sysctls for connection-tracking limits.",
+  sources: ["ethtool"],
+  kinds: KINDS,
+  input: {},
+  analyze,
+});

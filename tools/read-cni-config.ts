@@ -1,0 +1,437 @@
+import type { EvidenceLocator } from "../src/domain/finding.ts";
+import { makeLocator } from "../src/toolkit/occurrences.ts";
+import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+
+const KINDS = {
+  "cni-config.settings": "The VPC CNI's effective configuration (fact): prefix delegation, custom networking, external SNAT, security groups for pods mode, MTU, warm targets, network policy, plugins chained in the conflist",
+  "cni-config.jumbo-mtu": "Pods and ENIs use a 9001-byte MTU (the VPC CNI default): a fact that only matters with tunnelled, VPN, peering or internet paths that cannot carry jumbo frames",
+  "cni-config.other-cni": "Other CNI configurations sit next to 10-aws.conflist; the runtime uses the first in lexical order (fact)",
+  "cni-config.conflist-missing": "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist (kubelet reports `no networks found in /etc/cni/net.d`)",
+  "cni-config.invalid": "A CNI conflist is present but is not valid JSON or has no plugins: the runtime cannot set up pod networking with it",
+  "cni-config.mtu-mismatch": "Pods are configured with a larger MTU than the node's own uplink interfaces carry (ifconfig): large pod packets are fragmented or dropped (net.mtu-mismatch)",
+} as const;
+type Kind = keyof typeof KINDS;
+
+/**
+ * The aws-node env keys fathom reports. The container's env also holds credentials and unrelated
+ * values: anything not listed here is never copied into a finding.
+ */
+const KNOWN_ENV = new Set([
+  "ENABLE_PREFIX_DELEGATION",
+  "WARM_PREFIX_TARGET",
+  "WARM_IP_TARGET",
+  "MINIMUM_IP_TARGET",
+  "WARM_ENI_TARGET",
+  "MAX_ENI",
+  "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG",
+  "ENI_CONFIG_LABEL_DEF",
+  "ENI_CONFIG_ANNOTATION_DEF",
+  "AWS_VPC_K8S_CNI_EXTERNALSNAT",
+  "AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS",
+  "AWS_VPC_K8S_CNI_EXTERNAL_SERVICE_CIDRS",
+  "AWS_VPC_K8S_CNI_RANDOMIZESNAT",
+  "AWS_VPC_K8S_CNI_CONNMARK",
+  "AWS_VPC_ENI_MTU",
+  "POD_MTU",
+  "AWS_VPC_K8S_CNI_VETHPREFIX",
+  "ENABLE_POD_ENI",
+  "POD_SECURITY_GROUP_ENFORCING_MODE",
+  "ENABLE_NETWORK_POLICY",
+  "NETWORK_POLICY_ENFORCING_MODE",
+  "ENABLE_IPv4",
+  "ENABLE_IPv6",
+  "ENABLE_V4_EGRESS",
+  "ENABLE_V6_EGRESS",
+  "ENABLE_BANDWIDTH_PLUGIN",
+  "ENABLE_SUBNET_DISCOVERY",
+  "ENABLE_MULTI_NIC",
+  "AWS_VPC_CNI_NODE_PORT_SUPPORT",
+  "AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER",
+  "DISABLE_INTROSPECTION",
+  "DISABLE_METRICS",
+  "DISABLE_NETWORK_RESOURCE_PROVISIONING",
+  "DISABLE_TCP_EARLY_DEMUX",
+  "DISABLE_LEAKED_ENI_CLEANUP",
+  "ANNOTATE_POD_IP",
+  "AWS_VPC_K8S_CNI_LOGLEVEL",
+  "AWS_VPC_K8S_PLUGIN_LOG_LEVEL",
+  "AWS_VPC_K8S_CNI_VETHPREFIX",
+  "VPC_CNI_VERSION",
+]);
+
+type EnvValue = string | number | boolean;
+
+interface Sources {
+  values: Map<string, EnvValue>;
+  used: string[];
+  evidence: EvidenceLocator[];
+  image: string | undefined;
+}
+
+/** Splits text holding one or more concatenated JSON documents (`ctr container info` once per container). */
+function jsonDocuments(text: string): unknown[] | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  try {
+    return [JSON.parse(trimmed)];
+  } catch {
+    // fall through: several documents back to back
+  }
+  const docs: unknown[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  for (let i = 0; i < trimmed.length; i++) {
+    const c = trimmed.charCodeAt(i);
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 92) escaped = true;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (depth === 0) start = i;
+      depth += 1;
+    } else if (c === 125 || c === 93) {
+      depth -= 1;
+      if (depth === 0 && start >= 0) {
+        try {
+          docs.push(JSON.parse(trimmed.slice(start, i + 1)));
+        } catch {
+          return undefined;
+        }
+        start = -1;
+      } else if (depth < 0) return undefined;
+    }
+  }
+  return docs.length > 0 && depth === 0 ? docs : undefined;
+}
+
+interface ContainerEnv {
+  env: Map<string, string>;
+  image: string | undefined;
+  created: number;
+}
+
+/** Env lists of `ctr container info` (`Spec.process.env`), `docker inspect` (`Config.Env`) or a pod spec (`env: [{name, value}]`). */
+function containerEnvs(doc: unknown): ContainerEnv[] {
+  const out: ContainerEnv[] = [];
+  const visitContainer = (node: Record<string, unknown>): void => {
+    const env = new Map<string, string>();
+    const collect = (value: unknown, depth: number): void => {
+      if (!value || typeof value !== "object" || depth > 6) return;
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          if (typeof item === "string") {
+            const eq = item.indexOf("=");
+            if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(item.slice(0, eq))) env.set(item.slice(0, eq), item.slice(eq + 1));
+          } else if (item && typeof item === "object" && typeof (item as { name?: unknown }).name === "string" && typeof (item as { value?: unknown }).value === "string") {
+            env.set((item as { name: string }).name, (item as { value: string }).value);
+          } else collect(item, depth + 1);
+        }
+        return;
+      }
+      for (const [k, v] of Object.entries(value)) if (k === "env" || k === "Env" || typeof v === "object") collect(v, depth + 1);
+    };
+    collect(node, 0);
+    const image = typeof node.Image === "string" ? node.Image : typeof (node.Config as { Image?: unknown } | undefined)?.Image === "string" ? ((node.Config as { Image: string }).Image) : undefined;
+    const createdText = typeof node.CreatedAt === "string" ? node.CreatedAt : typeof node.Created === "string" ? node.Created : undefined;
+    const created = createdText ? Date.parse(createdText) : Number.NaN;
+    if (env.size > 0) out.push({ env, image, created: Number.isFinite(created) ? created : 0 });
+  };
+  if (Array.isArray(doc)) {
+    for (const item of doc) if (item && typeof item === "object") visitContainer(item as Record<string, unknown>);
+  } else if (doc && typeof doc === "object") {
+    visitContainer(doc as Record<string, unknown>);
+  }
+  return out;
+}
+
+function asBool(v: EnvValue | undefined): boolean | undefined {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "string" && /^(true|false)$/i.test(v.trim())) return v.trim().toLowerCase() === "true";
+  return undefined;
+}
+
+function asInt(v: EnvValue | undefined): number | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
+  if (typeof v === "string" && /^\s*-?\d+\s*$/.test(v)) return Number(v);
+  return undefined;
+}
+
+interface Conflist {
+  path: string;
+  cniVersion: string | undefined;
+  plugins: string[];
+  mtu: number | undefined;
+  vethPrefix: string | undefined;
+  sgMode: string | undefined;
+  egressEnabled: boolean | undefined;
+  portmapSnat: boolean | undefined;
+}
+
+function readConflist(path: string, value: unknown): Conflist | undefined {
+  if (!value || typeof value !== "object" || !Array.isArray((value as { plugins?: unknown }).plugins)) return undefined;
+  const doc = value as { cniVersion?: unknown; plugins: unknown[] };
+  const result: Conflist = { path, cniVersion: typeof doc.cniVersion === "string" ? doc.cniVersion : undefined, plugins: [], mtu: undefined, vethPrefix: undefined, sgMode: undefined, egressEnabled: undefined, portmapSnat: undefined };
+  for (const plugin of doc.plugins) {
+    if (!plugin || typeof plugin !== "object") continue;
+    const p = plugin as Record<string, unknown>;
+    const type = typeof p.type === "string" ? p.type : "?";
+    result.plugins.push(type);
+    if (type === "aws-cni") {
+      result.mtu = asInt(p.mtu as EnvValue | undefined);
+      if (typeof p.vethPrefix === "string") result.vethPrefix = p.vethPrefix;
+      if (typeof p.podSGEnforcingMode === "string") result.sgMode = p.podSGEnforcingMode;
+    } else if (type.startsWith("egress-")) {
+      result.egressEnabled = asBool(p.enabled as EnvValue | undefined) ?? true;
+    } else if (type === "portmap") {
+      result.portmapSnat = asBool(p.snat as EnvValue | undefined);
+    }
+  }
+  return result;
+}
+
+async function readEnvSources(ctx: AnalyzerContext): Promise<Sources> {
+  const sources: Sources = { values: new Map(), used: [], evidence: [], image: undefined };
+  // 1. The aws-node container's own env (what was configured).
+  const [envPath] = await ctx.read.paths("cniEnv");
+  if (envPath) {
+    const read = await ctx.read.textAt(envPath);
+    if (read.state === "ok") {
+      const docs = jsonDocuments(read.text);
+      if (!docs) ctx.read.gap(envPath, read.text.trim() === "" ? "file is empty" : "not JSON (expected `ctr container info` output)");
+      else {
+        const containers = docs.flatMap(containerEnvs).sort((a, b) => b.created - a.created);
+        const newest = containers[0];
+        if (!newest) ctx.read.gap(envPath, "no container env found");
+        else {
+          for (const [k, v] of newest.env) if (KNOWN_ENV.has(k)) sources.values.set(k, v);
+          sources.image = newest.image;
+          sources.used.push("aws-node env");
+          sources.evidence.push(makeLocator(envPath, undefined, undefined, `aws-node container env (${[...newest.env.keys()].filter((k) => KNOWN_ENV.has(k)).length} CNI settings)`));
+        }
+      }
+    }
+  }
+  // 2. IPAMD introspection: the values ipamd / networkutils actually parsed (typed JSON).
+  for (const name of ["ipamdEnvSettings", "networkUtilsEnvSettings"] as const) {
+    const read = await ctx.read.json(name);
+    if (read.state !== "ok") continue;
+    const value = read.value;
+    if (!value || typeof value !== "object" || Array.isArray(value)) {
+      ctx.read.gap(read.path, "not a JSON object of settings");
+      continue;
+    }
+    let added = 0;
+    for (const [k, v] of Object.entries(value)) {
+      if (!KNOWN_ENV.has(k) || sources.values.has(k)) continue;
+      if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
+        sources.values.set(k, v);
+        added += 1;
+      }
+    }
+    sources.used.push(name === "ipamdEnvSettings" ? "ipamd env-settings" : "networkutils env-settings");
+    sources.evidence.push(makeLocator(read.path, undefined, undefined, `${added} settings from IPAMD introspection`));
+  }
+  return sources;
+}
+
+interface Uplink {
+  name: string;
+  mtu: number;
+  path: string;
+  line: number;
+  text: string;
+}
+
+/** MTUs of the node's ENI interfaces (`ens5: flags=4163<UP,…>  mtu 9001`); pod veths and lo are skipped. */
+async function uplinkMtus(ctx: AnalyzerContext): Promise<Uplink[]> {
+  const [path] = await ctx.read.paths("ifconfig");
+  if (!path) return [];
+  const out: Uplink[] = [];
+  await ctx.read.scanAt(path, (cursor) => {
+    const line = cursor.chunk.slice(cursor.start, cursor.end);
+    const m = /^((?:eth|ens|enp|enX)\d[\w.]*):? flags=\S+\s+mtu (\d+)/.exec(line);
+    if (m) out.push({ name: m[1] as string, mtu: Number(m[2]), path, line: cursor.lineNo, text: line.trim() });
+  });
+  return out;
+}
+
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const conflistPaths = await ctx.read.paths("cniConflist");
+  const findings: FindingDraft[] = [];
+
+  // --- conflists
+  const conflists: Conflist[] = [];
+  for (const path of conflistPaths) {
+    const read = await ctx.read.textAt(path, 4 << 20);
+    if (read.state !== "ok") continue;
+    let value: unknown;
+    let problem: string | undefined;
+    if (read.text.trim() === "") problem = "file is empty";
+    else {
+      try {
+        value = JSON.parse(read.text);
+      } catch (error) {
+        problem = `invalid JSON: ${(error as Error).message.slice(0, 120)}`;
+      }
+    }
+    const parsed = problem ? undefined : readConflist(path, value);
+    if (!parsed) {
+      problem ??= "no `plugins` array: not a CNI conflist";
+      ctx.read.gap(path, problem);
+      findings.push({
+        kind: "cni-config.invalid",
+        severity: "medium",
+        summary: `${path} cannot be used by the container runtime: ${problem}`,
+        evidence: [makeLocator(path, 1, undefined, read.text.slice(0, 200) || "(empty)")],
+        count: 1,
+        attributes: { file: path, problem },
+        correlateWith: ["read_kubelet_journal", "inspect_ipamd_state", "read_ipamd_log"],
+      });
+      continue;
+    }
+    conflists.push(parsed);
+  }
+  const aws = conflists.find((c) => c.plugins.includes("aws-cni"));
+
+  const env = await readEnvSources(ctx);
+  if (conflistPaths.length === 0 && env.used.length === 0) return findings;
+
+  if (conflistPaths.length === 0 && env.used.length > 0) {
+    findings.push({
+      kind: "cni-config.conflist-missing",
+      severity: "medium",
+      summary: "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist, so the runtime has no pod network",
+      evidence: env.evidence.slice(0, 2),
+      count: 1,
+      attributes: { sources: env.used },
+      correlateWith: ["read_kubelet_journal", "inspect_ipamd_state", "read_ipamd_log"],
+    });
+  }
+
+  if (conflistPaths.length > 1) {
+    const names = conflistPaths.map((p) => p.slice(p.lastIndexOf("/") + 1));
+    const active = [...names].sort()[0] as string;
+    findings.push({
+      kind: "cni-config.other-cni",
+      severity: "info",
+      summary: `${names.length} CNI configurations are present (${names.join(", ")}); the runtime uses ${active}`,
+      evidence: conflistPaths.slice(0, 3).map((p) => makeLocator(p, undefined, undefined, p)),
+      count: names.length,
+      attributes: { files: names, active, awsIsActive: active === (aws ? aws.path.slice(aws.path.lastIndexOf("/") + 1) : "10-aws.conflist") },
+      correlateWith: ["read_cni_plugin_log"],
+    });
+  }
+
+  // Nothing usable to describe: the invalid-conflist findings and gaps say why.
+  if (!aws && conflists.length === 0 && env.used.length === 0) return findings;
+
+  // --- effective settings (env first, introspection second, conflist for what only it knows)
+  const v = env.values;
+  const bool = (k: string) => asBool(v.get(k));
+  const int = (k: string) => asInt(v.get(k));
+  const eniMtu = int("AWS_VPC_ENI_MTU");
+  const podMtu = aws?.mtu ?? int("POD_MTU") ?? eniMtu;
+  const effectiveEniMtu = eniMtu ?? 9001;
+  const effectivePodMtu = podMtu ?? effectiveEniMtu;
+  const podEni = bool("ENABLE_POD_ENI") ?? false;
+  // The conflist always carries podSGEnforcingMode; it only means something when ENABLE_POD_ENI is on.
+  const sgppMode = podEni ? String(v.get("POD_SECURITY_GROUP_ENFORCING_MODE") ?? aws?.sgMode ?? "strict") : null;
+  const warmIp = int("WARM_IP_TARGET");
+  const minIp = int("MINIMUM_IP_TARGET");
+  const warmPrefix = int("WARM_PREFIX_TARGET");
+  const warmEni = int("WARM_ENI_TARGET");
+  const settings: FindingDraft["attributes"] = {
+    prefixDelegation: bool("ENABLE_PREFIX_DELEGATION") ?? false,
+    customNetworking: bool("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG") ?? false,
+    externalSnat: bool("AWS_VPC_K8S_CNI_EXTERNALSNAT") ?? false,
+    podEni,
+    sgppMode,
+    networkPolicy: bool("ENABLE_NETWORK_POLICY") ?? null,
+    ipv6: bool("ENABLE_IPv6") ?? false,
+    mtu: effectiveEniMtu,
+    podMtu: effectivePodMtu,
+    mtuExplicit: eniMtu !== undefined || aws?.mtu !== undefined,
+    warmIpTarget: warmIp ?? null,
+    minimumIpTarget: minIp ?? null,
+    warmPrefixTarget: warmPrefix ?? null,
+    warmEniTarget: warmEni ?? (warmIp === undefined && minIp === undefined ? 1 : null),
+    maxEni: int("MAX_ENI") ?? null,
+    vethPrefix: aws?.vethPrefix ?? (typeof v.get("AWS_VPC_K8S_CNI_VETHPREFIX") === "string" ? (v.get("AWS_VPC_K8S_CNI_VETHPREFIX") as string) : "eni"),
+    plugins: aws?.plugins ?? conflists[0]?.plugins ?? [],
+    egressCni: aws ? aws.egressEnabled ?? false : null,
+    portmap: aws ? aws.plugins.includes("portmap") : null,
+    cniVersion: aws?.cniVersion ?? null,
+    cniImage: env.image ?? null,
+    configured: [...v].filter(([k]) => KNOWN_ENV.has(k)).map(([k, value]) => `${k}=${String(value)}`).sort(),
+    sources: [...(aws ? ["conflist"] : []), ...env.used],
+  };
+  const facts: string[] = [];
+  if (settings.prefixDelegation) facts.push("prefix delegation");
+  if (settings.customNetworking) facts.push("custom networking");
+  if (settings.externalSnat) facts.push("external SNAT");
+  if (podEni) facts.push(`security groups for pods (${String(sgppMode)})`);
+  if (settings.networkPolicy) facts.push("network policy");
+  const evidence = [...(aws ? [makeLocator(aws.path, undefined, undefined, `plugins ${aws.plugins.join(", ")}; mtu ${aws.mtu ?? "unset"}`)] : []), ...env.evidence].slice(0, 3);
+  findings.push({
+    kind: "cni-config.settings",
+    severity: "info",
+    summary: `VPC CNI configuration: MTU ${effectivePodMtu}${facts.length ? `, ${facts.join(", ")}` : ", secondary-IP mode with default SNAT"}; warm targets ${[warmEni !== undefined ? `WARM_ENI_TARGET=${warmEni}` : "", warmIp !== undefined ? `WARM_IP_TARGET=${warmIp}` : "", minIp !== undefined ? `MINIMUM_IP_TARGET=${minIp}` : "", warmPrefix !== undefined ? `WARM_PREFIX_TARGET=${warmPrefix}` : ""].filter(Boolean).join(" ") || "default"}`,
+    evidence,
+    count: 1,
+    attributes: settings,
+    correlateWith: ["inspect_ipamd_state", "inspect_routes"],
+  });
+
+  const uplinks = await uplinkMtus(ctx);
+  if (uplinks.length > 0 && (aws?.mtu !== undefined || eniMtu !== undefined)) {
+    const smallest = Math.min(...uplinks.map((u) => u.mtu));
+    if (effectivePodMtu > smallest) {
+      const narrow = uplinks.filter((u) => u.mtu < effectivePodMtu);
+      findings.push({
+        kind: "cni-config.mtu-mismatch",
+        severity: "high",
+        summary: `Pods use a ${effectivePodMtu}-byte MTU but ${narrow.map((u) => `${u.name} carries ${u.mtu}`).join(", ")}: pod packets larger than ${smallest} bytes are fragmented or dropped on the way out`,
+        evidence: [...evidence.slice(0, 1), ...narrow.slice(0, 2).map((u) => makeLocator(u.path, u.line, undefined, u.text))],
+        count: narrow.length,
+        attributes: { podMtu: effectivePodMtu, eniMtu: effectiveEniMtu, uplinkMtus: uplinks.map((u) => `${u.name}=${u.mtu}`), minUplinkMtu: smallest },
+        correlateWith: ["inspect_ena_allowances", "read_dmesg", "inspect_conntrack"],
+      });
+    }
+  }
+
+  if (effectivePodMtu >= 9000 || effectiveEniMtu >= 9000) {
+    findings.push({
+      kind: "cni-config.jumbo-mtu",
+      severity: "info",
+      summary: `Pods use a ${effectivePodMtu}-byte MTU (ENI MTU ${effectiveEniMtu}${eniMtu === undefined ? ", the VPC CNI default" : ""}): only a problem on paths that cannot carry jumbo frames (VPN, Transit Gateway, peering across regions, internet)`,
+      evidence,
+      count: 1,
+      attributes: { eniMtu: effectiveEniMtu, podMtu: effectivePodMtu, explicit: eniMtu !== undefined || aws?.mtu !== undefined, source: aws?.mtu !== undefined ? "conflist" : eniMtu !== undefined ? "env" : "default" },
+      correlateWith: ["inspect_conntrack", "inspect_routes"],
+    });
+  }
+  return findings;
+}
+
+export const readCniConfig = defineTool({
+  name: "read_cni_config",
+  title: "VPC CNI configuration",
+  lane: "network",
+  description:
+    "Reads the VPC CNI's configuration: the CNI conflist (cni/10-aws.conflist and any other /etc/cni/net.d file: plugins, mtu, vethPrefix, podSGEnforcingMode, egress-cni, portmap), the aws-node container's env (cni/cni-configuration-variables-containerd.json; only the known CNI settings are reported, never other env values) and, as fallbacks, IPAMD's env-settings introspection. " +
+    "Reports prefix delegation, custom networking, external SNAT, security-groups-for-pods mode, MTU and warm targets as configuration facts at info: none of them is a fault on its own. " +
+    "Compares the pod MTU with the node's uplink interfaces in networking/ifconfig.txt: pods configured above what the ENIs carry is a fault (net.mtu-mismatch). " +
+    `Emits kinds: ${Object.keys(KINDS).join(", ")}. ` +
+    "Next: inspect_ipamd_state (pool vs warm targets), inspect_routes (policy routing), inspect_ena_allowances; a jumbo MTU matters only together with evidence of paths that drop large packets.",
+  sources: ["cniConflist", "cniEnv", "ipamdEnvSettings", "networkUtilsEnvSettings", "ifconfig"],
+  kinds: KINDS,
+  input: {},
+  analyze,
+});
+
+export type { Kind as CniConfigFindingKind };
