@@ -12,6 +12,8 @@ export const HANDOFFS: readonly Handoff[] = [
   { from: { tool: "read_sysctls", kind: "sysctl.values", attribute: "conntrackMax" }, to: { tool: "inspect_conntrack", input: "conntrackMax" } },
   { from: { tool: "inspect_ipamd_state", kind: "ipamd.pod-ips", attribute: "podIPs" }, to: { tool: "inspect_routes", input: "podIPs" } },
   { from: { tool: "read_containerd_log", kind: "containerd.config", attribute: "systemdCgroup" }, to: { tool: "read_kubelet_config", input: "containerdSystemdCgroup" } },
+  { from: { tool: "read_kubelet_config", kind: "kubelet-config.settings", attribute: "maxPods" }, to: { tool: "inspect_ipamd_state", input: "maxPods" } },
+  { from: { tool: "read_containerd_log", kind: "containerd.config", attribute: "sandboxImage" }, to: { tool: "read_kubelet_config", input: "containerdSandboxImage" } },
   { from: { tool: "read_sysctls", kind: "sysctl.values", attribute: "pidMax" }, to: { tool: "inspect_processes", input: "pidMax" } },
 ];
 

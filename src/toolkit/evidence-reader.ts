@@ -3,6 +3,7 @@ import { EvidenceError } from "../evidence/errors.ts";
 import type { ArtifactName } from "../evidence/layout.ts";
 import { scanLines, scanMatchingLines, type LineCursor } from "../evidence/lines.ts";
 import type { NodeEvidence } from "../evidence/node-evidence.ts";
+import type { ArtifactEntry, SkippedEntry } from "../evidence/source.ts";
 
 /** Files read whole are capped: configuration and state files are small; logs are scanned. */
 export const MAX_WHOLE_FILE_BYTES = 32 * 1024 * 1024;
@@ -25,6 +26,17 @@ export class EvidenceReader {
   constructor(evidence: NodeEvidence, signal?: AbortSignal) {
     this.evidence = evidence;
     this.signal = signal;
+  }
+
+  /**
+   * The bundle's own listing: its files, members it refused, and container problems (a damaged
+   * archive). Reading it counts as reading the bundle.
+   */
+  async listing(): Promise<{ name: string; files: ArtifactEntry[]; skipped: SkippedEntry[]; problems: string[] }> {
+    const source = this.evidence.source;
+    const [files, skipped, problems] = await Promise.all([source.list(), source.skipped(), source.problems()]);
+    if (files.length > 0) this.states.set("(bundle listing)", "ok");
+    return { name: source.name, files, skipped, problems };
   }
 
   /** Present paths of an artifact. */

@@ -73,3 +73,29 @@ export function goDurationSeconds(text: string): number | undefined {
   }
   return found ? seconds : undefined;
 }
+
+const d2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+
+/**
+ * The instant of a CRI line (`2026-11-24T10:01:02.123456789Z …`) read by character offsets, which
+ * is several times cheaper than a regex on the hot path; undefined for anything else (callers fall
+ * back to the general parsers for offsets, year-less and plain klog lines).
+ */
+export function criTime(line: string): number | undefined {
+  if (line.length < 20 || line.charCodeAt(4) !== 45 || line.charCodeAt(10) !== 84 || line.charCodeAt(13) !== 58) return undefined;
+  const year = d2(line, 0) * 100 + d2(line, 2);
+  let ms = 0;
+  let i = 19;
+  if (line.charCodeAt(i) === 46) {
+    let scale = 100;
+    for (i += 1; i < line.length; i++) {
+      const c = line.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      ms += c * scale;
+      scale /= 10;
+    }
+  }
+  if (line.charCodeAt(i) !== 90) return undefined;
+  const t = Date.UTC(year, d2(line, 5) - 1, d2(line, 8), d2(line, 11), d2(line, 14), d2(line, 17), Math.floor(ms));
+  return Number.isFinite(t) ? t : undefined;
+}

@@ -27,6 +27,9 @@ export interface EniState {
   prefixes: number;
   /** Secondary /32 addresses attached. */
   secondaryIps: number;
+  /** Addresses inside prefixes, and how many of them are assigned (what serves new pods under prefix delegation). */
+  prefixIps: number;
+  prefixAssignedIps: number;
   /** IPv6 prefixes attached (IPv6 clusters hold no IPv4 pool). */
   ipv6Prefixes: number;
 }
@@ -42,6 +45,9 @@ export interface IpamdPool {
   reportedTotalIps: number | undefined;
   reportedAssignedIps: number | undefined;
   prefixes: number;
+  /** Addresses inside prefixes, and how many are assigned. */
+  prefixIps: number;
+  prefixAssignedIps: number;
 }
 
 type Json = Record<string, unknown>;
@@ -108,16 +114,22 @@ function parseEni(id: string, raw: unknown, networkCard: number): EniState | und
     assignedIps: 0,
     prefixes: 0,
     secondaryIps: 0,
+    prefixIps: 0,
+    prefixAssignedIps: 0,
     ipv6Prefixes: isObject(raw.IPv6Cidrs) ? Object.keys(raw.IPv6Cidrs).length : 0,
   };
   if (isObject(raw.AvailableIPv4Cidrs)) {
     for (const [key, entry] of Object.entries(raw.AvailableIPv4Cidrs)) {
       if (!isObject(entry)) continue;
       const { size, prefix } = cidrSize(key, entry);
+      const assigned = countAssigned(entry.IPAddresses);
       eni.totalIps += size;
-      if (prefix) eni.prefixes += 1;
-      else eni.secondaryIps += 1;
-      eni.assignedIps += countAssigned(entry.IPAddresses);
+      eni.assignedIps += assigned;
+      if (prefix) {
+        eni.prefixes += 1;
+        eni.prefixIps += size;
+        eni.prefixAssignedIps += assigned;
+      } else eni.secondaryIps += 1;
     }
   } else if (isObject(raw.IPv4Addresses)) {
     const addresses = Object.values(raw.IPv4Addresses);
@@ -155,6 +167,8 @@ function pool(shape: EnisShape, cards: Array<{ card: number; raw: Json; enis: un
     reportedTotalIps: sum(reportedTotals),
     reportedAssignedIps: sum(reportedAssigned),
     prefixes: enis.reduce((a, e) => a + e.prefixes, 0),
+    prefixIps: enis.reduce((a, e) => a + e.prefixIps, 0),
+    prefixAssignedIps: enis.reduce((a, e) => a + e.prefixAssignedIps, 0),
   };
 }
 

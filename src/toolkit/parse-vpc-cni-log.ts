@@ -11,21 +11,76 @@ export type CniLogLevel = "debug" | "info" | "warn" | "error" | "fatal";
 
 const HEAD = 96;
 
-/** The instant a CNI log line was written (JSON `ts`, ISO or epoch seconds; text: the leading ISO stamp). */
-export function cniLineTime(line: string): number | undefined {
-  const head = line.slice(0, HEAD);
-  const ts = head.indexOf('"ts":');
-  if (ts >= 0) {
-    let i = ts + 5;
-    while (head.charCodeAt(i) === 32) i += 1;
-    const c = head.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      const seconds = Number.parseFloat(head.slice(i, i + 24));
-      return Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
-    }
-    return parseIsoTime(head.slice(i, i + 40));
+function digits(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    v = v * 10 + c;
   }
-  return /^\d{4}-\d{2}-\d{2}/.test(head) ? parseIsoTime(head.slice(0, 40)) : undefined;
+  return v;
+}
+
+/** Reads a CNI log line's time; made per scan so its one-second cache is not shared state. */
+export type CniTimeParser = (line: string) => number | undefined;
+
+/**
+ * A parser for the instant a CNI log line was written: JSON `ts` (ISO or epoch seconds) or the
+ * leading ISO stamp of the text format. `YYYY-MM-DDTHH:MM:SS[.fff]Z` is read by character arithmetic
+ * and consecutive lines of the same second skip Date.UTC (the hot path of a gigabyte debug log);
+ * anything else (offsets, odd spacing) goes to the general ISO parser.
+ */
+export function createCniTimeParser(): CniTimeParser {
+  let cachedSecond = "";
+  let cachedSecondMs = 0;
+  const isoAt = (s: string, at: number): number | undefined => {
+    if (s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 10) !== 84 || s.charCodeAt(at + 13) !== 58) return parseIsoTime(s.slice(at, at + 40));
+    const second = s.slice(at, at + 19);
+    let base: number;
+    if (second === cachedSecond) base = cachedSecondMs;
+    else {
+      base = Date.UTC(digits(s, at, 4), digits(s, at + 5, 2) - 1, digits(s, at + 8, 2), digits(s, at + 11, 2), digits(s, at + 14, 2), digits(s, at + 17, 2));
+      if (!Number.isFinite(base)) return parseIsoTime(s.slice(at, at + 40));
+      cachedSecond = second;
+      cachedSecondMs = base;
+    }
+    let i = at + 19;
+    let ms = 0;
+    if (s.charCodeAt(i) === 46) {
+      let scale = 100;
+      for (i += 1; ; i++) {
+        const c = s.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) break;
+        ms += c * scale;
+        scale /= 10;
+      }
+      ms = Math.floor(ms);
+    }
+    const zone = s.charCodeAt(i);
+    // Z, the closing quote of a JSON ts, a blank, or the end of the line: UTC as EKS nodes log.
+    if (zone === 90 || zone === 34 || zone === 32 || zone === 9 || Number.isNaN(zone)) return base + ms;
+    return parseIsoTime(s.slice(at, at + 40));
+  };
+  return (line) => {
+    const ts = line.indexOf('"ts":');
+    if (ts >= 0 && ts < HEAD) {
+      let i = ts + 5;
+      while (line.charCodeAt(i) === 32) i += 1;
+      const c = line.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        const seconds = Number.parseFloat(line.slice(i, i + 24));
+        return Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
+      }
+      return c === 34 ? isoAt(line, i + 1) : undefined;
+    }
+    const c = line.charCodeAt(0);
+    return c >= 48 && c <= 57 && line.charCodeAt(4) === 45 ? isoAt(line, 0) : undefined;
+  };
+}
+
+/** The instant one CNI log line was written (see createCniTimeParser for scans). */
+export function cniLineTime(line: string): number | undefined {
+  return createCniTimeParser()(line);
 }
 
 /** The level of a CNI log line, lower-cased (`warning` reads as `warn`), when it says. */
@@ -94,7 +149,7 @@ const OPERATION_HINTS: ReadonlyArray<[RegExp, string]> = [
   [/allocate (?:a |all available |one )?(?:private )?IP|assigning private IP|allocIPAddresses|AllocIPAddresses|IPv4 prefix/i, "AssignPrivateIpAddresses"],
   [/failed to (?:delete|free) (?:the )?ENI|deleteENI/i, "DeleteNetworkInterface"],
   [/failed to detach|detachENI/i, "DetachNetworkInterface"],
-  [/DescribeNetworkInterfaces|describe (?:the )?ENI|GetIPv4sFromEC2|GetIPv4PrefixesFromEC2/i, "DescribeNetworkInterfaces"],
+  [/describe (?:the )?(?:ENI|network interface)|information from EC2 control plane|GetIPv4sFromEC2|GetIPv4PrefixesFromEC2/i, "DescribeNetworkInterfaces"],
   [/tag(?:ging)? (?:the )?ENI|CreateTags/i, "CreateTags"],
 ];
 

@@ -1,0 +1,510 @@
+import { z } from "zod";
+import type { EvidenceLocator } from "../src/domain/finding.ts";
+import { downgrade, type Severity } from "../src/domain/severity.ts";
+import type { ArtifactName } from "../src/evidence/layout.ts";
+import { splitLines } from "../src/evidence/lines.ts";
+import { makeLocator } from "../src/toolkit/occurrences.ts";
+import { parseCheckpoint, parseEnis, parseEnvSettings, type CniSettings, type IpamCheckpoint, type IpamdPool } from "../src/toolkit/parse-ipamd-state.ts";
+import { parsePrometheusText, samplesOf, sumOf, type MetricSample } from "../src/toolkit/parse-prometheus.ts";
+import { ec2ErrorClass, type Ec2ErrorClass } from "../src/toolkit/parse-vpc-cni-log.ts";
+import { humanDuration, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
+import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+
+const KINDS = {
+  "ipamd.pool": "Fact: the node's IPv4 pool at collection (total, assigned, free, ENIs attached vs max, per-ENI counts, prefix mode); free addresses argue against cni.subnet-exhausted and cni.node-ip-capacity",
+  "ipamd.pool-exhausted": "Every pooled address is assigned (assigned == total > 0); high when IPAMD also counted failed assignments (awscni_no_available_ip_addresses); `atMaxEnis` says whether the pool could still grow",
+  "ipamd.at-max-enis": "All the ENIs the instance can hold are attached (awscni_eni_allocated == awscni_eni_max); high only when they also hold every address they can (awscni_ip_max) and all are in use (cni.node-ip-capacity); info otherwise (`atCapacity` says which)",
+  "ipamd.no-ips-no-enis": "IPAMD holds no IPv4 address for pods (TotalIPs 0, or no ENI at all): with EC2 subnet errors in ipamd.log this is cni.subnet-exhausted (no /28 under prefix delegation); otherwise IPAMD could not initialise",
+  "ipamd.max-pods-above-capacity": "The kubelet's maxPods (input `maxPods` from read_kubelet_config's kubelet-config.settings) exceeds what the ENIs can address (awscni_ip_max) plus the host-network allowance: cni.node-ip-capacity",
+  "ipamd.api-errors": "awscni_aws_api_error_count is non-zero; attribute `classes` (throttled, permission-denied, subnet-exhausted, eni-limit, other) and per api:error counts separate cni.ec2-api-throttled from cni.ipamd-permission-denied",
+  "ipamd.introspection-skipped": "Info: the collector ran with --ignore_introspection / --ignore_metrics, so missing or empty IPAMD files mean nothing (never evidence of cni.ipamd-down)",
+  "ipamd.introspection-empty": "IPAMD introspection/metrics files are present but empty while the collector did not skip them: IPAMD was not answering on :61679/:61678 at collection (evidence for cni.ipamd-down)",
+  "ipamd.pod-ips": "Fact: the checkpoint's pod→IP map (attributes `podIPs`, `pods`, `count`), the hand-off for route and policy-routing checks",
+  "ipamd.settings": "Fact: warm/minimum targets, prefix delegation, custom networking, external SNAT, MTU, MAX_ENI as IPAMD reported them; configuration, never a fault on its own",
+} as const;
+type Kind = keyof typeof KINDS;
+
+/** The kubelet's host-network pods (aws-node, kube-proxy) do not need a VPC address: the EKS max-pods formula adds 2. */
+const HOST_NETWORK_ALLOWANCE = 2;
+/** Throttling errors below this since IPAMD started are background noise. */
+const THROTTLE_NOISE = 10;
+const MAX_POD_IPS = 1000;
+
+const CORRELATE: Record<Kind, string[]> = {
+  "ipamd.pool": ["read_ipamd_log"],
+  "ipamd.pool-exhausted": ["read_ipamd_log", "read_kubelet_config", "read_cni_plugin_log"],
+  "ipamd.at-max-enis": ["read_kubelet_config", "read_ipamd_log"],
+  "ipamd.no-ips-no-enis": ["read_ipamd_log"],
+  "ipamd.max-pods-above-capacity": ["read_kubelet_config"],
+  "ipamd.api-errors": ["read_ipamd_log"],
+  "ipamd.introspection-skipped": ["read_ipamd_log", "read_cni_plugin_log"],
+  "ipamd.introspection-empty": ["read_ipamd_log", "read_cni_plugin_log", "read_kubelet_journal"],
+  "ipamd.pod-ips": ["inspect_routes"],
+  "ipamd.settings": [],
+};
+
+type Attributes = FindingDraft["attributes"];
+
+function draft(kind: Kind, severity: Severity, summary: string, evidence: EvidenceLocator[], attributes: Attributes, count = 1): FindingDraft {
+  return { kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] };
+}
+
+interface Loaded<T> {
+  path: string;
+  value: T;
+}
+
+/** What the collector was told to skip, and where it says so. */
+interface SkipFlags {
+  introspection: boolean;
+  metrics: boolean;
+  evidence: EvidenceLocator[];
+}
+
+async function readSkipFlags(ctx: AnalyzerContext): Promise<SkipFlags> {
+  const flags: SkipFlags = { introspection: false, metrics: false, evidence: [] };
+  for (const [name, field] of [["introspectionIgnored", "introspection"], ["metricsIgnored", "metrics"]] as const) {
+    const read = await ctx.read.text(name, 64 * 1024);
+    if (read.state !== "ok") continue;
+    flags[field] = true;
+    flags.evidence.push(makeLocator(read.path, 1, undefined, read.text.trim().split("\n")[0] || "(marker file present)"));
+  }
+  const params = await ctx.read.text("scriptParams", 64 * 1024);
+  if (params.state === "ok") {
+    splitLines(params.text).forEach((line, i) => {
+      const m = /^\s*(ignore_introspection|ignore_metrics)\s*[:=]\s*"?(\w+)"?/i.exec(line);
+      if (!m || !/^(true|yes|1)$/i.test(m[2] as string)) return;
+      if ((m[1] as string).toLowerCase() === "ignore_introspection") flags.introspection = true;
+      else flags.metrics = true;
+      flags.evidence.push(makeLocator(params.path, i + 1, undefined, line));
+    });
+  }
+  return flags;
+}
+
+/**
+ * Reads one introspection file: `empty` when present but blank (a gap unless the collector skipped
+ * it), `undefined` when missing or unusable (the reader records why).
+ */
+async function readIntrospection(ctx: AnalyzerContext, name: ArtifactName, skipped: boolean): Promise<{ path: string; text: string } | { path: string; empty: true } | undefined> {
+  const read = await ctx.read.text(name);
+  if (read.state !== "ok") return undefined;
+  if (read.text.trim() === "") {
+    if (!skipped) ctx.read.gap(read.path, "file is empty: IPAMD did not answer when the bundle was collected");
+    return { path: read.path, empty: true };
+  }
+  return { path: read.path, text: read.text };
+}
+
+function parseJsonOrGap(ctx: AnalyzerContext, path: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    ctx.read.gap(path, `invalid JSON: ${(error as Error).message.slice(0, 120)}`);
+    return undefined;
+  }
+}
+
+interface Metrics {
+  path: string;
+  samples: MetricSample[];
+  total: number | undefined;
+  assigned: number | undefined;
+  enisAllocated: number | undefined;
+  eniMax: number | undefined;
+  ipMax: number | undefined;
+  prefixes: number | undefined;
+  noAvailable: number | undefined;
+  ipamdErrors: number | undefined;
+}
+
+function readMetrics(path: string, text: string): Metrics {
+  const samples = parsePrometheusText(text, "awscni_");
+  return {
+    path,
+    samples,
+    total: sumOf(samples, "awscni_total_ip_addresses"),
+    assigned: sumOf(samples, "awscni_assigned_ip_addresses"),
+    enisAllocated: sumOf(samples, "awscni_eni_allocated"),
+    eniMax: sumOf(samples, "awscni_eni_max"),
+    ipMax: sumOf(samples, "awscni_ip_max"),
+    prefixes: sumOf(samples, "awscni_total_ipv4_prefixes"),
+    noAvailable: sumOf(samples, "awscni_no_available_ip_addresses"),
+    ipamdErrors: sumOf(samples, "awscni_ipamd_error_count"),
+  };
+}
+
+function metricLocators(metrics: Metrics | undefined, names: readonly string[]): EvidenceLocator[] {
+  if (!metrics) return [];
+  const lines = names.flatMap((name) => samplesOf(metrics.samples, name).slice(0, 1));
+  if (lines.length === 0) return [];
+  return [makeLocator(metrics.path, lines[0]?.line, undefined, lines.map((s) => s.text).join("; "))];
+}
+
+function poolLocator(loaded: Loaded<IpamdPool> | undefined): EvidenceLocator[] {
+  if (!loaded) return [];
+  const p = loaded.value;
+  const reported = p.reportedTotalIps !== undefined ? `"TotalIPs":${p.reportedTotalIps},"AssignedIPs":${p.reportedAssignedIps ?? "?"},` : "";
+  return [makeLocator(loaded.path, undefined, undefined, `{${reported}"ENIs":{${p.enis.map((e) => `"${e.id}":{"IsPrimary":${e.isPrimary},"DeviceNumber":${e.deviceNumber ?? "?"},…}`).join(",")}}} (${p.shape} shape)`)];
+}
+
+interface PoolFacts {
+  source: "enis.json" | "metrics";
+  total: number;
+  assigned: number;
+  free: number;
+  enisAttached: number | undefined;
+  maxEnis: number | undefined;
+  ipMax: number | undefined;
+  prefixes: number;
+  prefixMode: boolean;
+  ipv6: boolean;
+  atMaxEnis: boolean | undefined;
+  /** All ENIs attached and holding every address they can (awscni_ip_max): the node cannot address more pods. */
+  atCapacity: boolean | undefined;
+  /** Under prefix delegation, secondary /32s IPAMD holds but does not hand to new pods. */
+  unusableSecondaryIps: number;
+  noAvailable: number;
+}
+
+function poolFacts(pool: IpamdPool | undefined, metrics: Metrics | undefined, settings: CniSettings | undefined): PoolFacts | undefined {
+  if (!pool && (metrics?.total === undefined || metrics.assigned === undefined)) return undefined;
+  // With prefix delegation on, IPAMD assigns new pods only from /28 prefixes (its GetIPStats counts the same way).
+  const prefixOnly = pool !== undefined && settings?.prefixDelegation === true;
+  const rawTotal = pool ? (pool.reportedTotalIps ?? pool.totalIps) : (metrics?.total as number);
+  const total = prefixOnly ? pool.prefixIps : rawTotal;
+  const assigned = prefixOnly ? pool.prefixAssignedIps : pool ? (pool.reportedAssignedIps ?? pool.assignedIps) : (metrics?.assigned as number);
+  const enisAttached = pool ? pool.enis.length : metrics?.enisAllocated;
+  const maxEnis = metrics?.eniMax !== undefined && metrics.eniMax > 0 ? metrics.eniMax : settings?.maxEni !== undefined && settings.maxEni > 0 ? settings.maxEni : undefined;
+  const prefixes = pool ? pool.prefixes : (metrics?.prefixes ?? 0);
+  const atMaxEnis = maxEnis !== undefined && enisAttached !== undefined ? enisAttached >= maxEnis : undefined;
+  return {
+    source: pool ? "enis.json" : "metrics",
+    total,
+    assigned,
+    free: Math.max(0, total - assigned),
+    enisAttached,
+    maxEnis,
+    ipMax: metrics?.ipMax,
+    prefixes,
+    prefixMode: settings?.prefixDelegation ?? prefixes > 0,
+    ipv6: settings?.ipv6 === true || (pool?.enis.some((e) => e.ipv6Prefixes > 0) ?? false),
+    atMaxEnis,
+    atCapacity: atMaxEnis === undefined ? undefined : atMaxEnis && (metrics?.ipMax === undefined || rawTotal >= metrics.ipMax),
+    unusableSecondaryIps: prefixOnly ? pool.totalIps - pool.prefixIps : 0,
+    noAvailable: metrics?.noAvailable ?? 0,
+  };
+}
+
+function poolAttributes(f: PoolFacts, pool: IpamdPool | undefined): Attributes {
+  const attributes: Attributes = {
+    source: f.source,
+    totalIps: f.total,
+    assignedIps: f.assigned,
+    freeIps: f.free,
+    prefixMode: f.prefixMode,
+    prefixes: f.prefixes,
+    ipv6: f.ipv6,
+    noAvailableIpCount: f.noAvailable,
+  };
+  if (f.enisAttached !== undefined) attributes.enisAttached = f.enisAttached;
+  if (f.maxEnis !== undefined) attributes.maxEnis = f.maxEnis;
+  if (f.atMaxEnis !== undefined) attributes.atMaxEnis = f.atMaxEnis;
+  if (f.atCapacity !== undefined) attributes.atCapacity = f.atCapacity;
+  if (f.unusableSecondaryIps > 0) attributes.unusableSecondaryIps = f.unusableSecondaryIps;
+  if (f.ipMax !== undefined) attributes.ipCapacity = f.ipMax;
+  if (pool) {
+    attributes.shape = pool.shape;
+    attributes.networkCards = pool.networkCards;
+    attributes.eniIds = pool.enis.map((e) => e.id);
+    attributes.perEni = pool.enis.map(
+      (e) =>
+        `${e.id}${e.isPrimary ? " primary" : ""}${e.isTrunk ? " trunk" : ""} card ${e.networkCard} dev ${e.deviceNumber ?? "?"}: ${e.assignedIps}/${e.totalIps} assigned` +
+        (e.prefixes > 0 ? ` (${e.prefixes} prefixes)` : "") +
+        (e.subnetId ? ` ${e.subnetId}` : ""),
+    );
+    const subnets = [...new Set(pool.enis.map((e) => e.subnetId).filter((s): s is string => s !== undefined))];
+    if (subnets.length > 0) attributes.subnetIds = subnets;
+  }
+  return attributes;
+}
+
+function apiErrorFinding(metrics: Metrics, pool: PoolFacts | undefined): FindingDraft | undefined {
+  const errors = samplesOf(metrics.samples, "awscni_aws_api_error_count").filter((s) => s.value > 0);
+  if (errors.length === 0) return undefined;
+  const byClass = new Map<Ec2ErrorClass, number>();
+  const byApi: string[] = [];
+  const apis = new Set<string>();
+  const codes = new Set<string>();
+  let total = 0;
+  for (const s of errors) {
+    const code = s.labels.error ?? s.labels.code ?? "unknown";
+    const api = s.labels.api ?? s.labels.fn ?? "unknown";
+    const klass = ec2ErrorClass(code);
+    byClass.set(klass, (byClass.get(klass) ?? 0) + s.value);
+    byApi.push(`${api}:${code}=${s.value}`);
+    apis.add(api);
+    codes.add(code);
+    total += s.value;
+  }
+  const count = (k: Ec2ErrorClass) => byClass.get(k) ?? 0;
+  const poolEmpty = pool !== undefined && pool.free === 0;
+  let severity: Severity = "info";
+  if (count("throttled") >= THROTTLE_NOISE) severity = poolEmpty ? "high" : "medium";
+  if (count("subnet-exhausted") > 0) severity = poolEmpty ? "high" : "medium";
+  if (count("eni-limit") > 0 && severity === "info") severity = "low";
+  if (count("permission-denied") > 0) severity = "high";
+  const classes = [...byClass.keys()].sort();
+  const described = classes.map((k) => `${k} ${byClass.get(k)}`).join(", ");
+  const evidence = errors.slice(0, 3).map((s) => makeLocator(metrics.path, s.line, undefined, s.text));
+  return draft("ipamd.api-errors", severity, `IPAMD counted ${total} failed AWS API call${total === 1 ? "" : "s"} since it started (${described}); counters are cumulative, not rates`, evidence, {
+    classes,
+    throttledErrors: count("throttled"),
+    permissionErrors: count("permission-denied"),
+    subnetErrors: count("subnet-exhausted"),
+    eniLimitErrors: count("eni-limit"),
+    otherErrors: count("other"),
+    apis: [...apis].sort(),
+    errorCodes: [...codes].sort(),
+    byApi,
+  }, total);
+}
+
+function settingsFinding(paths: string[], settings: CniSettings, pool: PoolFacts | undefined): FindingDraft {
+  const attributes: Attributes = {};
+  for (const [key, value] of Object.entries(settings)) if (value !== undefined) attributes[key] = value;
+  if (settings.prefixDelegation === undefined && pool) attributes.prefixDelegation = pool.prefixMode;
+  const parts: string[] = [];
+  if (settings.warmIpTarget) parts.push(`WARM_IP_TARGET=${settings.warmIpTarget}`);
+  if (settings.warmEniTarget !== undefined) parts.push(`WARM_ENI_TARGET=${settings.warmEniTarget}`);
+  if (settings.minimumIpTarget) parts.push(`MINIMUM_IP_TARGET=${settings.minimumIpTarget}`);
+  if (attributes.prefixDelegation === true) parts.push("prefix delegation");
+  if (settings.customNetworking) parts.push("custom networking");
+  if (settings.externalSnat) parts.push("external SNAT");
+  if (settings.mtu !== undefined) parts.push(`MTU ${settings.mtu}`);
+  return draft("ipamd.settings", "info", `IPAMD settings: ${parts.join(", ") || "defaults"}`, paths.map((p) => makeLocator(p, undefined, undefined, JSON.stringify(settings).slice(0, 280))), attributes);
+}
+
+function podIpsFinding(path: string, checkpoint: IpamCheckpoint): FindingDraft {
+  const ips: string[] = [];
+  const pods: string[] = [];
+  for (const a of checkpoint.allocations) {
+    const ip = a.ipv4 ?? a.ipv6;
+    if (!ip || ips.length >= MAX_POD_IPS) continue;
+    ips.push(ip);
+    pods.push(`${a.namespace ?? "?"}/${a.pod ?? a.containerId.slice(0, 12)}=${ip}`);
+  }
+  const n = checkpoint.allocations.length;
+  const excerpt = n > 0 ? JSON.stringify(checkpoint.allocations[0]) : `{"version":"${checkpoint.version ?? "?"}","allocations":[]}`;
+  return draft("ipamd.pod-ips", "info", `The IPAMD checkpoint assigns ${n} pod address${n === 1 ? "" : "es"}`, [makeLocator(path, undefined, undefined, excerpt)], {
+    count: n,
+    podIPs: ips,
+    pods,
+    version: checkpoint.version ?? null,
+  }, n);
+}
+
+/** A snapshot taken long after the incident window says less about the incident. */
+function ageAgainstWindow(ctx: AnalyzerContext, drafts: FindingDraft[]): FindingDraft[] {
+  const collected = ctx.clock.collectedAt;
+  if (collected === undefined || !Number.isFinite(ctx.window.end) || collected - ctx.window.end <= STALE_AFTER_MS) return drafts;
+  const lag = humanDuration(collected - ctx.window.end);
+  return drafts.map((d) =>
+    d.severity === "info" || d.kind === "ipamd.introspection-skipped"
+      ? d
+      : { ...d, severity: downgrade(d.severity), summary: `${d.summary} (state collected ${lag} after the window's end)`, attributes: { ...d.attributes, snapshotAfterWindow: true } },
+  );
+}
+
+async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefined }): Promise<FindingDraft[]> {
+  const names: ArtifactName[] = ["ipamdEnis", "ipamdEnvSettings", "networkUtilsEnvSettings", "ipamdMetrics", "ipamdCheckpoint", "introspectionIgnored", "metricsIgnored"];
+  const present = await Promise.all(names.map(async (n) => (await ctx.read.paths(n)).length > 0));
+  if (!present.some(Boolean)) return [];
+  const findings: FindingDraft[] = [];
+  const skip = await readSkipFlags(ctx);
+
+  const emptyFiles: string[] = [];
+  const empty = (file: { path: string } | undefined, skipped: boolean) => {
+    if (file && "empty" in file && !skipped) emptyFiles.push(file.path);
+  };
+
+  const enisFile = await readIntrospection(ctx, "ipamdEnis", skip.introspection);
+  empty(enisFile, skip.introspection);
+  let pool: Loaded<IpamdPool> | undefined;
+  if (enisFile && "text" in enisFile) {
+    const value = parseJsonOrGap(ctx, enisFile.path, enisFile.text);
+    if (value !== undefined) {
+      const parsed = parseEnis(value);
+      if ("error" in parsed) ctx.read.gap(enisFile.path, parsed.error);
+      else pool = { path: enisFile.path, value: parsed };
+    }
+  }
+
+  const settingsValues: unknown[] = [];
+  const settingsPaths: string[] = [];
+  for (const name of ["ipamdEnvSettings", "networkUtilsEnvSettings"] as const) {
+    const file = await readIntrospection(ctx, name, skip.introspection);
+    empty(file, skip.introspection);
+    if (!file || !("text" in file)) continue;
+    const value = parseJsonOrGap(ctx, file.path, file.text);
+    if (value === undefined) continue;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      ctx.read.gap(file.path, "env settings are not a JSON object");
+      continue;
+    }
+    settingsValues.push(value);
+    settingsPaths.push(file.path);
+  }
+  const settings = settingsValues.length > 0 ? parseEnvSettings(...settingsValues) : undefined;
+
+  const metricsFile = await readIntrospection(ctx, "ipamdMetrics", skip.metrics);
+  empty(metricsFile, skip.metrics);
+  let metrics: Metrics | undefined;
+  if (metricsFile && "text" in metricsFile) {
+    const parsed = readMetrics(metricsFile.path, metricsFile.text);
+    if (parsed.samples.length === 0) ctx.read.gap(metricsFile.path, "no awscni_ Prometheus samples in the file");
+    else metrics = parsed;
+  }
+
+  let checkpoint: Loaded<IpamCheckpoint> | undefined;
+  const checkpointRead = await ctx.read.json("ipamdCheckpoint");
+  if (checkpointRead.state === "ok") {
+    const parsed = parseCheckpoint(checkpointRead.value);
+    if ("error" in parsed) ctx.read.gap(checkpointRead.path, parsed.error);
+    else checkpoint = { path: checkpointRead.path, value: parsed };
+  }
+
+  if (skip.introspection || skip.metrics) {
+    const what = [skip.introspection ? "introspection" : "", skip.metrics ? "metrics" : ""].filter(Boolean).join(" and ");
+    findings.push(draft("ipamd.introspection-skipped", "info", `The collector was told to skip IPAMD ${what}: absent or empty IPAMD files are expected and say nothing about IPAMD's health`, skip.evidence, { introspection: skip.introspection, metrics: skip.metrics }));
+  }
+
+  if (emptyFiles.length > 0) {
+    const enisEmpty = enisFile !== undefined && emptyFiles.includes(enisFile.path);
+    const answered = [pool, settings, metrics].filter((x) => x !== undefined).length;
+    const severity: Severity = enisEmpty && answered === 0 ? "medium" : "low";
+    const attributes: Attributes = { files: emptyFiles, enisEmpty, metricsEmpty: metricsFile !== undefined && emptyFiles.includes(metricsFile.path), answeredFiles: answered };
+    if (checkpoint) attributes.checkpointAllocations = checkpoint.value.allocations.length;
+    findings.push(
+      draft(
+        "ipamd.introspection-empty",
+        severity,
+        `${emptyFiles.length} IPAMD introspection file${emptyFiles.length === 1 ? " is" : "s are"} empty although the collector did not skip introspection: IPAMD was not answering on 127.0.0.1:61679${answered === 0 ? "" : " for part of the collection"}`,
+        emptyFiles.map((p) => makeLocator(p, undefined, undefined, "(empty file)")),
+        attributes,
+        emptyFiles.length,
+      ),
+    );
+  }
+
+  const facts = poolFacts(pool?.value, metrics, settings);
+  if (facts) {
+    const evidence = [...poolLocator(pool), ...metricLocators(metrics, ["awscni_total_ip_addresses", "awscni_assigned_ip_addresses", "awscni_eni_allocated", "awscni_eni_max"])];
+    const attributes = poolAttributes(facts, pool?.value);
+    if (checkpoint) attributes.checkpointAllocations = checkpoint.value.allocations.length;
+    if (metrics?.ipamdErrors !== undefined) attributes.ipamdErrorCount = metrics.ipamdErrors;
+    if (input.maxPods !== undefined) {
+      attributes.maxPods = input.maxPods;
+      if (facts.ipMax !== undefined) attributes.maxPodsWithinCapacity = input.maxPods <= facts.ipMax + HOST_NETWORK_ALLOWANCE;
+    }
+    const enis = facts.enisAttached !== undefined ? `, ${facts.enisAttached}${facts.maxEnis !== undefined ? `/${facts.maxEnis}` : ""} ENIs` : "";
+    findings.push(
+      draft("ipamd.pool", "info", `IPAMD pool: ${facts.assigned} of ${facts.total} addresses assigned, ${facts.free} free${enis}${facts.prefixMode ? `, prefix delegation (${facts.prefixes} prefixes)` : ""}`, evidence, attributes),
+    );
+
+    const poolFull = facts.total > 0 && facts.assigned >= facts.total;
+    if (!facts.ipv6 && facts.total === 0) {
+      const noEnis = facts.enisAttached === 0;
+      findings.push(
+        draft(
+          "ipamd.no-ips-no-enis",
+          "high",
+          noEnis
+            ? "IPAMD has no ENI in its datastore: it never initialised the node's network (check ipamd.log for IMDS, permission or API server errors)"
+            : `IPAMD holds no address for pods on its ${facts.enisAttached ?? "?"} ENI${facts.enisAttached === 1 ? "" : "s"}${facts.prefixMode ? " (prefix delegation: no /28 could be attached)" : ""}: every new pod fails to get an IP`,
+          evidence,
+          { totalIps: 0, enisAttached: facts.enisAttached ?? null, prefixMode: facts.prefixMode, atMaxEnis: facts.atMaxEnis ?? null, noAvailableIpCount: facts.noAvailable },
+        ),
+      );
+    } else if (!facts.ipv6 && poolFull) {
+      const grow =
+        facts.atCapacity === true
+          ? "all ENIs are attached and full, so the pool cannot grow (node capacity)"
+          : facts.atMaxEnis === true
+            ? "all ENIs are attached but could hold more addresses, so IPAMD failed to add any (subnet, EC2 API or permissions)"
+            : facts.atMaxEnis === false
+              ? "more ENIs could be attached, so IPAMD failed to grow the pool (subnet, EC2 API or permissions)"
+              : "ENI limit unknown";
+      findings.push(
+        draft("ipamd.pool-exhausted", facts.noAvailable > 0 ? "high" : "medium", `All ${facts.total} pooled addresses are assigned; ${grow}${facts.noAvailable > 0 ? `; ${facts.noAvailable} assignments already failed` : ""}`, evidence, {
+          totalIps: facts.total,
+          assignedIps: facts.assigned,
+          atMaxEnis: facts.atMaxEnis ?? null,
+          atCapacity: facts.atCapacity ?? null,
+          enisAttached: facts.enisAttached ?? null,
+          maxEnis: facts.maxEnis ?? null,
+          noAvailableIpCount: facts.noAvailable,
+        }),
+      );
+    }
+    if (facts.atMaxEnis === true) {
+      const capacityReached = poolFull && facts.atCapacity === true && !facts.ipv6;
+      const summary = capacityReached
+        ? `All ${facts.maxEnis} ENIs are attached, full, and every address is in use: the node cannot address more pods`
+        : poolFull
+          ? `All ${facts.maxEnis} ENIs are attached and every pooled address is in use, but the ENIs could hold ${facts.ipMax !== undefined ? facts.ipMax - facts.total : "more"} more addresses: not a capacity limit`
+          : `All ${facts.maxEnis} ENIs the instance allows are attached; ${facts.free} addresses still free`;
+      findings.push(
+        draft("ipamd.at-max-enis", capacityReached ? "high" : "info", summary, [...metricLocators(metrics, ["awscni_eni_allocated", "awscni_eni_max", "awscni_ip_max"]), ...poolLocator(pool)].slice(0, 3), {
+          enisAttached: facts.enisAttached ?? null,
+          maxEnis: facts.maxEnis ?? null,
+          freeIps: facts.free,
+          totalIps: facts.total,
+          ipCapacity: facts.ipMax ?? null,
+          atCapacity: facts.atCapacity ?? null,
+        }),
+      );
+    }
+    if (input.maxPods !== undefined && facts.ipMax !== undefined && input.maxPods > facts.ipMax + HOST_NETWORK_ALLOWANCE && !facts.prefixMode) {
+      findings.push(
+        draft("ipamd.max-pods-above-capacity", poolFull ? "high" : "medium", `The kubelet allows ${input.maxPods} pods but the ENIs can address only ${facts.ipMax} (+${HOST_NETWORK_ALLOWANCE} host-network pods)`, metricLocators(metrics, ["awscni_ip_max"]), {
+          maxPods: input.maxPods,
+          ipCapacity: facts.ipMax,
+          hostNetworkAllowance: HOST_NETWORK_ALLOWANCE,
+          shortfall: input.maxPods - facts.ipMax - HOST_NETWORK_ALLOWANCE,
+        }),
+      );
+    }
+  }
+
+  if (metrics) {
+    const api = apiErrorFinding(metrics, facts);
+    if (api) findings.push(api);
+  }
+  if (settings) findings.push(settingsFinding(settingsPaths, settings, facts));
+  if (checkpoint) findings.push(podIpsFinding(checkpoint.path, checkpoint.value));
+  return ageAgainstWindow(ctx, findings);
+}
+
+export const inspectIpamdState = defineTool({
+  name: "inspect_ipamd_state",
+  title: "IPAMD state (introspection, metrics, checkpoint)",
+  lane: "network",
+  description:
+    "Reads the VPC CNI's IPAMD state as the log collector saved it: ipamd/enis.json (all three /v1/enis shapes), the env-settings answers, the Prometheus metrics (ipamd/metrics.json is text), the ipam.json checkpoint and the collector's skip markers. " +
+    "Reports the IPv4 pool as numbers (total, assigned, free, ENIs vs max, prefix mode) so synthesis can tell cni.subnet-exhausted (pool empty or full below max ENIs, subnet API errors) from cni.node-ip-capacity (full at max ENIs, no EC2 errors), cni.ipamd-down (empty introspection without the skip marker), cni.ec2-api-throttled and cni.ipamd-permission-denied (API error counters by class). " +
+    `Emits kinds: ${Object.keys(KINDS).join(", ")}. Empty files are never read as IPAMD down when the collector ran with --ignore_introspection. ` +
+    "Hand-off: ipamd.pod-ips carries `podIPs` (string[]), the input of inspect_routes' policy-routing checks; optional input `maxPods` comes from read_kubelet_config. Next: read_ipamd_log for the errors behind the numbers, read_cni_plugin_log for failed pod adds, read_kubelet_config for maxPods.",
+  sources: ["ipamdEnis", "ipamdEnvSettings", "networkUtilsEnvSettings", "ipamdMetrics", "ipamdCheckpoint", "introspectionIgnored", "metricsIgnored", "scriptParams"],
+  kinds: KINDS,
+  input: {
+    maxPods: z
+      .number()
+      .int()
+      .positive()
+      .max(1000)
+      .optional()
+      .describe("The kubelet's maxPods, from read_kubelet_config (finding kubelet-config.settings, attribute maxPods); compared with the ENI capacity (awscni_ip_max) to flag ipamd.max-pods-above-capacity"),
+  },
+  analyze,
+});

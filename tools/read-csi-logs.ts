@@ -1,0 +1,345 @@
+import type { Severity } from "../src/domain/severity.ts";
+import { buildPrefilter, journalLineTime, klogLevel, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
+import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
+import { criMessage, criTime, dedupeContainerLogs, parseContainerLogPath } from "../src/toolkit/parse-container-log.ts";
+import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
+import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+
+const KINDS = {
+  "csi.ebs-device-not-found": "The EBS CSI node plugin cannot find or verify the attached volume's device (Failed to find device path, no device path for device, NVMe path mismatch: already mounted): storage.ebs-device-not-found",
+  "csi.ebs-attach-failed": "EBS attach failures (AttachVolume / ControllerPublishVolume errors, timed out waiting for the condition, VolumeInUse, already attached, device name in use, attachment limit): storage.ebs-attach-timeout",
+  "csi.efs-mount-timeout": "EFS NFS mounts time out or the TLS tunnel fails (mount.nfs4: Connection timed out, stunnel / TLS tunnel errors, mount target name not resolvable); attribute causes: storage.efs-mount-timeout",
+  "csi.mount-failed": "Other CSI mount / stage / publish failures (Mount failed: exit status 32, wrong fs type, permission denied)",
+  "csi.imds-error": "A CSI driver could not reach the instance metadata service (EC2MetadataError, 169.254.169.254 timeouts); attribute kubernetesFallback when it used the Kubernetes API instead: evidence for net.imds-unreachable",
+  "csi.registration-failed": "The node-driver-registrar could not register the driver with the kubelet (PluginRegistered:false): storage.csi-node-plugin-missing",
+  "csi.driver-registered": "Fact: CSI drivers the kubelet accepted on this node (PluginRegistered:true); their absence together with the kubelet's 'not found in the list of registered CSI drivers' points to storage.csi-node-plugin-missing",
+  "csi.plugins": "Fact: which CSI pods and containers logged on this node, drivers and versions",
+  "csi.no-plugin-logs": "Fact: the bundle holds container logs but none from an EBS or EFS CSI pod (no CSI node plugin ran here)",
+} as const;
+type Kind = keyof typeof KINDS;
+
+const ERRORISH = /(error|fail|timed out|timeout|refused|denied|unable|could not|cannot|not found)/i;
+
+const SIGNALS: readonly LogSignal<Kind>[] = [
+  {
+    kind: "csi.ebs-device-not-found",
+    needles: ["Failed to find device path", "failed to find device path", "no device path for device", "already mounted on", "could not verify device", "Failed to verify device", "nvme: couldn't find"],
+    test: (l) => !/already mounted on/.test(l) || /\/dev\/nvme/.test(l),
+  },
+  {
+    kind: "csi.ebs-attach-failed",
+    needles: ["AttachVolume", "ControllerPublishVolume", "failed to attach", "Failed to attach", "could not attach volume", "Could not attach volume", "VolumeInUse", "already attached", "is already in use", "AttachmentLimitExceeded", "IncorrectState", "timed out waiting for the condition", "attachment of disk"],
+    // csi-attacher logs its failures at level I ("Error processing …: failed to attach").
+    test: (l) => ERRORISH.test(l) && !/Detach|detach|ControllerUnpublish/.test(l) && (klogLevel(l) !== "I" || /failed to attach|Error processing/.test(l)),
+  },
+  {
+    kind: "csi.efs-mount-timeout",
+    needles: ["Connection timed out", "connection timed out", "Failed to initialize TLS tunnel", "Failed to start TLS tunnel", "stunnel", "NFS server not responding", "Failed to resolve", "mount target"],
+    test: (l) => /timed out|not responding|TLS tunnel|Failed to resolve|Failed to mount|failed|error/i.test(l) && !/INFO - |level=info/.test(l) && klogLevel(l) !== "I",
+  },
+  {
+    kind: "csi.mount-failed",
+    needles: ["Mount failed", "mount failed", "MountVolume", "NodeStageVolume", "NodePublishVolume", "Could not mount", "could not mount", "Failed to mount", "wrong fs type"],
+    test: (l) => ERRORISH.test(l) && klogLevel(l) !== "I" && !/INFO - /.test(l),
+  },
+  {
+    kind: "csi.imds-error",
+    needles: ["EC2MetadataError", "EC2MetadataRequestError", "169.254.169.254", "ec2imds", "instance metadata", "EC2 metadata", "ec2 metadata", "EC2 instance metadata"],
+    test: (l) => ERRORISH.test(l) || /EC2MetadataError|EC2MetadataRequestError|not available|unavailable/.test(l),
+  },
+  { kind: "csi.registration-failed", needles: ["PluginRegistered:false", "Registration process failed"] },
+  { kind: "csi.driver-registered", needles: ["PluginRegistered:true"] },
+];
+const PREFILTER = buildPrefilter(SIGNALS, ["CSI driver name", "Driver Information", "Driver:", "from Kubernetes", "kubernetes api", "Kubernetes API"]);
+
+/** Every signal's test needs one of these words: lines without any skip the signal table. */
+const CANDIDATE = /error|fail|timed out|timeout|refused|denied|unable|could not|cannot|not found|PluginRegistered|Registration process|EC2Metadata|already mounted on|device path|couldn't find|not available|unavailable|not responding/i;
+
+/** Mount failures print several lines (Mount failed, command, arguments, Output): one failure, one count. */
+const SAME_FAILURE_LINES = 8;
+const SPECIFIC = new Set<Kind>(["csi.ebs-device-not-found", "csi.efs-mount-timeout", "csi.ebs-attach-failed"]);
+
+interface Extras {
+  efsCauses: Set<string>;
+  attachCauses: Set<string>;
+  volumes: Set<string>;
+  devices: Set<string>;
+  /** Pod → when its registrar last reported PluginRegistered:true. */
+  registered: Map<string, number>;
+  failedRegistration: Set<string>;
+  driversByPod: Map<string, string>;
+  versions: Set<string>;
+  kubernetesFallback: boolean;
+  pods: Set<string>;
+  containers: Set<string>;
+  mountCauses: Set<string>;
+}
+
+function efsCause(l: string): string {
+  if (/TLS tunnel|stunnel/i.test(l)) return "tls-tunnel";
+  if (/Failed to resolve|mount target/i.test(l)) return "mount-target-dns";
+  if (/not responding/.test(l)) return "nfs-not-responding";
+  return "nfs-timeout";
+}
+
+function attachCause(l: string): string {
+  if (/VolumeInUse|already attached|Multi-Attach/.test(l)) return "in-use-elsewhere";
+  if (/is already in use|Attachment point/.test(l)) return "device-name-busy";
+  if (/AttachmentLimitExceeded|attachment limit/i.test(l)) return "attachment-limit";
+  if (/timed out|timeout|deadline exceeded/i.test(l)) return "timeout";
+  if (/IncorrectState/.test(l)) return "incorrect-state";
+  return "other";
+}
+
+function mountCause(l: string): string {
+  if (/wrong fs type|bad superblock/.test(l)) return "filesystem";
+  if (/permission denied|access denied/i.test(l)) return "permission";
+  if (/exit status 32/.test(l)) return "mount-exit-32";
+  return "other";
+}
+
+function collect(kind: Kind, l: string, at: number | undefined, pod: string | undefined, x: Extras): void {
+  const vol = /vol-[0-9a-f]{8,17}/.exec(l)?.[0];
+  switch (kind) {
+    case "csi.ebs-device-not-found": {
+      const dev = /device path (\/dev\/\S+?)[.\s"]|(\/dev\/nvme\d+n\d+)/.exec(l);
+      if (dev && x.devices.size < 5) x.devices.add((dev[1] ?? dev[2]) as string);
+      if (vol && x.volumes.size < 10) x.volumes.add(vol);
+      break;
+    }
+    case "csi.ebs-attach-failed":
+      x.attachCauses.add(attachCause(l));
+      if (vol && x.volumes.size < 10) x.volumes.add(vol);
+      break;
+    case "csi.efs-mount-timeout":
+      x.efsCauses.add(efsCause(l));
+      break;
+    case "csi.mount-failed":
+      x.mountCauses.add(mountCause(l));
+      break;
+    // Keyed by pod: the driver name may come from another container of the pod, read later.
+    case "csi.driver-registered":
+      x.registered.set(pod ?? "unknown", Math.max(at ?? 0, x.registered.get(pod ?? "unknown") ?? 0));
+      break;
+    case "csi.registration-failed":
+      x.failedRegistration.add(pod ?? "unknown");
+      break;
+    default:
+      break;
+  }
+}
+
+function noteFacts(l: string, pod: string | undefined, x: Extras): void {
+  // Cheap guards first: this runs on every candidate line.
+  if (l.includes("ubernetes")) {
+    // Both drivers fall back to the Node object for region / AZ / instance id when IMDS is unreachable.
+    if (/kubernetes api|from kubernetes/i.test(l)) x.kubernetesFallback = true;
+  }
+  if (!l.includes("river") && !l.includes("Version")) return;
+  const driver = /CSI driver name:? "([a-z0-9.-]+\.[a-z0-9.-]+)"|csiDriverName="([a-z0-9.-]+)"|[dD]river="([a-z0-9.-]+)"|Driver: ([a-z0-9.-]+)/.exec(l);
+  const name = driver ? (driver[1] ?? driver[2] ?? driver[3] ?? driver[4]) : undefined;
+  if (name && /csi\.aws\.com$/.test(name) && pod) x.driversByPod.set(pod, name);
+  const version = /Version="(v[^"]+)"|Version: (v\S+)/.exec(l);
+  if (version && x.versions.size < 6) x.versions.add(`${name ?? "driver"} ${version[1] ?? version[2]}`);
+}
+
+const BASE: Record<Kind, Severity> = {
+  "csi.ebs-device-not-found": "high",
+  "csi.ebs-attach-failed": "high",
+  "csi.efs-mount-timeout": "high",
+  "csi.mount-failed": "medium",
+  "csi.imds-error": "medium",
+  "csi.registration-failed": "high",
+  "csi.driver-registered": "info",
+  "csi.plugins": "info",
+  "csi.no-plugin-logs": "info",
+};
+
+const CORRELATE: Partial<Record<Kind, string[]>> = {
+  "csi.ebs-device-not-found": ["inspect_storage", "read_kubelet_journal"],
+  "csi.ebs-attach-failed": ["read_kubelet_journal", "inspect_storage"],
+  "csi.efs-mount-timeout": ["read_kubelet_journal", "read_dmesg"],
+  "csi.mount-failed": ["read_kubelet_journal", "read_dmesg"],
+  "csi.imds-error": ["read_ipamd_log", "read_bootstrap_logs"],
+  "csi.registration-failed": ["read_kubelet_journal"],
+  "csi.no-plugin-logs": ["read_kubelet_journal"],
+};
+
+function summarize(kind: Kind, occ: Occurrences, x: Extras): string {
+  const n = `${occ.count} time${occ.count === 1 ? "" : "s"}`;
+  switch (kind) {
+    case "csi.ebs-device-not-found":
+      return `The EBS CSI node plugin could not find the device of an attached volume ${n}${x.volumes.size ? ` (${[...x.volumes].slice(0, 3).join(", ")})` : ""}`;
+    case "csi.ebs-attach-failed":
+      return `EBS volumes failed to attach ${n} (${[...x.attachCauses].sort().join(", ")})`;
+    case "csi.efs-mount-timeout":
+      return `EFS mounts failed ${n} (${[...x.efsCauses].sort().join(", ")})`;
+    case "csi.mount-failed":
+      return `CSI mounts failed ${n} (${[...x.mountCauses].sort().join(", ")})`;
+    case "csi.imds-error":
+      return `A CSI driver could not reach instance metadata ${n}${x.kubernetesFallback ? "; it fell back to the Kubernetes API" : ""}`;
+    case "csi.registration-failed":
+      return `The kubelet refused the CSI driver registration of ${[...x.failedRegistration].map((p) => x.driversByPod.get(p) ?? p).join(", ")} (${n})`;
+    case "csi.driver-registered":
+      return `CSI driver${x.registered.size === 1 ? "" : "s"} ${[...new Set([...x.registered.keys()].map((p) => x.driversByPod.get(p) ?? p))].join(", ")} registered with the kubelet`;
+    default:
+      return `${KINDS[kind]} (${n})`;
+  }
+}
+
+interface Pending {
+  path: string;
+  line: number;
+  at: number | undefined;
+  text: string;
+  raw: string;
+}
+
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const csiPaths = dedupeContainerLogs(await ctx.read.paths("csiLogs"));
+  const efsPaths = await ctx.read.paths("efsUtilsLog");
+  const paths = [...csiPaths, ...efsPaths];
+  if (paths.length === 0) {
+    // The collector copied other pods' logs but none from a CSI pod: a fact, not an error.
+    const others = (await ctx.read.paths("containerLogs")).filter((p) => parseContainerLogPath(p) !== undefined);
+    if (others.length === 0) return [];
+    return [{ kind: "csi.no-plugin-logs", severity: "info", summary: `${others.length} container logs were collected but none from an EBS or EFS CSI pod`, evidence: [], count: 0, attributes: { containerLogFiles: others.length }, correlateWith: CORRELATE["csi.no-plugin-logs"] ?? [] }];
+  }
+  const table = new OccurrenceTable<Kind>();
+  const x: Extras = {
+    efsCauses: new Set(),
+    attachCauses: new Set(),
+    volumes: new Set(),
+    devices: new Set(),
+    registered: new Map(),
+    failedRegistration: new Set(),
+    driversByPod: new Map(),
+    versions: new Set(),
+    kubernetesFallback: false,
+    pods: new Set(),
+    containers: new Set(),
+    mountCauses: new Set(),
+  };
+  const yearRef = ctx.clock.yearReference;
+  const read: string[] = [];
+  for (const path of paths) {
+    const ref = parseContainerLogPath(path);
+    const pod = ref?.pod;
+    const efsSource = efsPaths.includes(path) || /^efs-/.test(pod ?? "");
+    let pending: Pending | undefined;
+    let lastSpecific = Number.NEGATIVE_INFINITY;
+    const lastCounted = new Map<Kind, { line: number; at: number | undefined }>();
+    const flush = () => {
+      if (pending && pending.line - lastSpecific > SAME_FAILURE_LINES) {
+        table.get("csi.mount-failed").add(pending.path, pending.line, pending.at, pending.text);
+        collect("csi.mount-failed", pending.raw, pending.at, pod, x);
+      }
+      pending = undefined;
+    };
+    const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
+      const raw = cursor.chunk.slice(cursor.start, cursor.end);
+      const line = criMessage(raw);
+      noteFacts(line, pod, x);
+      // Most candidates are info chatter (NodeStageVolume: called …): one regex rules them out.
+      const kinds = CANDIDATE.test(line) ? matchSignals(line, SIGNALS) : [];
+      if (pending && cursor.lineNo - pending.line > SAME_FAILURE_LINES) flush();
+      if (kinds.length === 0) return;
+      const at = criTime(raw) ?? journalLineTime(raw, yearRef);
+      if (!inWindow(at, ctx.window)) return;
+      // A timeout in the EBS driver (EC2 API, IMDS) is not an NFS mount timeout.
+      if (!efsSource && kinds.includes("csi.efs-mount-timeout") && !/nfs|efs|stunnel|TLS tunnel|mount/i.test(line)) kinds.splice(kinds.indexOf("csi.efs-mount-timeout"), 1);
+      const specific = kinds.filter((k) => SPECIFIC.has(k));
+      for (const kind of kinds) {
+        if (kind === "csi.mount-failed") {
+          // Counted only if no specific cause shows up among the lines of the same failure.
+          if (specific.length > 0 || cursor.lineNo - lastSpecific <= SAME_FAILURE_LINES) continue;
+          if (!pending) pending = { path, line: cursor.lineNo, at, text: cursor.text(), raw: line };
+          continue;
+        }
+        collect(kind, line, at, pod, x);
+        const previous = lastCounted.get(kind);
+        lastCounted.set(kind, { line: cursor.lineNo, at });
+        // The GRPC error repeats the mount output a few lines later, the registrar logs a failed
+        // status and then "Registration process failed": lines of one event, counted once.
+        if (kind !== "csi.driver-registered" && previous && cursor.lineNo - previous.line <= SAME_FAILURE_LINES && Math.abs((at ?? 0) - (previous.at ?? 0)) <= 1000) continue;
+        table.get(kind).add(path, cursor.lineNo, at, cursor.text());
+      }
+      if (specific.length > 0) {
+        lastSpecific = cursor.lineNo;
+        pending = undefined;
+      }
+    });
+    flush();
+    if (ok) {
+      read.push(path);
+      if (pod) x.pods.add(pod);
+      if (ref) x.containers.add(ref.container);
+    }
+  }
+  if (read.length === 0) return [];
+
+  const driverOf = (pod: string) => x.driversByPod.get(pod) ?? pod;
+  const findings: FindingDraft[] = [];
+  for (const [kind, occ] of table.entries()) {
+    if (occ.count === 0) continue;
+    let severity = BASE[kind];
+    const attributes: FindingDraft["attributes"] = {};
+    let note = "";
+    if (severity !== "info" && !isRecent(occ, ctx.window)) {
+      severity = "info";
+      attributes.stale = true;
+      if (occ.last !== undefined && Number.isFinite(ctx.window.end)) note = `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`;
+    }
+    if (kind === "csi.ebs-device-not-found") {
+      attributes.volumes = [...x.volumes];
+      attributes.devices = [...x.devices];
+    }
+    if (kind === "csi.ebs-attach-failed") {
+      attributes.causes = [...x.attachCauses].sort();
+      attributes.volumes = [...x.volumes];
+    }
+    if (kind === "csi.efs-mount-timeout") attributes.causes = [...x.efsCauses].sort();
+    if (kind === "csi.mount-failed") attributes.causes = [...x.mountCauses].sort();
+    if (kind === "csi.imds-error") attributes.kubernetesFallback = x.kubernetesFallback;
+    if (kind === "csi.registration-failed") {
+      // A later successful registration from the same pod supersedes the failure.
+      attributes.drivers = [...x.failedRegistration].map(driverOf);
+      if ([...x.failedRegistration].every((p) => (x.registered.get(p) ?? Number.NEGATIVE_INFINITY) >= (occ.last ?? 0))) {
+        severity = "info";
+        attributes.cleared = true;
+        note = "; registration later succeeded";
+      }
+    }
+    if (kind === "csi.driver-registered") attributes.drivers = [...new Set([...x.registered.keys()].map(driverOf))];
+    const d: FindingDraft = { kind, severity, summary: summarize(kind, occ, x) + note, evidence: occ.evidence, count: occ.count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+    if (occ.firstSeen) d.firstSeen = occ.firstSeen;
+    if (occ.lastSeen) d.lastSeen = occ.lastSeen;
+    findings.push(d);
+  }
+  const pods = [...x.pods].sort();
+  const drivers = [...new Set(x.driversByPod.values())].sort();
+  findings.push({
+    kind: "csi.plugins",
+    severity: "info",
+    summary: `CSI logs from ${pods.length} pod${pods.length === 1 ? "" : "s"} (${pods.join(", ") || "efs-utils"})${drivers.length ? `; drivers ${drivers.join(", ")}` : ""}`,
+    evidence: [],
+    count: read.length,
+    attributes: { pods, containers: [...x.containers].sort(), drivers, versions: [...x.versions], nodePlugin: pods.some((p) => /-node-/.test(p)), controller: pods.some((p) => /-controller-/.test(p)), efsUtilsLog: efsPaths.length > 0 },
+    correlateWith: [],
+  });
+  return findings;
+}
+
+export const readCsiLogs = defineTool({
+  name: "read_csi_logs",
+  title: "EBS / EFS CSI driver logs",
+  lane: "host",
+  description:
+    "Reads the EBS and EFS CSI driver container logs collected on this node (ebs-csi-node / ebs-csi-controller / efs-csi-node pods: ebs-plugin, efs-plugin, node-driver-registrar, csi-attacher…) and the efs-utils mount log if present, and classifies volume failures: EBS device not found (NVMe mapping), EBS attach failures, EFS mount timeouts and TLS tunnel errors, other mount failures, IMDS errors, driver registration failures; plus facts: drivers registered with the kubelet and which CSI pods logged here. " +
+    `Emits kinds: ${Object.keys(KINDS).join(", ")}. A multi-line mount failure counts once; failures that stopped long before the window are info. ` +
+    "Next: read_kubelet_journal (MountVolume / Multi-Attach errors, 'not found in the list of registered CSI drivers'), inspect_storage (lsblk devices), read_dmesg (NFS not responding).",
+  sources: ["csiLogs", "efsUtilsLog"],
+  kinds: KINDS,
+  input: {},
+  analyze,
+});

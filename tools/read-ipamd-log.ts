@@ -1,0 +1,543 @@
+import type { EvidenceLocator } from "../src/domain/finding.ts";
+import type { Severity } from "../src/domain/severity.ts";
+import { iso } from "../src/evidence/clock.ts";
+import { buildPrefilter, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
+import { makeLocator, OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
+import { cniLineLevel, createCniTimeParser, ec2ErrorCodesIn, ec2OperationsIn, preferPrimary } from "../src/toolkit/parse-vpc-cni-log.ts";
+import { humanDuration, inWindow, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
+import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+
+const KINDS = {
+  "ipamd.subnet-exhausted": "EC2 refused addresses because the subnet is full: InsufficientFreeAddressesInSubnet, \"There aren't sufficient free Ipv4 addresses or prefixes\", InsufficientCidrBlocks (no free /28 under prefix delegation), or a prefix target left short with 0 free prefixes for minutes; high when pods also found the datastore empty",
+  "ipamd.datastore-empty": "IPAMD had no address to give a pod (DataStore has no available IP/Prefix addresses): the shared symptom of subnet exhaustion, node IP capacity, throttling and permission faults; low once assignments resumed long ago",
+  "ipamd.ec2-throttled": "EC2 throttled IPAMD (RequestLimitExceeded / Throttling); attribute `apis`; a handful of throttles is noise (info)",
+  "ipamd.permission-denied": "EC2 refused IPAMD for lack of permission (UnauthorizedOperation / AccessDenied); attribute `apis` names the calls (AssignPrivateIpAddresses, CreateNetworkInterface, AttachNetworkInterface, …)",
+  "ipamd.eni-limit-reached": "The instance holds all the ENIs it can (max ENI limit reached, cur=N max=N, AttachmentLimitExceeded); high together with an empty datastore (cni.node-ip-capacity), info on its own",
+  "ipamd.imds-error": "IPAMD could not read instance metadata (EC2MetadataError, 169.254.169.254 timeouts, failed to get region); info when it was a startup retry that cleared",
+  "ipamd.apiserver-error": "IPAMD could not reach the Kubernetes API (Failed to create client, Unable to reach API Server); info when it was a startup retry that cleared",
+  "ipamd.restart": "IPAMD started (Starting L-IPAMD): count, versions, whether it served after its last start; high for a crash loop",
+  "ipamd.pool-stats": "Fact: the last IP pool stats IPAMD logged (total, assigned, cooldown, prefixes) and whether assigned ever reached total",
+} as const;
+type Kind = keyof typeof KINDS;
+
+type Signal =
+  | "subnet"
+  | "prefix-short"
+  | "ds-empty"
+  | "ds-empty-reply"
+  | "throttled"
+  | "permission"
+  | "eni-limit"
+  | "imds"
+  | "apiserver"
+  | "start"
+  | "ready"
+  | "assigned"
+  | "pool";
+
+const ERRORISH = /(error|fail|unable|timeout|timed out|refused|could not|cannot|deadline exceeded)/i;
+const EQUAL_CUR_MAX = /cur=(\d+), max=(\d+)/;
+
+/** The two line types that dominate a debug ipamd.log: classified with two includes, never by the full signal list. */
+const POOL_NEEDLES = ["IP pool stats", "IP stats - total", "address pool stats:"] as const;
+const ASSIGNED_NEEDLE = "Assign IP ";
+const POOL: readonly Signal[] = ["pool"];
+const ASSIGNED: readonly Signal[] = ["assigned"];
+
+const RARE_SIGNALS: readonly LogSignal<Signal>[] = [
+  {
+    kind: "subnet",
+    needles: ["InsufficientFreeAddressesInSubnet", "There aren't sufficient free Ipv4 addresses or prefixes", "InsufficientCidrBlocks", "subnet doesn't seem to have enough IPs/Prefixes", "Recently we had InsufficientCidr error", "does not have enough free addresses", "not enough free cidr blocks"],
+  },
+  { kind: "prefix-short", needles: ["free 0 prefixes"], test: (l) => /short of [1-9]/.test(l) },
+  { kind: "ds-empty", needles: ["DataStore has no available IP"] },
+  { kind: "ds-empty-reply", needles: ["no available IP/Prefix address", "no available IP address"], test: (l) => !l.includes("DataStore has no available") },
+  { kind: "throttled", needles: ["RequestLimitExceeded", "Throttling", "Rate exceeded"] },
+  { kind: "permission", needles: ["UnauthorizedOperation", "AccessDenied", "not authorized to perform"] },
+  {
+    kind: "eni-limit",
+    needles: ["AttachmentLimitExceeded", "max ENI limit is already reached", "max ENI already attached", "Discovered the instance max ENI allowed", "exceeds the limit for", ", max="],
+    test: (l) => {
+      if (l.includes(", max=") && !l.includes("AttachmentLimitExceeded") && !l.includes("max ENI")) {
+        const m = EQUAL_CUR_MAX.exec(l);
+        return m !== null && m[1] === m[2];
+      }
+      return !l.includes("exceeds the limit for") || /Interface count|AttachmentLimitExceeded/.test(l);
+    },
+  },
+  {
+    kind: "imds",
+    needles: ["EC2MetadataError", "169.254.169.254", "ec2metadata", "instance metadata", "IMDS", "failed to get region", "Failed to get region"],
+    test: (l) => ERRORISH.test(l) && cniLineLevel(l) !== "debug",
+  },
+  {
+    kind: "apiserver",
+    needles: ["Failed to create client", "Failed to create kube client", "Unable to reach API Server", "Unable to reach API server", "Failed to check API server connectivity", "error communicating with apiserver"],
+    test: (l) => cniLineLevel(l) !== "debug",
+  },
+  { kind: "start", needles: ["Starting L-IPAMD"] },
+  { kind: "ready", needles: ["Serving RPC Handler"] },
+];
+const PREFILTER = buildPrefilter(RARE_SIGNALS, [...POOL_NEEDLES, ASSIGNED_NEEDLE]);
+
+function classify(line: string): readonly Signal[] {
+  if (line.includes("pool stats") || line.includes("IP stats - total")) return POOL;
+  if (line.includes(ASSIGNED_NEEDLE)) return ASSIGNED;
+  return matchSignals(line, RARE_SIGNALS);
+}
+
+/** Signals whose every occurrence is kept with an excerpt (the rest are counted cheaply). */
+const SAMPLED = new Set<Signal>(["subnet", "prefix-short", "ds-empty", "ds-empty-reply", "throttled", "permission", "eni-limit", "imds", "apiserver", "start"]);
+
+const CORRELATE: Record<Kind, string[]> = {
+  "ipamd.subnet-exhausted": ["inspect_ipamd_state", "read_cni_plugin_log"],
+  "ipamd.datastore-empty": ["inspect_ipamd_state", "read_cni_plugin_log"],
+  "ipamd.ec2-throttled": ["inspect_ipamd_state"],
+  "ipamd.permission-denied": ["inspect_ipamd_state"],
+  "ipamd.eni-limit-reached": ["inspect_ipamd_state", "read_kubelet_config"],
+  "ipamd.imds-error": ["read_kubelet_config"],
+  "ipamd.apiserver-error": ["read_kubelet_journal", "check_resolv_conf"],
+  "ipamd.restart": ["inspect_ipamd_state", "read_cni_plugin_log"],
+  "ipamd.pool-stats": ["inspect_ipamd_state"],
+};
+
+/** A failure that stopped this long before the window's end, with pods assigned since, has recovered. */
+const RECOVERED_AFTER_MS = 30 * 60_000;
+/** Startup retries (IMDS, API server) that stopped once IPAMD served are benign after this long. */
+const CLEARED_AFTER_MS = 10 * 60_000;
+const CRASH_LOOP_STARTS = 3;
+const CRASH_LOOP_SPAN_MS = 60 * 60_000;
+const THROTTLE_NOISE = 5;
+const THROTTLE_SEVERE = 20;
+const PREFIX_SHORT_PERSIST_MS = 5 * 60_000;
+const MAX_STARTS_KEPT = 1000;
+
+interface PoolStats {
+  total: number;
+  assigned: number;
+  cooldown: number | undefined;
+  prefixes: number | undefined;
+  maxIpsPerEni: number | undefined;
+}
+
+/** A pool-stats line kept as evidence; the locator is made once, at the end (ASCII lines, kept undecoded). */
+interface PoolSample extends PoolStats {
+  at: number | undefined;
+  lineNo: number;
+  text: string;
+}
+
+/** Parses the pool-stats spellings of every CNI version; undefined when the line has no total. */
+export function parsePoolStats(line: string): PoolStats | undefined {
+  const at = line.search(/pool stats\b|IP stats - /);
+  if (at < 0) return undefined;
+  const text = line.slice(at);
+  let total: number | undefined;
+  let prefixes: number | undefined;
+  let assigned: number | undefined;
+  let cooldown: number | undefined;
+  const slashTotal = /Total IPs\/Prefixes\s*=\s*(\d+)\/(\d+)/.exec(text);
+  if (slashTotal) {
+    total = Number(slashTotal[1]);
+    prefixes = Number(slashTotal[2]);
+  } else {
+    const m = /total(?: IPs(?:\/Prefixes)?)?\s*[:=]?\s*(\d+)/i.exec(text);
+    if (m) total = Number(m[1]);
+  }
+  const slashAssigned = /AssignedIPs\/CooldownIPs:\s*(\d+)\/(\d+)/.exec(text);
+  if (slashAssigned) {
+    assigned = Number(slashAssigned[1]);
+    cooldown = Number(slashAssigned[2]);
+  } else {
+    const m = /\b(?:used|assigned(?: IPs(?:\/CIDRs)?)?)\s*[:=]?\s*(\d+)/i.exec(text);
+    if (m) assigned = Number(m[1]);
+    const c = /cooldown IPs:\s*(\d+)/i.exec(text);
+    if (c) cooldown = Number(c[1]);
+  }
+  if (total === undefined || assigned === undefined) return undefined;
+  const max = /max(?:IPs|Addrs)PerENI\s*=\s*(\d+)/.exec(text);
+  return { total, assigned, cooldown, prefixes, maxIpsPerEni: max ? Number(max[1]) : undefined };
+}
+
+interface Extras {
+  subnetCodes: Set<string>;
+  subnetApis: Set<string>;
+  prefixSubnet: boolean;
+  throttledApis: Set<string>;
+  deniedApis: Set<string>;
+  deniedCodes: Set<string>;
+  maxEnis: number | undefined;
+  attachmentLimitExceeded: boolean;
+  instanceType: string | undefined;
+  imdsErrorLevel: boolean;
+  versions: string[];
+  starts: number[];
+  lastReady: number | undefined;
+  readySeen: boolean;
+  lastAssigned: number | undefined;
+  assignedCount: number;
+  pool: {
+    count: number;
+    first: PoolSample | undefined;
+    last: PoolSample | undefined;
+    firstFull: PoolSample | undefined;
+    lastFullAt: number | undefined;
+    fullCount: number;
+    zeroTotalCount: number;
+    /** The last stats text and its parse: steady-state pools log the same numbers for hours. */
+    lastKey: string;
+    lastStats: PoolStats | undefined;
+  };
+}
+
+/** A copy of a string cut from a scan chunk (a V8 substring pins its megabyte parent). */
+function own(text: string): string {
+  return Buffer.from(text, "latin1").toString("latin1");
+}
+
+function collectPool(line: string, at: number | undefined, lineNo: number, x: Extras): void {
+  const p = x.pool;
+  const from = line.search(/pool stats\b|IP stats - /);
+  const key = from < 0 ? line : line.slice(from);
+  let stats: PoolStats | undefined;
+  if (key === p.lastKey) stats = p.lastStats;
+  else {
+    stats = parsePoolStats(key);
+    p.lastKey = key;
+    p.lastStats = stats;
+  }
+  if (!stats) return;
+  p.count += 1;
+  const full = stats.total > 0 && stats.assigned >= stats.total;
+  const sample: PoolSample = { ...stats, at, lineNo, text: line };
+  if (!p.first) p.first = sample;
+  p.last = sample;
+  if (stats.total === 0) p.zeroTotalCount += 1;
+  if (full) {
+    p.fullCount += 1;
+    if (!p.firstFull) p.firstFull = sample;
+    if (at !== undefined) p.lastFullAt = at;
+  }
+}
+
+function collect(signal: Signal, line: string, at: number | undefined, x: Extras): void {
+  switch (signal) {
+    case "subnet":
+      for (const code of ec2ErrorCodesIn(line)) if (code !== "PrivateIpAddressLimitExceeded") x.subnetCodes.add(code);
+      for (const op of ec2OperationsIn(line)) x.subnetApis.add(op);
+      if (/InsufficientCidrBlocks|prefixes|Prefixes|InsufficientCidr/.test(line)) x.prefixSubnet = true;
+      break;
+    case "prefix-short":
+      x.prefixSubnet = true;
+      break;
+    case "throttled":
+      for (const op of ec2OperationsIn(line)) x.throttledApis.add(op);
+      break;
+    case "permission":
+      for (const op of ec2OperationsIn(line)) x.deniedApis.add(op);
+      for (const code of ec2ErrorCodesIn(line)) if (/Unauthorized|AccessDenied/.test(code)) x.deniedCodes.add(code);
+      break;
+    case "eni-limit": {
+      const m = /max ENI allowed is:?\s*(\d+)|attached to the instance\s*:\s*(\d+)|cur=(\d+), max=\d+/.exec(line);
+      if (m) x.maxEnis = Number(m[1] ?? m[2] ?? m[3]);
+      if (line.includes("AttachmentLimitExceeded") || line.includes("exceeds the limit for")) x.attachmentLimitExceeded = true;
+      const t = /exceeds the limit for ([a-z0-9]+\.[a-z0-9]+)/.exec(line);
+      if (t) x.instanceType = own(t[1] as string);
+      break;
+    }
+    case "imds":
+      if (cniLineLevel(line) === "error" || cniLineLevel(line) === "fatal") x.imdsErrorLevel = true;
+      break;
+    case "start": {
+      const v = /Starting L-IPAMD\s+(v?[\w.+-]+)/.exec(line);
+      if (v && !x.versions.includes(v[1] as string) && x.versions.length < 10) x.versions.push(own(v[1] as string));
+      if (at !== undefined) {
+        x.starts.push(at);
+        if (x.starts.length > MAX_STARTS_KEPT) x.starts.shift();
+      }
+      break;
+    }
+    case "ready":
+      x.readySeen = true;
+      if (at !== undefined && (x.lastReady === undefined || at > x.lastReady)) x.lastReady = at;
+      break;
+    default:
+      break;
+  }
+}
+
+type Attributes = FindingDraft["attributes"];
+
+function finding(kind: Kind, severity: Severity, summary: string, occ: Seen | undefined, attributes: Attributes, evidence?: EvidenceLocator[]): FindingDraft {
+  const d: FindingDraft = { kind, severity, summary, evidence: evidence ?? occ?.evidence ?? [], count: occ?.count ?? 1, attributes, correlateWith: CORRELATE[kind] };
+  const first = iso(occ?.first);
+  const last = iso(occ?.last);
+  if (first) d.firstSeen = first;
+  if (last) d.lastSeen = last;
+  return d;
+}
+
+function times(n: number): string {
+  return `${n} time${n === 1 ? "" : "s"}`;
+}
+
+/** What a finding needs from one or more occurrence sets. */
+interface Seen {
+  count: number;
+  first: number | undefined;
+  last: number | undefined;
+  evidence: EvidenceLocator[];
+}
+
+function seen(occ: Occurrences | undefined): Seen | undefined {
+  return occ && occ.count > 0 ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence } : undefined;
+}
+
+/** Two signals reported as one finding (count, first/last, the earliest evidence). */
+function mergeSeen(a: Seen | undefined, b: Seen | undefined): Seen | undefined {
+  if (!a || !b) return a ?? b;
+  const firsts = [a.first, b.first].filter((t): t is number => t !== undefined);
+  const lasts = [a.last, b.last].filter((t): t is number => t !== undefined);
+  return {
+    count: a.count + b.count,
+    first: firsts.length ? Math.min(...firsts) : undefined,
+    last: lasts.length ? Math.max(...lasts) : undefined,
+    evidence: [...a.evidence, ...b.evidence].sort((x, y) => (x.at ?? "").localeCompare(y.at ?? "")).slice(0, 3),
+  };
+}
+
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const [path] = await ctx.read.paths("ipamdLog");
+  if (!path) return [];
+  const table = new OccurrenceTable<Signal>();
+  const x: Extras = {
+    subnetCodes: new Set(),
+    subnetApis: new Set(),
+    prefixSubnet: false,
+    throttledApis: new Set(),
+    deniedApis: new Set(),
+    deniedCodes: new Set(),
+    maxEnis: undefined,
+    attachmentLimitExceeded: false,
+    instanceType: undefined,
+    imdsErrorLevel: false,
+    versions: [],
+    starts: [],
+    lastReady: undefined,
+    readySeen: false,
+    lastAssigned: undefined,
+    assignedCount: 0,
+    pool: { count: 0, first: undefined, last: undefined, firstFull: undefined, lastFullAt: undefined, fullCount: 0, zeroTotalCount: 0, lastKey: "", lastStats: undefined },
+  };
+  if ((await ctx.read.size(path)) === 0) {
+    ctx.read.gap(path, "file is empty");
+    return [];
+  }
+  const timeOf = createCniTimeParser();
+  const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    const line = cursor.chunk.slice(cursor.start, cursor.end);
+    const signals = classify(line);
+    if (signals.length === 0) return;
+    const at = timeOf(line);
+    if (!inWindow(at, ctx.window)) return;
+    if (signals === POOL) return collectPool(line, at, cursor.lineNo, x);
+    if (signals === ASSIGNED) {
+      x.assignedCount += 1;
+      if (at !== undefined && (x.lastAssigned === undefined || at > x.lastAssigned)) x.lastAssigned = at;
+      return;
+    }
+    const text = cursor.text();
+    for (const signal of signals) {
+      if (SAMPLED.has(signal)) table.get(signal).add(path, cursor.lineNo, at, text);
+      collect(signal, line, at, x);
+    }
+  });
+  if (!ok) return [];
+
+  const end = ctx.window.end;
+  const findings: FindingDraft[] = [];
+  const recent = (occ: Seen) => occ.last === undefined || !Number.isFinite(end) || occ.last >= end - STALE_AFTER_MS;
+  const staleNote = (occ: Seen) => (occ.last !== undefined && Number.isFinite(end) ? `; last seen ${humanDuration(end - occ.last)} before the window's end` : "");
+  const recoveredSince = (occ: Seen) => x.lastAssigned !== undefined && occ.last !== undefined && x.lastAssigned > occ.last && Number.isFinite(end) && end - occ.last > RECOVERED_AFTER_MS;
+  const clearedByReady = (occ: Seen) => x.lastReady !== undefined && occ.last !== undefined && x.lastReady >= occ.last && (!Number.isFinite(end) || end - occ.last > CLEARED_AFTER_MS);
+
+  const dsEmpty = seen(preferPrimary(table.peek("ds-empty"), table.peek("ds-empty-reply")));
+  const dsEmptyActive = dsEmpty !== undefined && recent(dsEmpty) && !recoveredSince(dsEmpty);
+  const lastPool = x.pool.last;
+  const poolFullNow = lastPool !== undefined && lastPool.total > 0 && lastPool.assigned >= lastPool.total;
+  const poolZeroNow = lastPool !== undefined && lastPool.total === 0;
+
+  // Subnet exhaustion: EC2's own errors, or a prefix target left short with no free prefix for minutes.
+  const subnet = seen(table.peek("subnet"));
+  const prefixShort = seen(table.peek("prefix-short"));
+  const prefixPersisted = prefixShort !== undefined && prefixShort.first !== undefined && prefixShort.last !== undefined && prefixShort.last - prefixShort.first >= PREFIX_SHORT_PERSIST_MS && (dsEmpty !== undefined || x.pool.zeroTotalCount > 0);
+  const subnetOcc = mergeSeen(subnet, prefixPersisted ? prefixShort : undefined);
+  if (subnetOcc) {
+    let severity: Severity = dsEmptyActive || poolFullNow || poolZeroNow ? "high" : "medium";
+    const attributes: Attributes = { errorCodes: [...x.subnetCodes].sort(), apis: [...x.subnetApis].sort(), prefixDelegation: x.prefixSubnet, datastoreEmpty: dsEmpty !== undefined, ec2Errors: subnet !== undefined };
+    let note = "";
+    if (!recent(subnetOcc)) {
+      severity = "info";
+      attributes.stale = true;
+      note = staleNote(subnetOcc);
+    } else if (!subnet && !dsEmptyActive && !poolZeroNow) severity = "medium";
+    const what = subnet
+      ? `EC2 reported the subnet out of ${x.prefixSubnet ? "free /28 prefixes" : "free addresses"} (${[...x.subnetCodes].join(", ") || "insufficient addresses"})`
+      : "IPAMD stayed short of its prefix target with 0 free prefixes (no /28 could be carved)";
+    findings.push(finding("ipamd.subnet-exhausted", severity, `${what}, ${times(subnetOcc.count)}${dsEmpty ? "; pods found the datastore empty" : ""}${note}`, subnetOcc, attributes));
+  }
+
+  if (dsEmpty) {
+    let severity: Severity = "high";
+    const attributes: Attributes = {};
+    let note = "";
+    if (!recent(dsEmpty)) {
+      severity = "info";
+      attributes.stale = true;
+      note = staleNote(dsEmpty);
+    } else if (recoveredSince(dsEmpty)) {
+      severity = "low";
+      attributes.recovered = true;
+      note = "; pods were assigned addresses afterwards";
+    }
+    if (x.lastAssigned !== undefined) attributes.lastAssignedAt = new Date(x.lastAssigned).toISOString();
+    attributes.assignmentsSeen = x.assignedCount;
+    findings.push(finding("ipamd.datastore-empty", severity, `IPAMD had no free address for a pod ${times(dsEmpty.count)}${note}`, dsEmpty, attributes));
+  }
+
+  const throttled = seen(table.peek("throttled"));
+  if (throttled) {
+    let severity: Severity = throttled.count >= THROTTLE_SEVERE || (throttled.count >= THROTTLE_NOISE && dsEmptyActive) ? "high" : throttled.count >= THROTTLE_NOISE ? "medium" : "info";
+    const attributes: Attributes = { apis: [...x.throttledApis].sort() };
+    let note = "";
+    if (!recent(throttled)) {
+      severity = "info";
+      attributes.stale = true;
+      note = staleNote(throttled);
+    }
+    if (throttled.count < THROTTLE_NOISE) attributes.noise = true;
+    findings.push(finding("ipamd.ec2-throttled", severity, `EC2 throttled IPAMD's calls ${times(throttled.count)}${x.throttledApis.size ? ` (${[...x.throttledApis].join(", ")})` : ""}${note}`, throttled, attributes));
+  }
+
+  const denied = seen(table.peek("permission"));
+  if (denied) {
+    let severity: Severity = "high";
+    const attributes: Attributes = { apis: [...x.deniedApis].sort(), errorCodes: [...x.deniedCodes].sort() };
+    let note = "";
+    if (!recent(denied)) {
+      severity = "info";
+      attributes.stale = true;
+      note = staleNote(denied);
+    } else if (recoveredSince(denied) && clearedByReady(denied)) {
+      severity = "low";
+      attributes.cleared = true;
+      note = "; IPAMD served and assigned addresses afterwards";
+    }
+    findings.push(finding("ipamd.permission-denied", severity, `EC2 denied IPAMD's ${x.deniedApis.size ? [...x.deniedApis].join(", ") : "API"} calls (${[...x.deniedCodes].join(", ") || "not authorized"}) ${times(denied.count)}${note}`, denied, attributes));
+  }
+
+  const eniLimit = seen(table.peek("eni-limit"));
+  if (eniLimit) {
+    let severity: Severity = dsEmptyActive || poolFullNow ? "high" : x.attachmentLimitExceeded ? "medium" : "info";
+    const attributes: Attributes = { attachmentLimitExceeded: x.attachmentLimitExceeded, datastoreEmpty: dsEmpty !== undefined, poolFull: poolFullNow };
+    if (x.maxEnis !== undefined) attributes.maxEnis = x.maxEnis;
+    if (x.instanceType) attributes.instanceType = x.instanceType;
+    let note = "";
+    if (!recent(eniLimit)) {
+      severity = "info";
+      attributes.stale = true;
+      note = staleNote(eniLimit);
+    }
+    findings.push(finding("ipamd.eni-limit-reached", severity, `The instance is at its ENI limit${x.maxEnis !== undefined ? ` (${x.maxEnis} ENIs)` : ""}${x.attachmentLimitExceeded ? "; EC2 refused another attachment (AttachmentLimitExceeded)" : ""}${dsEmptyActive || poolFullNow ? " while pods found no free address" : ""}${note}`, eniLimit, attributes));
+  }
+
+  for (const [signal, kind, what] of [
+    ["imds", "ipamd.imds-error", "IPAMD failed to read instance metadata (169.254.169.254)"],
+    ["apiserver", "ipamd.apiserver-error", "IPAMD could not reach the Kubernetes API server"],
+  ] as const) {
+    const occ = seen(table.peek(signal));
+    if (!occ) continue;
+    let severity: Severity = signal === "imds" && !x.imdsErrorLevel ? "medium" : "high";
+    const attributes: Attributes = {};
+    let note = "";
+    if (clearedByReady(occ)) {
+      severity = "info";
+      attributes.cleared = true;
+      note = "; startup retries that stopped once IPAMD served";
+    } else if (!recent(occ)) {
+      severity = "info";
+      attributes.stale = true;
+      note = staleNote(occ);
+    }
+    findings.push(finding(kind, severity, `${what} ${times(occ.count)}${note}`, occ, attributes));
+  }
+
+  const starts = seen(table.peek("start"));
+  if (starts) {
+    const lastStart = x.starts.at(-1);
+    const servedAfter = lastStart === undefined || (x.lastReady !== undefined && x.lastReady >= lastStart) || (x.lastAssigned !== undefined && x.lastAssigned >= lastStart);
+    let crashLoop = false;
+    for (let i = CRASH_LOOP_STARTS - 1; i < x.starts.length; i++) {
+      if ((x.starts[i] as number) - (x.starts[i - CRASH_LOOP_STARTS + 1] as number) <= CRASH_LOOP_SPAN_MS) crashLoop = true;
+    }
+    const stuck = !servedAfter && x.readySeen && lastStart !== undefined && Number.isFinite(end) && end - lastStart > CLEARED_AFTER_MS;
+    let severity: Severity = "info";
+    if (crashLoop && recent(starts)) severity = "high";
+    else if (stuck) severity = "medium";
+    else if (starts.count >= CRASH_LOOP_STARTS && recent(starts)) severity = "low";
+    const attributes: Attributes = { count: starts.count, versions: x.versions, crashLoop, servedAfterLastStart: servedAfter };
+    if (lastStart !== undefined) attributes.lastStartAt = new Date(lastStart).toISOString();
+    const summary = `IPAMD started ${times(starts.count)}${x.versions.length ? ` (${x.versions.join(", ")})` : ""}${crashLoop ? "; it restarted repeatedly within an hour (crash loop)" : ""}${stuck ? "; it has not served requests since its last start" : ""}`;
+    findings.push(finding("ipamd.restart", severity, summary, starts, attributes));
+  }
+
+  const p = x.pool;
+  if (p.last) {
+    const last = p.last;
+    const free = Math.max(0, last.total - last.assigned - (last.cooldown ?? 0));
+    const attributes: Attributes = {
+      samples: p.count,
+      lastTotal: last.total,
+      lastAssigned: last.assigned,
+      lastFree: free,
+      everFull: p.fullCount > 0,
+      fullSamples: p.fullCount,
+      zeroTotalSamples: p.zeroTotalCount,
+    };
+    if (last.cooldown !== undefined) attributes.lastCooldown = last.cooldown;
+    if (last.prefixes !== undefined) attributes.lastPrefixes = last.prefixes;
+    if (last.maxIpsPerEni !== undefined) attributes.maxIpsPerEni = last.maxIpsPerEni;
+    if (last.at !== undefined) attributes.lastAt = new Date(last.at).toISOString();
+    if (p.lastFullAt !== undefined) attributes.lastFullAt = new Date(p.lastFullAt).toISOString();
+    const evidence = (p.firstFull && p.firstFull !== last ? [p.firstFull, last] : [last]).map((sample) => makeLocator(path, sample.lineNo, sample.at, sample.text));
+    const d = finding(
+      "ipamd.pool-stats",
+      "info",
+      `Last IP pool stats: ${last.assigned} of ${last.total} assigned (${free} free)${p.fullCount > 0 ? `; the pool was full in ${p.fullCount} of ${p.count} samples` : "; never full"}`,
+      undefined,
+      attributes,
+      evidence,
+    );
+    d.count = p.count;
+    const firstSeen = iso(p.first?.at);
+    const lastSeen = iso(last.at);
+    if (firstSeen) d.firstSeen = firstSeen;
+    if (lastSeen) d.lastSeen = lastSeen;
+    findings.push(d);
+  }
+  return findings;
+}
+
+export const readIpamdLog = defineTool({
+  name: "read_ipamd_log",
+  title: "IPAMD log",
+  lane: "network",
+  description:
+    "Reads the VPC CNI's IPAMD log (var_log/aws-routed-eni/ipamd.log, JSON lines or the old text format) and classifies why pods could not get addresses: subnet out of addresses or /28 prefixes, datastore empty, EC2 throttling, permission denied (with the API names), ENI limit reached, IMDS and API server errors, IPAMD restarts, and the last pool stats. " +
+    `Emits kinds: ${Object.keys(KINDS).join(", ")}. Debug chatter, startup retries that cleared once IPAMD served, a handful of throttles and errors that stopped hours before the window are info. ` +
+    "Next: inspect_ipamd_state for the pool at collection (ENIs vs max, API error counters), read_cni_plugin_log for the pods that failed, read_kubelet_config for maxPods.",
+  sources: ["ipamdLog"],
+  kinds: KINDS,
+  input: {},
+  analyze,
+});
