@@ -1,5 +1,7 @@
 import { runInvestigateCommand } from "./commands/investigate.ts";
+import { runEvalCommand } from "./commands/eval.ts";
 import { runMcpCommand } from "./commands/mcp.ts";
+import { runReplayCommand } from "./commands/replay.ts";
 import { runToolsCommand } from "./commands/tools.ts";
 import { CliError } from "./cli-error.ts";
 import { VERSION } from "./version.ts";
@@ -13,6 +15,8 @@ Commands:
               [--format text|json|markdown] [--out <file>]
                                       investigate an incident over node bundles (four lanes, ranked root causes)
   version                             print fathom's version and the Node it runs on
+  replay <scenario-dir>               replay a scenario folder and compare with its expected root cause
+  eval [dir] [--min-top1 <pct>]       run every scenario and print accuracy (top-1, top-3, per lane)
   tools list                          list the diagnostic tools
   tools run <tool> --bundle <path>    run one tool on a bundle [--node <name|instance-id>] [--format table|json]
                                       [--since <duration>] [--at <time>]
@@ -41,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runToolsCommand(rest);
       case "investigate":
         return await runInvestigateCommand(rest);
+      case "replay":
+        return await runReplayCommand(rest);
+      case "eval":
+        return await runEvalCommand(rest);
       case "mcp":
         return await runMcpCommand(rest);
       default:

@@ -35,6 +35,13 @@ function matches(signal: Signal, finding: IdentifiedFinding): boolean {
   return signal.where ? signal.where(finding) : true;
 }
 
+/** A critical finding weighs more than a low one of the same kind. */
+const SEVERITY_FACTOR: Record<string, number> = { critical: 1.15, high: 1, medium: 0.8, low: 0.55, info: 0.35 };
+
+function weightOf(signal: Signal, finding: IdentifiedFinding, window: WindowMs): number {
+  return signal.weight * (SEVERITY_FACTOR[finding.severity] ?? 1) * recencyFactor(finding, window);
+}
+
 /**
  * Evidence that stopped well before the incident counts for less; evidence without a time counts
  * fully (facts: configuration, counters).
@@ -53,7 +60,7 @@ function scoreRule(rule: CauseRule, node: string, findings: readonly IdentifiedF
   for (const signal of rule.requires) {
     for (const f of findings) {
       if (!matches(signal, f)) continue;
-      required = Math.max(required, signal.weight * recencyFactor(f, window));
+      required = Math.max(required, weightOf(signal, f, window));
       if (!supporting.includes(f)) supporting.push(f);
     }
   }
@@ -62,7 +69,7 @@ function scoreRule(rule: CauseRule, node: string, findings: readonly IdentifiedF
   for (const signal of rule.supports ?? []) {
     const hit = findings.filter((f) => matches(signal, f));
     if (hit.length === 0) continue;
-    score += signal.weight * Math.max(...hit.map((f) => recencyFactor(f, window)));
+    score += Math.max(...hit.map((f) => weightOf(signal, f, window)));
     for (const f of hit) if (!supporting.includes(f)) supporting.push(f);
   }
   const contrary: IdentifiedFinding[] = [];
