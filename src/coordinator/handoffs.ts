@@ -14,6 +14,9 @@ export const HANDOFFS: readonly Handoff[] = [
   { from: { tool: "read_containerd_log", kind: "containerd.config", attribute: "systemdCgroup" }, to: { tool: "read_kubelet_config", input: "containerdSystemdCgroup" } },
   { from: { tool: "read_kubelet_config", kind: "kubelet-config.settings", attribute: "maxPods" }, to: { tool: "inspect_ipamd_state", input: "maxPods" } },
   { from: { tool: "read_containerd_log", kind: "containerd.config", attribute: "sandboxImage" }, to: { tool: "read_kubelet_config", input: "containerdSandboxImage" } },
+  { from: { tool: "read_kube_proxy_log", kind: "kube-proxy.conntrack-settings", attribute: "conntrackMax" }, to: { tool: "inspect_conntrack", input: "conntrackMax" } },
+  { from: { tool: "check_resolv_conf", kind: "dns.resolv-conf", attribute: "nameservers" }, to: { tool: "read_coredns_log", input: "nameservers" } },
+  { from: { tool: "read_kubelet_config", kind: "kubelet-config.settings", attribute: "evictionHard" }, to: { tool: "inspect_storage", input: "evictionHard" } },
   { from: { tool: "read_sysctls", kind: "sysctl.values", attribute: "pidMax" }, to: { tool: "inspect_processes", input: "pidMax" } },
 ];
 

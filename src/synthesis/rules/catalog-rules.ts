@@ -167,7 +167,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
   {
     id: "kube-proxy.not-running",
     requires: [signal("iptables.kube-proxy-chains-missing", 1.6, "no service rules are programmed"), signal("kube-proxy.crash", 1.3, "kube-proxy crashed")],
-    supports: [signal("kube-proxy.crash", 0.3, "kube-proxy crashed")],
+    supports: [signal("kube-proxy.crash", 0.3, "kube-proxy crashed"), signal("kube-proxy.no-log-lines", 0.3, "kube-proxy never logged here", { minSeverity: "info" })],
     explains: ["dns.coredns-unreachable"],
     summary: "kube-proxy is absent or dead on the node, so Services do not route",
   },
@@ -219,7 +219,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
   {
     id: "node.bootstrap-misconfigured",
     requires: [
-      signal(["kubelet-config.server-invalid", "bootstrap.endpoint-invalid"], 1.8, "bootstrap wrote an invalid cluster endpoint"),
+      signal(["kubelet-config.server-invalid", "bootstrap.endpoint-invalid", "kubelet.apiserver-url-invalid"], 1.8, "bootstrap wrote an invalid cluster endpoint"),
       signal(["kubelet-config.ca-missing", "bootstrap.ca-invalid"], 1.5, "bootstrap wrote no usable cluster CA"),
       signal(["kubelet.x509-unknown-authority", "apiserver.tls-unknown-authority"], 1.4, "the node does not trust the API server's certificate (wrong CA)"),
       signal("bootstrap.failed", 1.3, "bootstrap failed"),
