@@ -6,6 +6,7 @@ import { EvidenceError } from "../evidence/errors.ts";
 import { readKubernetesEventsFile, type KubernetesEvent } from "../evidence/kubernetes-events.ts";
 import type { Logger } from "../logger.ts";
 import { createNodeRegistry, openBundles, type NodeRegistry } from "../mcp/node-registry.ts";
+import { LatencyClient } from "../mcp/latency-client.ts";
 import { createMcpServer } from "../mcp/server.ts";
 import { CliError } from "./cli-error.ts";
 import { VERSION } from "./version.ts";
@@ -18,7 +19,7 @@ export interface LocalSession {
 }
 
 /** Opens bundles and links fathom's own MCP server to a client in memory: the default path. */
-export async function openLocalSession(bundles: string[], logger: Logger, options: { events?: string } = {}): Promise<LocalSession> {
+export async function openLocalSession(bundles: string[], logger: Logger, options: { events?: string; toolLatencyMs?: number } = {}): Promise<LocalSession> {
   const events = options.events ? await readEventsArg(options.events) : undefined;
   const sources = await openBundles(bundles).catch((error: Error) => {
     throw new CliError(error instanceof EvidenceError ? error.message : `cannot open bundle: ${error.message}`, 3);
@@ -26,7 +27,8 @@ export async function openLocalSession(bundles: string[], logger: Logger, option
   const registry = await createNodeRegistry(sources, events ? { events } : {});
   const server = createMcpServer({ registry, tools: TOOLS, logger, version: VERSION });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: "fathom-coordinator", version: VERSION });
+  const info = { name: "fathom-coordinator", version: VERSION };
+  const client = options.toolLatencyMs ? new LatencyClient(info, options.toolLatencyMs) : new Client(info);
   await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
   return {
     registry,

@@ -16,6 +16,8 @@ import { parseInstant, windowFromArgs } from "../time-args.ts";
 const USAGE = `Usage: fathom investigate --bundle <dir|tar.gz> [--bundle …] [--alarm <file>] [--events <file>] [--node <name|instance-id>]
                           [--at <time>] [--since <duration>] [--format text|json|markdown] [--out <file>]
 
+  --tool-latency <ms> waits before every tool call, to see fathom as it runs against remote (SSM-backed) tools.
+
 Exit codes: 0 the investigation completed (whatever it found); 2 invalid input; 3 nothing could be read
 or the incident is out of scope; 1 the investigation failed.`;
 
@@ -34,6 +36,7 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
         since: { type: "string" },
         format: { type: "string", default: "text" },
         out: { type: "string" },
+        "tool-latency": { type: "string" },
         help: { type: "boolean" },
       },
     }));
@@ -51,7 +54,9 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
   const at = values.at !== undefined ? parseInstant(values.at) : undefined;
 
   const logger = createLogger();
-  const session = await openLocalSession(values.bundle, logger, values.events ? { events: values.events } : {});
+  const latency = values["tool-latency"] !== undefined ? Number(values["tool-latency"]) : 0;
+  if (!(latency >= 0 && latency <= 60_000)) throw new CliError("--tool-latency takes milliseconds between 0 and 60000");
+  const session = await openLocalSession(values.bundle, logger, { ...(values.events ? { events: values.events } : {}), toolLatencyMs: latency });
   try {
     const incident = alarm ?? manualIncident(session.nodes, { ...(values.node ? { node: values.node } : {}), ...(at !== undefined ? { at } : {}) });
     if (alarm && values.node) incident.nodes = [/^i-[0-9a-f]+$/.test(values.node) ? { instanceId: values.node } : { name: values.node }];
