@@ -13,7 +13,6 @@ const KINDS = {
   "processes.zombies": "Many zombie (defunct) processes: a parent that does not reap, often a PID leak",
   "processes.large-arguments": "Processes with very long command lines (environment dumped into arguments; context for secrets and ARG_MAX)",
 } as const;
-type Kind = keyof typeof KINDS;
 
 const CORE = [
   { service: "kubelet", pattern: /\/kubelet(\s|$)/ },
