@@ -7,3 +7,4 @@ export * from "./incident.ts";
 export * from "./root-cause.ts";
 export * from "./report.ts";
 export * from "./lane.ts";
+export * from "./remediation.ts";
