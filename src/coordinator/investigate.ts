@@ -7,7 +7,7 @@ import type { TimeWindow } from "../domain/time.ts";
 import type { Reasoner } from "../synthesis/reasoner.ts";
 import { investigationMachine } from "../../workflows/investigation.machine.ts";
 import { createInvestigationActors } from "./actors.ts";
-import { DEFAULT_LIMITS, type InvestigationContext, type InvestigationLimits, type NodeInfo } from "./investigation-types.ts";
+import { DEFAULT_LIMITS, type InvestigationContext, type InvestigationLimits, type NodeInfo, type RemediationSettings } from "./investigation-types.ts";
 import type { LaneResult } from "./lane-runner.ts";
 import { discoverTools } from "./tool-catalog.ts";
 import { ToolCaller, type CallRecord } from "./tool-calls.ts";
@@ -26,10 +26,26 @@ export interface InvestigateDeps {
   signal?: AbortSignal;
   now?: () => number;
   onProgress?: (event: ProgressEvent) => void;
+  /** Remediation after the report: the gate's settings and its actors (propose, approve, execute, verify). */
+  remediation?: { settings: RemediationSettings; actors: RemediationActors };
+  /** Called with the persisted snapshot after every transition (durable investigations). */
+  persist?: (snapshot: unknown, value: string) => void;
+  /** A persisted snapshot to resume from instead of starting afresh. */
+  snapshot?: unknown;
+  /** Stop (and return) once the machine waits for a decision no one here will give. */
+  stopWhenAwaitingApproval?: boolean;
+  /** Events to send once started (a DECIDE from `fathom approve`). */
+  send?: Array<{ type: string; [key: string]: unknown }>;
 }
 
+export type RemediationActors = Pick<MachineActors, "propose" | "approvalSource" | "execute" | "verify">;
+type MachineActors = Parameters<typeof investigationMachine.provide>[0] extends { actors?: infer A } ? Required<NonNullable<A>> : never;
+
 export interface InvestigationOutcome {
+  /** reported: a report exists (whatever happened to remediation); refused; failed before a report. */
   state: "reported" | "refused" | "failed";
+  /** The machine state it stopped in (done, awaitingApproval, rejected, expired, failed, …). */
+  final: string;
   context: InvestigationContext;
   startedAt: number;
   totalMs: number;
@@ -64,22 +80,41 @@ export async function investigate(request: { investigationId: string; incident: 
     now,
     onLaneDone: (lane, result) => deps.onProgress?.({ type: "lane-done", lane, result }),
   });
-  const input = { investigationId: request.investigationId, incident: request.incident, limits, ...(request.window ? { window: request.window } : {}) };
-  const actor = createActor(investigationMachine.provide({ actors }), { input });
-  actor.subscribe((snapshot) => deps.onProgress?.({ type: "state", value: JSON.stringify(snapshot.value) }));
+  const input = {
+    investigationId: request.investigationId,
+    incident: request.incident,
+    limits,
+    ...(request.window ? { window: request.window } : {}),
+    ...(deps.remediation ? { remediation: deps.remediation.settings } : {}),
+  };
+  const machine = investigationMachine.provide({ actors: { ...actors, ...(deps.remediation?.actors ?? {}) } });
+  const actor = createActor(machine, deps.snapshot ? { input, snapshot: deps.snapshot as never } : { input });
+  let stopWaiting: (() => void) | undefined;
+  const waiting = new Promise<void>((resolve) => {
+    stopWaiting = resolve;
+  });
+  actor.subscribe((snapshot) => {
+    const value = typeof snapshot.value === "string" ? snapshot.value : JSON.stringify(snapshot.value);
+    deps.onProgress?.({ type: "state", value });
+    deps.persist?.(actor.getPersistedSnapshot(), value);
+    if (deps.stopWhenAwaitingApproval && value === "awaitingApproval") stopWaiting?.();
+  });
   const cancel = () => actor.stop();
   signal.addEventListener("abort", cancel, { once: true });
   actor.start();
+  for (const event of deps.send ?? []) actor.send(event as never);
   try {
-    await toPromise(actor);
+    await Promise.race([toPromise(actor), waiting]);
   } catch {
     // A stopped actor rejects; its last snapshot still says where it got to.
   } finally {
     signal.removeEventListener("abort", cancel);
   }
   const snapshot = actor.getSnapshot();
-  const state = snapshot.value === "reported" || snapshot.value === "refused" ? snapshot.value : "failed";
+  const final = typeof snapshot.value === "string" ? snapshot.value : JSON.stringify(snapshot.value);
+  if (final === "awaitingApproval") actor.stop();
   const context = snapshot.context;
-  if (state === "failed" && !context.failure) context.failure = signal.aborted ? "investigation cancelled" : `stopped in state ${JSON.stringify(snapshot.value)}`;
-  return { state, context, startedAt, totalMs: now() - startedAt };
+  const state = final === "refused" ? "refused" : context.synthesis ? "reported" : "failed";
+  if (state === "failed" && !context.failure) context.failure = signal.aborted ? "investigation cancelled" : `stopped in state ${final}`;
+  return { state, final, context, startedAt, totalMs: now() - startedAt };
 }

@@ -4,6 +4,7 @@ import type { Coverage, ReportGap, Verdict } from "../domain/report.ts";
 import type { RootCause } from "../domain/root-cause.ts";
 import type { Finding } from "../domain/finding.ts";
 import type { TimeWindow } from "../domain/time.ts";
+import type { Approval, RemediationProposal } from "../domain/remediation.ts";
 import type { LaneResult } from "./lane-runner.ts";
 
 export interface InvestigationLimits {
@@ -56,12 +57,34 @@ export interface Synthesis {
   durationMs: number;
 }
 
+export interface RemediationSettings {
+  enabled: boolean;
+  approvalTtlMs: number;
+  executionTimeoutMs: number;
+}
+
+export interface ExecutionOutcome {
+  executionId: string;
+  status: string;
+  clientToken: string;
+  failureMessage?: string;
+}
+
+export interface VerificationOutcome {
+  cleared: boolean;
+  /** Finding kinds that were expected to clear and are still present. */
+  remaining: string[];
+  tool: string;
+  source: string;
+}
+
 export interface InvestigationInput {
   investigationId: string;
   incident: Incident;
   /** Explicit window (`--at`/`--since`); otherwise derived from the incident and bundles. */
   window?: TimeWindow;
   limits: InvestigationLimits;
+  remediation?: RemediationSettings;
 }
 
 export interface InvestigationContext extends InvestigationInput {
@@ -69,4 +92,10 @@ export interface InvestigationContext extends InvestigationInput {
   lanes: Partial<Record<LaneName, LaneResult>>;
   synthesis?: Synthesis;
   failure?: string;
+  proposals?: RemediationProposal[];
+  approval?: Approval;
+  /** Decisions the gate refused (a changed plan, an expired or replayed approval), said plainly. */
+  refusals?: string[];
+  execution?: ExecutionOutcome;
+  verification?: VerificationOutcome;
 }
