@@ -1,7 +1,7 @@
 import { createActor, fromPromise, type AnyStateNode } from "xstate";
 import { getShortestPaths } from "xstate/graph";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ExecutionOutcome, InvestigationInput, Scope, Synthesis } from "../../src/coordinator/investigation-types.ts";
+import type { ExecutionOutcome, InvestigationInput, Scope, Synthesis, VerificationOutcome } from "../../src/coordinator/investigation-types.ts";
 import { DEFAULT_LIMITS } from "../../src/coordinator/investigation-types.ts";
 import type { LaneResult } from "../../src/coordinator/lane-runner.ts";
 import type { Approval, RemediationProposal } from "../../src/domain/remediation.ts";
@@ -160,7 +160,7 @@ describe("each path's outcome with real actors", () => {
         propose: fromPromise(async () => [proposal]),
         approvalSource: fromPromise(actors.approvalSource ?? (() => new Promise<undefined>(() => undefined))),
         execute: fromPromise((actors.execute ?? (async () => ({ executionId: "e-1", status: "Success", clientToken: "00000000-0000-5000-8000-000000000000" }))) as () => Promise<ExecutionOutcome>),
-        verify: fromPromise(async () => ({ cleared: true, remaining: [], tool: "read_dmesg", source: "after" })),
+        verify: fromPromise(async (): Promise<VerificationOutcome> => ({ cleared: true, remaining: [], tool: "read_dmesg", source: "after" })),
       },
     });
     const { remediation: settings, ...plain } = input;
