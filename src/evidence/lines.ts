@@ -1,3 +1,4 @@
+import { MultiLiteral } from "./multi-literal.ts";
 import type { EvidenceSource } from "./source.ts";
 
 /** Lines longer than this are cut: a 50 MB single line must not become a 50 MB string. */
@@ -127,16 +128,18 @@ export function splitLines(text: string): string[] {
 export async function scanMatchingLines(
   source: EvidenceSource,
   path: string,
-  prefilter: RegExp,
+  prefilter: RegExp | MultiLiteral,
   visit: (line: LineCursor) => void | boolean,
   signal?: AbortSignal,
 ): Promise<ScanStats> {
-  if (!prefilter.global) throw new Error("scanMatchingLines needs a global regex");
+  if (prefilter instanceof RegExp && !prefilter.global) throw new Error("scanMatchingLines needs a global regex");
   let bytesRead = 0;
   let lineNo = 0;
   let carry: Buffer | undefined;
   let carryTruncated = false;
   let data: Buffer = Buffer.alloc(0);
+  // Where cursor.chunk starts in `data`: 0 for chunk strings, the line's offset for byte matches.
+  let byteBase = 0;
   const cursor: LineCursor = {
     chunk: "",
     start: 0,
@@ -144,15 +147,50 @@ export async function scanMatchingLines(
     lineNo: 0,
     truncated: false,
     text() {
-      return data.toString("utf8", cursor.start, cursor.end);
+      return data.toString("utf8", byteBase + cursor.start, byteBase + cursor.end);
     },
+  };
+  // Byte path: search raw bytes, decode only the matching lines (Latin-1, so offsets stay bytes).
+  const scanBytes = (buf: Buffer, end: number, matcher: MultiLiteral, truncatedFirst: boolean): boolean => {
+    let counted = 0;
+    let from = 0;
+    while (from < end) {
+      const hit = matcher.search(buf, from, end);
+      if (hit < 0) break;
+      const lineStart = buf.lastIndexOf(10, hit) + 1;
+      let lineEnd = buf.indexOf(10, hit);
+      if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+      for (let nl = buf.indexOf(10, counted); nl >= 0 && nl < lineStart; nl = buf.indexOf(10, nl + 1)) {
+        lineNo += 1;
+        counted = nl + 1;
+      }
+      let stop = lineEnd > lineStart && buf[lineEnd - 1] === 13 ? lineEnd - 1 : lineEnd;
+      const tooLong = stop - lineStart > MAX_LINE_BYTES;
+      if (tooLong) stop = lineStart + MAX_LINE_BYTES;
+      byteBase = lineStart;
+      cursor.chunk = buf.toString("latin1", lineStart, stop);
+      cursor.start = 0;
+      cursor.end = stop - lineStart;
+      cursor.lineNo = lineNo + 1;
+      cursor.truncated = (truncatedFirst && lineStart === 0) || tooLong;
+      if (visit(cursor) === false) return false;
+      from = lineEnd + 1;
+    }
+    for (let nl = buf.indexOf(10, counted); nl >= 0 && nl < end; nl = buf.indexOf(10, nl + 1)) lineNo += 1;
+    return true;
+  };
+  const scanChunk = (buf: Buffer, truncatedFirst: boolean): boolean => {
+    data = buf;
+    byteBase = 0;
+    return prefilter instanceof MultiLiteral ? scanBytes(buf, buf.length, prefilter, truncatedFirst) : scanText(buf.toString("latin1"), truncatedFirst);
   };
   // Scans `s` (complete lines only); returns false when the visitor asked to stop.
   const scanText = (s: string, truncatedFirst: boolean): boolean => {
+    const regex = prefilter as RegExp;
     let counted = 0;
-    prefilter.lastIndex = 0;
+    regex.lastIndex = 0;
     let match: RegExpExecArray | null;
-    while ((match = prefilter.exec(s)) !== null) {
+    while ((match = regex.exec(s)) !== null) {
       const lineStart = s.lastIndexOf("\n", match.index) + 1;
       let lineEnd = s.indexOf("\n", match.index);
       if (lineEnd < 0) lineEnd = s.length;
@@ -169,7 +207,7 @@ export async function scanMatchingLines(
       cursor.lineNo = lineNo + 1;
       cursor.truncated = (truncatedFirst && lineStart === 0) || lineEnd - lineStart > MAX_LINE_BYTES;
       if (visit(cursor) === false) return false;
-      prefilter.lastIndex = lineEnd + 1;
+      regex.lastIndex = lineEnd + 1;
     }
     while (counted < s.length) {
       const nl = s.indexOf("\n", counted);
@@ -204,18 +242,13 @@ export async function scanMatchingLines(
     }
     carry = undefined;
     carryTruncated = false;
-    data = head;
-    if (!scanText(head.toString("latin1"), truncatedFirst)) return { bytesRead, linesScanned: lineNo };
+    if (!scanChunk(head, truncatedFirst)) return { bytesRead, linesScanned: lineNo };
     const rest = piece.subarray(lastNl + 1);
     if (rest.length > 0) {
       carry = Buffer.from(rest.subarray(0, MAX_LINE_BYTES));
       carryTruncated = rest.length > MAX_LINE_BYTES;
     }
   }
-  if (carry && carry.length > 0) {
-    data = carry;
-    const s = carry.toString("latin1") + "\n";
-    scanText(s, carryTruncated);
-  }
+  if (carry && carry.length > 0) scanChunk(Buffer.concat([carry, Buffer.from("\n")]), carryTruncated);
   return { bytesRead, linesScanned: lineNo };
 }

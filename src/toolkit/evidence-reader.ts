@@ -2,6 +2,7 @@ import type { Gap } from "../domain/tool-report.ts";
 import { EvidenceError } from "../evidence/errors.ts";
 import type { ArtifactName } from "../evidence/layout.ts";
 import { scanLines, scanMatchingLines, type LineCursor } from "../evidence/lines.ts";
+import type { MultiLiteral } from "../evidence/multi-literal.ts";
 import type { NodeEvidence } from "../evidence/node-evidence.ts";
 import type { ArtifactEntry, SkippedEntry } from "../evidence/source.ts";
 
@@ -102,7 +103,7 @@ export class EvidenceReader {
   }
 
   /** Like `scanAt`, but only lines matching a global prefilter regex reach `visit` (fast path for big logs). */
-  async scanMatchingAt(path: string, prefilter: RegExp, visit: (line: LineCursor, path: string) => void | boolean): Promise<boolean> {
+  async scanMatchingAt(path: string, prefilter: RegExp | MultiLiteral, visit: (line: LineCursor, path: string) => void | boolean): Promise<boolean> {
     try {
       const stats = await scanMatchingLines(this.evidence.source, path, prefilter, (line) => visit(line, path), this.signal);
       this.bytesRead += stats.bytesRead;

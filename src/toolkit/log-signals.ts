@@ -1,4 +1,5 @@
 import { parseIsoTime, parseKlogTime, parseSyslogTime } from "../evidence/clock.ts";
+import { MultiLiteral } from "../evidence/multi-literal.ts";
 
 /**
  * A signal a log analyzer looks for: literal needles (any of which makes a line a candidate, and
@@ -14,12 +15,19 @@ function escape(literal: string): string {
   return literal.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
-/** One global regex of every needle: the only regex that runs over unselected text. */
-export function buildPrefilter(signals: readonly LogSignal[], extraNeedles: readonly string[] = []): RegExp {
+/**
+ * Every needle of the signals, as one byte-level multi-literal matcher: the only search that runs
+ * over unselected text (grep-like; a RegExp alternation of the same literals is 3x slower).
+ */
+export function buildPrefilter(signals: readonly LogSignal[], extraNeedles: readonly string[] = []): MultiLiteral {
   const needles = new Set<string>(extraNeedles);
   for (const signal of signals) for (const needle of signal.needles) needles.add(needle);
-  // Longest first so the alternation prefers the most specific literal.
-  return new RegExp([...needles].sort((a, b) => b.length - a.length).map(escape).join("|"), "g");
+  return new MultiLiteral([...needles]);
+}
+
+/** The same needles as a global RegExp alternation (what grep -E is given in the benchmark). */
+export function prefilterPattern(prefilter: MultiLiteral): string {
+  return [...prefilter.literals].sort((a, b) => b.length - a.length).map(escape).join("|");
 }
 
 /** The signals a candidate line carries. */

@@ -4,6 +4,7 @@ import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDirectorySource } from "../../src/evidence/directory-source.ts";
 import { MAX_LINE_BYTES, scanLines, scanMatchingLines, splitLines, type LineCursor } from "../../src/evidence/lines.ts";
+import { MultiLiteral } from "../../src/evidence/multi-literal.ts";
 import { createMemorySource } from "../../src/evidence/memory-source.ts";
 import type { EvidenceSource } from "../../src/evidence/source.ts";
 import { pseudoRandomBytes, seededRandom, TempDirs } from "./helpers.ts";
@@ -43,7 +44,7 @@ async function allLines(source: EvidenceSource, path = "f.log"): Promise<{ lines
   return { lines, stats };
 }
 
-async function matching(source: EvidenceSource, prefilter: RegExp, path = "f.log"): Promise<{ lines: Seen[]; stats: { bytesRead: number; linesScanned: number } }> {
+async function matching(source: EvidenceSource, prefilter: RegExp | MultiLiteral, path = "f.log"): Promise<{ lines: Seen[]; stats: { bytesRead: number; linesScanned: number } }> {
   const lines: Seen[] = [];
   const stats = await scanMatchingLines(source, path, prefilter, keep(lines));
   return { lines, stats };
@@ -208,6 +209,13 @@ describe("scanMatchingLines", () => {
     expect(expected.length).toBeGreaterThan(500);
     expect(expected.some((l) => l.truncated)).toBe(true);
     for (const source of sources) {
+      for (const filter of [prefilter, new MultiLiteral(["OOMKilled", "ERROR", "timeout"])]) {
+        const { lines, stats } = await matching(source, filter);
+        expect(stats).toEqual(reference.stats);
+        expect(lines.map((l) => l.lineNo)).toEqual(expected.map((l) => l.lineNo));
+        expect(lines.map((l) => l.text)).toEqual(expected.map((l) => l.text));
+        expect(lines.map((l) => l.truncated)).toEqual(expected.map((l) => l.truncated));
+      }
       const { lines, stats } = await matching(source, prefilter);
       expect(stats).toEqual(reference.stats);
       expect(lines.map((l) => l.lineNo)).toEqual(expected.map((l) => l.lineNo));
@@ -222,6 +230,18 @@ describe("scanMatchingLines", () => {
     expect(lines.map((l) => [l.lineNo, l.text])).toEqual([
       [1, "error error error"],
       [3, "error"],
+    ]);
+  });
+
+  it("finds the same lines with the byte matcher as with the equivalent regex, UTF-8 text intact", async () => {
+    const source = createMemorySource({ "f.log": "naïve error ü\r\nfine\nerr\nERROR é timeout\n\nlast error" });
+    const byRegex = await matching(source, /error|timeout/g);
+    const byBytes = await matching(source, new MultiLiteral(["error", "timeout"]));
+    expect(byBytes).toEqual(byRegex);
+    expect(byBytes.lines.map((l) => [l.lineNo, l.text])).toEqual([
+      [1, "naïve error ü"],
+      [4, "ERROR é timeout"],
+      [6, "last error"],
     ]);
   });
 
