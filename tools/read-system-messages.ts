@@ -77,6 +77,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     if (!inWindow(at, ctx.window)) return;
     for (const kind of kinds) {
       if (kind === "messages.kernel-oom" && !/Out of memory: Killed process|invoked oom-killer|Killed process \d+/.test(line)) continue;
+      // chronyd slews away millisecond offsets all day: only a real jump (a second or more) counts.
+      if (kind === "messages.clock-jump") {
+        const offset = /wrong by (-?[\d.]+) seconds|stepped by (-?[\d.]+)/.exec(line);
+        if (offset && Math.abs(Number(offset[1] ?? offset[2])) < 1) continue;
+      }
       table.get(kind).add(path, cursor.lineNo, at, cursor.text());
       if (kind === "messages.unit-failed") {
         const unit = /([\w@.-]+\.service)/.exec(line)?.[1];
@@ -91,7 +96,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         if (SYSTEM_PROCESS.test(line) || /CONSTRAINT_NONE/.test(line)) systemOom = true;
       }
       if (kind === "messages.clock-jump") {
-        const offset = /wrong by ([\d.]+) seconds|stepped by ([\d.-]+)/.exec(line);
+        const offset = /wrong by (-?[\d.]+) seconds|stepped by (-?[\d.]+)/.exec(line);
         if (offset) maxClockOffset = Math.max(maxClockOffset, Math.abs(Number(offset[1] ?? offset[2])));
       }
     }

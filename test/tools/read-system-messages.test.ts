@@ -48,3 +48,10 @@ describe("read_system_messages", () => {
     expect(kindOf(report, "messages.conntrack-table-full")?.attributes.stale).toBe(true);
   });
 });
+
+describe("read_system_messages on routine clock corrections", () => {
+  it("ignores chronyd slewing away a millisecond offset", async () => {
+    const report = await runOn(readSystemMessages, { ...dated, [MSG]: "Nov 24 10:20:01 ip-10-0-12-34 chronyd[812]: System clock wrong by -0.001169 seconds\n" });
+    expect(kindOf(report, "messages.clock-jump")).toBeUndefined();
+  });
+});
