@@ -1,4 +1,5 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { createCoordinatorClient } from "../mcp/coordinator-client.ts";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { TOOLS } from "../../tools/index.ts";
 import type { NodeInfo } from "../coordinator/investigation-types.ts";
@@ -6,7 +7,6 @@ import { EvidenceError } from "../evidence/errors.ts";
 import { readKubernetesEventsFile, type KubernetesEvent } from "../evidence/kubernetes-events.ts";
 import type { Logger } from "../logger.ts";
 import { createNodeRegistry, openBundles, type NodeRegistry } from "../mcp/node-registry.ts";
-import { LatencyClient } from "../mcp/latency-client.ts";
 import { createMcpServer } from "../mcp/server.ts";
 import { CliError } from "./cli-error.ts";
 import { VERSION } from "./version.ts";
@@ -28,7 +28,7 @@ export async function openLocalSession(bundles: string[], logger: Logger, option
   const server = createMcpServer({ registry, tools: TOOLS, logger, version: VERSION });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const info = { name: "fathom-coordinator", version: VERSION };
-  const client = options.toolLatencyMs ? new LatencyClient(info, options.toolLatencyMs) : new Client(info);
+  const client = createCoordinatorClient(info, options.toolLatencyMs ? { latencyMs: options.toolLatencyMs } : {});
   await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
   return {
     registry,

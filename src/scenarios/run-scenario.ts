@@ -1,6 +1,6 @@
+import { createCoordinatorClient } from "../mcp/coordinator-client.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { TOOLS } from "../../tools/index.ts";
 import { describeNodes } from "../cli/local-session.ts";
@@ -55,7 +55,7 @@ export async function runScenario(loaded: LoadedScenario, deps: RunScenarioDeps)
     const registry = await createNodeRegistry(sources, events ? { events } : {});
     const server = createMcpServer({ registry, tools: TOOLS, logger: deps.logger, version: "scenario" });
     const [a, b] = InMemoryTransport.createLinkedPair();
-    const client = new Client({ name: "fathom-replay", version: "1" });
+    const client = createCoordinatorClient({ name: "fathom-replay", version: "1" });
     await Promise.all([server.connect(b), client.connect(a)]);
     try {
       const nodes = await describeNodes(registry);

@@ -1,4 +1,4 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { createCoordinatorClient } from "../../src/mcp/coordinator-client.ts";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { describeNodes } from "../../src/cli/local-session.ts";
 import { investigate, type InvestigateDeps } from "../../src/coordinator/investigate.ts";
@@ -24,7 +24,7 @@ export async function investigateSources(
   const registry = await createNodeRegistry(sources);
   const server = createMcpServer({ registry, tools: options.tools ?? TOOLS, logger: silentLogger(), version: "test" });
   const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: "test", version: "1" });
+  const client = createCoordinatorClient({ name: "test", version: "1" });
   await Promise.all([server.connect(b), client.connect(a)]);
   try {
     const nodes = await describeNodes(registry);
