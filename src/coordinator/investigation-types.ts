@@ -22,7 +22,7 @@ export interface InvestigationLimits {
 
 export const DEFAULT_LIMITS: InvestigationLimits = {
   laneConcurrency: 4,
-  overallConcurrency: 8,
+  overallConcurrency: 16,
   callTimeoutMs: 30_000,
   laneDeadlineMs: 120_000,
   laneBudget: 200,
