@@ -8,7 +8,8 @@ const KINDS = {
   "apiserver.connect-failed": "curl could not connect to the cluster endpoint (timeout, refused, no route): evidence for node.apiserver-unreachable",
   "apiserver.dns-failure": "curl could not resolve the cluster endpoint's name",
   "apiserver.tls-unknown-authority": "TLS failed: the API server's certificate is not signed by the CA the node has (bootstrap wrote a wrong CA)",
-  "apiserver.tls-expired": "TLS failed: a certificate has expired or is not yet valid (clock skew or an expired certificate)",
+  "apiserver.tls-expired": "TLS failed: a certificate has expired (with a sane clock: an expired certificate)",
+  "apiserver.tls-not-yet-valid": "TLS failed: a certificate is not yet valid by the node's clock (the clock is behind)",
   "apiserver.tls-error": "Other TLS failures talking to the cluster endpoint",
   "apiserver.http-error": "The endpoint answered with an HTTP error (401/403/5xx) or livez reported failed checks",
 } as const;
@@ -17,7 +18,8 @@ type Kind = keyof typeof KINDS;
 const RULES: Array<{ kind: Kind; test: RegExp; severity: Severity }> = [
   { kind: "apiserver.dns-failure", test: /Could not resolve host|Couldn't resolve host|Name or service not known|Temporary failure in name resolution/i, severity: "high" },
   { kind: "apiserver.tls-unknown-authority", test: /unable to get local issuer certificate|self[- ]signed certificate in certificate chain|certificate signed by unknown authority|unknown ca/i, severity: "high" },
-  { kind: "apiserver.tls-expired", test: /certificate has expired|certificate is not yet valid|certificate expired/i, severity: "high" },
+  { kind: "apiserver.tls-expired", test: /certificate has expired|certificate expired/i, severity: "high" },
+  { kind: "apiserver.tls-not-yet-valid", test: /certificate is not yet valid/i, severity: "high" },
   { kind: "apiserver.tls-error", test: /SSL certificate problem|SSL_ERROR_|TLS handshake timeout|SSL connect error|alert handshake failure|SSL routines|OpenSSL SSL_connect/i, severity: "medium" },
   { kind: "apiserver.connect-failed", test: /Connection timed out|Operation timed out|Failed to connect to|Connection refused|No route to host|Network is unreachable|connect to .* failed|Resolving timed out|timed out after \d+ milliseconds/i, severity: "high" },
 ];

@@ -39,6 +39,8 @@ type Kind = keyof typeof KINDS;
 
 const API_NETWORK_ERROR = /(i\/o timeout|connection refused|no route to host|no such host|TLS handshake timeout|context deadline exceeded|connection reset by peer)/;
 const PULL_CONTEXT = /(Failed to pull image|PullImage|ErrImagePull|ImagePullBackOff|pulling image|failed to pull and unpack)/i;
+/** What every kubelet start logs before its first relist: not a runtime or PLEG problem. */
+const KUBELET_STARTING = /pleg has yet to be successful|container runtime status check may not have completed yet/;
 /** Sandbox network setup errors mention gRPC to IPAMD, not the container runtime. */
 const CNI_CONTEXT = /(127\.0\.0\.1:50051|aws-cni|failed to setup network|plugin type=|ipamd|failed to assign an IP)/;
 const PAUSE_IMAGE = /(failed to get sandbox image|\/pause:|eks\/pause)/;
@@ -50,10 +52,12 @@ const SIGNALS: readonly LogSignal<Kind>[] = [
   { kind: "kubelet.apiserver-unreachable", needles: ["i/o timeout", "connection refused", "no route to host", "no such host", "TLS handshake timeout", "context deadline exceeded"], test: (l) => !PULL_CONTEXT.test(l) && !PAUSE_IMAGE.test(l) && !/containerd\.sock|127\.0\.0\.1|localhost|:50051|failed to assign an IP/.test(l) && /(:443|eks\.amazonaws\.com|\/api\/v1|\/apis\/|register node|node status|lease)/.test(l) && API_NETWORK_ERROR.test(l) },
   { kind: "kubelet.apiserver-url-invalid", needles: ["unsupported protocol scheme", "no Host in request URL", "\"None/api", "Post \\\"None"] },
   { kind: "kubelet.x509-unknown-authority", needles: ["certificate signed by unknown authority"] },
-  { kind: "kubelet.certificate-expired", needles: ["certificate has expired"] },
-  { kind: "kubelet.certificate-not-yet-valid", needles: ["not yet valid"] },
-  { kind: "kubelet.pleg-unhealthy", needles: ["PLEG is not healthy"] },
-  { kind: "kubelet.runtime-unavailable", needles: ["container runtime is down", "ContainerRuntimeNotReady", "containerd.sock", "container runtime status check may not have completed", "runtime service failed", "code = Unavailable"], test: (l) => level(l) !== "I" && !/Probe/.test(l) && !CNI_CONTEXT.test(l) && (/(runtime is down|ContainerRuntimeNotReady|runtime status check)/.test(l) || /(connection refused|no such file|Unavailable|deadline exceeded)/.test(l)) },
+  // Go prints "certificate has expired or is not yet valid: current time X is after|before Y" for
+  // both: "is after" means expired, "is before" means not yet valid (a clock behind).
+  { kind: "kubelet.certificate-expired", needles: ["certificate has expired"], test: (l) => !/current time \S+ is before/.test(l) },
+  { kind: "kubelet.certificate-not-yet-valid", needles: ["not yet valid"], test: (l) => /current time \S+ is before/.test(l) || !/has expired or is not yet valid/.test(l) },
+  { kind: "kubelet.pleg-unhealthy", needles: ["PLEG is not healthy"], test: (l) => !KUBELET_STARTING.test(l) },
+  { kind: "kubelet.runtime-unavailable", needles: ["container runtime is down", "ContainerRuntimeNotReady", "containerd.sock", "container runtime status check may not have completed", "runtime service failed", "code = Unavailable"], test: (l) => level(l) !== "I" && !/Probe/.test(l) && !CNI_CONTEXT.test(l) && !KUBELET_STARTING.test(l) && (/(runtime is down|ContainerRuntimeNotReady|runtime status check)/.test(l) || /(connection refused|no such file|Unavailable|deadline exceeded)/.test(l)) },
   { kind: "kubelet.image-gc-failed", needles: ["failed to garbage collect required amount of images", "Failed to garbage collect required amount of images", "ImageGCFailed", "Image garbage collection failed"] },
   { kind: "kubelet.disk-pressure", needles: ["DiskPressure", "no space left on device", "ephemeral-storage", "nodefs.available", "imagefs.available"], test: (l) => !/Successfully|condition cleared|NodeHasNoDiskPressure|no disk pressure/i.test(l) && (/no space left|DiskPressure/.test(l) ? !/"DiskPressure" status="False"|DiskPressure=false/i.test(l) : /(attempting to reclaim|threshold|evict)/i.test(l)) },
   { kind: "kubelet.pid-pressure", needles: ["PIDPressure", "resource temporarily unavailable", "pthread_create failed", "fork/exec"], test: (l) => !/NodeHasSufficientPID/.test(l) && (/PIDPressure/.test(l) ? !/status="False"/.test(l) : /resource temporarily unavailable|pthread_create failed/.test(l)) },

@@ -242,13 +242,13 @@ export const CAUSE_RULES: readonly CauseRule[] = [
   {
     id: "node.certificate-expired",
     requires: [signal(["kubelet.certificate-expired", "apiserver.tls-expired"], 1.5, "x509: certificate has expired")],
-    contrary: [signal(["messages.clock-unsynchronised", "messages.clock-jump", "kernel.time-jump", "kubelet.certificate-not-yet-valid"], 1.0, "the clock is wrong, which makes valid certificates look expired", { minSeverity: "medium" })],
+    contrary: [signal(["messages.clock-unsynchronised", "messages.clock-jump", "kernel.time-jump", "kubelet.certificate-not-yet-valid", "apiserver.tls-not-yet-valid"], 1.0, "the clock is wrong, which makes valid certificates look expired", { minSeverity: "medium" })],
     summary: "The kubelet's client or serving certificate has expired (with a sane clock)",
   },
   {
     id: "node.clock-skew",
     requires: [
-      signal("kubelet.certificate-not-yet-valid", 1.4, "certificates are not yet valid by the node's clock"),
+      signal(["kubelet.certificate-not-yet-valid", "apiserver.tls-not-yet-valid"], 1.4, "certificates are not yet valid by the node's clock"),
       signal(["messages.clock-unsynchronised", "messages.clock-service-stopped"], 1.3, "the clock service cannot synchronise"),
       signal(["messages.clock-jump", "kernel.time-jump"], 1.2, "the clock jumped", { minSeverity: "medium" }),
       signal("processes.failed-units", 1.0, "chronyd has failed", { where: has("units", "chronyd.service") }),
@@ -278,6 +278,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal("processes.core-missing", 1.2, "containerd is not running", { where: has("missing", "containerd") }),
     ],
     supports: [signal("containerd.errors", 0.4, "containerd logs errors", { minSeverity: "medium" }), signal("kubelet.pleg-unhealthy", 0.3, "PLEG stalls follow a dead runtime"), signal("containerd.shim-errors", 0.2, "shims fail")],
+    contrary: [signal("containerd.status", 0.6, "containerd's own journal shows it running without crashes", { minSeverity: "info", where: (f) => f.attributes.running === true && f.attributes.crashes === 0 })],
     explains: ["runtime.pleg-unhealthy"],
     summary: "containerd is down, hung or erroring, and the kubelet cannot run pods",
   },
