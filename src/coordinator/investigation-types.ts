@@ -61,6 +61,8 @@ export interface RemediationSettings {
   enabled: boolean;
   approvalTtlMs: number;
   executionTimeoutMs: number;
+  /** Where fresh evidence for verification comes from (kept in the snapshot for `fathom approve`). */
+  verification?: { scenarioDir?: string; bundlesDir?: string };
 }
 
 export interface ExecutionOutcome {

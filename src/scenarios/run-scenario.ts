@@ -34,12 +34,20 @@ export interface ScenarioRun {
   toolCalls: number;
   report?: Report;
   error?: string;
+  /** The machine state the run stopped in (done, awaitingApproval, …). */
+  final?: string;
+  investigationId?: string;
 }
 
 export interface RunScenarioDeps {
   reasoner: Reasoner;
   logger: Logger;
   onProgress?: InvestigateDeps["onProgress"];
+  /** Interactive replays: a unique id per run, remediation, persistence, stop at the approval gate. */
+  investigationId?: string;
+  remediation?: InvestigateDeps["remediation"];
+  persist?: InvestigateDeps["persist"];
+  stopWhenAwaitingApproval?: boolean;
 }
 
 /** Replays one scenario through the real machine, lanes and MCP, and compares with its expectation. */
@@ -61,9 +69,18 @@ export async function runScenario(loaded: LoadedScenario, deps: RunScenarioDeps)
       const nodes = await describeNodes(registry);
       const incident = scenarioIncident(loaded, nodes.map((n) => n.collectedAt ?? 0));
       const window = scenario.since ? sinceWindow(incident.startsAt, scenario.since) : undefined;
+      const investigationId = deps.investigationId ?? `inv-${loaded.slug}`;
       const outcome = await investigate(
-        { investigationId: `inv-${loaded.slug}`, incident, ...(window ? { window } : {}) },
-        { client, nodes, reasoner: deps.reasoner, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) },
+        { investigationId, incident, ...(window ? { window } : {}) },
+        {
+          client,
+          nodes,
+          reasoner: deps.reasoner,
+          ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+          ...(deps.remediation ? { remediation: deps.remediation } : {}),
+          ...(deps.persist ? { persist: deps.persist } : {}),
+          ...(deps.stopWhenAwaitingApproval ? { stopWhenAwaitingApproval: true } : {}),
+        },
       );
       if (outcome.state !== "reported") throw new Error(`investigation ${outcome.state}: ${outcome.context.scope?.refused ?? outcome.context.failure ?? ""}`);
       const report = buildReport(outcome);
@@ -78,6 +95,8 @@ export async function runScenario(loaded: LoadedScenario, deps: RunScenarioDeps)
         durationMs: Math.round(performance.now() - started),
         toolCalls: report.coverage.toolCalls,
         report,
+        final: outcome.final,
+        investigationId,
       };
     } finally {
       await client.close();

@@ -1,0 +1,1 @@
+export async function runServeCommand(_argv: string[]): Promise<number> { throw new Error("serve: not wired yet"); }
