@@ -37,6 +37,8 @@ export interface NodeInfo {
   bundle: string;
   collectedAt?: number;
   collectedFrom: string;
+  /** How long before the incident the bundle was collected, when that is too long to trust it. */
+  staleByMs?: number;
 }
 
 export interface Scope {

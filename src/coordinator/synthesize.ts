@@ -73,5 +73,16 @@ export async function synthesize(context: InvestigationContext, deps: { reasoner
   const window = toWindowMs(context.scope?.window ?? { start: new Date(0).toISOString(), end: context.incident.startsAt });
   const output = await deps.reasoner.reason({ incident: context.incident, findings, coverage, nodes, window }, deps.signal);
   checkGrounding(output, new Set(findings.map((f) => f.id)), new Set(nodes));
-  return { findings, rootCauses: output.rootCauses, verdict: output.verdict, coverage, gaps: collectGaps(context, calls), durationMs: deps.now() - started };
+  const gaps = collectGaps(context, calls);
+  const stale = (context.scope?.nodes ?? []).filter((n) => n.staleByMs !== undefined);
+  if (stale.length > 0 && stale.length === nodes.length) {
+    // Evidence from long before the alarm may not describe it: say so rather than answer from it.
+    const age = Math.max(...stale.map((n) => n.staleByMs ?? 0));
+    const note = `the evidence is stale: the newest bundle was collected ${Math.round(age / 60_000)} min before the alarm`;
+    for (const n of stale) gaps.push({ node: n.node, source: n.bundle, reason: note });
+    const best = output.rootCauses[0];
+    const none = { id: "none", confidence: 0.1, summary: `Inconclusive: ${note}; collect a fresh bundle (what the old evidence shows is listed after this entry)`, nodes, supporting: [], contrary: [], ruledOut: [] };
+    return { findings, rootCauses: [none, ...output.rootCauses.filter((c) => c.id !== "none" || c !== best)], verdict: "inconclusive", coverage, gaps, durationMs: deps.now() - started };
+  }
+  return { findings, rootCauses: output.rootCauses, verdict: output.verdict, coverage, gaps, durationMs: deps.now() - started };
 }

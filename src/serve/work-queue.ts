@@ -6,6 +6,8 @@ export interface WorkQueue {
   /** false when the queue is full (the caller sheds load). */
   offer(id: string, job: () => Promise<void>): boolean;
   has(id: string): boolean;
+  /** Whether a new job would be refused right now. */
+  full(): boolean;
   size(): { queued: number; running: number };
   /** Resolves when nothing is queued or running. */
   idle(): Promise<void>;
@@ -45,6 +47,7 @@ export function createWorkQueue(options: { concurrency: number; limit: number; o
       return true;
     },
     has: (id) => running.has(id) || queued.some((q) => q.id === id),
+    full: () => closed || queued.length >= options.limit,
     size: () => ({ queued: queued.length, running: running.size }),
     idle: () => (queued.length === 0 && running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     async close() {
