@@ -13,6 +13,8 @@ const KINDS = {
   "kubelet.x509-unknown-authority": "TLS to the API server fails: certificate signed by unknown authority (wrong CA in bootstrap)",
   "kubelet.certificate-expired": "x509: certificate has expired or is not yet valid… expired",
   "kubelet.certificate-not-yet-valid": "x509: certificate is not yet valid (usually clock skew)",
+  "kubelet.certificate-rotation-failed": "The kubelet's certificate manager could not get a new certificate signed (CSR not approved, signing failed)",
+  "kubelet.tls-bad-certificate": "Clients abort TLS handshakes to the kubelet with 'remote error: tls: bad certificate' (its serving certificate is not accepted)",
   "kubelet.pleg-unhealthy": "PLEG is not healthy; attributes carry the longest relist delay; info once it recovered long ago",
   "kubelet.runtime-unavailable": "The kubelet cannot talk to containerd (container runtime is down, containerd.sock refused, ContainerRuntimeNotReady)",
   "kubelet.image-gc-failed": "Image garbage collection could not free the required bytes",
@@ -56,6 +58,8 @@ const SIGNALS: readonly LogSignal<Kind>[] = [
   // both: "is after" means expired, "is before" means not yet valid (a clock behind).
   { kind: "kubelet.certificate-expired", needles: ["certificate has expired"], test: (l) => !/current time \S+ is before/.test(l) },
   { kind: "kubelet.certificate-not-yet-valid", needles: ["not yet valid"], test: (l) => /current time \S+ is before/.test(l) || !/has expired or is not yet valid/.test(l) },
+  { kind: "kubelet.certificate-rotation-failed", needles: ["certificate request was not signed", "Failed while requesting a signed certificate", "failed to rotate"] },
+  { kind: "kubelet.tls-bad-certificate", needles: ["remote error: tls: bad certificate", "tls: expired certificate"] },
   { kind: "kubelet.pleg-unhealthy", needles: ["PLEG is not healthy"], test: (l) => !KUBELET_STARTING.test(l) },
   { kind: "kubelet.runtime-unavailable", needles: ["container runtime is down", "ContainerRuntimeNotReady", "containerd.sock", "container runtime status check may not have completed", "runtime service failed", "code = Unavailable"], test: (l) => level(l) !== "I" && !/Probe/.test(l) && !CNI_CONTEXT.test(l) && !KUBELET_STARTING.test(l) && (/(runtime is down|ContainerRuntimeNotReady|runtime status check)/.test(l) || /(connection refused|no such file|Unavailable|deadline exceeded)/.test(l)) },
   { kind: "kubelet.image-gc-failed", needles: ["failed to garbage collect required amount of images", "Failed to garbage collect required amount of images", "ImageGCFailed", "Image garbage collection failed"] },
@@ -78,7 +82,9 @@ const SIGNALS: readonly LogSignal<Kind>[] = [
   { kind: "kubelet.node-registered", needles: ["Successfully registered node"] },
   { kind: "kubelet.version", needles: ["Kubelet version"] },
 ];
-const PREFILTER = buildPrefilter(SIGNALS);
+/** The certificate manager says when each certificate expires: checked against the window's end. */
+const EXPIRATION = /(kubernetes\.io\/[a-z-]+|kube-apiserver-client-kubelet|kubelet-serving)[^"]*?: Certificate expiration is (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) \+0000 UTC/;
+const PREFILTER = buildPrefilter(SIGNALS, ["Certificate expiration is"]);
 
 function level(line: string): string | undefined {
   return klogLevel(line);
@@ -99,6 +105,8 @@ const BASE: Record<Kind, Severity> = {
   "kubelet.x509-unknown-authority": "high",
   "kubelet.certificate-expired": "high",
   "kubelet.certificate-not-yet-valid": "high",
+  "kubelet.certificate-rotation-failed": "medium",
+  "kubelet.tls-bad-certificate": "medium",
   "kubelet.pleg-unhealthy": "high",
   "kubelet.runtime-unavailable": "high",
   "kubelet.image-gc-failed": "high",
@@ -130,7 +138,8 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
   "kubelet.apiserver-url-invalid": ["read_kubelet_config", "read_bootstrap_logs"],
   "kubelet.x509-unknown-authority": ["read_kubelet_config"],
   "kubelet.certificate-expired": ["read_kubelet_config"],
-  "kubelet.certificate-not-yet-valid": ["read_dmesg"],
+  "kubelet.certificate-not-yet-valid": ["read_dmesg", "read_system_messages"],
+  "kubelet.certificate-rotation-failed": ["read_kubelet_config"],
   "kubelet.pleg-unhealthy": ["read_containerd_log", "read_dmesg"],
   "kubelet.runtime-unavailable": ["read_containerd_log"],
   "kubelet.image-gc-failed": ["read_containerd_log"],
@@ -158,6 +167,7 @@ interface Extras {
   forbidden: { claimed?: string; allowed?: string };
   registeredAt: number | undefined;
   version: string | undefined;
+  expiredCertificates: string[];
   gcAttempted?: number;
   gcFound?: number;
 }
@@ -277,10 +287,16 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const [path] = await ctx.read.paths("kubeletJournal");
   if (!path) return [];
   const table = new OccurrenceTable<Kind>();
-  const extras: Extras = { maxPlegSeconds: 0, restartCounter: 0, sandboxCauses: new Set(), pullReasons: new Set(), mountCauses: new Set(), images: new Set(), pods: new Set(), drivers: new Set(), forbidden: {}, registeredAt: undefined, version: undefined };
+  const extras: Extras = { maxPlegSeconds: 0, restartCounter: 0, sandboxCauses: new Set(), pullReasons: new Set(), mountCauses: new Set(), images: new Set(), pods: new Set(), drivers: new Set(), forbidden: {}, registeredAt: undefined, version: undefined, expiredCertificates: [] };
   const yearRef = ctx.clock.yearReference;
+  const expirations = new Map<string, { at: number; line: number; text: string }>();
   await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
     const line = cursor.chunk.slice(cursor.start, cursor.end);
+    const expiry = EXPIRATION.exec(line);
+    if (expiry) {
+      const at = Date.parse(`${(expiry[2] as string).replace(" ", "T")}Z`);
+      expirations.set(expiry[1] as string, { at, line: cursor.lineNo, text: cursor.text() });
+    }
     const kinds = matchSignals(line, SIGNALS);
     if (kinds.length === 0) return;
     const at = journalLineTime(line, yearRef);
@@ -292,6 +308,14 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     }
   });
 
+  // A certificate whose announced expiry passed before the window's end has expired, whether or
+  // not anything on this node printed "x509: certificate has expired" (clients do, the kubelet not).
+  for (const [certificate, e] of expirations) {
+    if (!Number.isFinite(e.at) || e.at > ctx.window.end || !(ctx.window.end - e.at < 400 * 86_400_000)) continue;
+    const occ = table.get("kubelet.certificate-expired");
+    occ.add(path, e.line, e.at, e.text);
+    extras.expiredCertificates.push(`${certificate} expired ${new Date(e.at).toISOString()}`);
+  }
   const boot = ctx.clock.bootTime;
   const findings: FindingDraft[] = [];
   for (const [kind, occ] of table.entries()) {
@@ -331,6 +355,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       if (extras.forbidden.allowed) attributes.credentialName = extras.forbidden.allowed;
     }
     if (kind === "kubelet.version" && extras.version) attributes.version = extras.version;
+    if (kind === "kubelet.certificate-expired" && extras.expiredCertificates.length) attributes.certificates = extras.expiredCertificates;
     if (kind === "kubelet.image-gc-failed" && extras.gcAttempted !== undefined) {
       attributes.bytesToFree = extras.gcAttempted;
       attributes.bytesEligible = extras.gcFound ?? 0;

@@ -93,7 +93,9 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       if (kind === "messages.kernel-oom") {
         const proc = /Killed process \d+ \(([^)]+)\)/.exec(line)?.[1];
         if (proc) oomProcesses.add(proc);
-        if (SYSTEM_PROCESS.test(line) || /CONSTRAINT_NONE/.test(line)) systemOom = true;
+        // A memory-cgroup OOM is a container hitting its own limit, whatever the process is called.
+        const memcg = /Memory cgroup out of memory|CONSTRAINT_MEMCG|oom_memcg=\/kubepods/.test(line);
+        if (!memcg && ((/Out of memory: Kill/.test(line) && SYSTEM_PROCESS.test(line)) || /CONSTRAINT_NONE/.test(line))) systemOom = true;
       }
       if (kind === "messages.clock-jump") {
         const offset = /wrong by (-?[\d.]+) seconds|stepped by (-?[\d.]+)/.exec(line);

@@ -55,3 +55,14 @@ describe("read_system_messages on routine clock corrections", () => {
     expect(kindOf(report, "messages.clock-jump")).toBeUndefined();
   });
 });
+
+describe("read_system_messages on container OOMs", () => {
+  it("does not call a system process killed by its own container limit a system OOM", async () => {
+    const report = await runOn(readSystemMessages, {
+      ...dated,
+      [MSG]: "Nov 24 10:20:01 ip-10-0-12-34 kernel: Memory cgroup out of memory: Killed process 4242 (aws-k8s-agent) total-vm:1500000kB, anon-rss:98000kB\n",
+    });
+    expect(kindOf(report, "messages.kernel-oom")?.severity).toBe("info");
+    expect(kindOf(report, "messages.kernel-oom")?.attributes.system).toBe(false);
+  });
+});

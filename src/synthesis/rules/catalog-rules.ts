@@ -57,6 +57,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal("ipamd.api-errors", 1.2, "IPAMD's EC2 error counters show throttling", { where: has("classes", "throttled"), minSeverity: "medium" }),
     ],
     supports: [signal(IP_SYMPTOMS, 0.4, "pods wait for addresses"), signal(SANDBOX_SYMPTOMS, 0.2, "sandboxes fail")],
+    contrary: [signal("ipamd.pool", 0.5, "IPAMD still has free addresses: no pod waits for one", { minSeverity: "info", where: (f) => (num(f, "freeIps") ?? 0) > 0 })],
     summary: "EC2 API throttling stalls IPAMD's address allocation, so new pods wait for an IP",
   },
   {
@@ -241,7 +242,8 @@ export const CAUSE_RULES: readonly CauseRule[] = [
   },
   {
     id: "node.certificate-expired",
-    requires: [signal(["kubelet.certificate-expired", "apiserver.tls-expired"], 1.5, "x509: certificate has expired")],
+    requires: [signal(["kubelet.certificate-expired", "apiserver.tls-expired"], 1.5, "a certificate of the node has expired")],
+    supports: [signal("kubelet.certificate-rotation-failed", 0.4, "the kubelet could not get a new certificate signed"), signal("kubelet.tls-bad-certificate", 0.3, "clients reject the kubelet's serving certificate")],
     contrary: [signal(["messages.clock-unsynchronised", "messages.clock-jump", "kernel.time-jump", "kubelet.certificate-not-yet-valid", "apiserver.tls-not-yet-valid"], 1.0, "the clock is wrong, which makes valid certificates look expired", { minSeverity: "medium" })],
     summary: "The kubelet's client or serving certificate has expired (with a sane clock)",
   },
