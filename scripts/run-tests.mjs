@@ -1,4 +1,4 @@
-// Runs every check the project has — type check, lint, the vitest suite — and ends with the plain
+// Runs every check the project has — type check, lint, the scenario eval, the vitest suite — and ends with the plain
 // line CI reads: "N passed, N failed". Type check and lint count as one check each, so a run that
 // executed no test, or stopped before the tests, is visible in that line.
 import { spawn } from "node:child_process";
@@ -21,6 +21,8 @@ const extra = process.argv.slice(2);
 for (const [label, command, args] of [
   ["type check", bin("tsc"), ["-p", "tsconfig.json"]],
   ["lint", bin("eslint"), ["."]],
+  // Every scenario must name its expected root cause: the investigator's accuracy is a check too.
+  ["scenario eval (fathom eval scenarios --min-top1 100)", process.execPath, [join(process.cwd(), "bin", "fathom.mjs"), "eval", "scenarios", "--min-top1", "100"]],
 ]) {
   process.stdout.write(`\n== ${label}\n`);
   const code = await run(command, args);
