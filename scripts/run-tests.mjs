@@ -2,7 +2,7 @@
 // line CI reads: "N passed, N failed". Type check and lint count as one check each, so a run that
 // executed no test, or stopped before the tests, is visible in that line.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -17,6 +17,28 @@ const run = (command, args) =>
 let passed = 0;
 let failed = 0;
 const extra = process.argv.slice(2);
+
+// Real parts the tests start: installed from Debian's packages when missing (as root, or with sudo).
+// A part that cannot be installed fails the run; no test is skipped for lack of it.
+const missing = [];
+if (!existsSync("/usr/bin/tmux") && !existsSync("/bin/tmux")) missing.push("tmux");
+if (!existsSync("/usr/bin/prometheus-alertmanager")) missing.push("prometheus-alertmanager");
+if (missing.length > 0) {
+  process.stdout.write(`\n== installing real parts the tests need: ${missing.join(", ")}\n`);
+  const root = process.getuid?.() === 0;
+  const apt = root ? ["apt-get"] : ["sudo", "-n", "apt-get"];
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const step = (args) =>
+    new Promise((resolve) => {
+      const child = spawn(apt[0], [...apt.slice(1), ...args], { stdio: "inherit", env });
+      child.on("exit", (code) => resolve(code ?? 1));
+      child.on("error", () => resolve(127));
+    });
+  const ok = (await step(["update", "-qq"])) === 0 && (await step(["install", "-y", "-qq", "--no-install-recommends", ...missing])) === 0;
+  if (!ok) {
+    process.stdout.write(`could not install ${missing.join(", ")}: the tests that need them will fail\n`);
+  }
+}
 
 for (const [label, command, args] of [
   ["type check", bin("tsc"), ["-p", "tsconfig.json"]],
