@@ -68,6 +68,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     ],
     supports: [signal(IP_SYMPTOMS, 0.3, "pods cannot get addresses"), signal(SANDBOX_SYMPTOMS, 0.2, "sandboxes fail")],
     explains: ["cni.subnet-exhausted", "cni.node-ip-capacity", "cni.ipamd-down"],
+    contrary: [signal("cni.requests", 0.3, "pod network adds keep succeeding", { minSeverity: "info", where: (f) => (num(f, "failedAdds") ?? 0) === 0 && (num(f, "successfulAdds") ?? 0) > 0 })],
     summary: "The node (or IRSA) role lacks the VPC CNI policy, so IPAMD cannot assign addresses or attach ENIs",
   },
   {
@@ -94,6 +95,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     ],
     supports: [signal("cni.ipamd-unreachable", 0.3, "IPAMD never came up"), signal("kubelet.network-not-ready", 0.2, "the CNI is not ready")],
     explains: ["cni.ipamd-down", "storage.efs-mount-timeout"],
+    contrary: [signal("ipamd.pool", 0.3, "IPAMD built its pool, which needs instance metadata", { minSeverity: "info", where: (f) => (num(f, "totalIps") ?? 0) > 0 })],
     summary: "Instance metadata (169.254.169.254) is unreachable where it is needed (hop limit, IMDSv2-only, hostNetwork removed)",
   },
   {
@@ -102,12 +104,14 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal("routes.pod-rule-missing", 1.6, "pod IPs have no policy rule or route"),
       signal("routes.eni-table-missing", 1.6, "a secondary ENI's route table has no default route"),
     ],
+    contrary: [signal("routes.summary", 0.4, "every pod IP has its rule and host route", { minSeverity: "info", where: (f) => (num(f, "podIPsChecked") ?? 0) > 0 && num(f, "toPodRules") === num(f, "podIPsChecked") && num(f, "podHostRoutes") === num(f, "podIPsChecked") })],
     summary: "Per-pod ip rules or per-ENI route tables are missing, so affected pods cannot send or receive traffic",
   },
   {
     id: "net.mtu-mismatch",
     requires: [signal("cni-config.mtu-mismatch", 1.3, "pods use a larger MTU than the node's uplink"), signal("kernel.fragmentation-needed", 1.2, "the kernel drops packets that need fragmentation")],
     supports: [signal("cni-config.jumbo-mtu", 0.3, "pods and ENIs use jumbo frames", { minSeverity: "info" })],
+    contrary: [signal("cni-config.settings", 0.2, "the CNI runs the standard MTU", { minSeverity: "info", where: (f) => num(f, "mtu") !== undefined && (num(f, "mtu") as number) <= 1500 })],
     summary: "A jumbo-frame MTU is used on a path that cannot carry it, so large packets are dropped",
   },
   {
@@ -135,6 +139,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
   {
     id: "dns.clusterdns-mismatch",
     requires: [signal("dns.clusterdns-mismatch", 1.8, "the kubelet's clusterDNS is not the kube-dns ClusterIP"), signal("dns.cluster-dns-unset", 1.2, "the kubelet hands pods no cluster DNS")],
+    contrary: [signal("dns.cluster-dns", 0.6, "the kubelet's clusterDNS is the kube-dns ClusterIP", { minSeverity: "info", where: (f) => Array.isArray(f.attributes.clusterDNS) && typeof f.attributes.kubeDnsClusterIP === "string" && (f.attributes.clusterDNS as string[])[0] === f.attributes.kubeDnsClusterIP })],
     summary: "The kubelet hands pods a nameserver that is not the kube-dns service IP",
   },
   {
@@ -163,6 +168,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     ],
     supports: [signal("conntrack.drops", 0.4, "conntrack drops and early drops"), signal(["conntrack.table-near-full", "sysctl.conntrack-near-max"], 0.3, "the table is nearly full")],
     explains: ["dns.conntrack-race"],
+    contrary: [signal("conntrack.entries", 0.4, "the table is far from nf_conntrack_max", { minSeverity: "info", where: (f) => (num(f, "percent") ?? 100) < 50 })],
     summary: "The netfilter conntrack table is full and the kernel drops new connections",
   },
   {
@@ -170,6 +176,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     requires: [signal("iptables.kube-proxy-chains-missing", 1.6, "no service rules are programmed"), signal("kube-proxy.crash", 1.3, "kube-proxy crashed")],
     supports: [signal("kube-proxy.crash", 0.3, "kube-proxy crashed"), signal("kube-proxy.no-log-lines", 0.3, "kube-proxy never logged here", { minSeverity: "info" })],
     explains: ["dns.coredns-unreachable"],
+    contrary: [signal("kube-proxy.syncs", 0.5, "kube-proxy keeps syncing its rules", { minSeverity: "info", where: (f) => (num(f, "syncs") ?? 0) > 0 })],
     summary: "kube-proxy is absent or dead on the node, so Services do not route",
   },
   {
@@ -181,6 +188,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal("iptables.duplicate-rules", 1.0, "rules are duplicated (rule explosion)", { minSeverity: "medium" }),
     ],
     supports: [signal("kube-proxy.xtables-lock", 0.3, "xtables lock contention")],
+    contrary: [signal("kube-proxy.syncs", 0.3, "rule syncs are fast", { minSeverity: "info", where: (f) => (num(f, "maxSeconds") ?? 99) < 1 })],
     summary: "kube-proxy cannot program its rules (iptables-restore failures, xtables lock, rule explosion)",
   },
   {
@@ -198,6 +206,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     ],
     supports: [signal("netpol.deny-verdicts", 0.3, "flows are denied")],
     explains: ["netpol.denied-by-policy"],
+    contrary: [signal("netpol.enforcement", 0.4, "network policy enforcement is off on this node", { minSeverity: "info", where: (f) => f.attributes.enabled === false })],
     summary: "The network policy agent itself misbehaves (eBPF failures, conntrack cleanup race, panic)",
   },
 
@@ -215,6 +224,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     requires: [signal("kubelet.node-name-forbidden", 1.9, "the node authorizer refuses the node's name")],
     supports: [signal("node.hostname-mismatch", 0.5, "the hostname is not the EC2 private DNS name"), signal("kubelet-config.hostname-override", 0.1, "a hostname override is set", { minSeverity: "info" })],
     explains: ["node.registration-unauthorized", "cni.ipamd-down"],
+    contrary: [signal("kubelet.node-registered", 0.3, "the node registered under its name", { minSeverity: "info" })],
     summary: "The node's name is not the name its credentials allow (custom DHCP domain-name or a hostname override)",
   },
   {
@@ -227,6 +237,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     ],
     supports: [signal("kubelet-config.kubeconfig-invalid", 0.4, "the kubeconfig is broken")],
     explains: ["node.apiserver-unreachable", "node.registration-unauthorized", "cni.ipamd-down", "kubelet.config-invalid"],
+    contrary: [signal("apiserver.reachable", 0.4, "the node reached the cluster endpoint with its CA", { minSeverity: "info" })],
     summary: "Bootstrap (nodeadm / bootstrap.sh) wrote a wrong cluster endpoint, CA or cluster configuration",
   },
   {
@@ -269,6 +280,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     ],
     supports: [signal("kubelet.restarts", 0.4, "the kubelet restarts in a loop")],
     explains: ["runtime.containerd-unhealthy", "runtime.pleg-unhealthy", "cni.ipamd-down"],
+    contrary: [signal("kubelet.node-registered", 0.3, "the kubelet ran and registered", { minSeverity: "info" })],
     summary: "The kubelet cannot start because of its configuration",
   },
   {
@@ -299,6 +311,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal(SANDBOX_SYMPTOMS, 0.4, "new pods fail sandbox creation", { where: has("causes", "sandbox-image") }),
       signal("kubelet-config.sandbox-image-mismatch", 0.3, "the kubelet protects a different pause image from GC", { minSeverity: "info" }),
     ],
+    contrary: [signal("sandbox-image.pulled", 0.3, "the pause image was pulled at boot", { minSeverity: "info" })],
     summary: "The pause (sandbox) image is gone from the node and cannot be pulled again, so no new pod can start",
   },
   {
@@ -317,6 +330,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     ],
     supports: [signal("kubelet-config.no-system-reserve", 0.4, "no memory is reserved for the system"), signal(["kubelet.memory-pressure", "events.memory-pressure"], 0.3, "memory pressure")],
     explains: ["runtime.containerd-unhealthy", "runtime.pleg-unhealthy"],
+    contrary: [signal("kernel.oom-kill-workload", 0.3, "the OOM kills were containers hitting their own limits", { minSeverity: "info" })],
     summary: "The kernel OOM killer hits kubelet, containerd or system processes (no system reserve)",
   },
   {
@@ -333,12 +347,14 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     requires: [signal("storage.inodes-exhausted", 1.7, "a filesystem has no inodes left", { minSeverity: "medium" })],
     supports: [signal(["kubelet.disk-pressure", "containerd.no-space", "messages.no-space"], 0.3, "no space left on device")],
     explains: ["node.disk-pressure"],
+    contrary: [signal("storage.usage", 0.4, "inodes are plentiful", { minSeverity: "info", where: (f) => f.attributes.nodeDataFilesystem === true && (num(f, "inodeUsePercent") ?? 100) < 50 })],
     summary: "A node filesystem ran out of inodes while bytes remain",
   },
   {
     id: "node.pid-exhaustion",
     requires: [signal(["kubelet.pid-pressure", "processes.pid-pressure", "events.pid-pressure"], 1.6, "the node runs out of PIDs")],
     supports: [signal("sysctl.pid-max-low", 0.4, "kernel.pid_max is low"), signal("processes.zombies", 0.3, "zombie processes pile up")],
+    contrary: [signal("processes.counts", 0.4, "threads are far below kernel.pid_max", { minSeverity: "info", where: (f) => (num(f, "threads") ?? 0) > 0 && (num(f, "pidMax") ?? 0) > 0 && (num(f, "threads") as number) / (num(f, "pidMax") as number) < 0.5 })],
     summary: "The node runs out of PIDs (fork fails with resource temporarily unavailable)",
   },
   {
@@ -346,6 +362,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     requires: [signal(["kernel.soft-lockup", "kernel.hung-task", "kernel.rcu-stall", "messages.kernel-hang"], 1.6, "the kernel stalls (soft lockup, hung tasks, RCU stalls)")],
     supports: [signal("kubelet.pleg-unhealthy", 0.2, "PLEG stalls with it")],
     explains: ["runtime.pleg-unhealthy", "runtime.containerd-unhealthy"],
+    contrary: [signal("kubelet.node-registered", 0.1, "the node kept working well enough to register", { minSeverity: "info" })],
     summary: "The kernel stalls (soft lockups, hung tasks, RCU stalls) and everything above it waits",
   },
   {
@@ -355,6 +372,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal(["csi.ebs-attach-failed", "events.attach-failed"], 1.4, "EBS attach fails"),
     ],
     supports: [signal(["kubelet.volume-mount-failed", "events.mount-failed"], 0.3, "mounts wait for the attach", { where: has("causes", "attach-timeout") })],
+    contrary: [signal("csi.ebs-device-not-found", 0.5, "the volume attached: the device is what is missing")],
     summary: "An EBS volume cannot attach (still attached elsewhere, device name busy, Multi-Attach)",
   },
   {
@@ -363,6 +381,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal("csi.ebs-device-not-found", 1.7, "the CSI node plugin cannot find the volume's device"),
       signal(["kubelet.volume-mount-failed", "events.mount-failed"], 1.2, "mounts fail: device path not found", { where: has("causes", "device-not-found") }),
     ],
+    contrary: [signal(["kubelet.volume-multi-attach", "events.multi-attach"], 0.5, "the volume never attached here")],
     summary: "The EBS volume attached but the node cannot find or verify its device (NVMe mapping)",
   },
   {
@@ -371,6 +390,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal("csi.efs-mount-timeout", 1.7, "EFS NFS mounts time out"),
       signal(["kubelet.volume-mount-failed", "events.mount-failed"], 1.1, "mounts fail: NFS timeouts", { where: has("causes", "nfs-timeout") }),
     ],
+    contrary: [signal("csi.no-plugin-logs", 0.3, "no CSI plugin ran on this node", { minSeverity: "info" })],
     summary: "NFS mounts of EFS time out (security group on 2049, stunnel, mount target)",
   },
   {
@@ -381,6 +401,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
       signal("events.mount-failed", 1.3, "mounts fail: CSI driver not registered", { where: has("causes", "csi-driver-missing") }),
     ],
     supports: [signal("csi.no-plugin-logs", 0.4, "no CSI node plugin ran here", { minSeverity: "info" })],
+    contrary: [signal("csi.driver-registered", 0.8, "the kubelet accepted the CSI driver on this node", { minSeverity: "info" })],
     summary: "The CSI node plugin is not registered on this node, so its volumes cannot mount",
   },
 ];
