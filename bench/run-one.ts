@@ -6,8 +6,8 @@
  *   node bench/run-one.ts all   --bundle <tgz> --scratch <dir>      (expand once, run every tool)
  *   node bench/run-one.ts prefilters --bundle <dir>                  (which regex each tool greps with)
  *   node bench/run-one.ts scan  --bundle <dir> --path <member> --pattern <js regex source>
- *   node bench/run-one.ts scan-proto --bundle <dir> --path <member> --pattern <js regex source>
- *                                                                    (the same literals with the bench's prototype byte matcher)
+ *   node bench/run-one.ts scan-regex --bundle <dir> --path <member> --pattern <js regex source>
+ *                                                                    (the same literals as one RegExp alternation: the previous prefilter)
  *   node bench/run-one.ts read  --bundle <dir> --path <member>       (raw chunk loop: the I/O floor)
  *   node bench/run-one.ts noop                                       (runtime + modules, nothing read)
  */
@@ -22,7 +22,6 @@ import { runTool } from "../src/toolkit/run-tool.ts";
 import type { ToolDefinition } from "../src/toolkit/tool-definition.ts";
 import { TOOLS } from "../tools/index.ts";
 import { literalsOf } from "./lib.ts";
-import { MultiLiteral, scanMatchingLinesBytes } from "./prototype/multi-literal.ts";
 
 const argv = process.argv.slice(2);
 const mode = argv[0] ?? "";
@@ -151,24 +150,20 @@ async function main(): Promise<void> {
       out({ mode, wallMs: round(wallMs), cpuMs: cpuMs(c0), bytesRead: stats.bytesRead, lines: stats.linesScanned, matched, lineSum, maxRssMB: rssMB() });
       return;
     }
-    case "scan-proto": {
+    case "scan-regex": {
+      // The previous prefilter, for comparison: one RegExp alternation of the same literals.
       const source = await openBundle(need("bundle"));
-      const literals = literalsOf(need("pattern"));
-      if (!literals) throw new Error("scan-proto needs a literal alternation");
-      const matcher = new MultiLiteral(literals);
       let matched = 0;
-      let chars = 0;
       let lineSum = 0;
       const t0 = performance.now();
       const c0 = process.cpuUsage();
-      const stats = await scanMatchingLinesBytes(source, need("path"), matcher, (line, lineNo) => {
+      const stats = await scanMatchingLines(source, need("path"), new RegExp(need("pattern"), "g"), (cursor) => {
         matched += 1;
-        chars += line.length;
-        lineSum += lineNo;
+        lineSum += cursor.lineNo;
       });
       const wallMs = performance.now() - t0;
       await source.close();
-      out({ mode, wallMs: round(wallMs), cpuMs: cpuMs(c0), bytesRead: stats.bytesRead, lines: stats.linesScanned, matched, chars, lineSum, maxRssMB: rssMB() });
+      out({ mode, wallMs: round(wallMs), cpuMs: cpuMs(c0), bytesRead: stats.bytesRead, lines: stats.linesScanned, matched, lineSum, maxRssMB: rssMB() });
       return;
     }
     case "read": {
