@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fireAlerts, startAlertmanager } from "../helpers/alertmanager.ts";
-import { bundlesWithFault, startServe, TOKENS } from "./helpers.ts";
+import { bundlesWithFault, startServe, testPolicy, TOKENS } from "./helpers.ts";
 
 let bundles: Awaited<ReturnType<typeof bundlesWithFault>>;
 let serve: Awaited<ReturnType<typeof startServe>>;
@@ -19,7 +19,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30
 
 beforeAll(async () => {
   bundles = await bundlesWithFault();
-  serve = await startServe({ bundles: bundles.dir });
+  serve = await startServe({ bundles: bundles.dir, policy: testPolicy() });
   am = await startAlertmanager(`${serve.url}/webhooks/alertmanager`, TOKENS.alertmanager);
 });
 afterAll(async () => {
@@ -38,6 +38,9 @@ describe("a real Alertmanager firing into fathom serve", () => {
       return summary && serve.store.getInvestigation(summary.id)?.report ? summary : undefined;
     });
     expect(serve.store.getInvestigation(investigation.id)?.report?.rootCauses[0]?.id).toBe("net.conntrack-exhaustion");
+    // …with a proposal waiting for a person in fathom approve.
+    await until("the pending proposal", () => (serve.store.listProposals({ investigationId: investigation.id, status: "pending" }).length === 1 ? true : undefined));
+    expect(serve.store.listProposals({ investigationId: investigation.id, status: "pending" })[0]?.document).toBe("Fathom-RaiseConntrackLimit");
     // Alertmanager re-sends the whole group every repeat_interval: they must attach, not start anew.
     await until("a re-sent notification", () => (serve.store.listAlarms({ limit: 100 }).filter((a) => a.outcome === "attached").length > 0 ? true : undefined), 30_000);
     expect(serve.store.listInvestigations()).toHaveLength(1);

@@ -11,6 +11,17 @@ import { openStore } from "../../src/store/index.ts";
 import type { Store } from "../../src/store/types.ts";
 import { createRulesReasoner } from "../../src/synthesis/rules-reasoner.ts";
 import type { CertificateSource } from "../../src/triggers/index.ts";
+import { parsePolicy, type Policy } from "../../src/policy/policy.ts";
+import { createRemediationActors } from "../../src/remediation/actors.ts";
+import { userInfo } from "node:os";
+
+/** A policy that lets fathom propose (never run) the conntrack fix on the test node's cluster. */
+export function testPolicy(): Policy {
+  return parsePolicy(
+    `apiVersion: fathom/v1\nscope: { accounts: ['111122223333'], regions: [us-east-1], clusters: [prod-shop] }\nexecution: { assumeRole: 'arn:aws:iam::111122223333:role/fathom-remediation' }\ndocuments: { allow: [Fathom-RaiseConntrackLimit] }\napproval: { ttl: 15m, approvers: [${userInfo().username}] }\n`,
+    "test-policy.yaml",
+  );
+}
 
 export const TOKENS = { alertmanager: "am-token-0123456789abcdef", eventbridge: "eb-key-0123456789abcdef", api: "api-token-0123456789abcdef" };
 
@@ -21,7 +32,7 @@ export async function bundlesWithFault(fault = "conntrack-table-full"): Promise<
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function startServe(options: { bundles: string; fetchCertificate?: CertificateSource; topics?: string[]; queueLimit?: number; concurrency?: number; maxBodyBytes?: number; store?: string }): Promise<{ app: ServeApp; url: string; store: Store; storePath: string; confirmed: string[]; stop: () => Promise<void> }> {
+export async function startServe(options: { bundles: string; fetchCertificate?: CertificateSource; topics?: string[]; queueLimit?: number; concurrency?: number; maxBodyBytes?: number; store?: string; policy?: Policy }): Promise<{ app: ServeApp; url: string; store: Store; storePath: string; confirmed: string[]; stop: () => Promise<void> }> {
   const scratch = await mkdtemp(join(tmpdir(), "fathom-serve-store-"));
   const storePath = options.store ?? join(scratch, "fathom.db");
   const store = openStore(storePath);
@@ -31,7 +42,12 @@ export async function startServe(options: { bundles: string; fetchCertificate?: 
     provider: createBundleFolderProvider(options.bundles),
     bundlesDir: options.bundles,
     reasoner: createRulesReasoner(),
-    remediation: undefined,
+    remediation: options.policy
+      ? {
+          actors: createRemediationActors({ store, policy: options.policy, executor: undefined, verify: async (p) => ({ cleared: false, remaining: p.verification.clears, tool: p.verification.tool, source: "not verified in this test" }), target: { account: "111122223333", region: "us-east-1" }, now: () => new Date(), logger: silentLogger() }),
+          approvalTtlMs: options.policy.approval.ttlMs,
+        }
+      : undefined,
     logger: silentLogger(),
     auth: { alertmanagerTokens: [TOKENS.alertmanager], eventbridgeKeys: [TOKENS.eventbridge], snsTopicArns: options.topics ?? [], apiTokens: [TOKENS.api] },
     allowedClusters: undefined,
