@@ -1,6 +1,5 @@
 export { openStore, type OpenStoreOptions } from "./open-store.ts";
 export { StoreError, type StoreErrorCode } from "./errors.ts";
-export { incidentKey } from "./incident-key.ts";
 export { defaultStorePath } from "./store-path.ts";
 export { AUDIT_GENESIS, auditHash } from "./audit.ts";
 export { SCHEMA_VERSION } from "./schema.ts";

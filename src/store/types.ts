@@ -54,7 +54,7 @@ export interface ListInvestigationsOptions {
 export type IncidentStatus = "open" | "resolved";
 
 export interface IncidentRecord {
-  /** cluster|alarm|nodes, normalized (see incidentKey()). */
+  /** The receivers' incident key (src/triggers/incident-key.ts): opaque to the store. */
   key: string;
   cluster?: string;
   alarm: string;
