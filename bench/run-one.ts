@@ -132,32 +132,18 @@ async function main(): Promise<void> {
       out({ mode, tools, clock });
       return;
     }
-    case "scan": {
+    case "scan":
+    case "scan-regex": {
+      // scan: the production prefilter (the byte-level multi-literal matcher the tools use);
+      // scan-regex: the previous one, a RegExp alternation of the same literals, for comparison.
       const source = await openBundle(need("bundle"));
-      // The production prefilter: the byte-level multi-literal matcher the tools use, or a regex.
-      const literalList = literalsOf(need("pattern"));
+      const literalList = mode === "scan" ? literalsOf(need("pattern")) : undefined;
       const prefilter = literalList ? new ProductionMultiLiteral(literalList) : new RegExp(need("pattern"), "g");
       let matched = 0;
+      let lineSum = 0;
       const t0 = performance.now();
       const c0 = process.cpuUsage();
-      let lineSum = 0;
       const stats = await scanMatchingLines(source, need("path"), prefilter, (cursor) => {
-        matched += 1;
-        lineSum += cursor.lineNo;
-      });
-      const wallMs = performance.now() - t0;
-      await source.close();
-      out({ mode, wallMs: round(wallMs), cpuMs: cpuMs(c0), bytesRead: stats.bytesRead, lines: stats.linesScanned, matched, lineSum, maxRssMB: rssMB() });
-      return;
-    }
-    case "scan-regex": {
-      // The previous prefilter, for comparison: one RegExp alternation of the same literals.
-      const source = await openBundle(need("bundle"));
-      let matched = 0;
-      let lineSum = 0;
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      const stats = await scanMatchingLines(source, need("path"), new RegExp(need("pattern"), "g"), (cursor) => {
         matched += 1;
         lineSum += cursor.lineNo;
       });
