@@ -24,11 +24,17 @@ import { buildReport } from "../src/report/build-report.ts";
 import { createRulesReasoner } from "../src/synthesis/rules-reasoner.ts";
 import { TOOLS } from "../tools/index.ts";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { bundles: { type: "string" }, latency: { type: "string", default: "0" }, sequential: { type: "boolean" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { bundles: { type: "string" }, latency: { type: "string", default: "0" }, sequential: { type: "boolean" } },
+});
 const mode = positionals[0] ?? "run";
 const dir = values.bundles as string;
 const latency = Number(values.latency);
-const bundles = (await readdir(dir)).filter((d) => !d.startsWith(".")).sort().map((d) => join(dir, d));
+const bundles = (await readdir(dir))
+  .filter((d) => !d.startsWith("."))
+  .sort()
+  .map((d) => join(dir, d));
 const registry = await createNodeRegistry(await openBundles(bundles));
 const server = createMcpServer({ registry, tools: TOOLS, logger: silentLogger(), version: "bench" });
 const [a, b] = InMemoryTransport.createLinkedPair();
@@ -37,7 +43,15 @@ const client = createCoordinatorClient(info, latency > 0 ? { latencyMs: latency 
 await Promise.all([server.connect(b), client.connect(a)]);
 const nodes = await describeNodes(registry);
 const at = new Date(Math.max(...nodes.map((n) => n.collectedAt ?? 0))).toISOString();
-const incident = { id: "bench", source: "manual" as const, nodes: [], title: "bench", startsAt: at, fingerprint: "bench", labels: {} };
+const incident = {
+  id: "bench",
+  source: "manual" as const,
+  nodes: [],
+  title: "bench",
+  startsAt: at,
+  fingerprint: "bench",
+  labels: {},
+};
 const limits = values.sequential ? { laneConcurrency: 1, overallConcurrency: 1 } : {};
 
 if (mode === "lanes") {
@@ -45,15 +59,39 @@ if (mode === "lanes") {
   const perLane: Record<string, number> = {};
   for (const lane of LANE_NAMES) {
     const now = () => performance.now();
-    const caller = new ToolCaller({ client, overall: pLimit(DEFAULT_LIMITS.overallConcurrency), callTimeoutMs: DEFAULT_LIMITS.callTimeoutMs, signal: new AbortController().signal, now });
+    const caller = new ToolCaller({
+      client,
+      overall: pLimit(DEFAULT_LIMITS.overallConcurrency),
+      callTimeoutMs: DEFAULT_LIMITS.callTimeoutMs,
+      signal: new AbortController().signal,
+      now,
+    });
     const t0 = performance.now();
-    await runLane({ lane, nodes: nodes.map((n) => n.node) }, { caller, tools, limits: { concurrency: DEFAULT_LIMITS.laneConcurrency, budget: DEFAULT_LIMITS.laneBudget, deadlineMs: DEFAULT_LIMITS.laneDeadlineMs }, signal: new AbortController().signal, now });
+    await runLane(
+      { lane, nodes: nodes.map((n) => n.node) },
+      {
+        caller,
+        tools,
+        limits: {
+          concurrency: DEFAULT_LIMITS.laneConcurrency,
+          budget: DEFAULT_LIMITS.laneBudget,
+          deadlineMs: DEFAULT_LIMITS.laneDeadlineMs,
+        },
+        signal: new AbortController().signal,
+        now,
+      },
+    );
     perLane[lane] = Math.round(performance.now() - t0);
   }
-  process.stdout.write(`${JSON.stringify({ mode, perLane, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ mode, perLane, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+  );
 } else {
   const t0 = performance.now();
-  const outcome = await investigate({ investigationId: "inv-bench", incident }, { client, nodes, reasoner: createRulesReasoner(), limits });
+  const outcome = await investigate(
+    { investigationId: "inv-bench", incident },
+    { client, nodes, reasoner: createRulesReasoner(), limits },
+  );
   const wallMs = Math.round(performance.now() - t0);
   const report = buildReport(outcome);
   process.stdout.write(

@@ -63,7 +63,10 @@ interface Marker {
 }
 
 /** The shared fixture modules are optional (being written concurrently): imported by URL, checked at run time. */
-async function optionalImport(relative: string, log: (s: string) => void): Promise<Record<string, unknown> | undefined> {
+async function optionalImport(
+  relative: string,
+  log: (s: string) => void,
+): Promise<Record<string, unknown> | undefined> {
   const url = new URL(relative, import.meta.url);
   if (!existsSync(fileURLToPath(url))) return undefined;
   try {
@@ -89,13 +92,27 @@ function seedServices(raw: unknown): SeedServicePort[] {
   const out: SeedServicePort[] = [];
   for (const svc of raw as Array<Record<string, unknown>>) {
     const ports = Array.isArray(svc.ports) ? (svc.ports as Array<Record<string, unknown>>) : [];
-    const endpoints = Array.isArray(svc.endpoints) ? (svc.endpoints as Array<Record<string, unknown>>).map((e) => String(e.ip)) : [];
-    if (typeof svc.namespace !== "string" || typeof svc.name !== "string" || typeof svc.clusterIp !== "string" || svc.clusterIp === "None") continue;
+    const endpoints = Array.isArray(svc.endpoints)
+      ? (svc.endpoints as Array<Record<string, unknown>>).map((e) => String(e.ip))
+      : [];
+    if (
+      typeof svc.namespace !== "string" ||
+      typeof svc.name !== "string" ||
+      typeof svc.clusterIp !== "string" ||
+      svc.clusterIp === "None"
+    )
+      continue;
     for (const port of ports) {
       const proto = String(port.protocol).toLowerCase();
       if (proto !== "tcp" && proto !== "udp") continue;
       const key = port.name ? `${svc.namespace}/${svc.name}:${String(port.name)}` : `${svc.namespace}/${svc.name}`;
-      const seed: SeedServicePort = { key, proto, clusterIp: svc.clusterIp, port: Number(port.port), endpoints: endpoints.map((ip) => `${ip}:${Number(port.targetPort ?? port.port)}`) };
+      const seed: SeedServicePort = {
+        key,
+        proto,
+        clusterIp: svc.clusterIp,
+        port: Number(port.port),
+        endpoints: endpoints.map((ip) => `${ip}:${Number(port.targetPort ?? port.port)}`),
+      };
       if (typeof port.nodePort === "number") seed.nodePort = port.nodePort;
       out.push(seed);
     }
@@ -170,7 +187,8 @@ async function smallFilesAndFacts(params: BundleParams, log: (s: string) => void
   if (typeof healthyBaseline === "function") {
     try {
       const files = healthyBaseline(options) as unknown;
-      const entries = files instanceof Map ? [...(files as Map<string, unknown>)] : Object.entries(files as Record<string, unknown>);
+      const entries =
+        files instanceof Map ? [...(files as Map<string, unknown>)] : Object.entries(files as Record<string, unknown>);
       const small = new Map<string, string | Uint8Array>();
       for (const [path, content] of entries) {
         if (typeof content === "string" || content instanceof Uint8Array) small.set(path.replace(/^\.\//, ""), content);
@@ -193,10 +211,31 @@ async function readMarker(): Promise<Marker | undefined> {
 
 const sameParams = (a: BundleParams, b: BundleParams) => JSON.stringify(a) === JSON.stringify(b);
 
-async function generateDir(target: string, params: BundleParams, sources: Sources, log: (s: string) => void): Promise<Pick<Marker, "sizes" | "iptablesRules" | "dirBytes">> {
+async function generateDir(
+  target: string,
+  params: BundleParams,
+  sources: Sources,
+  log: (s: string) => void,
+): Promise<Pick<Marker, "sizes" | "iptablesRules" | "dirBytes">> {
   const { facts, small } = sources;
   await rm(target, { recursive: true, force: true });
-  const topLevel = ["kernel", "modinfo", "system", "docker", "containerd", "storage", "var_log", "networking", "sandbox-image", "ipamd", "sysctls", "kubelet", "nodeadm", "cni", "gpu"];
+  const topLevel = [
+    "kernel",
+    "modinfo",
+    "system",
+    "docker",
+    "containerd",
+    "storage",
+    "var_log",
+    "networking",
+    "sandbox-image",
+    "ipamd",
+    "sysctls",
+    "kubelet",
+    "nodeadm",
+    "cni",
+    "gpu",
+  ];
   for (const d of topLevel) await mkdir(join(target, d), { recursive: true });
   const big = new Set<string>(Object.values(BIG_FILES));
   let dirBytes = 0;
@@ -204,7 +243,13 @@ async function generateDir(target: string, params: BundleParams, sources: Source
     if (big.has(path)) continue;
     const file = join(target, ...path.split("/"));
     await mkdir(dirname(file), { recursive: true });
-    const body = path === "sysctls/sysctl_all.txt" ? patchSysctls(typeof content === "string" ? content : Buffer.from(content).toString("utf8"), params.conntrackEntries) : content;
+    const body =
+      path === "sysctls/sysctl_all.txt"
+        ? patchSysctls(
+            typeof content === "string" ? content : Buffer.from(content).toString("utf8"),
+            params.conntrackEntries,
+          )
+        : content;
     await writeFile(file, body);
     dirBytes += typeof body === "string" ? Buffer.byteLength(body) : body.length;
   }
@@ -217,14 +262,52 @@ async function generateDir(target: string, params: BundleParams, sources: Source
     return out;
   };
   const kubelet = await timed(BIG_FILES.kubelet, () =>
-    writeKubeletJournal({ path: join(target, BIG_FILES.kubelet), targetBytes: params.kubeletBytes, seed: params.seed, startMs, endMs, nodeName: facts.nodeName, pid: facts.kubeletPid, kubeletVersion: facts.kubeletVersion, clusterEndpoint: facts.clusterEndpoint, apiServerIp: facts.apiServerIps[0] ?? "10.0.5.17" }),
+    writeKubeletJournal({
+      path: join(target, BIG_FILES.kubelet),
+      targetBytes: params.kubeletBytes,
+      seed: params.seed,
+      startMs,
+      endMs,
+      nodeName: facts.nodeName,
+      pid: facts.kubeletPid,
+      kubeletVersion: facts.kubeletVersion,
+      clusterEndpoint: facts.clusterEndpoint,
+      apiServerIp: facts.apiServerIps[0] ?? "10.0.5.17",
+    }),
   );
   const messages = await timed(BIG_FILES.messages, () =>
-    writeMessages({ path: join(target, BIG_FILES.messages), targetBytes: params.messagesBytes, seed: params.seed + 1, startMs, endMs, hostname: facts.hostname, kubeletPid: facts.kubeletPid, containerdPid: facts.containerdPid }),
+    writeMessages({
+      path: join(target, BIG_FILES.messages),
+      targetBytes: params.messagesBytes,
+      seed: params.seed + 1,
+      startMs,
+      endMs,
+      hostname: facts.hostname,
+      kubeletPid: facts.kubeletPid,
+      containerdPid: facts.containerdPid,
+    }),
   );
-  const conntrack = await timed(BIG_FILES.conntrack, () => writeConntrack({ path: join(target, BIG_FILES.conntrack), entries: params.conntrackEntries, cpus: facts.cpus, seed: params.seed + 2, nodeIp: facts.nodeIp, clusterDns: facts.clusterDns, dnsEndpoints: facts.dnsEndpoints }));
+  const conntrack = await timed(BIG_FILES.conntrack, () =>
+    writeConntrack({
+      path: join(target, BIG_FILES.conntrack),
+      entries: params.conntrackEntries,
+      cpus: facts.cpus,
+      seed: params.seed + 2,
+      nodeIp: facts.nodeIp,
+      clusterDns: facts.clusterDns,
+      dnsEndpoints: facts.dnsEndpoints,
+    }),
+  );
   const iptables = await timed(BIG_FILES.iptables, () =>
-    writeIptablesSave({ path: join(target, BIG_FILES.iptables), seedServices: facts.services, rules: params.iptablesRules, seed: params.seed + 3, nodeIp: facts.nodeIp, vpcCidr: facts.vpcCidr, collectedAtMs: facts.collectedAtMs }),
+    writeIptablesSave({
+      path: join(target, BIG_FILES.iptables),
+      seedServices: facts.services,
+      rules: params.iptablesRules,
+      seed: params.seed + 3,
+      nodeIp: facts.nodeIp,
+      vpcCidr: facts.vpcCidr,
+      collectedAtMs: facts.collectedAtMs,
+    }),
   );
   const sizes = { kubelet, messages, conntrack: conntrack, iptables: iptables.bytes };
   dirBytes += kubelet + messages + conntrack + iptables.bytes;
@@ -235,7 +318,10 @@ async function generateDir(target: string, params: BundleParams, sources: Source
  * Returns the large bundle, generating it first when it is missing or was made with other
  * parameters (or by another generator version, or before the shared baseline existed).
  */
-export async function ensureLargeBundle(params: BundleParams, options: { force?: boolean; withTgz?: boolean; log?: (s: string) => void } = {}): Promise<LargeBundle> {
+export async function ensureLargeBundle(
+  params: BundleParams,
+  options: { force?: boolean; withTgz?: boolean; log?: (s: string) => void } = {},
+): Promise<LargeBundle> {
   const log = options.log ?? ((s: string) => console.error(s));
   const withTgz = options.withTgz ?? true;
   const dir = join(BENCH_DIR, BUNDLE_NAME);
@@ -258,7 +344,9 @@ export async function ensureLargeBundle(params: BundleParams, options: { force?:
     await rm(MARKER, { force: true });
     log(`generating the large bundle (scale ${params.scale}) in ${dir}`);
     const sources = await smallFilesAndFacts(params, log);
-    log(`  small files: ${sources.smallFiles === "healthyBaseline" ? "healthyBaseline() from src/fixtures/baseline.ts" : "built-in fallback (src/fixtures/baseline.ts not available)"}`);
+    log(
+      `  small files: ${sources.smallFiles === "healthyBaseline" ? "healthyBaseline() from src/fixtures/baseline.ts" : "built-in fallback (src/fixtures/baseline.ts not available)"}`,
+    );
     const t0 = performance.now();
     const partial = `${dir}.partial`;
     const made = await generateDir(partial, params, sources, log);
@@ -266,7 +354,13 @@ export async function ensureLargeBundle(params: BundleParams, options: { force?:
     await rename(partial, dir);
     const dirMs = performance.now() - t0;
     await rm(tgz, { force: true });
-    current = { generatorVersion: GENERATOR_VERSION, params, smallFiles: sources.smallFiles, ...made, tgzBytes: undefined };
+    current = {
+      generatorVersion: GENERATOR_VERSION,
+      params,
+      smallFiles: sources.smallFiles,
+      ...made,
+      tgzBytes: undefined,
+    };
     generatedMs = { dir: dirMs, tgz: 0 };
   }
   if (withTgz && (!existsSync(tgz) || current.tgzBytes === undefined)) {
@@ -300,7 +394,11 @@ if (isMain) {
     const args = parseArgs(process.argv.slice(2));
     const bundle = await ensureLargeBundle(args.params, { force: args.force, withTgz: !args.skipTgz });
     const mib = (n: number | undefined) => (n === undefined ? "-" : `${(n / MiB).toFixed(1)} MiB`);
-    console.log(`${bundle.generatedMs ? "generated" : "up to date"}: ${bundle.dir} (${mib(bundle.dirBytes)})${bundle.tgz ? `\n  ${bundle.tgz} (${mib(bundle.tgzBytes)})` : ""}`);
-    console.log(`  kubelet.log ${mib(bundle.sizes.kubelet)}, messages ${mib(bundle.sizes.messages)}, conntrack.txt ${mib(bundle.sizes.conntrack)} (${bundle.params.conntrackEntries} flows), iptables-save.txt ${mib(bundle.sizes.iptables)} (${bundle.iptablesRules} rules); small files: ${bundle.smallFiles}`);
+    console.log(
+      `${bundle.generatedMs ? "generated" : "up to date"}: ${bundle.dir} (${mib(bundle.dirBytes)})${bundle.tgz ? `\n  ${bundle.tgz} (${mib(bundle.tgzBytes)})` : ""}`,
+    );
+    console.log(
+      `  kubelet.log ${mib(bundle.sizes.kubelet)}, messages ${mib(bundle.sizes.messages)}, conntrack.txt ${mib(bundle.sizes.conntrack)} (${bundle.params.conntrackEntries} flows), iptables-save.txt ${mib(bundle.sizes.iptables)} (${bundle.iptablesRules} rules); small files: ${bundle.smallFiles}`,
+    );
   }
 }

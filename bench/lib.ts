@@ -23,7 +23,9 @@ export async function runChild<T>(args: readonly string[], nodeFlags: readonly s
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
   const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (c, s) => resolve({ code: c, signal: s })));
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (c, s) => resolve({ code: c, signal: s })),
+  );
   clearTimeout(timer);
   const wallMs = performance.now() - t0;
   const line = stdout.trim().split("\n").pop() ?? "";
@@ -33,7 +35,9 @@ export async function runChild<T>(args: readonly string[], nodeFlags: readonly s
   } catch {
     value = undefined;
   }
-  const error = value?.error ?? (code === 0 ? undefined : `exit ${code ?? signal}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  const error =
+    value?.error ??
+    (code === 0 ? undefined : `exit ${code ?? signal}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
   return { ok: code === 0 && value !== undefined && !value.error, value, error, wallMs };
 }
 
@@ -72,9 +76,14 @@ export interface GrepRun {
 /** `LC_ALL=C grep -cE <pattern> <file>`, timed (CPU time through /usr/bin/time when present). */
 export async function timeGrep(pattern: string, file: string): Promise<GrepRun> {
   const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
-  const argv = timeBin ? [timeBin, "-f", "@@time %e %U %S", "grep", "-cE", pattern, file] : ["grep", "-cE", pattern, file];
+  const argv = timeBin
+    ? [timeBin, "-f", "@@time %e %U %S", "grep", "-cE", pattern, file]
+    : ["grep", "-cE", pattern, file];
   const t0 = performance.now();
-  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+  const child = spawn(argv[0] as string, argv.slice(1), {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LC_ALL: "C" },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -108,8 +117,14 @@ export async function summarizeCpuProfile(dir: string, top = 12): Promise<Array<
   const byFrame = new Map<string, number>();
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber } = node.callFrame;
-    const file = url.replace(/^file:\/\//, "").split("/").slice(-3).join("/");
-    const name = functionName.startsWith("RegExp: ") ? `RegExp: ${functionName.slice(8, 70)}…` : functionName || "(anonymous)";
+    const file = url
+      .replace(/^file:\/\//, "")
+      .split("/")
+      .slice(-3)
+      .join("/");
+    const name = functionName.startsWith("RegExp: ")
+      ? `RegExp: ${functionName.slice(8, 70)}…`
+      : functionName || "(anonymous)";
     const key = file ? `${name} (${file}:${lineNumber + 1})` : name;
     byFrame.set(key, (byFrame.get(key) ?? 0) + (node.hitCount ?? 0));
   }

@@ -59,9 +59,28 @@ async function runOne(tool: ToolDefinition, evidence: Awaited<ReturnType<typeof 
   const c0 = process.cpuUsage();
   try {
     const report = await runTool(tool, evidence, {});
-    return { tool: tool.name, wallMs: round(performance.now() - t0), cpuMs: cpuMs(c0), bytesRead: report.stats.bytesRead, linesScanned: report.stats.linesScanned, findings: report.findings.length, status: report.status, severity: report.severity, gaps: report.gaps.length };
+    return {
+      tool: tool.name,
+      wallMs: round(performance.now() - t0),
+      cpuMs: cpuMs(c0),
+      bytesRead: report.stats.bytesRead,
+      linesScanned: report.stats.linesScanned,
+      findings: report.findings.length,
+      status: report.status,
+      severity: report.severity,
+      gaps: report.gaps.length,
+    };
   } catch (error) {
-    return { tool: tool.name, wallMs: round(performance.now() - t0), cpuMs: cpuMs(c0), bytesRead: 0, linesScanned: 0, findings: 0, status: "crashed", error: String((error as Error).stack ?? error).slice(0, 600) };
+    return {
+      tool: tool.name,
+      wallMs: round(performance.now() - t0),
+      cpuMs: cpuMs(c0),
+      bytesRead: 0,
+      linesScanned: 0,
+      findings: 0,
+      status: "crashed",
+      error: String((error as Error).stack ?? error).slice(0, 600),
+    };
   }
 }
 
@@ -98,7 +117,15 @@ async function main(): Promise<void> {
       const expandedDuringRun = await scratchDirs(scratch);
       const maxRssMB = rssMB();
       await source.close();
-      out({ mode, openMs: round(openMs), rssAfterOpenMB, tools, expandedDuringRun, expandedAfterClose: await scratchDirs(scratch), maxRssMB });
+      out({
+        mode,
+        openMs: round(openMs),
+        rssAfterOpenMB,
+        tools,
+        expandedDuringRun,
+        expandedAfterClose: await scratchDirs(scratch),
+        maxRssMB,
+      });
       return;
     }
     case "prefilters": {
@@ -113,7 +140,11 @@ async function main(): Promise<void> {
         const prefilters: Array<{ path: string; source: string; flags: string }> = [];
         const fullScans: string[] = [];
         read.scanMatchingAt = async (path: string, prefilter: RegExp | ProductionMultiLiteral) => {
-          prefilters.push(prefilter instanceof RegExp ? { path, source: prefilter.source, flags: prefilter.flags } : { path, source: prefilterPattern(prefilter), flags: "g" });
+          prefilters.push(
+            prefilter instanceof RegExp
+              ? { path, source: prefilter.source, flags: prefilter.flags }
+              : { path, source: prefilterPattern(prefilter), flags: "g" },
+          );
           return true;
         };
         read.scanAt = async (path: string) => {
@@ -122,7 +153,15 @@ async function main(): Promise<void> {
         };
         let error: string | undefined;
         try {
-          await tool.analyze({ node: evidence.node, window: { start: Number.NEGATIVE_INFINITY, end: clock.collectedAt ?? Number.POSITIVE_INFINITY }, clock, read }, {} as never);
+          await tool.analyze(
+            {
+              node: evidence.node,
+              window: { start: Number.NEGATIVE_INFINITY, end: clock.collectedAt ?? Number.POSITIVE_INFINITY },
+              clock,
+              read,
+            },
+            {} as never,
+          );
         } catch (e) {
           error = (e as Error).message.slice(0, 200);
         }
@@ -149,7 +188,16 @@ async function main(): Promise<void> {
       });
       const wallMs = performance.now() - t0;
       await source.close();
-      out({ mode, wallMs: round(wallMs), cpuMs: cpuMs(c0), bytesRead: stats.bytesRead, lines: stats.linesScanned, matched, lineSum, maxRssMB: rssMB() });
+      out({
+        mode,
+        wallMs: round(wallMs),
+        cpuMs: cpuMs(c0),
+        bytesRead: stats.bytesRead,
+        lines: stats.linesScanned,
+        matched,
+        lineSum,
+        maxRssMB: rssMB(),
+      });
       return;
     }
     case "read": {
@@ -160,7 +208,8 @@ async function main(): Promise<void> {
       const c0 = process.cpuUsage();
       for await (const chunk of source.chunks(need("path"))) {
         bytes += chunk.length;
-        if (arg("count-lines") !== undefined) for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) newlines += 1;
+        if (arg("count-lines") !== undefined)
+          for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) newlines += 1;
       }
       const wallMs = performance.now() - t0;
       await source.close();

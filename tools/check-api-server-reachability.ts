@@ -5,9 +5,11 @@ import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/tool
 
 const KINDS = {
   "apiserver.reachable": "curl from the node reached the cluster endpoint and livez answered (fact: host, HTTP status)",
-  "apiserver.connect-failed": "curl could not connect to the cluster endpoint (timeout, refused, no route): evidence for node.apiserver-unreachable",
+  "apiserver.connect-failed":
+    "curl could not connect to the cluster endpoint (timeout, refused, no route): evidence for node.apiserver-unreachable",
   "apiserver.dns-failure": "curl could not resolve the cluster endpoint's name",
-  "apiserver.tls-unknown-authority": "TLS failed: the API server's certificate is not signed by the CA the node has (bootstrap wrote a wrong CA)",
+  "apiserver.tls-unknown-authority":
+    "TLS failed: the API server's certificate is not signed by the CA the node has (bootstrap wrote a wrong CA)",
   "apiserver.tls-expired": "TLS failed: a certificate has expired (with a sane clock: an expired certificate)",
   "apiserver.tls-not-yet-valid": "TLS failed: a certificate is not yet valid by the node's clock (the clock is behind)",
   "apiserver.tls-error": "Other TLS failures talking to the cluster endpoint",
@@ -16,12 +18,28 @@ const KINDS = {
 type Kind = keyof typeof KINDS;
 
 const RULES: Array<{ kind: Kind; test: RegExp; severity: Severity }> = [
-  { kind: "apiserver.dns-failure", test: /Could not resolve host|Couldn't resolve host|Name or service not known|Temporary failure in name resolution/i, severity: "high" },
-  { kind: "apiserver.tls-unknown-authority", test: /unable to get local issuer certificate|self[- ]signed certificate in certificate chain|certificate signed by unknown authority|unknown ca/i, severity: "high" },
+  {
+    kind: "apiserver.dns-failure",
+    test: /Could not resolve host|Couldn't resolve host|Name or service not known|Temporary failure in name resolution/i,
+    severity: "high",
+  },
+  {
+    kind: "apiserver.tls-unknown-authority",
+    test: /unable to get local issuer certificate|self[- ]signed certificate in certificate chain|certificate signed by unknown authority|unknown ca/i,
+    severity: "high",
+  },
   { kind: "apiserver.tls-expired", test: /certificate has expired|certificate expired/i, severity: "high" },
   { kind: "apiserver.tls-not-yet-valid", test: /certificate is not yet valid/i, severity: "high" },
-  { kind: "apiserver.tls-error", test: /SSL certificate problem|SSL_ERROR_|TLS handshake timeout|SSL connect error|alert handshake failure|SSL routines|OpenSSL SSL_connect/i, severity: "medium" },
-  { kind: "apiserver.connect-failed", test: /Connection timed out|Operation timed out|Failed to connect to|Connection refused|No route to host|Network is unreachable|connect to .* failed|Resolving timed out|timed out after \d+ milliseconds/i, severity: "high" },
+  {
+    kind: "apiserver.tls-error",
+    test: /SSL certificate problem|SSL_ERROR_|TLS handshake timeout|SSL connect error|alert handshake failure|SSL routines|OpenSSL SSL_connect/i,
+    severity: "medium",
+  },
+  {
+    kind: "apiserver.connect-failed",
+    test: /Connection timed out|Operation timed out|Failed to connect to|Connection refused|No route to host|Network is unreachable|connect to .* failed|Resolving timed out|timed out after \d+ milliseconds/i,
+    severity: "high",
+  },
 ];
 
 async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
@@ -44,7 +62,9 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       evidence: [makeLocator(read.path, index + 1, undefined, lines[index] ?? "")],
       count: lines.filter((l) => rule.test.test(l)).length,
       attributes: host ? { host } : {},
-      correlateWith: rule.kind.startsWith("apiserver.tls") ? ["read_kubelet_config", "read_bootstrap_logs"] : ["read_kubelet_config", "check_resolv_conf"],
+      correlateWith: rule.kind.startsWith("apiserver.tls")
+        ? ["read_kubelet_config", "read_bootstrap_logs"]
+        : ["read_kubelet_config", "check_resolv_conf"],
     });
     break;
   }
@@ -57,7 +77,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         kind: "apiserver.http-error",
         severity: status >= 500 || failedChecks.length ? "medium" : "low",
         summary: `The cluster endpoint answered HTTP ${status}${failedChecks.length ? ` with ${failedChecks.length} failed livez checks` : ""}`,
-        evidence: [makeLocator(read.path, statusIndex + 1, undefined, lines[statusIndex] ?? ""), ...failedChecks.slice(0, 2).map((c) => makeLocator(read.path, undefined, undefined, c))],
+        evidence: [
+          makeLocator(read.path, statusIndex + 1, undefined, lines[statusIndex] ?? ""),
+          ...failedChecks.slice(0, 2).map((c) => makeLocator(read.path, undefined, undefined, c)),
+        ],
         count: 1,
         attributes: { status, failedChecks },
         correlateWith: ["read_kubelet_journal"],

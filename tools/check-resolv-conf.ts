@@ -8,13 +8,20 @@ import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "dns.resolv-conf": "The node's /etc/resolv.conf: nameservers, search domains, options (ndots, timeout, attempts, single-request-reopen, use-vc). It points at the VPC resolver, not kube-dns: that is normal",
-  "dns.cluster-dns": "The kubelet's clusterDNS (config file, drop-ins, or --cluster-dns flag): the nameserver pods with dnsPolicy ClusterFirst get; notes NodeLocal DNSCache",
-  "dns.cluster-dns-unset": "The kubelet configuration has no clusterDNS: ClusterFirst pods fall back to the node's resolver and cannot resolve cluster names",
-  "dns.clusterdns-mismatch": "The kubelet's clusterDNS is not the kube-dns ClusterIP found in iptables (needs the kubeDnsClusterIP hand-off)",
-  "dns.too-many-search-domains": "More than 6 search domains or a search line over 256 characters: pods inherit them plus 3 cluster domains and lookups fan out or get truncated",
-  "dns.too-many-nameservers": "More than 3 nameservers: the resolver ignores all but the first 3 and the kubelet warns for every pod",
-  "dns.no-nameserver": "resolv.conf names no nameserver: the resolver falls back to 127.0.0.1 and pods using the node's DNS fail",
+  "dns.resolv-conf":
+    "The node's /etc/resolv.conf: nameservers, search domains, options (ndots, timeout, attempts, single-request-reopen, use-vc). It points at the VPC resolver, not kube-dns: that is normal",
+  "dns.cluster-dns":
+    "The kubelet's clusterDNS (config file, drop-ins, or --cluster-dns flag): the nameserver pods with dnsPolicy ClusterFirst get; notes NodeLocal DNSCache",
+  "dns.cluster-dns-unset":
+    "The kubelet configuration has no clusterDNS: ClusterFirst pods fall back to the node's resolver and cannot resolve cluster names",
+  "dns.clusterdns-mismatch":
+    "The kubelet's clusterDNS is not the kube-dns ClusterIP found in iptables (needs the kubeDnsClusterIP hand-off)",
+  "dns.too-many-search-domains":
+    "More than 6 search domains or a search line over 256 characters: pods inherit them plus 3 cluster domains and lookups fan out or get truncated",
+  "dns.too-many-nameservers":
+    "More than 3 nameservers: the resolver ignores all but the first 3 and the kubelet warns for every pod",
+  "dns.no-nameserver":
+    "resolv.conf names no nameserver: the resolver falls back to 127.0.0.1 and pods using the node's DNS fail",
 } as const;
 
 const MAX_SEARCH_DOMAINS = 6;
@@ -38,7 +45,20 @@ interface ResolvConf {
 }
 
 function parseResolvConf(path: string, text: string): ResolvConf {
-  const rc: ResolvConf = { path, nameservers: [], search: [], searchChars: 0, options: [], ndots: undefined, timeout: undefined, attempts: undefined, nameserverLines: [], searchLine: undefined, empty: text.trim() === "", unparsed: 0 };
+  const rc: ResolvConf = {
+    path,
+    nameservers: [],
+    search: [],
+    searchChars: 0,
+    options: [],
+    ndots: undefined,
+    timeout: undefined,
+    attempts: undefined,
+    nameserverLines: [],
+    searchLine: undefined,
+    empty: text.trim() === "",
+    unparsed: 0,
+  };
   splitLines(text).forEach((raw, index) => {
     const line = raw.replace(/[#;].*$/, "").trim();
     if (line === "") return;
@@ -106,7 +126,10 @@ function excerptAt(text: string, line: number | undefined): string {
 }
 
 /** Reads one kubelet config document; a present but unusable file becomes a gap. */
-async function readConfig(read: EvidenceReader, path: string): Promise<{ value: Record<string, unknown>; text: string } | undefined> {
+async function readConfig(
+  read: EvidenceReader,
+  path: string,
+): Promise<{ value: Record<string, unknown>; text: string } | undefined> {
   const result = await read.textAt(path);
   if (result.state !== "ok") return undefined;
   if (result.text.trim() === "") {
@@ -133,7 +156,13 @@ function stringList(value: unknown): string[] | undefined {
 }
 
 async function readKubeletDns(read: EvidenceReader): Promise<KubeletDns> {
-  const out: KubeletDns = { clusterDns: undefined, clusterDomain: undefined, resolvConf: undefined, configRead: false, paths: [] };
+  const out: KubeletDns = {
+    clusterDns: undefined,
+    clusterDomain: undefined,
+    resolvConf: undefined,
+    configRead: false,
+    paths: [],
+  };
   const [configPath] = await read.paths("kubeletConfig");
   const documents: Array<{ path: string; source: "config" | "drop-in" }> = [];
   if (configPath) documents.push({ path: configPath, source: "config" });
@@ -147,7 +176,11 @@ async function readKubeletDns(read: EvidenceReader): Promise<KubeletDns> {
     const servers = stringList(doc.value.clusterDNS);
     if (servers && servers.length > 0) {
       const line = lineOf(doc.text, "clusterDNS");
-      out.clusterDns = { servers, source, evidence: makeLocator(path, line, undefined, excerptAt(doc.text, line) || `clusterDNS: ${servers.join(", ")}`) };
+      out.clusterDns = {
+        servers,
+        source,
+        evidence: makeLocator(path, line, undefined, excerptAt(doc.text, line) || `clusterDNS: ${servers.join(", ")}`),
+      };
     }
     if (typeof doc.value.clusterDomain === "string") out.clusterDomain = doc.value.clusterDomain;
     if (typeof doc.value.resolvConf === "string") out.resolvConf = doc.value.resolvConf;
@@ -161,7 +194,12 @@ async function readKubeletDns(read: EvidenceReader): Promise<KubeletDns> {
       lines.forEach((line, index) => {
         const flag = /--cluster-dns[= ]([0-9a-fA-F.:,]+)/.exec(line);
         const servers = flag?.[1]?.split(",").filter((s) => IP.test(s));
-        if (servers && servers.length > 0) out.clusterDns = { servers, source: "flag", evidence: makeLocator(unitPath, index + 1, undefined, line.trim()) };
+        if (servers && servers.length > 0)
+          out.clusterDns = {
+            servers,
+            source: "flag",
+            evidence: makeLocator(unitPath, index + 1, undefined, line.trim()),
+          };
         const domain = /--cluster-domain[= ]([a-z0-9.-]+)/.exec(line);
         if (domain) out.clusterDomain = domain[1];
         const resolv = /--resolv-conf[= ](\S+)/.exec(line);
@@ -181,7 +219,10 @@ function isLoopback(ip: string): boolean {
   return ip.startsWith("127.") || ip === "::1";
 }
 
-async function analyze(ctx: AnalyzerContext, input: { kubeDnsClusterIP?: string | undefined }): Promise<FindingDraft[]> {
+async function analyze(
+  ctx: AnalyzerContext,
+  input: { kubeDnsClusterIP?: string | undefined },
+): Promise<FindingDraft[]> {
   const findings: FindingDraft[] = [];
   const resolvRead = await ctx.read.text("resolvConf");
   let rc: ResolvConf | undefined;
@@ -200,7 +241,9 @@ async function analyze(ctx: AnalyzerContext, input: { kubeDnsClusterIP?: string 
   const clusterDns = kubelet.clusterDns;
   if (clusterDns) {
     const nodeLocal = clusterDns.servers.some(isNodeLocalDns);
-    const handOff = input.kubeDnsClusterIP ? `kube-dns ClusterIP ${input.kubeDnsClusterIP} given` : "the kube-dns ClusterIP was not provided (run inspect_iptables and pass its iptables.kube-dns-service clusterIP as kubeDnsClusterIP), so no comparison was made";
+    const handOff = input.kubeDnsClusterIP
+      ? `kube-dns ClusterIP ${input.kubeDnsClusterIP} given`
+      : "the kube-dns ClusterIP was not provided (run inspect_iptables and pass its iptables.kube-dns-service clusterIP as kubeDnsClusterIP), so no comparison was made";
     findings.push({
       kind: "dns.cluster-dns",
       severity: "info",
@@ -286,8 +329,12 @@ function resolvFindings(rc: ResolvConf): FindingDraft[] {
     findings.push({
       kind: "dns.no-nameserver",
       severity: "medium",
-      summary: rc.empty ? "The node's resolv.conf is empty: no nameserver, the resolver falls back to 127.0.0.1" : "The node's resolv.conf names no nameserver: the resolver falls back to 127.0.0.1",
-      evidence: first ? [first] : [makeLocator(rc.path, undefined, undefined, rc.empty ? "(empty file)" : "no nameserver line")],
+      summary: rc.empty
+        ? "The node's resolv.conf is empty: no nameserver, the resolver falls back to 127.0.0.1"
+        : "The node's resolv.conf names no nameserver: the resolver falls back to 127.0.0.1",
+      evidence: first
+        ? [first]
+        : [makeLocator(rc.path, undefined, undefined, rc.empty ? "(empty file)" : "no nameserver line")],
       count: 1,
       attributes: { empty: rc.empty },
       correlateWith: [],
@@ -333,7 +380,9 @@ export const checkResolvConf = defineTool({
       .string()
       .regex(IP, "an IPv4 or IPv6 address")
       .optional()
-      .describe("The kube-dns service ClusterIP from inspect_iptables (finding iptables.kube-dns-service, attribute clusterIP); enables the clusterDNS mismatch check"),
+      .describe(
+        "The kube-dns service ClusterIP from inspect_iptables (finding iptables.kube-dns-service, attribute clusterIP); enables the clusterDNS mismatch check",
+      ),
   },
   analyze,
 });

@@ -7,11 +7,16 @@ import { readSysctlValues, sysctlNumber } from "../src/toolkit/parse-sysctls.ts"
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "conntrack.stats": "`conntrack -S` counters summed over CPUs (found, invalid, insert, insert_failed, drop, early_drop, error, search_restart, clash_resolve); insert_failed=0 argues against the DNS conntrack race",
-  "conntrack.insert-failed": "insert_failed > 0: conntrack inserts lost a race (parallel UDP A/AAAA lookups → 5 s DNS delays); severity grows with the count",
-  "conntrack.drops": "drop / early_drop > 0: packets were dropped or entries evicted because the conntrack table was full at some point",
-  "conntrack.table-near-full": "Entries (conntrack -L, or nf_conntrack_count) are at least 75% (medium) / 90% (high) of nf_conntrack_max",
-  "conntrack.entries": "Entries in the table by protocol and TCP state, UDP/53 (DNS) entries and how many of those never got a reply, against nf_conntrack_max",
+  "conntrack.stats":
+    "`conntrack -S` counters summed over CPUs (found, invalid, insert, insert_failed, drop, early_drop, error, search_restart, clash_resolve); insert_failed=0 argues against the DNS conntrack race",
+  "conntrack.insert-failed":
+    "insert_failed > 0: conntrack inserts lost a race (parallel UDP A/AAAA lookups → 5 s DNS delays); severity grows with the count",
+  "conntrack.drops":
+    "drop / early_drop > 0: packets were dropped or entries evicted because the conntrack table was full at some point",
+  "conntrack.table-near-full":
+    "Entries (conntrack -L, or nf_conntrack_count) are at least 75% (medium) / 90% (high) of nf_conntrack_max",
+  "conntrack.entries":
+    "Entries in the table by protocol and TCP state, UDP/53 (DNS) entries and how many of those never got a reply, against nf_conntrack_max",
 } as const;
 
 const INSERT_FAILED_MEDIUM = 100;
@@ -145,7 +150,8 @@ function countEntry(cursor: LineCursor, path: string, t: Table): boolean {
   t.udp53 += 1;
   // `[UNREPLIED]` follows the original tuple, after optional accounting fields (packets= bytes=).
   let f = skipSpaces(s, p + 2, end);
-  while (f < end && (s.startsWith("packets=", f) || s.startsWith("bytes=", f))) f = skipSpaces(s, skipWord(s, f, end), end);
+  while (f < end && (s.startsWith("packets=", f) || s.startsWith("bytes=", f)))
+    f = skipSpaces(s, skipWord(s, f, end), end);
   const unreplied = s.startsWith("[UNREPLIED]", f);
   if (unreplied) t.udp53Unreplied += 1;
   const dstAt = s.indexOf("dst=", i);
@@ -155,11 +161,24 @@ function countEntry(cursor: LineCursor, path: string, t: Table): boolean {
     if (seen !== undefined) t.dnsDestinations.set(dst, seen + 1);
     else if (t.dnsDestinations.size < MAX_DNS_DESTINATIONS) t.dnsDestinations.set(own(dst), 1);
   }
-  if (unreplied && t.dnsSamples.length < MAX_SAMPLES) t.dnsSamples.push(makeLocator(path, cursor.lineNo, undefined, cursor.text()));
+  if (unreplied && t.dnsSamples.length < MAX_SAMPLES)
+    t.dnsSamples.push(makeLocator(path, cursor.lineNo, undefined, cursor.text()));
   return true;
 }
 
-const TCP_STATES = ["ESTABLISHED", "TIME_WAIT", "SYN_SENT", "SYN_RECV", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "CLOSE", "LISTEN", "NONE", "SYN_SENT2"];
+const TCP_STATES = [
+  "ESTABLISHED",
+  "TIME_WAIT",
+  "SYN_SENT",
+  "SYN_RECV",
+  "FIN_WAIT",
+  "CLOSE_WAIT",
+  "LAST_ACK",
+  "CLOSE",
+  "LISTEN",
+  "NONE",
+  "SYN_SENT2",
+];
 
 /** The TCP state word as a shared constant (no allocation per entry for the usual states). */
 function tcpState(s: string, start: number, end: number): string {
@@ -216,7 +235,15 @@ function sortedCounts(map: Map<string, number>): string[] {
 async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | undefined }): Promise<FindingDraft[]> {
   const [path] = await ctx.read.paths("conntrack");
   if (!path) return [];
-  const st: Stats = { sums: new Map(), cpus: 0, legacy: false, legacyEntries: undefined, firstLine: undefined, insertFailedLines: [], dropLines: [] };
+  const st: Stats = {
+    sums: new Map(),
+    cpus: 0,
+    legacy: false,
+    legacyEntries: undefined,
+    firstLine: undefined,
+    insertFailedLines: [],
+    dropLines: [],
+  };
   const t: Table = {
     entries: 0,
     byProto: new Map(),
@@ -277,39 +304,65 @@ async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | un
   }
   const haveStats = st.cpus > 0 || st.legacy;
   if (!haveStats && t.entries === 0 && !t.listSeen) {
-    ctx.read.gap(path, t.toolError ? `no conntrack output: ${t.toolError}` : "no `conntrack -S` counters or `conntrack -L` entries");
+    ctx.read.gap(
+      path,
+      t.toolError ? `no conntrack output: ${t.toolError}` : "no `conntrack -S` counters or `conntrack -L` entries",
+    );
     return [];
   }
   if (statsSeen && !haveStats && t.entries === 0) {
-    ctx.read.gap(path, t.toolError ? `conntrack printed no counters or entries: ${t.toolError}` : "the `conntrack -S` and `conntrack -L` sections are empty");
+    ctx.read.gap(
+      path,
+      t.toolError
+        ? `conntrack printed no counters or entries: ${t.toolError}`
+        : "the `conntrack -S` and `conntrack -L` sections are empty",
+    );
     return [];
   }
 
   // nf_conntrack_max and _count from the sysctl dump; the hand-off stands in when it is absent.
-  const sysctl = await readSysctlValues(ctx.read, (key) => key === "net.netfilter.nf_conntrack_max" || key === "net.nf_conntrack_max" || key === "net.netfilter.nf_conntrack_count");
+  const sysctl = await readSysctlValues(
+    ctx.read,
+    (key) =>
+      key === "net.netfilter.nf_conntrack_max" ||
+      key === "net.nf_conntrack_max" ||
+      key === "net.netfilter.nf_conntrack_count",
+  );
   const values = sysctl.state === "ok" ? sysctl.values : new Map();
-  const sysctlMax = sysctlNumber(values, "net.netfilter.nf_conntrack_max") ?? sysctlNumber(values, "net.nf_conntrack_max");
+  const sysctlMax =
+    sysctlNumber(values, "net.netfilter.nf_conntrack_max") ?? sysctlNumber(values, "net.nf_conntrack_max");
   const conntrackMax = sysctlMax ?? input.conntrackMax;
   const maxSource = sysctlMax !== undefined ? "sysctl" : input.conntrackMax !== undefined ? "input" : "unknown";
   const sysctlCount = sysctlNumber(values, "net.netfilter.nf_conntrack_count");
   const sysctlLocators = (key: string) => {
     const entry = values.get(key);
-    return sysctl.state === "ok" && entry ? [makeLocator(sysctl.path, entry.line, undefined, `${key} = ${entry.value}`)] : [];
+    return sysctl.state === "ok" && entry
+      ? [makeLocator(sysctl.path, entry.line, undefined, `${key} = ${entry.value}`)]
+      : [];
   };
 
   const findings: FindingDraft[] = [];
   const clock = ctx.clock;
-  const uptimeHours = clock.collectedAt !== undefined && clock.bootTime !== undefined && clock.collectedAt > clock.bootTime ? (clock.collectedAt - clock.bootTime) / 3_600_000 : undefined;
+  const uptimeHours =
+    clock.collectedAt !== undefined && clock.bootTime !== undefined && clock.collectedAt > clock.bootTime
+      ? (clock.collectedAt - clock.bootTime) / 3_600_000
+      : undefined;
 
   if (haveStats) {
     const get = (name: string) => st.sums.get(name) ?? 0;
-    const attributes: FindingDraft["attributes"] = { format: st.legacy && st.cpus === 0 ? "aggregated" : "per-cpu", cpus: st.cpus };
-    for (const [name, attr] of COUNTERS) if (st.sums.has(name) || name === "insert_failed" || name === "drop" || name === "early_drop") attributes[attr] = get(name);
+    const attributes: FindingDraft["attributes"] = {
+      format: st.legacy && st.cpus === 0 ? "aggregated" : "per-cpu",
+      cpus: st.cpus,
+    };
+    for (const [name, attr] of COUNTERS)
+      if (st.sums.has(name) || name === "insert_failed" || name === "drop" || name === "early_drop")
+        attributes[attr] = get(name);
     if (st.legacyEntries !== undefined) attributes.entries = st.legacyEntries;
     const insertFailed = get("insert_failed");
     const drop = get("drop");
     const earlyDrop = get("early_drop");
-    const verdict = insertFailed === 0 ? "insert_failed=0, so no conntrack insert race" : `insert_failed=${insertFailed}`;
+    const verdict =
+      insertFailed === 0 ? "insert_failed=0, so no conntrack insert race" : `insert_failed=${insertFailed}`;
     findings.push({
       kind: "conntrack.stats",
       severity: "info",
@@ -323,9 +376,11 @@ async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | un
     if (insertFailed > 0) {
       const insert = get("insert");
       const ratio = insert > 0 ? insertFailed / insert : undefined;
-      let severity: Severity = insertFailed >= INSERT_FAILED_HIGH ? "high" : insertFailed >= INSERT_FAILED_MEDIUM ? "medium" : "low";
+      let severity: Severity =
+        insertFailed >= INSERT_FAILED_HIGH ? "high" : insertFailed >= INSERT_FAILED_MEDIUM ? "medium" : "low";
       if (severity === "low" && ratio !== undefined && ratio >= 0.001) severity = "medium";
-      const perHour = uptimeHours !== undefined && uptimeHours > 0 ? Math.round((insertFailed / uptimeHours) * 10) / 10 : undefined;
+      const perHour =
+        uptimeHours !== undefined && uptimeHours > 0 ? Math.round((insertFailed / uptimeHours) * 10) / 10 : undefined;
       findings.push({
         kind: "conntrack.insert-failed",
         severity,
@@ -362,7 +417,10 @@ async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | un
   const listed = t.listSeen ? t.entries : undefined;
   const counts = [listed, st.legacyEntries, sysctlCount].filter((n): n is number => n !== undefined);
   const entries = counts.length ? Math.max(...counts) : undefined;
-  const percent = entries !== undefined && conntrackMax !== undefined && conntrackMax > 0 ? Math.round((entries / conntrackMax) * 1000) / 10 : undefined;
+  const percent =
+    entries !== undefined && conntrackMax !== undefined && conntrackMax > 0
+      ? Math.round((entries / conntrackMax) * 1000) / 10
+      : undefined;
 
   if (entries !== undefined) {
     const attributes: FindingDraft["attributes"] = {
@@ -380,7 +438,10 @@ async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | un
     if (sysctlCount !== undefined) attributes.conntrackCount = sysctlCount;
     if (conntrackMax !== undefined) attributes.conntrackMax = conntrackMax;
     if (percent !== undefined) attributes.percent = percent;
-    const against = conntrackMax !== undefined ? ` of nf_conntrack_max ${conntrackMax} (${percent}%)` : " (nf_conntrack_max unknown: no sysctl dump and no conntrackMax input)";
+    const against =
+      conntrackMax !== undefined
+        ? ` of nf_conntrack_max ${conntrackMax} (${percent}%)`
+        : " (nf_conntrack_max unknown: no sysctl dump and no conntrackMax input)";
     findings.push({
       kind: "conntrack.entries",
       severity: "info",
@@ -392,15 +453,30 @@ async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | un
     });
   }
 
-  if (entries !== undefined && percent !== undefined && conntrackMax !== undefined && percent >= NEAR_FULL_MEDIUM * 100) {
+  if (
+    entries !== undefined &&
+    percent !== undefined &&
+    conntrackMax !== undefined &&
+    percent >= NEAR_FULL_MEDIUM * 100
+  ) {
     const severity: Severity = percent >= NEAR_FULL_HIGH * 100 ? "high" : "medium";
     findings.push({
       kind: "conntrack.table-near-full",
       severity,
       summary: `The conntrack table holds ${entries} of ${conntrackMax} entries (${percent}%): new connections are dropped once it is full`,
-      evidence: [...sysctlLocators("net.netfilter.nf_conntrack_count"), ...sysctlLocators("net.netfilter.nf_conntrack_max"), ...(t.header ? [t.header] : [])],
+      evidence: [
+        ...sysctlLocators("net.netfilter.nf_conntrack_count"),
+        ...sysctlLocators("net.netfilter.nf_conntrack_max"),
+        ...(t.header ? [t.header] : []),
+      ],
       count: entries,
-      attributes: { entries, conntrackMax, percent, ...(listed !== undefined ? { listed } : {}), ...(sysctlCount !== undefined ? { conntrackCount: sysctlCount } : {}) },
+      attributes: {
+        entries,
+        conntrackMax,
+        percent,
+        ...(listed !== undefined ? { listed } : {}),
+        ...(sysctlCount !== undefined ? { conntrackCount: sysctlCount } : {}),
+      },
       correlateWith: ["read_dmesg", "read_sysctls"],
     });
   }
@@ -423,7 +499,9 @@ export const inspectConntrack = defineTool({
       .int()
       .positive()
       .optional()
-      .describe("net.netfilter.nf_conntrack_max from read_sysctls (finding sysctl.values, attribute conntrackMax); used only when the bundle has no sysctl dump"),
+      .describe(
+        "net.netfilter.nf_conntrack_max from read_sysctls (finding sysctl.values, attribute conntrackMax); used only when the bundle has no sysctl dump",
+      ),
   },
   analyze,
 });

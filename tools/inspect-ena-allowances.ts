@@ -4,11 +4,16 @@ import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "ena.allowances": "ENA allowance counters per interface (fact): bw_in/bw_out/pps/conntrack/linklocal_allowance_exceeded and conntrack_allowance_available; all zero argues against net.ena-allowance-exceeded and dns.vpc-resolver-throttled",
-  "ena.pps-exceeded": "Packets were queued or dropped because the instance exceeded its packets-per-second allowance (pps_allowance_exceeded > 0)",
-  "ena.bandwidth-exceeded": "Packets were queued or dropped because the instance exceeded its aggregate inbound or outbound bandwidth allowance (bw_in/bw_out_allowance_exceeded > 0)",
-  "ena.conntrack-exceeded": "The instance's connection-tracking allowance was exhausted: new flows were dropped (conntrack_allowance_exceeded > 0)",
-  "ena.linklocal-exceeded": "Traffic to link-local services (VPC resolver, IMDS, Time Sync) exceeded 1024 pps per ENI and was dropped (linklocal_allowance_exceeded > 0): with CoreDNS upstream timeouts, evidence for dns.vpc-resolver-throttled",
+  "ena.allowances":
+    "ENA allowance counters per interface (fact): bw_in/bw_out/pps/conntrack/linklocal_allowance_exceeded and conntrack_allowance_available; all zero argues against net.ena-allowance-exceeded and dns.vpc-resolver-throttled",
+  "ena.pps-exceeded":
+    "Packets were queued or dropped because the instance exceeded its packets-per-second allowance (pps_allowance_exceeded > 0)",
+  "ena.bandwidth-exceeded":
+    "Packets were queued or dropped because the instance exceeded its aggregate inbound or outbound bandwidth allowance (bw_in/bw_out_allowance_exceeded > 0)",
+  "ena.conntrack-exceeded":
+    "The instance's connection-tracking allowance was exhausted: new flows were dropped (conntrack_allowance_exceeded > 0)",
+  "ena.linklocal-exceeded":
+    "Traffic to link-local services (VPC resolver, IMDS, Time Sync) exceeded 1024 pps per ENI and was dropped (linklocal_allowance_exceeded > 0): with CoreDNS upstream timeouts, evidence for dns.vpc-resolver-throttled",
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -43,10 +48,34 @@ interface Exceeded {
 }
 
 const EXCEEDED: readonly Exceeded[] = [
-  { kind: "ena.linklocal-exceeded", counters: ["linklocal_allowance_exceeded"], large: 1000, what: "link-local (VPC resolver / IMDS / NTP) packets over 1024 pps per ENI", correlate: ["read_coredns_log", "check_resolv_conf", "read_kubelet_config"] },
-  { kind: "ena.conntrack-exceeded", counters: ["conntrack_allowance_exceeded"], large: 1000, what: "flows over the instance's connection-tracking allowance", correlate: ["inspect_conntrack", "read_sysctls"] },
-  { kind: "ena.pps-exceeded", counters: ["pps_allowance_exceeded"], large: 10_000, what: "packets over the instance's PPS allowance", correlate: ["inspect_conntrack", "read_coredns_log"] },
-  { kind: "ena.bandwidth-exceeded", counters: ["bw_in_allowance_exceeded", "bw_out_allowance_exceeded"], large: 10_000, what: "packets over the instance's bandwidth allowance", correlate: ["read_cni_config"] },
+  {
+    kind: "ena.linklocal-exceeded",
+    counters: ["linklocal_allowance_exceeded"],
+    large: 1000,
+    what: "link-local (VPC resolver / IMDS / NTP) packets over 1024 pps per ENI",
+    correlate: ["read_coredns_log", "check_resolv_conf", "read_kubelet_config"],
+  },
+  {
+    kind: "ena.conntrack-exceeded",
+    counters: ["conntrack_allowance_exceeded"],
+    large: 1000,
+    what: "flows over the instance's connection-tracking allowance",
+    correlate: ["inspect_conntrack", "read_sysctls"],
+  },
+  {
+    kind: "ena.pps-exceeded",
+    counters: ["pps_allowance_exceeded"],
+    large: 10_000,
+    what: "packets over the instance's PPS allowance",
+    correlate: ["inspect_conntrack", "read_coredns_log"],
+  },
+  {
+    kind: "ena.bandwidth-exceeded",
+    counters: ["bw_in_allowance_exceeded", "bw_out_allowance_exceeded"],
+    large: 10_000,
+    what: "packets over the instance's bandwidth allowance",
+    correlate: ["read_cni_config"],
+  },
 ];
 
 interface InterfaceStats {
@@ -133,7 +162,14 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         kind: "ena.allowances",
         severity: "info",
         summary: `None of the ${interfaces.length} interfaces reports ENA allowance counters (not ENA, or an ENA driver older than 2.2.10): allowance drops can be neither seen nor ruled out`,
-        evidence: [makeLocator(path, interfaces[0]?.line, undefined, `${interfaces.length} ethtool -S blocks, no *_allowance_exceeded counters`)],
+        evidence: [
+          makeLocator(
+            path,
+            interfaces[0]?.line,
+            undefined,
+            `${interfaces.length} ethtool -S blocks, no *_allowance_exceeded counters`,
+          ),
+        ],
         count: 0,
         attributes: { countersPresent: false, interfaces: interfaces.map((i) => i.name) },
         correlateWith: [],
@@ -142,7 +178,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   }
 
   const total = (counter: Counter): number => ena.reduce((sum, i) => sum + (i.counters[counter] ?? 0), 0);
-  const uptimeHours = ctx.clock.bootTime !== undefined && ctx.clock.collectedAt !== undefined ? (ctx.clock.collectedAt - ctx.clock.bootTime) / 3_600_000 : undefined;
+  const uptimeHours =
+    ctx.clock.bootTime !== undefined && ctx.clock.collectedAt !== undefined
+      ? (ctx.clock.collectedAt - ctx.clock.bootTime) / 3_600_000
+      : undefined;
   const findings: FindingDraft[] = [];
 
   const facts: FindingDraft["attributes"] = { countersPresent: true, interfaces: ena.map((i) => i.name) };
@@ -150,7 +189,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const present = ena.filter((i) => i.counters[counter] !== undefined);
     if (present.length === 0) continue;
     const attr = ATTR[counter];
-    if (counter === "conntrack_allowance_available") facts[`${attr}Min`] = Math.min(...present.map((i) => i.counters[counter] as number));
+    if (counter === "conntrack_allowance_available")
+      facts[`${attr}Min`] = Math.min(...present.map((i) => i.counters[counter] as number));
     else facts[attr] = total(counter);
     facts[`${attr}ByInterface`] = ena.map((i) => i.counters[counter] ?? 0);
   }
@@ -162,8 +202,20 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     summary:
       nonZero.length === 0
         ? `ENA allowance counters are all zero on ${ena.map((i) => i.name).join(", ")}: no packets were dropped for exceeding pps, bandwidth, conntrack or link-local allowances`
-        : `ENA allowance counters on ${ena.map((i) => i.name).join(", ")}: ${EXCEEDED.flatMap((e) => e.counters).filter((c) => total(c) > 0).map((c) => `${c}=${total(c)}`).join(", ")}`,
-    evidence: ena.slice(0, 3).map((i) => makeLocator(path, i.line, undefined, `${i.name}: ${COUNTERS.map((c) => (i.counters[c] !== undefined ? `${c}=${i.counters[c]}` : "")).filter(Boolean).join(" ")}`)),
+        : `ENA allowance counters on ${ena.map((i) => i.name).join(", ")}: ${EXCEEDED.flatMap((e) => e.counters)
+            .filter((c) => total(c) > 0)
+            .map((c) => `${c}=${total(c)}`)
+            .join(", ")}`,
+    evidence: ena.slice(0, 3).map((i) =>
+      makeLocator(
+        path,
+        i.line,
+        undefined,
+        `${i.name}: ${COUNTERS.map((c) => (i.counters[c] !== undefined ? `${c}=${i.counters[c]}` : ""))
+          .filter(Boolean)
+          .join(" ")}`,
+      ),
+    ),
     count: ena.length,
     attributes: facts,
     correlateWith: [],
@@ -178,7 +230,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     for (const iface of hit.slice(0, 3)) {
       for (const c of spec.counters) {
         const at = iface.lines[c];
-        if (at && (iface.counters[c] ?? 0) > 0) evidence.push(makeLocator(path, at.line, undefined, `${iface.name}: ${at.text}`));
+        if (at && (iface.counters[c] ?? 0) > 0)
+          evidence.push(makeLocator(path, at.line, undefined, `${iface.name}: ${at.text}`));
       }
     }
     const attributes: FindingDraft["attributes"] = { total: sum, interfaces: hit.map((i) => i.name) };
@@ -186,7 +239,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       attributes[ATTR[c]] = total(c);
       attributes[`${ATTR[c]}ByInterface`] = hit.map((i) => i.counters[c] ?? 0);
     }
-    if (uptimeHours !== undefined && uptimeHours > 0) attributes.perHourSinceBoot = Math.round((sum / uptimeHours) * 10) / 10;
+    if (uptimeHours !== undefined && uptimeHours > 0)
+      attributes.perHourSinceBoot = Math.round((sum / uptimeHours) * 10) / 10;
     findings.push({
       kind: spec.kind,
       severity,

@@ -4,23 +4,40 @@ import { downgrade, type Severity } from "../src/domain/severity.ts";
 import type { ArtifactName } from "../src/evidence/layout.ts";
 import { splitLines } from "../src/evidence/lines.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
-import { parseCheckpoint, parseEnis, parseEnvSettings, type CniSettings, type IpamCheckpoint, type IpamdPool } from "../src/toolkit/parse-ipamd-state.ts";
+import {
+  parseCheckpoint,
+  parseEnis,
+  parseEnvSettings,
+  type CniSettings,
+  type IpamCheckpoint,
+  type IpamdPool,
+} from "../src/toolkit/parse-ipamd-state.ts";
 import { parsePrometheusText, samplesOf, sumOf, type MetricSample } from "../src/toolkit/parse-prometheus.ts";
 import { ec2ErrorClass, type Ec2ErrorClass } from "../src/toolkit/parse-vpc-cni-log.ts";
 import { humanDuration, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "ipamd.pool": "Fact: the node's IPv4 pool at collection (total, assigned, free, ENIs attached vs max, per-ENI counts, prefix mode); free addresses argue against cni.subnet-exhausted and cni.node-ip-capacity",
-  "ipamd.pool-exhausted": "Every pooled address is assigned (assigned == total > 0); high when IPAMD also counted failed assignments (awscni_no_available_ip_addresses); `atMaxEnis` says whether the pool could still grow",
-  "ipamd.at-max-enis": "All the ENIs the instance can hold are attached (awscni_eni_allocated == awscni_eni_max); high only when they also hold every address they can (awscni_ip_max) and all are in use (cni.node-ip-capacity); info otherwise (`atCapacity` says which)",
-  "ipamd.no-ips-no-enis": "IPAMD holds no IPv4 address for pods (TotalIPs 0, or no ENI at all): with EC2 subnet errors in ipamd.log this is cni.subnet-exhausted (no /28 under prefix delegation); otherwise IPAMD could not initialise",
-  "ipamd.max-pods-above-capacity": "The kubelet's maxPods (input `maxPods` from read_kubelet_config's kubelet-config.settings) exceeds what the ENIs can address (awscni_ip_max) plus the host-network allowance: cni.node-ip-capacity",
-  "ipamd.api-errors": "awscni_aws_api_error_count is non-zero; attribute `classes` (throttled, permission-denied, subnet-exhausted, eni-limit, other) and per api:error counts separate cni.ec2-api-throttled from cni.ipamd-permission-denied",
-  "ipamd.introspection-skipped": "Info: the collector ran with --ignore_introspection / --ignore_metrics, so missing or empty IPAMD files mean nothing (never evidence of cni.ipamd-down)",
-  "ipamd.introspection-empty": "IPAMD introspection/metrics files are present but empty while the collector did not skip them: IPAMD was not answering on :61679/:61678 at collection (evidence for cni.ipamd-down)",
-  "ipamd.pod-ips": "Fact: the checkpoint's pod→IP map (attributes `podIPs`, `pods`, `count`), the hand-off for route and policy-routing checks",
-  "ipamd.settings": "Fact: warm/minimum targets, prefix delegation, custom networking, external SNAT, MTU, MAX_ENI as IPAMD reported them; configuration, never a fault on its own",
+  "ipamd.pool":
+    "Fact: the node's IPv4 pool at collection (total, assigned, free, ENIs attached vs max, per-ENI counts, prefix mode); free addresses argue against cni.subnet-exhausted and cni.node-ip-capacity",
+  "ipamd.pool-exhausted":
+    "Every pooled address is assigned (assigned == total > 0); high when IPAMD also counted failed assignments (awscni_no_available_ip_addresses); `atMaxEnis` says whether the pool could still grow",
+  "ipamd.at-max-enis":
+    "All the ENIs the instance can hold are attached (awscni_eni_allocated == awscni_eni_max); high only when they also hold every address they can (awscni_ip_max) and all are in use (cni.node-ip-capacity); info otherwise (`atCapacity` says which)",
+  "ipamd.no-ips-no-enis":
+    "IPAMD holds no IPv4 address for pods (TotalIPs 0, or no ENI at all): with EC2 subnet errors in ipamd.log this is cni.subnet-exhausted (no /28 under prefix delegation); otherwise IPAMD could not initialise",
+  "ipamd.max-pods-above-capacity":
+    "The kubelet's maxPods (input `maxPods` from read_kubelet_config's kubelet-config.settings) exceeds what the ENIs can address (awscni_ip_max) plus the host-network allowance: cni.node-ip-capacity",
+  "ipamd.api-errors":
+    "awscni_aws_api_error_count is non-zero; attribute `classes` (throttled, permission-denied, subnet-exhausted, eni-limit, other) and per api:error counts separate cni.ec2-api-throttled from cni.ipamd-permission-denied",
+  "ipamd.introspection-skipped":
+    "Info: the collector ran with --ignore_introspection / --ignore_metrics, so missing or empty IPAMD files mean nothing (never evidence of cni.ipamd-down)",
+  "ipamd.introspection-empty":
+    "IPAMD introspection/metrics files are present but empty while the collector did not skip them: IPAMD was not answering on :61679/:61678 at collection (evidence for cni.ipamd-down)",
+  "ipamd.pod-ips":
+    "Fact: the checkpoint's pod→IP map (attributes `podIPs`, `pods`, `count`), the hand-off for route and policy-routing checks",
+  "ipamd.settings":
+    "Fact: warm/minimum targets, prefix delegation, custom networking, external SNAT, MTU, MAX_ENI as IPAMD reported them; configuration, never a fault on its own",
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -45,7 +62,14 @@ const CORRELATE: Record<Kind, string[]> = {
 
 type Attributes = FindingDraft["attributes"];
 
-function draft(kind: Kind, severity: Severity, summary: string, evidence: EvidenceLocator[], attributes: Attributes, count = 1): FindingDraft {
+function draft(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  evidence: EvidenceLocator[],
+  attributes: Attributes,
+  count = 1,
+): FindingDraft {
   return { kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] };
 }
 
@@ -63,11 +87,16 @@ interface SkipFlags {
 
 async function readSkipFlags(ctx: AnalyzerContext): Promise<SkipFlags> {
   const flags: SkipFlags = { introspection: false, metrics: false, evidence: [] };
-  for (const [name, field] of [["introspectionIgnored", "introspection"], ["metricsIgnored", "metrics"]] as const) {
+  for (const [name, field] of [
+    ["introspectionIgnored", "introspection"],
+    ["metricsIgnored", "metrics"],
+  ] as const) {
     const read = await ctx.read.text(name, 64 * 1024);
     if (read.state !== "ok") continue;
     flags[field] = true;
-    flags.evidence.push(makeLocator(read.path, 1, undefined, read.text.trim().split("\n")[0] || "(marker file present)"));
+    flags.evidence.push(
+      makeLocator(read.path, 1, undefined, read.text.trim().split("\n")[0] || "(marker file present)"),
+    );
   }
   const params = await ctx.read.text("scriptParams", 64 * 1024);
   if (params.state === "ok") {
@@ -86,7 +115,11 @@ async function readSkipFlags(ctx: AnalyzerContext): Promise<SkipFlags> {
  * Reads one introspection file: `empty` when present but blank (a gap unless the collector skipped
  * it), `undefined` when missing or unusable (the reader records why).
  */
-async function readIntrospection(ctx: AnalyzerContext, name: ArtifactName, skipped: boolean): Promise<{ path: string; text: string } | { path: string; empty: true } | undefined> {
+async function readIntrospection(
+  ctx: AnalyzerContext,
+  name: ArtifactName,
+  skipped: boolean,
+): Promise<{ path: string; text: string } | { path: string; empty: true } | undefined> {
   const read = await ctx.read.text(name);
   if (read.state !== "ok") return undefined;
   if (read.text.trim() === "") {
@@ -144,8 +177,18 @@ function metricLocators(metrics: Metrics | undefined, names: readonly string[]):
 function poolLocator(loaded: Loaded<IpamdPool> | undefined): EvidenceLocator[] {
   if (!loaded) return [];
   const p = loaded.value;
-  const reported = p.reportedTotalIps !== undefined ? `"TotalIPs":${p.reportedTotalIps},"AssignedIPs":${p.reportedAssignedIps ?? "?"},` : "";
-  return [makeLocator(loaded.path, undefined, undefined, `{${reported}"ENIs":{${p.enis.map((e) => `"${e.id}":{"IsPrimary":${e.isPrimary},"DeviceNumber":${e.deviceNumber ?? "?"},…}`).join(",")}}} (${p.shape} shape)`)];
+  const reported =
+    p.reportedTotalIps !== undefined
+      ? `"TotalIPs":${p.reportedTotalIps},"AssignedIPs":${p.reportedAssignedIps ?? "?"},`
+      : "";
+  return [
+    makeLocator(
+      loaded.path,
+      undefined,
+      undefined,
+      `{${reported}"ENIs":{${p.enis.map((e) => `"${e.id}":{"IsPrimary":${e.isPrimary},"DeviceNumber":${e.deviceNumber ?? "?"},…}`).join(",")}}} (${p.shape} shape)`,
+    ),
+  ];
 }
 
 interface PoolFacts {
@@ -167,15 +210,28 @@ interface PoolFacts {
   noAvailable: number;
 }
 
-function poolFacts(pool: IpamdPool | undefined, metrics: Metrics | undefined, settings: CniSettings | undefined): PoolFacts | undefined {
+function poolFacts(
+  pool: IpamdPool | undefined,
+  metrics: Metrics | undefined,
+  settings: CniSettings | undefined,
+): PoolFacts | undefined {
   if (!pool && (metrics?.total === undefined || metrics.assigned === undefined)) return undefined;
   // With prefix delegation on, IPAMD assigns new pods only from /28 prefixes (its GetIPStats counts the same way).
   const prefixOnly = pool !== undefined && settings?.prefixDelegation === true;
   const rawTotal = pool ? (pool.reportedTotalIps ?? pool.totalIps) : (metrics?.total as number);
   const total = prefixOnly ? pool.prefixIps : rawTotal;
-  const assigned = prefixOnly ? pool.prefixAssignedIps : pool ? (pool.reportedAssignedIps ?? pool.assignedIps) : (metrics?.assigned as number);
+  const assigned = prefixOnly
+    ? pool.prefixAssignedIps
+    : pool
+      ? (pool.reportedAssignedIps ?? pool.assignedIps)
+      : (metrics?.assigned as number);
   const enisAttached = pool ? pool.enis.length : metrics?.enisAllocated;
-  const maxEnis = metrics?.eniMax !== undefined && metrics.eniMax > 0 ? metrics.eniMax : settings?.maxEni !== undefined && settings.maxEni > 0 ? settings.maxEni : undefined;
+  const maxEnis =
+    metrics?.eniMax !== undefined && metrics.eniMax > 0
+      ? metrics.eniMax
+      : settings?.maxEni !== undefined && settings.maxEni > 0
+        ? settings.maxEni
+        : undefined;
   const prefixes = pool ? pool.prefixes : (metrics?.prefixes ?? 0);
   const atMaxEnis = maxEnis !== undefined && enisAttached !== undefined ? enisAttached >= maxEnis : undefined;
   return {
@@ -190,7 +246,8 @@ function poolFacts(pool: IpamdPool | undefined, metrics: Metrics | undefined, se
     prefixMode: settings?.prefixDelegation ?? prefixes > 0,
     ipv6: settings?.ipv6 === true || (pool?.enis.some((e) => e.ipv6Prefixes > 0) ?? false),
     atMaxEnis,
-    atCapacity: atMaxEnis === undefined ? undefined : atMaxEnis && (metrics?.ipMax === undefined || rawTotal >= metrics.ipMax),
+    atCapacity:
+      atMaxEnis === undefined ? undefined : atMaxEnis && (metrics?.ipMax === undefined || rawTotal >= metrics.ipMax),
     unusableSecondaryIps: prefixOnly ? pool.totalIps - pool.prefixIps : 0,
     noAvailable: metrics?.noAvailable ?? 0,
   };
@@ -257,17 +314,24 @@ function apiErrorFinding(metrics: Metrics, pool: PoolFacts | undefined): Finding
   const classes = [...byClass.keys()].sort();
   const described = classes.map((k) => `${k} ${byClass.get(k)}`).join(", ");
   const evidence = errors.slice(0, 3).map((s) => makeLocator(metrics.path, s.line, undefined, s.text));
-  return draft("ipamd.api-errors", severity, `IPAMD counted ${total} failed AWS API call${total === 1 ? "" : "s"} since it started (${described}); counters are cumulative, not rates`, evidence, {
-    classes,
-    throttledErrors: count("throttled"),
-    permissionErrors: count("permission-denied"),
-    subnetErrors: count("subnet-exhausted"),
-    eniLimitErrors: count("eni-limit"),
-    otherErrors: count("other"),
-    apis: [...apis].sort(),
-    errorCodes: [...codes].sort(),
-    byApi,
-  }, total);
+  return draft(
+    "ipamd.api-errors",
+    severity,
+    `IPAMD counted ${total} failed AWS API call${total === 1 ? "" : "s"} since it started (${described}); counters are cumulative, not rates`,
+    evidence,
+    {
+      classes,
+      throttledErrors: count("throttled"),
+      permissionErrors: count("permission-denied"),
+      subnetErrors: count("subnet-exhausted"),
+      eniLimitErrors: count("eni-limit"),
+      otherErrors: count("other"),
+      apis: [...apis].sort(),
+      errorCodes: [...codes].sort(),
+      byApi,
+    },
+    total,
+  );
 }
 
 function settingsFinding(paths: string[], settings: CniSettings, pool: PoolFacts | undefined): FindingDraft {
@@ -282,7 +346,13 @@ function settingsFinding(paths: string[], settings: CniSettings, pool: PoolFacts
   if (settings.customNetworking) parts.push("custom networking");
   if (settings.externalSnat) parts.push("external SNAT");
   if (settings.mtu !== undefined) parts.push(`MTU ${settings.mtu}`);
-  return draft("ipamd.settings", "info", `IPAMD settings: ${parts.join(", ") || "defaults"}`, paths.map((p) => makeLocator(p, undefined, undefined, JSON.stringify(settings).slice(0, 280))), attributes);
+  return draft(
+    "ipamd.settings",
+    "info",
+    `IPAMD settings: ${parts.join(", ") || "defaults"}`,
+    paths.map((p) => makeLocator(p, undefined, undefined, JSON.stringify(settings).slice(0, 280))),
+    attributes,
+  );
 }
 
 function podIpsFinding(path: string, checkpoint: IpamCheckpoint): FindingDraft {
@@ -295,29 +365,51 @@ function podIpsFinding(path: string, checkpoint: IpamCheckpoint): FindingDraft {
     pods.push(`${a.namespace ?? "?"}/${a.pod ?? a.containerId.slice(0, 12)}=${ip}`);
   }
   const n = checkpoint.allocations.length;
-  const excerpt = n > 0 ? JSON.stringify(checkpoint.allocations[0]) : `{"version":"${checkpoint.version ?? "?"}","allocations":[]}`;
-  return draft("ipamd.pod-ips", "info", `The IPAMD checkpoint assigns ${n} pod address${n === 1 ? "" : "es"}`, [makeLocator(path, undefined, undefined, excerpt)], {
-    count: n,
-    podIPs: ips,
-    pods,
-    version: checkpoint.version ?? null,
-  }, n);
+  const excerpt =
+    n > 0 ? JSON.stringify(checkpoint.allocations[0]) : `{"version":"${checkpoint.version ?? "?"}","allocations":[]}`;
+  return draft(
+    "ipamd.pod-ips",
+    "info",
+    `The IPAMD checkpoint assigns ${n} pod address${n === 1 ? "" : "es"}`,
+    [makeLocator(path, undefined, undefined, excerpt)],
+    {
+      count: n,
+      podIPs: ips,
+      pods,
+      version: checkpoint.version ?? null,
+    },
+    n,
+  );
 }
 
 /** A snapshot taken long after the incident window says less about the incident. */
 function ageAgainstWindow(ctx: AnalyzerContext, drafts: FindingDraft[]): FindingDraft[] {
   const collected = ctx.clock.collectedAt;
-  if (collected === undefined || !Number.isFinite(ctx.window.end) || collected - ctx.window.end <= STALE_AFTER_MS) return drafts;
+  if (collected === undefined || !Number.isFinite(ctx.window.end) || collected - ctx.window.end <= STALE_AFTER_MS)
+    return drafts;
   const lag = humanDuration(collected - ctx.window.end);
   return drafts.map((d) =>
     d.severity === "info" || d.kind === "ipamd.introspection-skipped"
       ? d
-      : { ...d, severity: downgrade(d.severity), summary: `${d.summary} (state collected ${lag} after the window's end)`, attributes: { ...d.attributes, snapshotAfterWindow: true } },
+      : {
+          ...d,
+          severity: downgrade(d.severity),
+          summary: `${d.summary} (state collected ${lag} after the window's end)`,
+          attributes: { ...d.attributes, snapshotAfterWindow: true },
+        },
   );
 }
 
 async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefined }): Promise<FindingDraft[]> {
-  const names: ArtifactName[] = ["ipamdEnis", "ipamdEnvSettings", "networkUtilsEnvSettings", "ipamdMetrics", "ipamdCheckpoint", "introspectionIgnored", "metricsIgnored"];
+  const names: ArtifactName[] = [
+    "ipamdEnis",
+    "ipamdEnvSettings",
+    "networkUtilsEnvSettings",
+    "ipamdMetrics",
+    "ipamdCheckpoint",
+    "introspectionIgnored",
+    "metricsIgnored",
+  ];
   const present = await Promise.all(names.map(async (n) => (await ctx.read.paths(n)).length > 0));
   if (!present.some(Boolean)) return [];
   const findings: FindingDraft[] = [];
@@ -375,15 +467,30 @@ async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefin
   }
 
   if (skip.introspection || skip.metrics) {
-    const what = [skip.introspection ? "introspection" : "", skip.metrics ? "metrics" : ""].filter(Boolean).join(" and ");
-    findings.push(draft("ipamd.introspection-skipped", "info", `The collector was told to skip IPAMD ${what}: absent or empty IPAMD files are expected and say nothing about IPAMD's health`, skip.evidence, { introspection: skip.introspection, metrics: skip.metrics }));
+    const what = [skip.introspection ? "introspection" : "", skip.metrics ? "metrics" : ""]
+      .filter(Boolean)
+      .join(" and ");
+    findings.push(
+      draft(
+        "ipamd.introspection-skipped",
+        "info",
+        `The collector was told to skip IPAMD ${what}: absent or empty IPAMD files are expected and say nothing about IPAMD's health`,
+        skip.evidence,
+        { introspection: skip.introspection, metrics: skip.metrics },
+      ),
+    );
   }
 
   if (emptyFiles.length > 0) {
     const enisEmpty = enisFile !== undefined && emptyFiles.includes(enisFile.path);
     const answered = [pool, settings, metrics].filter((x) => x !== undefined).length;
     const severity: Severity = enisEmpty && answered === 0 ? "medium" : "low";
-    const attributes: Attributes = { files: emptyFiles, enisEmpty, metricsEmpty: metricsFile !== undefined && emptyFiles.includes(metricsFile.path), answeredFiles: answered };
+    const attributes: Attributes = {
+      files: emptyFiles,
+      enisEmpty,
+      metricsEmpty: metricsFile !== undefined && emptyFiles.includes(metricsFile.path),
+      answeredFiles: answered,
+    };
     if (checkpoint) attributes.checkpointAllocations = checkpoint.value.allocations.length;
     findings.push(
       draft(
@@ -399,17 +506,35 @@ async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefin
 
   const facts = poolFacts(pool?.value, metrics, settings);
   if (facts) {
-    const evidence = [...poolLocator(pool), ...metricLocators(metrics, ["awscni_total_ip_addresses", "awscni_assigned_ip_addresses", "awscni_eni_allocated", "awscni_eni_max"])];
+    const evidence = [
+      ...poolLocator(pool),
+      ...metricLocators(metrics, [
+        "awscni_total_ip_addresses",
+        "awscni_assigned_ip_addresses",
+        "awscni_eni_allocated",
+        "awscni_eni_max",
+      ]),
+    ];
     const attributes = poolAttributes(facts, pool?.value);
     if (checkpoint) attributes.checkpointAllocations = checkpoint.value.allocations.length;
     if (metrics?.ipamdErrors !== undefined) attributes.ipamdErrorCount = metrics.ipamdErrors;
     if (input.maxPods !== undefined) {
       attributes.maxPods = input.maxPods;
-      if (facts.ipMax !== undefined) attributes.maxPodsWithinCapacity = input.maxPods <= facts.ipMax + HOST_NETWORK_ALLOWANCE;
+      if (facts.ipMax !== undefined)
+        attributes.maxPodsWithinCapacity = input.maxPods <= facts.ipMax + HOST_NETWORK_ALLOWANCE;
     }
-    const enis = facts.enisAttached !== undefined ? `, ${facts.enisAttached}${facts.maxEnis !== undefined ? `/${facts.maxEnis}` : ""} ENIs` : "";
+    const enis =
+      facts.enisAttached !== undefined
+        ? `, ${facts.enisAttached}${facts.maxEnis !== undefined ? `/${facts.maxEnis}` : ""} ENIs`
+        : "";
     findings.push(
-      draft("ipamd.pool", "info", `IPAMD pool: ${facts.assigned} of ${facts.total} addresses assigned, ${facts.free} free${enis}${facts.prefixMode ? `, prefix delegation (${facts.prefixes} prefixes)` : ""}`, evidence, attributes),
+      draft(
+        "ipamd.pool",
+        "info",
+        `IPAMD pool: ${facts.assigned} of ${facts.total} addresses assigned, ${facts.free} free${enis}${facts.prefixMode ? `, prefix delegation (${facts.prefixes} prefixes)` : ""}`,
+        evidence,
+        attributes,
+      ),
     );
 
     const poolFull = facts.total > 0 && facts.assigned >= facts.total;
@@ -423,7 +548,13 @@ async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefin
             ? "IPAMD has no ENI in its datastore: it never initialised the node's network (check ipamd.log for IMDS, permission or API server errors)"
             : `IPAMD holds no address for pods on its ${facts.enisAttached ?? "?"} ENI${facts.enisAttached === 1 ? "" : "s"}${facts.prefixMode ? " (prefix delegation: no /28 could be attached)" : ""}: every new pod fails to get an IP`,
           evidence,
-          { totalIps: 0, enisAttached: facts.enisAttached ?? null, prefixMode: facts.prefixMode, atMaxEnis: facts.atMaxEnis ?? null, noAvailableIpCount: facts.noAvailable },
+          {
+            totalIps: 0,
+            enisAttached: facts.enisAttached ?? null,
+            prefixMode: facts.prefixMode,
+            atMaxEnis: facts.atMaxEnis ?? null,
+            noAvailableIpCount: facts.noAvailable,
+          },
         ),
       );
     } else if (!facts.ipv6 && poolFull) {
@@ -436,15 +567,21 @@ async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefin
               ? "more ENIs could be attached, so IPAMD failed to grow the pool (subnet, EC2 API or permissions)"
               : "ENI limit unknown";
       findings.push(
-        draft("ipamd.pool-exhausted", facts.noAvailable > 0 ? "high" : "medium", `All ${facts.total} pooled addresses are assigned; ${grow}${facts.noAvailable > 0 ? `; ${facts.noAvailable} assignments already failed` : ""}`, evidence, {
-          totalIps: facts.total,
-          assignedIps: facts.assigned,
-          atMaxEnis: facts.atMaxEnis ?? null,
-          atCapacity: facts.atCapacity ?? null,
-          enisAttached: facts.enisAttached ?? null,
-          maxEnis: facts.maxEnis ?? null,
-          noAvailableIpCount: facts.noAvailable,
-        }),
+        draft(
+          "ipamd.pool-exhausted",
+          facts.noAvailable > 0 ? "high" : "medium",
+          `All ${facts.total} pooled addresses are assigned; ${grow}${facts.noAvailable > 0 ? `; ${facts.noAvailable} assignments already failed` : ""}`,
+          evidence,
+          {
+            totalIps: facts.total,
+            assignedIps: facts.assigned,
+            atMaxEnis: facts.atMaxEnis ?? null,
+            atCapacity: facts.atCapacity ?? null,
+            enisAttached: facts.enisAttached ?? null,
+            maxEnis: facts.maxEnis ?? null,
+            noAvailableIpCount: facts.noAvailable,
+          },
+        ),
       );
     }
     if (facts.atMaxEnis === true) {
@@ -455,24 +592,44 @@ async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefin
           ? `All ${facts.maxEnis} ENIs are attached and every pooled address is in use, but the ENIs could hold ${facts.ipMax !== undefined ? facts.ipMax - facts.total : "more"} more addresses: not a capacity limit`
           : `All ${facts.maxEnis} ENIs the instance allows are attached; ${facts.free} addresses still free`;
       findings.push(
-        draft("ipamd.at-max-enis", capacityReached ? "high" : "info", summary, [...metricLocators(metrics, ["awscni_eni_allocated", "awscni_eni_max", "awscni_ip_max"]), ...poolLocator(pool)].slice(0, 3), {
-          enisAttached: facts.enisAttached ?? null,
-          maxEnis: facts.maxEnis ?? null,
-          freeIps: facts.free,
-          totalIps: facts.total,
-          ipCapacity: facts.ipMax ?? null,
-          atCapacity: facts.atCapacity ?? null,
-        }),
+        draft(
+          "ipamd.at-max-enis",
+          capacityReached ? "high" : "info",
+          summary,
+          [
+            ...metricLocators(metrics, ["awscni_eni_allocated", "awscni_eni_max", "awscni_ip_max"]),
+            ...poolLocator(pool),
+          ].slice(0, 3),
+          {
+            enisAttached: facts.enisAttached ?? null,
+            maxEnis: facts.maxEnis ?? null,
+            freeIps: facts.free,
+            totalIps: facts.total,
+            ipCapacity: facts.ipMax ?? null,
+            atCapacity: facts.atCapacity ?? null,
+          },
+        ),
       );
     }
-    if (input.maxPods !== undefined && facts.ipMax !== undefined && input.maxPods > facts.ipMax + HOST_NETWORK_ALLOWANCE && !facts.prefixMode) {
+    if (
+      input.maxPods !== undefined &&
+      facts.ipMax !== undefined &&
+      input.maxPods > facts.ipMax + HOST_NETWORK_ALLOWANCE &&
+      !facts.prefixMode
+    ) {
       findings.push(
-        draft("ipamd.max-pods-above-capacity", poolFull ? "high" : "medium", `The kubelet allows ${input.maxPods} pods but the ENIs can address only ${facts.ipMax} (+${HOST_NETWORK_ALLOWANCE} host-network pods)`, metricLocators(metrics, ["awscni_ip_max"]), {
-          maxPods: input.maxPods,
-          ipCapacity: facts.ipMax,
-          hostNetworkAllowance: HOST_NETWORK_ALLOWANCE,
-          shortfall: input.maxPods - facts.ipMax - HOST_NETWORK_ALLOWANCE,
-        }),
+        draft(
+          "ipamd.max-pods-above-capacity",
+          poolFull ? "high" : "medium",
+          `The kubelet allows ${input.maxPods} pods but the ENIs can address only ${facts.ipMax} (+${HOST_NETWORK_ALLOWANCE} host-network pods)`,
+          metricLocators(metrics, ["awscni_ip_max"]),
+          {
+            maxPods: input.maxPods,
+            ipCapacity: facts.ipMax,
+            hostNetworkAllowance: HOST_NETWORK_ALLOWANCE,
+            shortfall: input.maxPods - facts.ipMax - HOST_NETWORK_ALLOWANCE,
+          },
+        ),
       );
     }
   }
@@ -495,7 +652,16 @@ export const inspectIpamdState = defineTool({
     "Reports the IPv4 pool as numbers (total, assigned, free, ENIs vs max, prefix mode) so synthesis can tell cni.subnet-exhausted (pool empty or full below max ENIs, subnet API errors) from cni.node-ip-capacity (full at max ENIs, no EC2 errors), cni.ipamd-down (empty introspection without the skip marker), cni.ec2-api-throttled and cni.ipamd-permission-denied (API error counters by class). " +
     `Emits kinds: ${Object.keys(KINDS).join(", ")}. Empty files are never read as IPAMD down when the collector ran with --ignore_introspection. ` +
     "Hand-off: ipamd.pod-ips carries `podIPs` (string[]), the input of inspect_routes' policy-routing checks; optional input `maxPods` comes from read_kubelet_config. Next: read_ipamd_log for the errors behind the numbers, read_cni_plugin_log for failed pod adds, read_kubelet_config for maxPods.",
-  sources: ["ipamdEnis", "ipamdEnvSettings", "networkUtilsEnvSettings", "ipamdMetrics", "ipamdCheckpoint", "introspectionIgnored", "metricsIgnored", "scriptParams"],
+  sources: [
+    "ipamdEnis",
+    "ipamdEnvSettings",
+    "networkUtilsEnvSettings",
+    "ipamdMetrics",
+    "ipamdCheckpoint",
+    "introspectionIgnored",
+    "metricsIgnored",
+    "scriptParams",
+  ],
   kinds: KINDS,
   input: {
     maxPods: z
@@ -504,7 +670,9 @@ export const inspectIpamdState = defineTool({
       .positive()
       .max(1000)
       .optional()
-      .describe("The kubelet's maxPods, from read_kubelet_config (finding kubelet-config.settings, attribute maxPods); compared with the ENI capacity (awscni_ip_max) to flag ipamd.max-pods-above-capacity"),
+      .describe(
+        "The kubelet's maxPods, from read_kubelet_config (finding kubelet-config.settings, attribute maxPods); compared with the ENI capacity (awscni_ip_max) to flag ipamd.max-pods-above-capacity",
+      ),
   },
   analyze,
 });

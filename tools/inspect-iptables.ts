@@ -7,22 +7,46 @@ import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "iptables.summary": "Tables, chains and rules per table; kube-proxy chains present and how many services (KUBE-SVC-*) and endpoints (KUBE-SEP-*) they program; FORWARD policy; which format was read",
-  "iptables.proxy-mode": "How kube-proxy programs services on this node: iptables (KUBE-SVC chains), ipvs (KUBE-IPVS chains, KUBE-* ipsets, ipvsadm virtual servers, ip_vs modules) or none; in IPVS mode missing KUBE-SVC chains are expected",
-  "iptables.kube-dns-service": "The kube-dns service (kube-system/kube-dns:dns): attributes `clusterIP` (the typed hand-off check_resolv_conf takes as kubeDnsClusterIP) and `endpoints`",
-  "iptables.kube-dns-missing": "kube-proxy programs services but none for kube-system/kube-dns:dns: pods cannot reach cluster DNS",
-  "iptables.kube-dns-no-endpoints": "The kube-dns service has no endpoints: its KUBE-SVC chain jumps to no KUBE-SEP, or kube-proxy installed the REJECT `has no endpoints` rule",
-  "iptables.kube-proxy-chains-missing": "KUBE-SERVICES is missing or programs no service (no KUBE-SVC chains) and kube-proxy is not in IPVS mode: services do not route on this node",
-  "iptables.forward-drop": "The filter FORWARD policy is DROP and no rule accepts pod traffic: forwarded pod traffic is dropped (info when a rule accepts it)",
-  "iptables.duplicate-rules": "The same rule appears many times: kube-proxy sync failures or another agent re-appending rules (rule explosion)",
-  "iptables.snat": "VPC CNI chains: AWS-SNAT-CHAIN-* (empty is expected with AWS_VPC_K8S_CNI_EXTERNALSNAT=true) and AWS-CONNMARK-CHAIN-*; facts only",
+  "iptables.summary":
+    "Tables, chains and rules per table; kube-proxy chains present and how many services (KUBE-SVC-*) and endpoints (KUBE-SEP-*) they program; FORWARD policy; which format was read",
+  "iptables.proxy-mode":
+    "How kube-proxy programs services on this node: iptables (KUBE-SVC chains), ipvs (KUBE-IPVS chains, KUBE-* ipsets, ipvsadm virtual servers, ip_vs modules) or none; in IPVS mode missing KUBE-SVC chains are expected",
+  "iptables.kube-dns-service":
+    "The kube-dns service (kube-system/kube-dns:dns): attributes `clusterIP` (the typed hand-off check_resolv_conf takes as kubeDnsClusterIP) and `endpoints`",
+  "iptables.kube-dns-missing":
+    "kube-proxy programs services but none for kube-system/kube-dns:dns: pods cannot reach cluster DNS",
+  "iptables.kube-dns-no-endpoints":
+    "The kube-dns service has no endpoints: its KUBE-SVC chain jumps to no KUBE-SEP, or kube-proxy installed the REJECT `has no endpoints` rule",
+  "iptables.kube-proxy-chains-missing":
+    "KUBE-SERVICES is missing or programs no service (no KUBE-SVC chains) and kube-proxy is not in IPVS mode: services do not route on this node",
+  "iptables.forward-drop":
+    "The filter FORWARD policy is DROP and no rule accepts pod traffic: forwarded pod traffic is dropped (info when a rule accepts it)",
+  "iptables.duplicate-rules":
+    "The same rule appears many times: kube-proxy sync failures or another agent re-appending rules (rule explosion)",
+  "iptables.snat":
+    "VPC CNI chains: AWS-SNAT-CHAIN-* (empty is expected with AWS_VPC_K8S_CNI_EXTERNALSNAT=true) and AWS-CONNMARK-CHAIN-*; facts only",
 } as const;
 
 /** Chains kube-proxy creates in iptables mode (nat and filter); their presence shows it ran. */
-const KUBE_PROXY_CHAINS = ["KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ", "KUBE-FORWARD", "KUBE-PROXY-CANARY", "KUBE-EXTERNAL-SERVICES", "KUBE-PROXY-FIREWALL"];
+const KUBE_PROXY_CHAINS = [
+  "KUBE-SERVICES",
+  "KUBE-NODEPORTS",
+  "KUBE-POSTROUTING",
+  "KUBE-MARK-MASQ",
+  "KUBE-FORWARD",
+  "KUBE-PROXY-CANARY",
+  "KUBE-EXTERNAL-SERVICES",
+  "KUBE-PROXY-FIREWALL",
+];
 const WELL_KNOWN = new Set(KUBE_PROXY_CHAINS);
 /** Chain names only kube-proxy's IPVS mode creates. */
-const IPVS_CHAINS = new Set(["KUBE-NODE-PORT", "KUBE-LOAD-BALANCER", "KUBE-IPVS-FILTER", "KUBE-IPVS-OUT-FILTER", "KUBE-SOURCE-RANGES-FIREWALL"]);
+const IPVS_CHAINS = new Set([
+  "KUBE-NODE-PORT",
+  "KUBE-LOAD-BALANCER",
+  "KUBE-IPVS-FILTER",
+  "KUBE-IPVS-OUT-FILTER",
+  "KUBE-SOURCE-RANGES-FIREWALL",
+]);
 const DNS_SERVICE = "kube-system/kube-dns:";
 const DUP_REPORT_MIN = 2;
 const DUP_SAMPLES = 3;
@@ -98,7 +122,14 @@ class Model {
   readonly dns = new Map<string, DnsPort>();
   readonly dnsSepJumps = new Map<string, number>();
   readonly forward = { rules: 0, podAccept: undefined as EvidenceLocator | undefined, targets: new Set<string>() };
-  readonly snat = { chains: 0, rules: 0, snatRules: 0, returnRules: 0, evidence: undefined as EvidenceLocator | undefined, toSource: undefined as string | undefined };
+  readonly snat = {
+    chains: 0,
+    rules: 0,
+    snatRules: 0,
+    returnRules: 0,
+    evidence: undefined as EvidenceLocator | undefined,
+    toSource: undefined as string | undefined,
+  };
   readonly connmark = { chains: 0, rules: 0 };
   readonly seen = new Map<number, number>();
   readonly dupSamples = new Map<number, { evidence: EvidenceLocator; kube: boolean }>();
@@ -130,7 +161,8 @@ class Model {
       else if (WELL_KNOWN.has(name)) this.declared.add(`${table}/${own(name)}`);
     } else if (name.startsWith("AWS-SNAT-CHAIN-")) this.snat.chains += 1;
     else if (name.startsWith("AWS-CONNMARK-CHAIN-")) this.connmark.chains += 1;
-    if (policy !== "-" && policy !== "") this.policies.set(`${table}/${own(name)}`, { policy: own(policy), evidence: locate() });
+    if (policy !== "-" && policy !== "")
+      this.policies.set(`${table}/${own(name)}`, { policy: own(policy), evidence: locate() });
   }
 
   /** `text` is the rule as iptables-save prints it (`-A CHAIN … -j TARGET`), or the -nvL row rewritten so. */
@@ -138,7 +170,8 @@ class Model {
     this.stats(table).rules += 1;
     const copies = (this.seen.get(hash) ?? 0) + 1;
     this.seen.set(hash, copies);
-    if (copies === DUP_REPORT_MIN && this.dupSamples.size < MAX_DUP_TRACKED) this.dupSamples.set(hash, { evidence: locate(), kube: chain.startsWith("KUBE-") || target.startsWith("KUBE-") });
+    if (copies === DUP_REPORT_MIN && this.dupSamples.size < MAX_DUP_TRACKED)
+      this.dupSamples.set(hash, { evidence: locate(), kube: chain.startsWith("KUBE-") || target.startsWith("KUBE-") });
 
     if (chain === "KUBE-SERVICES") {
       if (table === "nat") {
@@ -169,7 +202,12 @@ class Model {
     if (text.includes("has no endpoints")) {
       entry.noEndpoints ??= locate();
       entry.noEndpointsIP ??= destination(text);
-    } else if (chain === "KUBE-SERVICES" && table === "nat" && target.startsWith("KUBE-SVC-") && text.includes("cluster IP")) {
+    } else if (
+      chain === "KUBE-SERVICES" &&
+      table === "nat" &&
+      target.startsWith("KUBE-SVC-") &&
+      text.includes("cluster IP")
+    ) {
       entry.svcChain = own(target);
       entry.clusterIP = destination(text);
       entry.evidence = locate();
@@ -287,7 +325,14 @@ async function readListing(read: EvidenceReader, path: string, table: string, mo
       target = tokens[2] as string;
     } else if (tokens.length >= 8 && OPT.test(tokens[3] ?? "")) base = 2;
     else return;
-    const [prot, , inIf, outIf, src, dst] = tokens.slice(base, base + 6) as [string, string, string, string, string, string];
+    const [prot, , inIf, outIf, src, dst] = tokens.slice(base, base + 6) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const extras = tokens.slice(base + 6).join(" ");
     let text = `-A ${chain}`;
     if (!isOptionalCidr(src)) text += ` -s ${src}`;
@@ -334,7 +379,12 @@ async function readIpvs(read: EvidenceReader): Promise<IpvsState> {
           const evidence = makeLocator(ipvsPath, index + 1, undefined, line.trim());
           if (state.evidence.length === 0) state.evidence.push(evidence);
           const address = (vs[2] as string).replace(/^\[|\]$/g, "");
-          current = { clusterIP: address, realServers: 0, evidence, dns: vs[1] === "UDP" && (vs[3] === "53" || vs[3] === "domain") };
+          current = {
+            clusterIP: address,
+            realServers: 0,
+            evidence,
+            dns: vs[1] === "UDP" && (vs[3] === "53" || vs[3] === "domain"),
+          };
           if (current.dns && !state.dns) state.dns = current;
           return;
         }
@@ -350,7 +400,8 @@ async function readIpvs(read: EvidenceReader): Promise<IpvsState> {
         const m = /^(ip_vs\w*)\s+\d+\s+\d+/.exec(line);
         if (!m) return;
         state.modulesLoaded.push(m[1] as string);
-        if (state.modulesLoaded.length === 1) state.evidence.push(makeLocator(modPath, index + 1, undefined, line.trim()));
+        if (state.modulesLoaded.length === 1)
+          state.evidence.push(makeLocator(modPath, index + 1, undefined, line.trim()));
       });
     }
   }
@@ -364,7 +415,12 @@ function proxyMode(model: Model, ipvs: IpvsState): { mode: ProxyMode; signs: str
   if (ipvs.virtualServers > 0) signs.push(`${ipvs.virtualServers} IPVS virtual servers`);
   if (ipvs.modulesLoaded.length > 0) signs.push(`modules loaded: ${ipvs.modulesLoaded.join(", ")}`);
   if (model.counts.svc > 0) return { mode: "iptables", signs };
-  if (model.ipvsSigns.size > 0 || ipvs.virtualServers > 0 || (ipvs.modulesLoaded.length > 0 && model.has("nat", "KUBE-SERVICES"))) return { mode: "ipvs", signs };
+  if (
+    model.ipvsSigns.size > 0 ||
+    ipvs.virtualServers > 0 ||
+    (ipvs.modulesLoaded.length > 0 && model.has("nat", "KUBE-SERVICES"))
+  )
+    return { mode: "ipvs", signs };
   return { mode: "none", signs };
 }
 
@@ -442,7 +498,8 @@ function modeFinding(model: Model, mode: ProxyMode, signs: string[], ipvs: IpvsS
     kind: "iptables.proxy-mode",
     severity: "info",
     summary: text,
-    evidence: mode === "ipvs" ? ipvs.evidence.slice(0, 2) : model.kubeServicesEvidence ? [model.kubeServicesEvidence] : [],
+    evidence:
+      mode === "ipvs" ? ipvs.evidence.slice(0, 2) : model.kubeServicesEvidence ? [model.kubeServicesEvidence] : [],
     count: 1,
     attributes: { mode, ipvsSigns: signs, ipvsVirtualServers: ipvs.virtualServers },
     correlateWith: [],
@@ -461,13 +518,22 @@ function kubeProxyFindings(model: Model, mode: ProxyMode, signs: string[], ipvs:
       kind: "iptables.kube-proxy-chains-missing",
       severity,
       summary:
-        (present ? `KUBE-SERVICES exists but programs no service (${model.counts.kubeServicesRules} rules, no KUBE-SVC chains)` : "The nat table has no KUBE-SERVICES chain") +
+        (present
+          ? `KUBE-SERVICES exists but programs no service (${model.counts.kubeServicesRules} rules, no KUBE-SVC chains)`
+          : "The nat table has no KUBE-SERVICES chain") +
         ": kube-proxy has not programmed services on this node" +
         (ipvsHint ? ` (ip_vs modules are loaded: ${signs.join("; ")}, yet no IPVS service state either)` : "") +
         (cni ? "; the VPC CNI chains are present, so pods run here" : ""),
       evidence: [...(model.kubeServicesEvidence ? [model.kubeServicesEvidence] : []), ...ipvs.evidence.slice(0, 1)],
       count: 1,
-      attributes: { kubeServicesPresent: present, kubeServicesRules: model.counts.kubeServicesRules, services: 0, endpoints: model.counts.sep, ipvsModulesLoaded: ipvsHint, cniChainsPresent: cni },
+      attributes: {
+        kubeServicesPresent: present,
+        kubeServicesRules: model.counts.kubeServicesRules,
+        services: 0,
+        endpoints: model.counts.sep,
+        ipvsModulesLoaded: ipvsHint,
+        cniChainsPresent: cni,
+      },
       correlateWith: ["read_kubelet_journal"],
     },
   ];
@@ -517,15 +583,22 @@ function dnsFindings(model: Model, mode: ProxyMode, ipvs: IpvsState): FindingDra
       kind: "iptables.kube-dns-service",
       severity: "info",
       summary: `kube-system/kube-dns:dns ClusterIP ${clusterIP ?? "unknown"} with ${endpoints} endpoint(s) (dns-tcp: ${tcpEndpoints})`,
-      evidence: [udp?.evidence ?? udp?.noEndpoints ?? tcp?.evidence].filter((e): e is EvidenceLocator => e !== undefined),
+      evidence: [udp?.evidence ?? udp?.noEndpoints ?? tcp?.evidence].filter(
+        (e): e is EvidenceLocator => e !== undefined,
+      ),
       count: 1,
       attributes,
       correlateWith: ["check_resolv_conf"],
     });
-    const empty = [udp, tcp].filter((p): p is DnsPort => p !== undefined && (p.noEndpoints !== undefined || (p.svcChain !== undefined && endpointsOf(p) === 0)));
+    const empty = [udp, tcp].filter(
+      (p): p is DnsPort =>
+        p !== undefined && (p.noEndpoints !== undefined || (p.svcChain !== undefined && endpointsOf(p) === 0)),
+    );
     if (empty.length > 0) {
       const ports = [...model.dns].filter(([, p]) => empty.includes(p)).map(([name]) => name);
-      const evidence = empty.map((p) => p.noEndpoints ?? p.evidence).filter((e): e is EvidenceLocator => e !== undefined);
+      const evidence = empty
+        .map((p) => p.noEndpoints ?? p.evidence)
+        .filter((e): e is EvidenceLocator => e !== undefined);
       findings.push({
         kind: "iptables.kube-dns-no-endpoints",
         severity: ports.includes("dns") ? "high" : "medium",
@@ -566,7 +639,12 @@ function forwardFinding(model: Model): FindingDraft | undefined {
       : `The FORWARD policy is DROP and none of its ${model.forward.rules} rules accepts new pod traffic${model.forward.targets.size ? ` (targets: ${[...model.forward.targets].join(", ")})` : ""}: pod traffic routed through the node is dropped`,
     evidence: [policy.evidence, ...(accepted ? [accepted] : [])],
     count: 1,
-    attributes: { policy: "DROP", forwardRules: model.forward.rules, podTrafficAccepted: accepted !== undefined, forwardTargets: [...model.forward.targets] },
+    attributes: {
+      policy: "DROP",
+      forwardRules: model.forward.rules,
+      podTrafficAccepted: accepted !== undefined,
+      forwardTargets: [...model.forward.targets],
+    },
     correlateWith: ["read_sysctls"],
   };
 }
@@ -607,9 +685,13 @@ function duplicateFinding(model: Model): FindingDraft | undefined {
 function snatFinding(model: Model): FindingDraft {
   const { snat, connmark } = model;
   let summary: string;
-  if (snat.chains === 0 && connmark.chains === 0) summary = "No VPC CNI chains (AWS-SNAT-CHAIN-*, AWS-CONNMARK-CHAIN-*): aws-node has not programmed this node, or another CNI is in use";
-  else if (snat.snatRules === 0) summary = `AWS-SNAT-CHAIN-* present (${snat.chains} chains, ${snat.rules} rules) without a SNAT rule: expected when AWS_VPC_K8S_CNI_EXTERNALSNAT=true (pods keep their IPs to external destinations)`;
-  else summary = `AWS-SNAT-CHAIN-* SNATs pod traffic leaving the VPC${snat.toSource ? ` to ${snat.toSource}` : ""} (${snat.chains} chains, ${snat.rules} rules); AWS-CONNMARK-CHAIN-*: ${connmark.chains} chains, ${connmark.rules} rules`;
+  if (snat.chains === 0 && connmark.chains === 0)
+    summary =
+      "No VPC CNI chains (AWS-SNAT-CHAIN-*, AWS-CONNMARK-CHAIN-*): aws-node has not programmed this node, or another CNI is in use";
+  else if (snat.snatRules === 0)
+    summary = `AWS-SNAT-CHAIN-* present (${snat.chains} chains, ${snat.rules} rules) without a SNAT rule: expected when AWS_VPC_K8S_CNI_EXTERNALSNAT=true (pods keep their IPs to external destinations)`;
+  else
+    summary = `AWS-SNAT-CHAIN-* SNATs pod traffic leaving the VPC${snat.toSource ? ` to ${snat.toSource}` : ""} (${snat.chains} chains, ${snat.rules} rules); AWS-CONNMARK-CHAIN-*: ${connmark.chains} chains, ${connmark.rules} rules`;
   return {
     kind: "iptables.snat",
     severity: "info",

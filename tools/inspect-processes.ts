@@ -5,13 +5,17 @@ import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "processes.failed-units": "systemd units in the failed state (attribute `units`); kubelet, containerd, chronyd and sandbox-image are high",
-  "processes.core-services": "Which node services run (kubelet, containerd, aws-node/ipamd, kube-proxy, chronyd, ssm agent) per the process list (fact)",
+  "processes.failed-units":
+    "systemd units in the failed state (attribute `units`); kubelet, containerd, chronyd and sandbox-image are high",
+  "processes.core-services":
+    "Which node services run (kubelet, containerd, aws-node/ipamd, kube-proxy, chronyd, ssm agent) per the process list (fact)",
   "processes.core-missing": "kubelet or containerd is not in the process list at collection time",
   "processes.counts": "Process and thread counts against kernel.pid_max and kernel.threads-max (fact)",
-  "processes.pid-pressure": "Threads/processes use at least 80% (medium) / 90% (high) of kernel.pid_max: evidence for node.pid-exhaustion",
+  "processes.pid-pressure":
+    "Threads/processes use at least 80% (medium) / 90% (high) of kernel.pid_max: evidence for node.pid-exhaustion",
   "processes.zombies": "Many zombie (defunct) processes: a parent that does not reap, often a PID leak",
-  "processes.large-arguments": "Processes with very long command lines (environment dumped into arguments; context for secrets and ARG_MAX)",
+  "processes.large-arguments":
+    "Processes with very long command lines (environment dumped into arguments; context for secrets and ARG_MAX)",
 } as const;
 
 const CORE = [
@@ -56,7 +60,15 @@ async function analyze(ctx: AnalyzerContext, input: { pidMax?: number }): Promis
     const rows = lines.slice(header + 1).filter((l) => l.trim() !== "");
     processCount = rows.length;
     const running = CORE.filter((c) => rows.some((r) => c.pattern.test(r))).map((c) => c.service);
-    findings.push({ kind: "processes.core-services", severity: "info", summary: `Running: ${running.join(", ") || "none of the node services"}`, evidence: [], count: running.length, attributes: { running }, correlateWith: [] });
+    findings.push({
+      kind: "processes.core-services",
+      severity: "info",
+      summary: `Running: ${running.join(", ") || "none of the node services"}`,
+      evidence: [],
+      count: running.length,
+      attributes: { running },
+      correlateWith: [],
+    });
     const missing = ["kubelet", "containerd"].filter((s) => !running.includes(s));
     if (missing.length && rows.length > 5) {
       findings.push({
@@ -115,7 +127,15 @@ async function analyze(ctx: AnalyzerContext, input: { pidMax?: number }): Promis
     if (processCount !== undefined) attributes.processes = processCount;
     if (threads !== undefined) attributes.threads = threads;
     if (pidMax !== undefined) attributes.pidMax = pidMax;
-    findings.push({ kind: "processes.counts", severity: "info", summary: `${processCount ?? "?"} processes, ${threads ?? "?"} threads${pidMax ? ` (pid_max ${pidMax})` : ""}`, evidence: [], count: used, attributes, correlateWith: [] });
+    findings.push({
+      kind: "processes.counts",
+      severity: "info",
+      summary: `${processCount ?? "?"} processes, ${threads ?? "?"} threads${pidMax ? ` (pid_max ${pidMax})` : ""}`,
+      evidence: [],
+      count: used,
+      attributes,
+      correlateWith: [],
+    });
     if (pidMax !== undefined && pidMax > 0 && used / pidMax >= 0.8) {
       const severity: Severity = used / pidMax >= 0.9 ? "high" : "medium";
       findings.push({
@@ -149,7 +169,13 @@ export const inspectProcesses = defineTool({
     "Next: read_kubelet_journal / read_containerd_log for a dead service, read_system_messages for why a unit failed.",
   sources: ["services", "processes", "threads"],
   kinds: KINDS,
-  input: { pidMax: z.number().int().positive().optional().describe("kernel.pid_max from read_sysctls' sysctl.values finding (attribute pidMax)") },
+  input: {
+    pidMax: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("kernel.pid_max from read_sysctls' sysctl.values finding (attribute pidMax)"),
+  },
   analyze,
 });
-

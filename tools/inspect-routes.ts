@@ -2,19 +2,38 @@ import { z } from "zod";
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
-import { cidrContainsIp, hostOf, isIpv4, LOCAL_TABLE, MAIN_TABLE, DEFAULT_TABLE, parseIpRoute, parseIpRule } from "../src/toolkit/parse-ip-route.ts";
+import {
+  cidrContainsIp,
+  hostOf,
+  isIpv4,
+  LOCAL_TABLE,
+  MAIN_TABLE,
+  DEFAULT_TABLE,
+  parseIpRoute,
+  parseIpRule,
+} from "../src/toolkit/parse-ip-route.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "routes.summary": "Policy routing as collected (fact): rule count, per-pod `to <ip> lookup main` and `from <ip> lookup N` rules, tables, per-ENI tables and whether each has a default route, pod host routes in main",
-  "routes.pod-rule-missing": "Pod IPs from the IPAMD checkpoint (or the podIPs hand-off) without their `to <ip> lookup main` rule, their host route, or (pods on a secondary ENI) their `from <ip> lookup N` rule: evidence for net.policy-routing-broken",
-  "routes.eni-table-missing": "Rules send pod traffic to a per-ENI table (`from <ip> lookup N`) that has no default route: pods on that secondary ENI cannot leave the node (net.policy-routing-broken)",
+  "routes.summary":
+    "Policy routing as collected (fact): rule count, per-pod `to <ip> lookup main` and `from <ip> lookup N` rules, tables, per-ENI tables and whether each has a default route, pod host routes in main",
+  "routes.pod-rule-missing":
+    "Pod IPs from the IPAMD checkpoint (or the podIPs hand-off) without their `to <ip> lookup main` rule, their host route, or (pods on a secondary ENI) their `from <ip> lookup N` rule: evidence for net.policy-routing-broken",
+  "routes.eni-table-missing":
+    "Rules send pod traffic to a per-ENI table (`from <ip> lookup N`) that has no default route: pods on that secondary ENI cannot leave the node (net.policy-routing-broken)",
   "routes.stale-rules": "Per-pod rules for IPs the IPAMD checkpoint no longer holds (leftovers of deleted pods) (fact)",
-  "routes.main-table-empty": "The main table carries no routes through the secondary ENIs (or none at all): expected on a multi-ENI node, where each secondary ENI routes through its own table; a red herring on its own (fact)",
+  "routes.main-table-empty":
+    "The main table carries no routes through the secondary ENIs (or none at all): expected on a multi-ENI node, where each secondary ENI routes through its own table; a red herring on its own (fact)",
 } as const;
 type Kind = keyof typeof KINDS;
 
-const CORRELATE = ["inspect_ipamd_state", "read_ipamd_log", "read_cni_plugin_log", "read_cni_config", "read_system_messages"];
+const CORRELATE = [
+  "inspect_ipamd_state",
+  "read_ipamd_log",
+  "read_cni_plugin_log",
+  "read_cni_config",
+  "read_system_messages",
+];
 
 interface PodIp {
   ip: string;
@@ -62,13 +81,21 @@ function eniRanges(value: unknown): EniRange[] {
   const visit = (node: unknown, depth: number): void => {
     if (!node || typeof node !== "object" || depth > 6) return;
     const obj = node as Record<string, unknown>;
-    if (typeof obj.IsPrimary === "boolean" && (obj.AvailableIPv4Cidrs !== undefined || obj.IPv4Addresses !== undefined)) {
+    if (
+      typeof obj.IsPrimary === "boolean" &&
+      (obj.AvailableIPv4Cidrs !== undefined || obj.IPv4Addresses !== undefined)
+    ) {
       const ranges: string[] = [];
       for (const field of ["AvailableIPv4Cidrs", "IPv4Addresses"]) {
         const map = obj[field];
         if (map && typeof map === "object" && !Array.isArray(map)) ranges.push(...Object.keys(map));
       }
-      out.push({ id: typeof obj.ID === "string" ? obj.ID : "?", primary: obj.IsPrimary, device: typeof obj.DeviceNumber === "number" ? obj.DeviceNumber : undefined, ranges });
+      out.push({
+        id: typeof obj.ID === "string" ? obj.ID : "?",
+        primary: obj.IsPrimary,
+        device: typeof obj.DeviceNumber === "number" ? obj.DeviceNumber : undefined,
+        ranges,
+      });
       return;
     }
     for (const child of Object.values(obj)) visit(child, depth + 1);
@@ -111,7 +138,8 @@ async function analyze(ctx: AnalyzerContext, input: { podIPs?: string[] | undefi
         if (isIpv4(ip)) toRules.set(ip, { table: rule.table, line: cursor.lineNo, text });
       }
     });
-    if (ok && ruleCount === 0) ctx.read.gap(rulesPath, (await ctx.read.size(rulesPath)) ? "no `ip rule` lines found" : "file is empty");
+    if (ok && ruleCount === 0)
+      ctx.read.gap(rulesPath, (await ctx.read.size(rulesPath)) ? "no `ip rule` lines found" : "file is empty");
     rulesUsable = ok && ruleCount > 0;
   }
 
@@ -139,7 +167,8 @@ async function analyze(ctx: AnalyzerContext, input: { podIPs?: string[] | undefi
         if (isIpv4(host)) hostRoutes.set(host, route.dev);
       }
     });
-    if (ok && routeCount === 0) ctx.read.gap(routesPath, (await ctx.read.size(routesPath)) ? "no `ip route` lines found" : "file is empty");
+    if (ok && routeCount === 0)
+      ctx.read.gap(routesPath, (await ctx.read.size(routesPath)) ? "no `ip route` lines found" : "file is empty");
     routesUsable = ok && routeCount > 0;
   }
   if (!rulesUsable && !routesUsable) return [];
@@ -165,11 +194,19 @@ async function analyze(ctx: AnalyzerContext, input: { podIPs?: string[] | undefi
 
   const main = tables.get(MAIN_TABLE);
   const mainRoutes = main?.routes ?? 0;
-  const perEniTables = [...tables.keys()].filter((t) => t !== MAIN_TABLE && t !== LOCAL_TABLE && t !== DEFAULT_TABLE && t > 0).sort((a, b) => a - b);
-  const fromTables = [...new Set([...fromRules.values()].map((r) => r.table).filter((t): t is number => t !== undefined && t !== MAIN_TABLE))].sort((a, b) => a - b);
+  const perEniTables = [...tables.keys()]
+    .filter((t) => t !== MAIN_TABLE && t !== LOCAL_TABLE && t !== DEFAULT_TABLE && t > 0)
+    .sort((a, b) => a - b);
+  const fromTables = [
+    ...new Set(
+      [...fromRules.values()].map((r) => r.table).filter((t): t is number => t !== undefined && t !== MAIN_TABLE),
+    ),
+  ].sort((a, b) => a - b);
   const findings: FindingDraft[] = [];
-  const ruleLocator = (excerpt: string): EvidenceLocator => makeLocator(rulesPath ?? routesPath ?? "", undefined, undefined, excerpt);
-  const routeLocator = (excerpt: string): EvidenceLocator => makeLocator(routesPath ?? rulesPath ?? "", undefined, undefined, excerpt);
+  const ruleLocator = (excerpt: string): EvidenceLocator =>
+    makeLocator(rulesPath ?? routesPath ?? "", undefined, undefined, excerpt);
+  const routeLocator = (excerpt: string): EvidenceLocator =>
+    makeLocator(routesPath ?? rulesPath ?? "", undefined, undefined, excerpt);
 
   // --- per-pod checks
   const missingTo: string[] = [];
@@ -211,16 +248,28 @@ async function analyze(ctx: AnalyzerContext, input: { podIPs?: string[] | undefi
     const severity: Severity = broken >= 2 || (checked > 0 && broken / checked >= 0.25) ? "high" : "medium";
     const parts: string[] = [];
     if (missingTo.length) parts.push(`${missingTo.length} without a \`to <ip> lookup main\` rule`);
-    if (missingFrom.length) parts.push(`${missingFrom.length} on a secondary ENI without a \`from <ip> lookup <table>\` rule`);
+    if (missingFrom.length)
+      parts.push(`${missingFrom.length} on a secondary ENI without a \`from <ip> lookup <table>\` rule`);
     if (missingRoute.length) parts.push(`${missingRoute.length} without a host route`);
     const evidence: EvidenceLocator[] = [];
     const first = missingTo[0] ?? missingFrom[0] ?? missingRoute[0];
     if (first !== undefined) {
       const who = podByIp.get(first)?.pod;
-      if (checkpointPath) evidence.push(makeLocator(checkpointPath, undefined, undefined, `allocation ${first}${who ? ` (${who})` : ""} in the IPAMD checkpoint`));
-      if (missingTo.includes(first)) evidence.push(ruleLocator(`no \`to ${first} lookup main\` rule among ${ruleCount} rules`));
-      else if (missingFrom.includes(first)) evidence.push(ruleLocator(`no \`from ${first} lookup <table>\` rule for a pod on a secondary ENI`));
-      if (missingRoute.includes(first)) evidence.push(routeLocator(`no host route to ${first} in the main table (${mainRoutes} routes)`));
+      if (checkpointPath)
+        evidence.push(
+          makeLocator(
+            checkpointPath,
+            undefined,
+            undefined,
+            `allocation ${first}${who ? ` (${who})` : ""} in the IPAMD checkpoint`,
+          ),
+        );
+      if (missingTo.includes(first))
+        evidence.push(ruleLocator(`no \`to ${first} lookup main\` rule among ${ruleCount} rules`));
+      else if (missingFrom.includes(first))
+        evidence.push(ruleLocator(`no \`from ${first} lookup <table>\` rule for a pod on a secondary ENI`));
+      if (missingRoute.includes(first))
+        evidence.push(routeLocator(`no host route to ${first} in the main table (${mainRoutes} routes)`));
     }
     findings.push({
       kind: "routes.pod-rule-missing",
@@ -247,11 +296,19 @@ async function analyze(ctx: AnalyzerContext, input: { podIPs?: string[] | undefi
   if (rulesUsable && routesUsable) {
     const tablesWithoutDefault = fromTables.filter((t) => !tables.get(t)?.hasDefault);
     if (tablesWithoutDefault.length > 0) {
-      const podsThere = [...fromRules].filter(([, r]) => r.table !== undefined && tablesWithoutDefault.includes(r.table)).map(([ip]) => podByIp.get(ip)?.pod ?? ip);
-      const firstRule = [...fromRules.values()].find((r) => r.table !== undefined && tablesWithoutDefault.includes(r.table));
+      const podsThere = [...fromRules]
+        .filter(([, r]) => r.table !== undefined && tablesWithoutDefault.includes(r.table))
+        .map(([ip]) => podByIp.get(ip)?.pod ?? ip);
+      const firstRule = [...fromRules.values()].find(
+        (r) => r.table !== undefined && tablesWithoutDefault.includes(r.table),
+      );
       const evidence: EvidenceLocator[] = [];
       if (firstRule && rulesPath) evidence.push(makeLocator(rulesPath, firstRule.line, undefined, firstRule.text));
-      evidence.push(routeLocator(`no default route in table${tablesWithoutDefault.length === 1 ? "" : "s"} ${tablesWithoutDefault.join(", ")}`));
+      evidence.push(
+        routeLocator(
+          `no default route in table${tablesWithoutDefault.length === 1 ? "" : "s"} ${tablesWithoutDefault.join(", ")}`,
+        ),
+      );
       findings.push({
         kind: "routes.eni-table-missing",
         severity: "high",
@@ -294,26 +351,45 @@ async function analyze(ctx: AnalyzerContext, input: { podIPs?: string[] | undefi
           mainRoutes === 0
             ? "The main route table is empty in the collected output; on its own this explains nothing (pods on secondary ENIs route through their own tables)"
             : `The main table has no routes through ${[...secondaryDevs].sort().join(", ")}: expected on a multi-ENI node, where each secondary ENI routes through its own table`,
-        evidence: [routeLocator(mainRoutes === 0 ? "no route without a `table` in `ip route show table all`" : `routes via ${[...secondaryDevs].sort().join(", ")} only in tables ${perEniTables.join(", ")}`)],
+        evidence: [
+          routeLocator(
+            mainRoutes === 0
+              ? "no route without a `table` in `ip route show table all`"
+              : `routes via ${[...secondaryDevs].sort().join(", ")} only in tables ${perEniTables.join(", ")}`,
+          ),
+        ],
         count: 1,
-        attributes: { mainRoutes, scope: mainRoutes === 0 ? "all" : "secondary-enis", secondaryDevices: [...secondaryDevs].sort(), perEniTables },
+        attributes: {
+          mainRoutes,
+          scope: mainRoutes === 0 ? "all" : "secondary-enis",
+          secondaryDevices: [...secondaryDevs].sort(),
+          perEniTables,
+        },
         correlateWith: [],
       });
     }
   }
 
   // --- the summary (always, when anything was readable)
-  const podRoutes = [...hostRoutes.values()].filter((dev) => dev !== undefined && !/^(eth|ens|enp|lo)/.test(dev)).length;
+  const podRoutes = [...hostRoutes.values()].filter(
+    (dev) => dev !== undefined && !/^(eth|ens|enp|lo)/.test(dev),
+  ).length;
   findings.push({
     kind: "routes.summary",
     severity: "info",
     summary:
       `${ruleCount} ip rules (${toRules.size} to-pod, ${fromRules.size} from-pod), ${tables.size} route tables` +
-      (perEniTables.length ? ` incl. per-ENI table${perEniTables.length === 1 ? "" : "s"} ${perEniTables.join(", ")}` : "") +
-      (checked ? `; ${checked} pod IPs checked (${podSource})` : "; no pod IPs to check against (no checkpoint, no podIPs input)"),
+      (perEniTables.length
+        ? ` incl. per-ENI table${perEniTables.length === 1 ? "" : "s"} ${perEniTables.join(", ")}`
+        : "") +
+      (checked
+        ? `; ${checked} pod IPs checked (${podSource})`
+        : "; no pod IPs to check against (no checkpoint, no podIPs input)"),
     evidence: [
       ...(rulesPath && rulesUsable ? [makeLocator(rulesPath, undefined, undefined, `${ruleCount} rules`)] : []),
-      ...(routesPath && routesUsable ? [makeLocator(routesPath, undefined, undefined, `${routeCount} routes in ${tables.size} tables`)] : []),
+      ...(routesPath && routesUsable
+        ? [makeLocator(routesPath, undefined, undefined, `${routeCount} routes in ${tables.size} tables`)]
+        : []),
     ],
     count: ruleCount,
     attributes: {
@@ -355,7 +431,9 @@ export const inspectRoutes = defineTool({
       .array(z.string().min(1).max(64))
       .max(5000)
       .optional()
-      .describe("Pod IPv4 addresses to check (hand-off: attribute `podIPs` of inspect_ipamd_state's pod-IP finding); defaults to the allocations in ipamd/ipam.json"),
+      .describe(
+        "Pod IPv4 addresses to check (hand-off: attribute `podIPs` of inspect_ipamd_state's pod-IP finding); defaults to the allocations in ipamd/ipam.json",
+      ),
   },
   analyze,
 });

@@ -7,21 +7,38 @@ import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "storage.disk-full": "A node filesystem (/, /var/lib/containerd, /var/lib/kubelet, /local …) is ≥ 95% used (high) or ≥ 85% (medium); other block filesystems one step lower; evidence for node.disk-pressure",
-  "storage.inodes-exhausted": "A node filesystem has used ≥ 95% of its inodes (high; ≥ 85% medium); attribute bytesRemain says whether space is left (node.inode-exhaustion)",
-  "storage.usage": "Fact per node filesystem: size, used, available, use%, inode use%, read-only; low numbers argue against disk and inode exhaustion",
-  "storage.read-only-mount": "A root or data filesystem is mounted read-only when it should be writable (usually remounted ro after I/O errors)",
-  "storage.volume-full": "A pod volume (PV under /var/lib/kubelet) is ≥ 95% full: the workload's own volume, not the node's disk",
-  "storage.nvme-devices": "Fact: block devices from lsblk (names, sizes, mountpoints), to map EBS volumes to NVMe devices",
-  "storage.fstab-unmounted": "An /etc/fstab entry is not mounted (low for data paths such as /var/lib/containerd, info otherwise)",
+  "storage.disk-full":
+    "A node filesystem (/, /var/lib/containerd, /var/lib/kubelet, /local …) is ≥ 95% used (high) or ≥ 85% (medium); other block filesystems one step lower; evidence for node.disk-pressure",
+  "storage.inodes-exhausted":
+    "A node filesystem has used ≥ 95% of its inodes (high; ≥ 85% medium); attribute bytesRemain says whether space is left (node.inode-exhaustion)",
+  "storage.usage":
+    "Fact per node filesystem: size, used, available, use%, inode use%, read-only; low numbers argue against disk and inode exhaustion",
+  "storage.read-only-mount":
+    "A root or data filesystem is mounted read-only when it should be writable (usually remounted ro after I/O errors)",
+  "storage.volume-full":
+    "A pod volume (PV under /var/lib/kubelet) is ≥ 95% full: the workload's own volume, not the node's disk",
+  "storage.nvme-devices":
+    "Fact: block devices from lsblk (names, sizes, mountpoints), to map EBS volumes to NVMe devices",
+  "storage.fstab-unmounted":
+    "An /etc/fstab entry is not mounted (low for data paths such as /var/lib/containerd, info otherwise)",
   "storage.pod-local-usage": "Fact: the largest container writable layers (du of overlay upperdirs) and their total",
 } as const;
 type Kind = keyof typeof KINDS;
 
 /** Paths whose filesystem the node itself writes to: images, pod sandboxes, logs. */
 const NODE_PATHS = ["/var/lib/containerd", "/var/lib/kubelet", "/var/log", "/"];
-const DATA_MOUNTS = new Set(["/", "/var", "/var/lib", "/var/lib/containerd", "/var/lib/kubelet", "/var/lib/docker", "/var/log", "/local"]);
-const VIRTUAL_FS = /^(tmpfs|devtmpfs|overlay|shm|proc|sysfs|cgroup2?|devpts|mqueue|hugetlbfs|debugfs|tracefs|securityfs|pstore|bpf|configfs|fusectl|efivarfs|binfmt_misc|autofs|rpc_pipefs|nsfs|selinuxfs|ramfs|squashfs|nfs4?|fuse\..*|none)$/;
+const DATA_MOUNTS = new Set([
+  "/",
+  "/var",
+  "/var/lib",
+  "/var/lib/containerd",
+  "/var/lib/kubelet",
+  "/var/lib/docker",
+  "/var/log",
+  "/local",
+]);
+const VIRTUAL_FS =
+  /^(tmpfs|devtmpfs|overlay|shm|proc|sysfs|cgroup2?|devpts|mqueue|hugetlbfs|debugfs|tracefs|securityfs|pstore|bpf|configfs|fusectl|efivarfs|binfmt_misc|autofs|rpc_pipefs|nsfs|selinuxfs|ramfs|squashfs|nfs4?|fuse\..*|none)$/;
 const POD_VOLUME = /^\/var\/lib\/kubelet\/(pods|plugins)\//;
 
 interface MountEntry {
@@ -55,7 +72,16 @@ interface InodeRow {
   text: string;
 }
 
-const UNITS: Record<string, number> = { "": 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4, P: 1024 ** 5, E: 1024 ** 6 };
+const UNITS: Record<string, number> = {
+  "": 1,
+  B: 1,
+  K: 1024,
+  M: 1024 ** 2,
+  G: 1024 ** 3,
+  T: 1024 ** 4,
+  P: 1024 ** 5,
+  E: 1024 ** 6,
+};
 
 /** `df -h` / `du -sh` sizes (`20G`, `1.6T`, `512K`, `0`) in bytes, or NaN. */
 function parseHumanSize(text: string): number {
@@ -81,7 +107,10 @@ const MOUNT_LINE = /^(\S+) on (.+?) type (\S+) \(([^)]*)\)\s*$/;
  * `mount` then `df --human-readable` (mounts.txt) or `df --inodes` (inodes.txt). df wraps a long
  * source name onto its own line on old coreutils: such a line is joined with the next.
  */
-function parseDfLike(lines: string[], mode: "bytes" | "inodes"): { mounts: MountEntry[]; rows: Array<DfRow | InodeRow> } {
+function parseDfLike(
+  lines: string[],
+  mode: "bytes" | "inodes",
+): { mounts: MountEntry[]; rows: Array<DfRow | InodeRow> } {
   const mounts: MountEntry[] = [];
   const rows: Array<DfRow | InodeRow> = [];
   let inTable = false;
@@ -90,7 +119,14 @@ function parseDfLike(lines: string[], mode: "bytes" | "inodes"): { mounts: Mount
     const text = lines[i] as string;
     const mount = MOUNT_LINE.exec(text);
     if (mount) {
-      mounts.push({ device: mount[1] as string, mountpoint: mount[2] as string, fsType: mount[3] as string, options: (mount[4] as string).split(","), line: i + 1, text });
+      mounts.push({
+        device: mount[1] as string,
+        mountpoint: mount[2] as string,
+        fsType: mount[3] as string,
+        options: (mount[4] as string).split(","),
+        line: i + 1,
+        text,
+      });
       continue;
     }
     if (/^Filesystem\s+(Size|1K-blocks|Inodes)\b/.test(text)) {
@@ -118,18 +154,44 @@ function parseDfLike(lines: string[], mode: "bytes" | "inodes"): { mounts: Mount
     if (mode === "bytes") {
       const size = parseHumanSize(a);
       if (Number.isNaN(size)) continue;
-      rows.push({ source, size, used: parseHumanSize(b), avail: parseHumanSize(c), usePercent: percent(p), mountpoint, line: lineNo, text: rowText });
+      rows.push({
+        source,
+        size,
+        used: parseHumanSize(b),
+        avail: parseHumanSize(c),
+        usePercent: percent(p),
+        mountpoint,
+        line: lineNo,
+        text: rowText,
+      });
     } else {
       const inodes = Number(a);
       if (!/^\d+$/.test(a)) continue;
-      rows.push({ source, inodes, used: Number(b), free: Number(c), usePercent: percent(p), mountpoint, line: lineNo, text: rowText });
+      rows.push({
+        source,
+        inodes,
+        used: Number(b),
+        free: Number(c),
+        usePercent: percent(p),
+        mountpoint,
+        line: lineNo,
+        text: rowText,
+      });
     }
   }
   return { mounts, rows };
 }
 
 function isNodeFilesystem(source: string, mountpoint: string, fsType: string | undefined): boolean {
-  if (POD_VOLUME.test(mountpoint) || mountpoint.startsWith("/snap/") || mountpoint.startsWith("/run/") || mountpoint.startsWith("/sys/") || mountpoint.startsWith("/proc") || mountpoint.startsWith("/dev")) return false;
+  if (
+    POD_VOLUME.test(mountpoint) ||
+    mountpoint.startsWith("/snap/") ||
+    mountpoint.startsWith("/run/") ||
+    mountpoint.startsWith("/sys/") ||
+    mountpoint.startsWith("/proc") ||
+    mountpoint.startsWith("/dev")
+  )
+    return false;
   if (fsType && VIRTUAL_FS.test(fsType)) return false;
   if (/^\/dev\/loop/.test(source)) return false;
   return source.startsWith("/dev/") || /^(\/dev\/root|UUID=)/.test(source);
@@ -170,11 +232,22 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
   "storage.fstab-unmounted": ["read_bootstrap_logs", "read_dmesg"],
 };
 
-function finding(kind: Kind, severity: Severity, summary: string, evidence: EvidenceLocator[], attributes: FindingDraft["attributes"], count = 1): FindingDraft {
+function finding(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  evidence: EvidenceLocator[],
+  attributes: FindingDraft["attributes"],
+  count = 1,
+): FindingDraft {
   return { kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] ?? [] };
 }
 
-async function readLines(ctx: AnalyzerContext, name: ArtifactName, emptyIsGap: boolean): Promise<{ path: string; lines: string[] } | undefined> {
+async function readLines(
+  ctx: AnalyzerContext,
+  name: ArtifactName,
+  emptyIsGap: boolean,
+): Promise<{ path: string; lines: string[] } | undefined> {
   const read = await ctx.read.text(name);
   if (read.state !== "ok") return undefined;
   if (read.text.trim() === "") {
@@ -196,13 +269,17 @@ interface Threshold {
 /** `nodefs.available<10%` / `nodefs.available<1Gi` / `nodefs.inodesFree<5%` from the kubelet's evictionHard. */
 function evictionThreshold(entries: readonly string[] | undefined, signal: string): Threshold | undefined {
   for (const entry of entries ?? []) {
-    const m = new RegExp(`^\\s*${signal.replace(".", "\\.")}\\s*[<=:]\\s*([\\d.]+)\\s*(%|[KMGTPE]i?)?\\s*$`).exec(entry);
+    const m = new RegExp(`^\\s*${signal.replace(".", "\\.")}\\s*[<=:]\\s*([\\d.]+)\\s*(%|[KMGTPE]i?)?\\s*$`).exec(
+      entry,
+    );
     if (!m) continue;
     const n = Number(m[1]);
     if (!Number.isFinite(n)) continue;
     if (m[2] === "%") return { percent: n };
     const unit = (m[2] ?? "").replace("i", "");
-    const factor = m[2]?.endsWith("i") ? (UNITS[unit] ?? 1) : 1000 ** (["", "K", "M", "G", "T", "P", "E"].indexOf(unit) || 0);
+    const factor = m[2]?.endsWith("i")
+      ? (UNITS[unit] ?? 1)
+      : 1000 ** (["", "K", "M", "G", "T", "P", "E"].indexOf(unit) || 0);
     return { bytes: n * factor };
   }
   return undefined;
@@ -221,7 +298,8 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
   const df: DfRow[] = [];
   if (mountsFile) {
     const parsed = parseDfLike(mountsFile.lines, "bytes");
-    if (parsed.mounts.length === 0 && parsed.rows.length === 0) ctx.read.gap(mountsFile.path, "no mount or df lines found");
+    if (parsed.mounts.length === 0 && parsed.rows.length === 0)
+      ctx.read.gap(mountsFile.path, "no mount or df lines found");
     for (const m of parsed.mounts) mounts.set(m.mountpoint, m);
     df.push(...(parsed.rows as DfRow[]));
   }
@@ -235,7 +313,15 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
   const fsTypeOf = (mp: string) => mounts.get(mp)?.fsType;
   const nodeRows = df.filter((r) => isNodeFilesystem(r.source, r.mountpoint, fsTypeOf(r.mountpoint)));
   const nodeInodeRows = inodes.filter((r) => isNodeFilesystem(r.source, r.mountpoint, fsTypeOf(r.mountpoint)));
-  const candidateMounts = [...new Set([...nodeRows.map((r) => r.mountpoint), ...nodeInodeRows.map((r) => r.mountpoint), ...[...mounts.values()].filter((m) => isNodeFilesystem(m.device, m.mountpoint, m.fsType)).map((m) => m.mountpoint)])];
+  const candidateMounts = [
+    ...new Set([
+      ...nodeRows.map((r) => r.mountpoint),
+      ...nodeInodeRows.map((r) => r.mountpoint),
+      ...[...mounts.values()]
+        .filter((m) => isNodeFilesystem(m.device, m.mountpoint, m.fsType))
+        .map((m) => m.mountpoint),
+    ]),
+  ];
   const dataMounts = new Set<string>();
   for (const path of NODE_PATHS) {
     const holder = holderOf(path, candidateMounts);
@@ -248,7 +334,12 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
   const nodefs = evictionThreshold(input.evictionHard, "nodefs.available");
   const inodesFree = evictionThreshold(input.evictionHard, "nodefs.inodesFree");
   /** The use% at which the kubelet starts evicting, for a filesystem of `size` bytes. */
-  const evictionUse = (t: Threshold | undefined, size: number) => (t?.percent !== undefined ? 100 - t.percent : t?.bytes !== undefined && size > 0 ? 100 - (t.bytes / size) * 100 : undefined);
+  const evictionUse = (t: Threshold | undefined, size: number) =>
+    t?.percent !== undefined
+      ? 100 - t.percent
+      : t?.bytes !== undefined && size > 0
+        ? 100 - (t.bytes / size) * 100
+        : undefined;
   const inodeEvictionAt = inodesFree?.percent !== undefined ? 100 - inodesFree.percent : undefined;
 
   // Bind mounts show one device several times: judge each device once, naming all its mountpoints.
@@ -276,7 +367,15 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
     if (inode?.usePercent !== undefined) attributes.inodeUsePercent = inode.usePercent;
     if (evictionAt !== undefined) attributes.pastEvictionThreshold = row.usePercent >= evictionAt;
     const what = data ? `node filesystem ${row.mountpoint}` : `filesystem ${row.mountpoint}`;
-    findings.push(finding("storage.disk-full", severity, `The ${what} (${device}) is ${row.usePercent}% full: ${gib(row.avail)} left of ${gib(row.size)}`, [makeLocator(mountsFile.path, row.line, undefined, row.text)], attributes));
+    findings.push(
+      finding(
+        "storage.disk-full",
+        severity,
+        `The ${what} (${device}) is ${row.usePercent}% full: ${gib(row.avail)} left of ${gib(row.size)}`,
+        [makeLocator(mountsFile.path, row.line, undefined, row.text)],
+        attributes,
+      ),
+    );
   }
 
   if (inodesFile) {
@@ -287,12 +386,27 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
       if (!severity) continue;
       const bytes = dfByMount.get(row.mountpoint);
       const bytesRemain = bytes?.usePercent !== undefined ? bytes.usePercent < 90 : undefined;
-      const attributes: FindingDraft["attributes"] = { mountpoint: row.mountpoint, device: row.source, inodeUsePercent: row.usePercent, inodesFree: row.free, inodes: row.inodes, nodeDataFilesystem: data };
+      const attributes: FindingDraft["attributes"] = {
+        mountpoint: row.mountpoint,
+        device: row.source,
+        inodeUsePercent: row.usePercent,
+        inodesFree: row.free,
+        inodes: row.inodes,
+        nodeDataFilesystem: data,
+      };
       if (bytesRemain !== undefined) attributes.bytesRemain = bytesRemain;
       if (bytes?.usePercent !== undefined) attributes.usePercent = bytes.usePercent;
       const evidence = [makeLocator(inodesFile.path, row.line, undefined, row.text)];
       if (bytes && mountsFile) evidence.push(makeLocator(mountsFile.path, bytes.line, undefined, bytes.text));
-      findings.push(finding("storage.inodes-exhausted", severity, `${row.mountpoint} has used ${row.usePercent}% of its inodes (${row.free} free)${bytesRemain ? ` while ${bytes?.usePercent}% of its bytes are used` : ""}`, evidence, attributes));
+      findings.push(
+        finding(
+          "storage.inodes-exhausted",
+          severity,
+          `${row.mountpoint} has used ${row.usePercent}% of its inodes (${row.free} free)${bytesRemain ? ` while ${bytes?.usePercent}% of its bytes are used` : ""}`,
+          evidence,
+          attributes,
+        ),
+      );
     }
   }
 
@@ -301,20 +415,43 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
     for (const row of df) {
       if (!POD_VOLUME.test(row.mountpoint) || !row.source.startsWith("/dev/") || (row.usePercent ?? 0) < 95) continue;
       const pvc = /\/(pvc-[0-9a-f-]+)\//.exec(row.mountpoint)?.[1];
-      const attributes: FindingDraft["attributes"] = { mountpoint: row.mountpoint, device: row.source, usePercent: row.usePercent ?? 0 };
+      const attributes: FindingDraft["attributes"] = {
+        mountpoint: row.mountpoint,
+        device: row.source,
+        usePercent: row.usePercent ?? 0,
+      };
       if (pvc) attributes.volume = pvc;
-      findings.push(finding("storage.volume-full", "low", `Pod volume ${pvc ?? row.mountpoint} (${row.source}) is ${row.usePercent}% full`, [makeLocator(mountsFile.path, row.line, undefined, row.text)], attributes));
+      findings.push(
+        finding(
+          "storage.volume-full",
+          "low",
+          `Pod volume ${pvc ?? row.mountpoint} (${row.source}) is ${row.usePercent}% full`,
+          [makeLocator(mountsFile.path, row.line, undefined, row.text)],
+          attributes,
+        ),
+      );
     }
   }
 
   // Read-only root or data filesystems. Bottlerocket's root is a read-only dm-verity image by design.
-  const bottlerocketRoot = (m: MountEntry) => m.mountpoint === "/" && (/^\/dev\/(dm-\d+|mapper\/root)$/.test(m.device) || m.fsType === "erofs") && mounts.has("/local");
+  const bottlerocketRoot = (m: MountEntry) =>
+    m.mountpoint === "/" &&
+    (/^\/dev\/(dm-\d+|mapper\/root)$/.test(m.device) || m.fsType === "erofs") &&
+    mounts.has("/local");
   if (mountsFile) {
     for (const m of mounts.values()) {
       if (!m.options.includes("ro") || !isNodeFilesystem(m.device, m.mountpoint, m.fsType)) continue;
       if (!DATA_MOUNTS.has(m.mountpoint) && !dataMounts.has(m.mountpoint)) continue;
       if (bottlerocketRoot(m)) continue;
-      findings.push(finding("storage.read-only-mount", "high", `${m.mountpoint} (${m.device}, ${m.fsType}) is mounted read-only: the node cannot write images, logs or pod data there`, [makeLocator(mountsFile.path, m.line, undefined, m.text)], { mountpoint: m.mountpoint, device: m.device, fsType: m.fsType }));
+      findings.push(
+        finding(
+          "storage.read-only-mount",
+          "high",
+          `${m.mountpoint} (${m.device}, ${m.fsType}) is mounted read-only: the node cannot write images, logs or pod data there`,
+          [makeLocator(mountsFile.path, m.line, undefined, m.text)],
+          { mountpoint: m.mountpoint, device: m.device, fsType: m.fsType },
+        ),
+      );
     }
   }
 
@@ -323,13 +460,29 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
     for (const row of nodeRows) {
       const inode = inodeByMount.get(row.mountpoint);
       const mount = mounts.get(row.mountpoint);
-      const attributes: FindingDraft["attributes"] = { mountpoint: row.mountpoint, device: row.source, sizeBytes: row.size, usedBytes: row.used, availBytes: row.avail, nodeDataFilesystem: dataMounts.has(row.mountpoint), readOnly: mount?.options.includes("ro") ?? false };
+      const attributes: FindingDraft["attributes"] = {
+        mountpoint: row.mountpoint,
+        device: row.source,
+        sizeBytes: row.size,
+        usedBytes: row.used,
+        availBytes: row.avail,
+        nodeDataFilesystem: dataMounts.has(row.mountpoint),
+        readOnly: mount?.options.includes("ro") ?? false,
+      };
       if (row.usePercent !== undefined) attributes.usePercent = row.usePercent;
       if (inode?.usePercent !== undefined) attributes.inodeUsePercent = inode.usePercent;
       if (mount) attributes.fsType = mount.fsType;
       const evidence = [makeLocator(mountsFile.path, row.line, undefined, row.text)];
       if (inode && inodesFile) evidence.push(makeLocator(inodesFile.path, inode.line, undefined, inode.text));
-      findings.push(finding("storage.usage", "info", `${row.mountpoint} (${row.source}): ${row.usePercent ?? "?"}% of ${gib(row.size)} used${inode?.usePercent !== undefined ? `, ${inode.usePercent}% of inodes` : ""}`, evidence, attributes));
+      findings.push(
+        finding(
+          "storage.usage",
+          "info",
+          `${row.mountpoint} (${row.source}): ${row.usePercent ?? "?"}% of ${gib(row.size)} used${inode?.usePercent !== undefined ? `, ${inode.usePercent}% of inodes` : ""}`,
+          evidence,
+          attributes,
+        ),
+      );
     }
   }
 
@@ -369,7 +522,15 @@ function parseLsblk(lines: string[]): BlockDevice[] {
     const fields = cleaned.trim().split(/\s+/);
     if (fields.length >= 6 && /^\d+:\d+$/.test(fields[1] ?? "")) {
       const mount = fields.slice(6).join(" ");
-      devices.push({ name: fields[0] as string, size: fields[3] as string, readOnly: fields[4] === "1", type: fields[5] as string, mountpoints: mount ? [mount] : [], line: i + 1, text });
+      devices.push({
+        name: fields[0] as string,
+        size: fields[3] as string,
+        readOnly: fields[4] === "1",
+        type: fields[5] as string,
+        mountpoints: mount ? [mount] : [],
+        line: i + 1,
+        text,
+      });
     } else if (devices.length > 0 && /^\/\S*$/.test(text.trim())) {
       devices[devices.length - 1]?.mountpoints.push(text.trim());
     }
@@ -380,7 +541,9 @@ function parseLsblk(lines: string[]): BlockDevice[] {
 function lsblkFact(path: string, devices: BlockDevice[]): FindingDraft {
   const disks = devices.filter((d) => d.type === "disk");
   const podVolumes = devices.filter((d) => d.mountpoints.some((mp) => POD_VOLUME.test(mp)));
-  const nodeMounts = devices.flatMap((d) => d.mountpoints.filter((mp) => !POD_VOLUME.test(mp)).map((mp) => `${d.name} ${mp}`));
+  const nodeMounts = devices.flatMap((d) =>
+    d.mountpoints.filter((mp) => !POD_VOLUME.test(mp)).map((mp) => `${d.name} ${mp}`),
+  );
   const attributes: FindingDraft["attributes"] = {
     disks: disks.map((d) => `${d.name} ${d.size}`),
     nvmeDisks: disks.filter((d) => d.name.startsWith("nvme")).length,
@@ -389,7 +552,14 @@ function lsblkFact(path: string, devices: BlockDevice[]): FindingDraft {
     readOnlyDevices: devices.filter((d) => d.readOnly && d.type !== "rom").map((d) => d.name),
   };
   const evidence = disks.slice(0, 3).map((d) => makeLocator(path, d.line, undefined, d.text));
-  return finding("storage.nvme-devices", "info", `${disks.length} block disk${disks.length === 1 ? "" : "s"} (${disks.map((d) => `${d.name} ${d.size}`).join(", ")}); ${podVolumes.length} mounted as pod volumes`, evidence, attributes, devices.length);
+  return finding(
+    "storage.nvme-devices",
+    "info",
+    `${disks.length} block disk${disks.length === 1 ? "" : "s"} (${disks.map((d) => `${d.name} ${d.size}`).join(", ")}); ${podVolumes.length} mounted as pod volumes`,
+    evidence,
+    attributes,
+    devices.length,
+  );
 }
 
 const FSTAB_IGNORED_TYPES = /^(swap|proc|sysfs|tmpfs|devpts|none)$/;
@@ -403,7 +573,15 @@ function fstabFindings(path: string, lines: string[], mounts: Map<string, MountE
     if (!spec || !file || !type || !file.startsWith("/") || FSTAB_IGNORED_TYPES.test(type)) continue;
     if (opts.split(",").includes("noauto") || mounts.has(file)) continue;
     const data = DATA_MOUNTS.has(file) || NODE_PATHS.some((p) => p !== "/" && (p === file || p.startsWith(`${file}/`)));
-    out.push(finding("storage.fstab-unmounted", data ? "low" : "info", `/etc/fstab mounts ${file} (${type}) but it is not mounted${data ? ": the node writes that data to the filesystem below instead" : ""}`, [makeLocator(path, i + 1, undefined, text)], { mountpoint: file, fsType: type, nodeDataPath: data, nofail: opts.split(",").includes("nofail") }));
+    out.push(
+      finding(
+        "storage.fstab-unmounted",
+        data ? "low" : "info",
+        `/etc/fstab mounts ${file} (${type}) but it is not mounted${data ? ": the node writes that data to the filesystem below instead" : ""}`,
+        [makeLocator(path, i + 1, undefined, text)],
+        { mountpoint: file, fsType: type, nodeDataPath: data, nofail: opts.split(",").includes("nofail") },
+      ),
+    );
   }
   return out;
 }
@@ -426,7 +604,12 @@ function podLocalFact(path: string, lines: string[]): FindingDraft | undefined {
     "info",
     `${entries.length} container writable layers hold ${gib(total)}; the largest is ${top[0]?.size}`,
     top.slice(0, 3).map((e) => makeLocator(path, e.line, undefined, e.text)),
-    { layers: entries.length, totalBytes: total, largestBytes: top[0]?.bytes ?? 0, largest: top.map((e) => `${e.size} ${e.where}`) },
+    {
+      layers: entries.length,
+      totalBytes: total,
+      largestBytes: top[0]?.bytes ?? 0,
+      largest: top.map((e) => `${e.size} ${e.where}`),
+    },
     entries.length,
   );
 }
@@ -446,7 +629,9 @@ export const inspectStorage = defineTool({
       .array(z.string().max(200))
       .max(50)
       .optional()
-      .describe("The kubelet's hard eviction thresholds as read_kubelet_config reports them (finding kubelet-config.settings, attribute evictionHard, e.g. [\"nodefs.available<10%\", \"nodefs.inodesFree<5%\"]); node filesystems past nodefs.available / nodefs.inodesFree are flagged"),
+      .describe(
+        'The kubelet\'s hard eviction thresholds as read_kubelet_config reports them (finding kubelet-config.settings, attribute evictionHard, e.g. ["nodefs.available<10%", "nodefs.inodesFree<5%"]); node filesystems past nodefs.available / nodefs.inodesFree are flagged',
+      ),
   },
   analyze,
 });

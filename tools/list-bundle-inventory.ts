@@ -8,42 +8,56 @@ import { humanDuration } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "bundle.inventory": "What the bundle holds (fact): file and byte counts, layout artifacts present / empty / missing, top-level folders, node identity files",
-  "bundle.collection-time": "When the bundle was collected and how that was derived (archive name or newest timestamp), the boot time and uptime (fact)",
-  "bundle.introspection-skipped": "The collector ran with --ignore_introspection and/or --ignore_metrics: missing or empty IPAMD introspection/metrics files are expected, not a sign of ipamd being down (fact)",
-  "bundle.missing-sources": "Core sources are absent (attribute `missing`): tools that need them answer no_data and conclusions from them are unavailable; medium when most are missing",
-  "bundle.empty-sources": "Core files are present but empty (attributes `empty`, `coreEmpty`, `emptyIntrospection`): the command behind them produced nothing (for IPAMD introspection: ipamd did not answer)",
-  "bundle.archive-damaged": "The archive is corrupt or truncated: members after the damage, or cut off by it, are lost (attribute `problems`, `incompleteMembers`)",
-  "bundle.skipped-members": "Members refused on purpose: symbolic links, unsafe names, devices, members that could not be extracted (attribute `members`)",
+  "bundle.inventory":
+    "What the bundle holds (fact): file and byte counts, layout artifacts present / empty / missing, top-level folders, node identity files",
+  "bundle.collection-time":
+    "When the bundle was collected and how that was derived (archive name or newest timestamp), the boot time and uptime (fact)",
+  "bundle.introspection-skipped":
+    "The collector ran with --ignore_introspection and/or --ignore_metrics: missing or empty IPAMD introspection/metrics files are expected, not a sign of ipamd being down (fact)",
+  "bundle.missing-sources":
+    "Core sources are absent (attribute `missing`): tools that need them answer no_data and conclusions from them are unavailable; medium when most are missing",
+  "bundle.empty-sources":
+    "Core files are present but empty (attributes `empty`, `coreEmpty`, `emptyIntrospection`): the command behind them produced nothing (for IPAMD introspection: ipamd did not answer)",
+  "bundle.archive-damaged":
+    "The archive is corrupt or truncated: members after the damage, or cut off by it, are lost (attribute `problems`, `incompleteMembers`)",
+  "bundle.skipped-members":
+    "Members refused on purpose: symbolic links, unsafe names, devices, members that could not be extracted (attribute `members`)",
 } as const;
 type Kind = keyof typeof KINDS;
 
 /** Sources most investigations lean on; ones that are one of several alternatives are grouped. */
-const KEY_SOURCES: ReadonlyArray<{ label: string; any: ArtifactName[]; unlessSkipped?: "introspection" | "metrics" }> = [
-  { label: "kubeletJournal", any: ["kubeletJournal"] },
-  { label: "kubeletConfig", any: ["kubeletConfig"] },
-  { label: "kubeconfig", any: ["kubeconfig"] },
-  { label: "kubeletService", any: ["kubeletService"] },
-  { label: "containerdLog", any: ["containerdLog"] },
-  { label: "containerdConfig", any: ["containerdConfig"] },
-  { label: "dmesg", any: ["dmesgHuman", "dmesg"] },
-  { label: "procStat", any: ["procStat"] },
-  { label: "ipamdLog", any: ["ipamdLog"] },
-  { label: "cniPluginLog", any: ["cniPluginLog"] },
-  { label: "cniConflist", any: ["cniConflist"] },
-  { label: "ipamdEnis", any: ["ipamdEnis"], unlessSkipped: "introspection" },
-  { label: "ipamdMetrics", any: ["ipamdMetrics"], unlessSkipped: "metrics" },
-  { label: "iptablesSave", any: ["iptablesSave"] },
-  { label: "conntrack", any: ["conntrack"] },
-  { label: "ipRoutes", any: ["ipRoutes"] },
-  { label: "ipRules", any: ["ipRules"] },
-  { label: "resolvConf", any: ["resolvConf"] },
-  { label: "sysctls", any: ["sysctls"] },
-  { label: "mounts", any: ["mounts"] },
-];
+const KEY_SOURCES: ReadonlyArray<{ label: string; any: ArtifactName[]; unlessSkipped?: "introspection" | "metrics" }> =
+  [
+    { label: "kubeletJournal", any: ["kubeletJournal"] },
+    { label: "kubeletConfig", any: ["kubeletConfig"] },
+    { label: "kubeconfig", any: ["kubeconfig"] },
+    { label: "kubeletService", any: ["kubeletService"] },
+    { label: "containerdLog", any: ["containerdLog"] },
+    { label: "containerdConfig", any: ["containerdConfig"] },
+    { label: "dmesg", any: ["dmesgHuman", "dmesg"] },
+    { label: "procStat", any: ["procStat"] },
+    { label: "ipamdLog", any: ["ipamdLog"] },
+    { label: "cniPluginLog", any: ["cniPluginLog"] },
+    { label: "cniConflist", any: ["cniConflist"] },
+    { label: "ipamdEnis", any: ["ipamdEnis"], unlessSkipped: "introspection" },
+    { label: "ipamdMetrics", any: ["ipamdMetrics"], unlessSkipped: "metrics" },
+    { label: "iptablesSave", any: ["iptablesSave"] },
+    { label: "conntrack", any: ["conntrack"] },
+    { label: "ipRoutes", any: ["ipRoutes"] },
+    { label: "ipRules", any: ["ipRules"] },
+    { label: "resolvConf", any: ["resolvConf"] },
+    { label: "sysctls", any: ["sysctls"] },
+    { label: "mounts", any: ["mounts"] },
+  ];
 
 /** IPAMD introspection files the collector writes with curl, empty when ipamd did not answer. */
-const INTROSPECTION: ArtifactName[] = ["ipamdEnis", "ipamdPods", "ipamdEnvSettings", "networkUtilsEnvSettings", "eniConfigs"];
+const INTROSPECTION: ArtifactName[] = [
+  "ipamdEnis",
+  "ipamdPods",
+  "ipamdEnvSettings",
+  "networkUtilsEnvSettings",
+  "eniConfigs",
+];
 
 const CORRELATE: Partial<Record<Kind, string[]>> = {
   "bundle.missing-sources": [],
@@ -51,7 +65,14 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
   "bundle.introspection-skipped": ["inspect_ipamd_state"],
 };
 
-function finding(kind: Kind, severity: Severity, summary: string, evidence: EvidenceLocator[], count: number, attributes: FindingDraft["attributes"]): FindingDraft {
+function finding(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  evidence: EvidenceLocator[],
+  count: number,
+  attributes: FindingDraft["attributes"],
+): FindingDraft {
   return { kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] ?? [] };
 }
 
@@ -69,7 +90,10 @@ function parseScriptParams(text: string): Record<string, string> {
   return out;
 }
 
-async function smallText(ctx: AnalyzerContext, name: ArtifactName): Promise<{ path: string; text: string } | undefined> {
+async function smallText(
+  ctx: AnalyzerContext,
+  name: ArtifactName,
+): Promise<{ path: string; text: string } | undefined> {
   const [path] = await ctx.read.paths(name);
   if (!path) return undefined;
   const size = await ctx.read.size(path);
@@ -88,7 +112,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
 
   // Small identity and flag files: reading them also marks the listing as read.
   const params = await smallText(ctx, "scriptParams");
-  const identity = { instanceId: await smallText(ctx, "instanceId"), region: await smallText(ctx, "region"), availabilityZone: await smallText(ctx, "availabilityZone") };
+  const identity = {
+    instanceId: await smallText(ctx, "instanceId"),
+    region: await smallText(ctx, "region"),
+    availabilityZone: await smallText(ctx, "availabilityZone"),
+  };
   if (!params && !identity.instanceId && !identity.region && !identity.availabilityZone) {
     const smallest = [...listing.files].sort((a, b) => a.size - b.size)[0];
     if (smallest) await ctx.read.textAt(smallest.path, 1 << 20);
@@ -137,15 +165,23 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const clockAttributes: FindingDraft["attributes"] = { collectedFrom: clock.collectedFrom, archiveName: listing.name };
   if (clock.collectedAt !== undefined) clockAttributes.collectedAt = iso(clock.collectedAt) as string;
   if (clock.bootTime !== undefined) clockAttributes.bootTime = iso(clock.bootTime) as string;
-  if (clock.collectedAt !== undefined && clock.bootTime !== undefined) clockAttributes.uptimeHours = Math.round(((clock.collectedAt - clock.bootTime) / 3_600_000) * 10) / 10;
+  if (clock.collectedAt !== undefined && clock.bootTime !== undefined)
+    clockAttributes.uptimeHours = Math.round(((clock.collectedAt - clock.bootTime) / 3_600_000) * 10) / 10;
   if (clock.yearReference !== undefined) clockAttributes.yearReference = iso(clock.yearReference) as string;
-  const how = clock.collectedFrom === "archive-name" ? "from the archive name" : clock.collectedFrom === "newest-timestamp" ? "from the newest timestamp in the bundle" : "unknown: nothing in the bundle is dated";
+  const how =
+    clock.collectedFrom === "archive-name"
+      ? "from the archive name"
+      : clock.collectedFrom === "newest-timestamp"
+        ? "from the newest timestamp in the bundle"
+        : "unknown: nothing in the bundle is dated";
   findings.push(
     finding(
       "bundle.collection-time",
       "info",
       `Collected ${clock.collectedAt !== undefined ? iso(clock.collectedAt) : "at an unknown time"} (${how})${clock.bootTime !== undefined ? `; booted ${iso(clock.bootTime)}${clock.collectedAt !== undefined ? `, ${humanDuration(clock.collectedAt - clock.bootTime)} before` : ""}` : "; boot time unknown (no btime in system/procstat.txt)"}`,
-      byName.get("procStat")?.state === "present" ? [makeLocator(primaryPath("procStat"), undefined, clock.bootTime, "btime")] : [],
+      byName.get("procStat")?.state === "present"
+        ? [makeLocator(primaryPath("procStat"), undefined, clock.bootTime, "btime")]
+        : [],
       1,
       clockAttributes,
     ),
@@ -153,10 +189,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
 
   if (introspectionSkipped || metricsSkipped) {
     const evidenceList: EvidenceLocator[] = [];
-    if (params) evidenceList.push(makeLocator(params.path, undefined, undefined, params.text.trim().split("\n").join("; ")));
+    if (params)
+      evidenceList.push(makeLocator(params.path, undefined, undefined, params.text.trim().split("\n").join("; ")));
     for (const marker of ["introspectionIgnored", "metricsIgnored"] as const) {
       const paths = byName.get(marker)?.paths ?? [];
-      if (paths[0]) evidenceList.push(makeLocator(paths[0], undefined, undefined, "marker file written instead of the IPAMD data"));
+      if (paths[0])
+        evidenceList.push(makeLocator(paths[0], undefined, undefined, "marker file written instead of the IPAMD data"));
     }
     findings.push(
       finding(
@@ -175,7 +213,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const keyEmpty: string[] = [];
   const emptyPaths: string[] = [];
   for (const key of KEY_SOURCES) {
-    if ((key.unlessSkipped === "introspection" && introspectionSkipped) || (key.unlessSkipped === "metrics" && metricsSkipped)) continue;
+    if (
+      (key.unlessSkipped === "introspection" && introspectionSkipped) ||
+      (key.unlessSkipped === "metrics" && metricsSkipped)
+    )
+      continue;
     const states = key.any.map((name) => byName.get(name));
     if (states.some((s) => s?.state === "present")) continue;
     if (states.some((s) => s?.state === "empty")) {
@@ -186,10 +228,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const damaged = listing.problems.length > 0 || listing.skipped.some((s) => s.reason.startsWith("incomplete"));
   if (keyMissing.length > 0) {
     const notes: string[] = [];
-    if (keyMissing.includes("containerdLog") && keyMissing.includes("containerdConfig")) notes.push("the collector only gathers containerd files while a containerd process runs");
+    if (keyMissing.includes("containerdLog") && keyMissing.includes("containerdConfig"))
+      notes.push("the collector only gathers containerd files while a containerd process runs");
     if (keyMissing.includes("cniConflist")) notes.push("the CNI writes its conflist only once ipamd is up");
     if (damaged) notes.push("the archive is damaged, which may explain missing members");
-    const attributes: FindingDraft["attributes"] = { missing: keyMissing, coreSourcesChecked: KEY_SOURCES.length, archiveDamaged: damaged };
+    const attributes: FindingDraft["attributes"] = {
+      missing: keyMissing,
+      coreSourcesChecked: KEY_SOURCES.length,
+      archiveDamaged: damaged,
+    };
     if (notes.length) attributes.notes = notes;
     findings.push(
       finding(
@@ -203,10 +250,14 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     );
   }
   // Other (non-key) empty artifacts are only worth a fact; empty IPAMD introspection is the classic one.
-  const otherEmpty = empty.filter((name) => !KEY_SOURCES.some((k) => k.any.includes(name)) && !(introspectionSkipped && INTROSPECTION.includes(name)));
+  const otherEmpty = empty.filter(
+    (name) => !KEY_SOURCES.some((k) => k.any.includes(name)) && !(introspectionSkipped && INTROSPECTION.includes(name)),
+  );
   if (keyEmpty.length > 0 || otherEmpty.length > 0) {
     for (const name of otherEmpty) emptyPaths.push(...(byName.get(name)?.paths ?? []));
-    const emptyIntrospection = INTROSPECTION.filter((name) => byName.get(name)?.state === "empty" && !introspectionSkipped);
+    const emptyIntrospection = INTROSPECTION.filter(
+      (name) => byName.get(name)?.state === "empty" && !introspectionSkipped,
+    );
     findings.push(
       finding(
         "bundle.empty-sources",

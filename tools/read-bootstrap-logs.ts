@@ -6,17 +6,29 @@ import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "bootstrap.failed": "nodeadm, bootstrap.sh or a cloud-init user-data script failed in the latest boot (fatal Command failed, [eks-bootstrap] ERROR, Failed running …/scripts/part-001, unit failed); attribute causes; medium when only a script after a completed bootstrap failed, info when a later run succeeded: node.bootstrap-misconfigured",
-  "bootstrap.endpoint": "Fact: the API server endpoint host bootstrap configured and where it came from (nodeadm config, bootstrap.sh flags, user-data trace)",
-  "bootstrap.endpoint-invalid": "The API server endpoint bootstrap used is empty, None/null, an unsubstituted template or not https: the kubelet cannot reach the cluster",
-  "bootstrap.ca-invalid": "The cluster CA bootstrap used is empty, None, not base64 or not a PEM certificate (x509 errors follow)",
-  "bootstrap.max-pods": "Fact: max-pods set at bootstrap (attribute maxPods, a number), for capacity checks against the CNI's IP capacity",
-  "bootstrap.settings": "Fact: bootstrap method, cluster name, container runtime, kubelet version, whether kubelet extra args were given, DNS cluster IP",
+  "bootstrap.failed":
+    "nodeadm, bootstrap.sh or a cloud-init user-data script failed in the latest boot (fatal Command failed, [eks-bootstrap] ERROR, Failed running …/scripts/part-001, unit failed); attribute causes; medium when only a script after a completed bootstrap failed, info when a later run succeeded: node.bootstrap-misconfigured",
+  "bootstrap.endpoint":
+    "Fact: the API server endpoint host bootstrap configured and where it came from (nodeadm config, bootstrap.sh flags, user-data trace)",
+  "bootstrap.endpoint-invalid":
+    "The API server endpoint bootstrap used is empty, None/null, an unsubstituted template or not https: the kubelet cannot reach the cluster",
+  "bootstrap.ca-invalid":
+    "The cluster CA bootstrap used is empty, None, not base64 or not a PEM certificate (x509 errors follow)",
+  "bootstrap.max-pods":
+    "Fact: max-pods set at bootstrap (attribute maxPods, a number), for capacity checks against the CNI's IP capacity",
+  "bootstrap.settings":
+    "Fact: bootstrap method, cluster name, container runtime, kubelet version, whether kubelet extra args were given, DNS cluster IP",
 } as const;
 type Kind = keyof typeof KINDS;
 
 const SOURCES: readonly ArtifactName[] = ["nodeadmConfig", "nodeadmRun", "cloudInitOutput", "cloudInit", "userData"];
-const STAGE: Record<string, string> = { nodeadmConfig: "nodeadm-config", nodeadmRun: "nodeadm-run", cloudInitOutput: "cloud-init-output", cloudInit: "cloud-init", userData: "user-data" };
+const STAGE: Record<string, string> = {
+  nodeadmConfig: "nodeadm-config",
+  nodeadmRun: "nodeadm-run",
+  cloudInitOutput: "cloud-init-output",
+  cloudInit: "cloud-init",
+  userData: "user-data",
+};
 
 interface Hit {
   path: string;
@@ -77,42 +89,88 @@ const FAILURE = [
   /Could not connect to the endpoint URL/,
 ];
 /** Lines that merely repeat a failure already counted (systemd's follow-ups). */
-const FOLLOW_UP = /\.service: Main process exited|\.service: Failed with result|Failed to start nodeadm-|Failed to run module scripts-user|Running module scripts-user .* failed/;
-const COMPLETE = /"msg":"done!"|\s(?:info|INFO)\s+\S+\.go:\d+\s+done!|\[eks-bootstrap\] INFO: complete!|Finished nodeadm-(?:config|run)\.service/;
+const FOLLOW_UP =
+  /\.service: Main process exited|\.service: Failed with result|Failed to start nodeadm-|Failed to run module scripts-user|Running module scripts-user .* failed/;
+const COMPLETE =
+  /"msg":"done!"|\s(?:info|INFO)\s+\S+\.go:\d+\s+done!|\[eks-bootstrap\] INFO: complete!|Finished nodeadm-(?:config|run)\.service/;
 
 /** journald / ISO / cloud-init.log times, and the RFC 2822 date in cloud-init's stage banner. */
 function lineTime(line: string, yearRef: number | undefined): number | undefined {
   const t = journalLineTime(line, yearRef);
   if (t !== undefined) return t;
-  const banner = /^Cloud-init v\. \S+ (?:running '[^']+'|finished) at ([A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4})/.exec(line);
+  const banner =
+    /^Cloud-init v\. \S+ (?:running '[^']+'|finished) at ([A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4})/.exec(
+      line,
+    );
   if (!banner) return undefined;
   const parsed = Date.parse(banner[1] as string);
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 
 /** Run boundaries, failures, completions and settings: only lines holding one of these are read. */
-const PREFILTER = buildPrefilter([], [
-  "Starting nodeadm-", "Checking user is root", "Cloud-init v. ",
-  '"level":"fatal"', '"level":"error"', '"level":"panic"', "]: fatal ", "]: error ", "]: panic ",
-  "Main process exited", "Failed to start nodeadm-", "Failed with result", "Failed at step EXEC", "[eks-bootstrap]", "Exited with error on line",
-  "Failed running /var/lib/cloud/instance/scripts/", "Failed to run module scripts-user", "Running module scripts-user", "could not get cluster details",
-  "An error occurred (", "Could not connect to the endpoint URL", "done!", "Finished nodeadm-",
-  "apiserver-endpoint", "apiServerEndpoint", "b64-cluster-ca", "certificateAuthority", "max-pods", "maxPods", "container runtime", "kubelet version",
-  "kubelet-extra-args", "dns-cluster-ip", "describing cluster", "IP family", "configSource", "bootstrap.sh", "CLUSTER_NAME", "API_SERVER_URL", "APISERVER_ENDPOINT", "B64_CLUSTER_CA", "Loaded configuration",
-]);
+const PREFILTER = buildPrefilter(
+  [],
+  [
+    "Starting nodeadm-",
+    "Checking user is root",
+    "Cloud-init v. ",
+    '"level":"fatal"',
+    '"level":"error"',
+    '"level":"panic"',
+    "]: fatal ",
+    "]: error ",
+    "]: panic ",
+    "Main process exited",
+    "Failed to start nodeadm-",
+    "Failed with result",
+    "Failed at step EXEC",
+    "[eks-bootstrap]",
+    "Exited with error on line",
+    "Failed running /var/lib/cloud/instance/scripts/",
+    "Failed to run module scripts-user",
+    "Running module scripts-user",
+    "could not get cluster details",
+    "An error occurred (",
+    "Could not connect to the endpoint URL",
+    "done!",
+    "Finished nodeadm-",
+    "apiserver-endpoint",
+    "apiServerEndpoint",
+    "b64-cluster-ca",
+    "certificateAuthority",
+    "max-pods",
+    "maxPods",
+    "container runtime",
+    "kubelet version",
+    "kubelet-extra-args",
+    "dns-cluster-ip",
+    "describing cluster",
+    "IP family",
+    "configSource",
+    "bootstrap.sh",
+    "CLUSTER_NAME",
+    "API_SERVER_URL",
+    "APISERVER_ENDPOINT",
+    "B64_CLUSTER_CA",
+    "Loaded configuration",
+  ],
+);
 
 function failureCause(l: string): string {
   if (/endpoint is missing|apiserver.?endpoint|ApiServerEndpoint/i.test(l)) return "endpoint";
   if (/Certificate authority is missing|b64-cluster-ca|certificate/i.test(l)) return "ca";
   if (/Name is missing|cluster name is not defined/i.test(l)) return "cluster-name";
   if (/CIDR is missing/i.test(l)) return "cidr";
-  if (/could not get cluster details|DescribeCluster|describe-cluster|describing cluster/i.test(l)) return "describe-cluster";
+  if (/could not get cluster details|DescribeCluster|describe-cluster|describing cluster/i.test(l))
+    return "describe-cluster";
   if (/imds|169\.254\.169\.254|EC2Metadata|metadata/i.test(l)) return "imds";
   if (/AccessDenied|UnauthorizedOperation|not authorized/i.test(l)) return "permission";
-  if (/Could not connect to the endpoint URL|dial tcp|i\/o timeout|connection refused|no such host/i.test(l)) return "network";
+  if (/Could not connect to the endpoint URL|dial tcp|i\/o timeout|connection refused|no such host/i.test(l))
+    return "network";
   if (/Failed at step EXEC|status=203|Permission denied/.test(l)) return "exec";
   if (/parse|unmarshal|yaml|invalid character/i.test(l)) return "config-parse";
-  if (/Failed running \/var\/lib\/cloud\/instance\/scripts|scripts-user|Exited with error on line/.test(l)) return "user-script";
+  if (/Failed running \/var\/lib\/cloud\/instance\/scripts|scripts-user|Exited with error on line/.test(l))
+    return "user-script";
   return "other";
 }
 
@@ -151,9 +209,18 @@ function caProblem(value: string): string | undefined {
 /** Keeps certificate data and nodeadm's whole-config dump out of excerpts. */
 function scrub(line: string, settings: Settings): string {
   let out = line
-    .replace(/(--b64-cluster-ca(?:=|\s+)['"]?)([A-Za-z0-9+/=]{12,})/g, (_m, head: string, ca: string) => `${head}<base64 CA, ${ca.length} chars>`)
-    .replace(/("certificateAuthority"\s*:\s*")([^"]{12,})"/g, (_m, head: string, ca: string) => `${head}<base64 CA, ${ca.length} chars>"`)
-    .replace(/(B64_CLUSTER_CA=['"]?)([A-Za-z0-9+/=]{12,})/g, (_m, head: string, ca: string) => `${head}<base64 CA, ${ca.length} chars>`);
+    .replace(
+      /(--b64-cluster-ca(?:=|\s+)['"]?)([A-Za-z0-9+/=]{12,})/g,
+      (_m, head: string, ca: string) => `${head}<base64 CA, ${ca.length} chars>`,
+    )
+    .replace(
+      /("certificateAuthority"\s*:\s*")([^"]{12,})"/g,
+      (_m, head: string, ca: string) => `${head}<base64 CA, ${ca.length} chars>"`,
+    )
+    .replace(
+      /(B64_CLUSTER_CA=['"]?)([A-Za-z0-9+/=]{12,})/g,
+      (_m, head: string, ca: string) => `${head}<base64 CA, ${ca.length} chars>`,
+    );
   const loaded = out.indexOf("Loaded configuration");
   if (loaded >= 0) {
     const host = settings.endpoint ? hostOf(settings.endpoint.value) : undefined;
@@ -173,19 +240,30 @@ function firstGroup(m: RegExpExecArray | null): string | undefined {
 
 /** Reads every setting a line states; later lines (later boots) win. */
 function noteSettings(l: string, source: string, hit: Hit, s: Settings): void {
-  if (l.includes("Loaded configuration") || l.includes("Checking user is root") || l.includes("nodeadm")) s.method ??= "nodeadm";
-  if (l.includes("[eks-bootstrap]") || l.includes("bootstrap.sh")) s.method = s.method === "nodeadm" && source.startsWith("nodeadm") ? "nodeadm" : "bootstrap.sh";
-  const endpoint = firstGroup(/--apiserver-endpoint(?:=|\s+)['"]?([^'"\s]*)/.exec(l)) ?? firstGroup(/"apiServerEndpoint"\s*:\s*"([^"]*)"/.exec(l)) ?? firstGroup(/\b(?:API_SERVER_URL|APISERVER_ENDPOINT)=['"]?([^'"\s]*)/.exec(l));
+  if (l.includes("Loaded configuration") || l.includes("Checking user is root") || l.includes("nodeadm"))
+    s.method ??= "nodeadm";
+  if (l.includes("[eks-bootstrap]") || l.includes("bootstrap.sh"))
+    s.method = s.method === "nodeadm" && source.startsWith("nodeadm") ? "nodeadm" : "bootstrap.sh";
+  const endpoint =
+    firstGroup(/--apiserver-endpoint(?:=|\s+)['"]?([^'"\s]*)/.exec(l)) ??
+    firstGroup(/"apiServerEndpoint"\s*:\s*"([^"]*)"/.exec(l)) ??
+    firstGroup(/\b(?:API_SERVER_URL|APISERVER_ENDPOINT)=['"]?([^'"\s]*)/.exec(l));
   // A `$VAR` in a script or trace line is a reference, not the value; bootstrap.sh's own log line
   // prints what it received, so there an unexpanded variable is the real (broken) value.
   const authoritative = l.includes("[eks-bootstrap]") || l.includes("Loaded configuration");
   const usable = (v: string | undefined): v is string => v !== undefined && (authoritative || !v.startsWith("$"));
   if (usable(endpoint)) s.endpoint = { value: endpoint, source, hit };
   else if (/"apiServerEndpoint"\s*:\s*null/.test(l)) s.endpoint = { value: "", source, hit };
-  const ca = firstGroup(/--b64-cluster-ca(?:=|\s+)['"]?([^'"\s]*)/.exec(l)) ?? firstGroup(/"certificateAuthority"\s*:\s*"([^"]*)"/.exec(l)) ?? firstGroup(/\bB64_CLUSTER_CA=['"]?([^'"\s]*)/.exec(l));
+  const ca =
+    firstGroup(/--b64-cluster-ca(?:=|\s+)['"]?([^'"\s]*)/.exec(l)) ??
+    firstGroup(/"certificateAuthority"\s*:\s*"([^"]*)"/.exec(l)) ??
+    firstGroup(/\bB64_CLUSTER_CA=['"]?([^'"\s]*)/.exec(l));
   if (usable(ca)) s.ca = { value: ca, source, hit };
   else if (/"certificateAuthority"\s*:\s*null/.test(l)) s.ca = { value: "", source, hit };
-  const name = firstGroup(/"cluster"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"]*)"/.exec(l)) ?? firstGroup(/bootstrap\.sh['"]?\s+['"]?([A-Za-z0-9][A-Za-z0-9_-]*)/.exec(l)) ?? firstGroup(/\bCLUSTER_NAME=['"]?([A-Za-z0-9][A-Za-z0-9_-]*)/.exec(l));
+  const name =
+    firstGroup(/"cluster"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"]*)"/.exec(l)) ??
+    firstGroup(/bootstrap\.sh['"]?\s+['"]?([A-Za-z0-9][A-Za-z0-9_-]*)/.exec(l)) ??
+    firstGroup(/\bCLUSTER_NAME=['"]?([A-Za-z0-9][A-Za-z0-9_-]*)/.exec(l));
   if (name !== undefined) s.clusterName = { value: name, source, hit };
   const maxPods = firstGroup(/--max-pods(?:=|\s+)['"]?(\d+)/.exec(l)) ?? firstGroup(/"maxPods"\s*:\s*(\d+)/.exec(l));
   if (maxPods !== undefined) s.maxPods = { value: Number(maxPods), source, hit };
@@ -193,13 +271,18 @@ function noteSettings(l: string, source: string, hit: Hit, s: Settings): void {
   if (useMax) s.useMaxPods = useMax[1] === "true";
   const runtime = /Using (\S+) as the container runtime/.exec(l) ?? /--container-runtime(?:=|\s+)['"]?([a-z]+)/.exec(l);
   if (runtime) s.runtime = runtime[1];
-  const kubelet = /Using kubelet version (\S+)/.exec(l) ?? /(?:Fetched|Detected) kubelet version["\s,{]*(?:"version"\s*:\s*)?"?(v?[\d.]+[^"\s}]*)/.exec(l);
+  const kubelet =
+    /Using kubelet version (\S+)/.exec(l) ??
+    /(?:Fetched|Detected) kubelet version["\s,{]*(?:"version"\s*:\s*)?"?(v?[\d.]+[^"\s}]*)/.exec(l);
   if (kubelet) s.kubeletVersion = kubelet[1];
-  const extra = /--kubelet-extra-args(?:=|\s+)(['"])(.*?)\1/.exec(l) ?? /--kubelet-extra-args(?:=|\s+)(\S)(\S*)/.exec(l);
+  const extra =
+    /--kubelet-extra-args(?:=|\s+)(['"])(.*?)\1/.exec(l) ?? /--kubelet-extra-args(?:=|\s+)(\S)(\S*)/.exec(l);
   if (extra) s.extraArgs = (extra[2] ?? "").trim() !== "";
   const flags = /"flags"\s*:\s*\[([^\]]*)\]/.exec(l);
   if (flags) s.extraArgs = (flags[1] ?? "").trim() !== "";
-  const dns = firstGroup(/--dns-cluster-ip(?:=|\s+)['"]?([0-9a-fA-F.:,]+)/.exec(l)) ?? firstGroup(/"clusterDNS"\s*:\s*\["([0-9a-fA-F.:]+)"/.exec(l));
+  const dns =
+    firstGroup(/--dns-cluster-ip(?:=|\s+)['"]?([0-9a-fA-F.:,]+)/.exec(l)) ??
+    firstGroup(/"clusterDNS"\s*:\s*\["([0-9a-fA-F.:]+)"/.exec(l));
   if (dns) s.dnsClusterIp = dns;
   if (/describing cluster/.test(l)) s.describeCluster = true;
   const family = /Using IP family: (\w+)/.exec(l) ?? /--ip-family(?:=|\s+)['"]?(ipv[46])/.exec(l);
@@ -220,9 +303,25 @@ function locator(h: Hit): EvidenceLocator {
   return makeLocator(h.path, h.line, h.at, h.excerpt);
 }
 
-function finding(kind: Kind, severity: Severity, summary: string, hits: Hit[], attributes: FindingDraft["attributes"], count = hits.length): FindingDraft {
-  const evidence = hits.length > 3 ? [...hits.slice(0, 2), hits[hits.length - 1] as Hit].map(locator) : hits.map(locator);
-  const d: FindingDraft = { kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+function finding(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  hits: Hit[],
+  attributes: FindingDraft["attributes"],
+  count = hits.length,
+): FindingDraft {
+  const evidence =
+    hits.length > 3 ? [...hits.slice(0, 2), hits[hits.length - 1] as Hit].map(locator) : hits.map(locator);
+  const d: FindingDraft = {
+    kind,
+    severity,
+    summary,
+    evidence,
+    count,
+    attributes,
+    correlateWith: CORRELATE[kind] ?? [],
+  };
   const times = hits.map((h) => h.at).filter((t): t is number => t !== undefined);
   if (times.length > 0) {
     d.firstSeen = new Date(Math.min(...times)).toISOString();
@@ -269,12 +368,20 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         if (current().sawBody && current().lastStage !== "systemd") startRun();
         current().sawBody = true;
         current().lastStage = "nodeadm";
-      } else if (/Cloud-init v\. \S+ running 'init-local'/.test(l) || (/Cloud-init v\. \S+ running 'init'/.test(l) && current().lastStage !== "init-local")) {
+      } else if (
+        /Cloud-init v\. \S+ running 'init-local'/.test(l) ||
+        (/Cloud-init v\. \S+ running 'init'/.test(l) && current().lastStage !== "init-local")
+      ) {
         if (current().sawBody) startRun();
         current().sawBody = true;
         current().lastStage = /init-local/.test(l) ? "init-local" : "init";
       }
-      const interesting = FAILURE.some((r) => r.test(l)) || COMPLETE.test(l) || /apiserver|apiServerEndpoint|b64-cluster-ca|certificateAuthority|max-pods|maxPods|container runtime|kubelet version|kubelet-extra-args|dns-cluster-ip|describing cluster|IP family|configSource|bootstrap\.sh|CLUSTER_NAME|API_SERVER_URL|B64_CLUSTER_CA|Loaded configuration|\[eks-bootstrap\]/.test(l);
+      const interesting =
+        FAILURE.some((r) => r.test(l)) ||
+        COMPLETE.test(l) ||
+        /apiserver|apiServerEndpoint|b64-cluster-ca|certificateAuthority|max-pods|maxPods|container runtime|kubelet version|kubelet-extra-args|dns-cluster-ip|describing cluster|IP family|configSource|bootstrap\.sh|CLUSTER_NAME|API_SERVER_URL|B64_CLUSTER_CA|Loaded configuration|\[eks-bootstrap\]/.test(
+          l,
+        );
       if (!interesting) return;
       const text = cursor.text();
       current().sawBody = true;
@@ -286,7 +393,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         const run = current();
         const previous = run.failures[run.failures.length - 1];
         if (FOLLOW_UP.test(text) && previous && cursor.lineNo - previous.line <= 5) return;
-        run.failures.push({ ...hit, cause: failureCause(text), afterComplete: run.completedAt !== undefined && /\[eks-bootstrap\]|nodeadm/.test(run.completedAt.excerpt) });
+        run.failures.push({
+          ...hit,
+          cause: failureCause(text),
+          afterComplete: run.completedAt !== undefined && /\[eks-bootstrap\]|nodeadm/.test(run.completedAt.excerpt),
+        });
       }
     });
     if (!ok) continue;
@@ -310,11 +421,35 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const stagesOf = (fs: Failure[]) => [...new Set(fs.map((f) => f.source))].sort();
   const causesOf = (fs: Failure[]) => [...new Set(fs.map((f) => f.cause))].sort();
   if (active.length > 0) {
-    findings.push(finding("bootstrap.failed", "high", `Bootstrap failed in the latest boot (${stagesOf(active).join(", ")}: ${causesOf(active).join(", ")})`, active, { stages: stagesOf(active), causes: causesOf(active), latestRun: true }));
+    findings.push(
+      finding(
+        "bootstrap.failed",
+        "high",
+        `Bootstrap failed in the latest boot (${stagesOf(active).join(", ")}: ${causesOf(active).join(", ")})`,
+        active,
+        { stages: stagesOf(active), causes: causesOf(active), latestRun: true },
+      ),
+    );
   } else if (afterComplete.length > 0) {
-    findings.push(finding("bootstrap.failed", "medium", `A user-data step failed after bootstrap completed (${causesOf(afterComplete).join(", ")})`, afterComplete, { stages: stagesOf(afterComplete), causes: causesOf(afterComplete), afterBootstrapComplete: true }));
+    findings.push(
+      finding(
+        "bootstrap.failed",
+        "medium",
+        `A user-data step failed after bootstrap completed (${causesOf(afterComplete).join(", ")})`,
+        afterComplete,
+        { stages: stagesOf(afterComplete), causes: causesOf(afterComplete), afterBootstrapComplete: true },
+      ),
+    );
   } else if (cleared.length > 0) {
-    findings.push(finding("bootstrap.failed", "info", `Bootstrap errors from an earlier attempt or boot (${causesOf(cleared).join(", ")}); the latest run completed`, cleared, { stages: stagesOf(cleared), causes: causesOf(cleared), cleared: true }));
+    findings.push(
+      finding(
+        "bootstrap.failed",
+        "info",
+        `Bootstrap errors from an earlier attempt or boot (${causesOf(cleared).join(", ")}); the latest run completed`,
+        cleared,
+        { stages: stagesOf(cleared), causes: causesOf(cleared), cleared: true },
+      ),
+    );
   }
 
   if (settings.endpoint) {
@@ -325,21 +460,57 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       const attributes: FindingDraft["attributes"] = { reason: problem, source };
       if (problem === "empty" || problem === "placeholder") attributes.value = value;
       else if (host) attributes.host = host;
-      findings.push(finding("bootstrap.endpoint-invalid", "high", `Bootstrap configured the API server endpoint as ${value === "" ? "an empty string" : `"${problem === "placeholder" ? value : host ?? "an invalid value"}"`} (${problem}, from ${source})`, [hit], attributes));
+      findings.push(
+        finding(
+          "bootstrap.endpoint-invalid",
+          "high",
+          `Bootstrap configured the API server endpoint as ${value === "" ? "an empty string" : `"${problem === "placeholder" ? value : (host ?? "an invalid value")}"`} (${problem}, from ${source})`,
+          [hit],
+          attributes,
+        ),
+      );
     } else {
-      findings.push(finding("bootstrap.endpoint", "info", `Bootstrap configured the API server endpoint ${host} (from ${source})`, [hit], { host: host ?? "", source, https: true }));
+      findings.push(
+        finding(
+          "bootstrap.endpoint",
+          "info",
+          `Bootstrap configured the API server endpoint ${host} (from ${source})`,
+          [hit],
+          { host: host ?? "", source, https: true },
+        ),
+      );
     }
   }
   if (settings.ca) {
     const problem = caProblem(settings.ca.value);
-    if (problem) findings.push(finding("bootstrap.ca-invalid", "high", `The cluster CA passed at bootstrap is ${problem.replace(/-/g, " ")} (from ${settings.ca.source})`, [settings.ca.hit], { reason: problem, source: settings.ca.source, length: settings.ca.value.length }));
+    if (problem)
+      findings.push(
+        finding(
+          "bootstrap.ca-invalid",
+          "high",
+          `The cluster CA passed at bootstrap is ${problem.replace(/-/g, " ")} (from ${settings.ca.source})`,
+          [settings.ca.hit],
+          { reason: problem, source: settings.ca.source, length: settings.ca.value.length },
+        ),
+      );
   }
   if (settings.maxPods) {
     const attributes: FindingDraft["attributes"] = { maxPods: settings.maxPods.value, source: settings.maxPods.source };
     if (settings.useMaxPods !== undefined) attributes.useMaxPods = settings.useMaxPods;
-    findings.push(finding("bootstrap.max-pods", "info", `Bootstrap set max-pods to ${settings.maxPods.value} (from ${settings.maxPods.source})`, [settings.maxPods.hit], attributes));
+    findings.push(
+      finding(
+        "bootstrap.max-pods",
+        "info",
+        `Bootstrap set max-pods to ${settings.maxPods.value} (from ${settings.maxPods.source})`,
+        [settings.maxPods.hit],
+        attributes,
+      ),
+    );
   }
-  const attributes: FindingDraft["attributes"] = { sources: latest.map((l) => l.source), runs: latest.reduce((n, l) => n + 1 + l.earlier.length, 0) };
+  const attributes: FindingDraft["attributes"] = {
+    sources: latest.map((l) => l.source),
+    runs: latest.reduce((n, l) => n + 1 + l.earlier.length, 0),
+  };
   if (settings.method) attributes.method = settings.method;
   if (settings.clusterName) attributes.clusterName = settings.clusterName.value;
   if (settings.runtime) attributes.containerRuntime = settings.runtime;
@@ -351,7 +522,16 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   if (settings.ipFamily) attributes.ipFamily = settings.ipFamily;
   if (settings.configSource) attributes.configSource = settings.configSource;
   const settingHits = [settings.clusterName?.hit].filter((h): h is Hit => h !== undefined);
-  findings.push(finding("bootstrap.settings", "info", `Bootstrap via ${settings.method ?? "unknown method"}${settings.clusterName ? ` for cluster ${settings.clusterName.value}` : ""}${settings.kubeletVersion ? `, kubelet ${settings.kubeletVersion}` : ""}`, settingHits, attributes, latest.length));
+  findings.push(
+    finding(
+      "bootstrap.settings",
+      "info",
+      `Bootstrap via ${settings.method ?? "unknown method"}${settings.clusterName ? ` for cluster ${settings.clusterName.value}` : ""}${settings.kubeletVersion ? `, kubelet ${settings.kubeletVersion}` : ""}`,
+      settingHits,
+      attributes,
+      latest.length,
+    ),
+  );
   return findings;
 }
 

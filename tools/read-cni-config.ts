@@ -3,12 +3,18 @@ import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "cni-config.settings": "The VPC CNI's effective configuration (fact): prefix delegation, custom networking, external SNAT, security groups for pods mode, MTU, warm targets, network policy, plugins chained in the conflist",
-  "cni-config.jumbo-mtu": "Pods and ENIs use a 9001-byte MTU (the VPC CNI default): a fact that only matters with tunnelled, VPN, peering or internet paths that cannot carry jumbo frames",
-  "cni-config.other-cni": "Other CNI configurations sit next to 10-aws.conflist; the runtime uses the first in lexical order (fact)",
-  "cni-config.conflist-missing": "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist (kubelet reports `no networks found in /etc/cni/net.d`)",
-  "cni-config.invalid": "A CNI conflist is present but is not valid JSON or has no plugins: the runtime cannot set up pod networking with it",
-  "cni-config.mtu-mismatch": "Pods are configured with a larger MTU than the node's own uplink interfaces carry (ifconfig): large pod packets are fragmented or dropped (net.mtu-mismatch)",
+  "cni-config.settings":
+    "The VPC CNI's effective configuration (fact): prefix delegation, custom networking, external SNAT, security groups for pods mode, MTU, warm targets, network policy, plugins chained in the conflist",
+  "cni-config.jumbo-mtu":
+    "Pods and ENIs use a 9001-byte MTU (the VPC CNI default): a fact that only matters with tunnelled, VPN, peering or internet paths that cannot carry jumbo frames",
+  "cni-config.other-cni":
+    "Other CNI configurations sit next to 10-aws.conflist; the runtime uses the first in lexical order (fact)",
+  "cni-config.conflist-missing":
+    "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist (kubelet reports `no networks found in /etc/cni/net.d`)",
+  "cni-config.invalid":
+    "A CNI conflist is present but is not valid JSON or has no plugins: the runtime cannot set up pod networking with it",
+  "cni-config.mtu-mismatch":
+    "Pods are configured with a larger MTU than the node's own uplink interfaces carry (ifconfig): large pod packets are fragmented or dropped (net.mtu-mismatch)",
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -126,18 +132,31 @@ function containerEnvs(doc: unknown): ContainerEnv[] {
         for (const item of value) {
           if (typeof item === "string") {
             const eq = item.indexOf("=");
-            if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(item.slice(0, eq))) env.set(item.slice(0, eq), item.slice(eq + 1));
-          } else if (item && typeof item === "object" && typeof (item as { name?: unknown }).name === "string" && typeof (item as { value?: unknown }).value === "string") {
+            if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(item.slice(0, eq)))
+              env.set(item.slice(0, eq), item.slice(eq + 1));
+          } else if (
+            item &&
+            typeof item === "object" &&
+            typeof (item as { name?: unknown }).name === "string" &&
+            typeof (item as { value?: unknown }).value === "string"
+          ) {
             env.set((item as { name: string }).name, (item as { value: string }).value);
           } else collect(item, depth + 1);
         }
         return;
       }
-      for (const [k, v] of Object.entries(value)) if (k === "env" || k === "Env" || typeof v === "object") collect(v, depth + 1);
+      for (const [k, v] of Object.entries(value))
+        if (k === "env" || k === "Env" || typeof v === "object") collect(v, depth + 1);
     };
     collect(node, 0);
-    const image = typeof node.Image === "string" ? node.Image : typeof (node.Config as { Image?: unknown } | undefined)?.Image === "string" ? ((node.Config as { Image: string }).Image) : undefined;
-    const createdText = typeof node.CreatedAt === "string" ? node.CreatedAt : typeof node.Created === "string" ? node.Created : undefined;
+    const image =
+      typeof node.Image === "string"
+        ? node.Image
+        : typeof (node.Config as { Image?: unknown } | undefined)?.Image === "string"
+          ? (node.Config as { Image: string }).Image
+          : undefined;
+    const createdText =
+      typeof node.CreatedAt === "string" ? node.CreatedAt : typeof node.Created === "string" ? node.Created : undefined;
     const created = createdText ? Date.parse(createdText) : Number.NaN;
     if (env.size > 0) out.push({ env, image, created: Number.isFinite(created) ? created : 0 });
   };
@@ -175,7 +194,16 @@ interface Conflist {
 function readConflist(path: string, value: unknown): Conflist | undefined {
   if (!value || typeof value !== "object" || !Array.isArray((value as { plugins?: unknown }).plugins)) return undefined;
   const doc = value as { cniVersion?: unknown; plugins: unknown[] };
-  const result: Conflist = { path, cniVersion: typeof doc.cniVersion === "string" ? doc.cniVersion : undefined, plugins: [], mtu: undefined, vethPrefix: undefined, sgMode: undefined, egressEnabled: undefined, portmapSnat: undefined };
+  const result: Conflist = {
+    path,
+    cniVersion: typeof doc.cniVersion === "string" ? doc.cniVersion : undefined,
+    plugins: [],
+    mtu: undefined,
+    vethPrefix: undefined,
+    sgMode: undefined,
+    egressEnabled: undefined,
+    portmapSnat: undefined,
+  };
   for (const plugin of doc.plugins) {
     if (!plugin || typeof plugin !== "object") continue;
     const p = plugin as Record<string, unknown>;
@@ -202,7 +230,11 @@ async function readEnvSources(ctx: AnalyzerContext): Promise<Sources> {
     const read = await ctx.read.textAt(envPath);
     if (read.state === "ok") {
       const docs = jsonDocuments(read.text);
-      if (!docs) ctx.read.gap(envPath, read.text.trim() === "" ? "file is empty" : "not JSON (expected `ctr container info` output)");
+      if (!docs)
+        ctx.read.gap(
+          envPath,
+          read.text.trim() === "" ? "file is empty" : "not JSON (expected `ctr container info` output)",
+        );
       else {
         const containers = docs.flatMap(containerEnvs).sort((a, b) => b.created - a.created);
         const newest = containers[0];
@@ -211,7 +243,14 @@ async function readEnvSources(ctx: AnalyzerContext): Promise<Sources> {
           for (const [k, v] of newest.env) if (KNOWN_ENV.has(k)) sources.values.set(k, v);
           sources.image = newest.image;
           sources.used.push("aws-node env");
-          sources.evidence.push(makeLocator(envPath, undefined, undefined, `aws-node container env (${[...newest.env.keys()].filter((k) => KNOWN_ENV.has(k)).length} CNI settings)`));
+          sources.evidence.push(
+            makeLocator(
+              envPath,
+              undefined,
+              undefined,
+              `aws-node container env (${[...newest.env.keys()].filter((k) => KNOWN_ENV.has(k)).length} CNI settings)`,
+            ),
+          );
         }
       }
     }
@@ -305,7 +344,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     findings.push({
       kind: "cni-config.conflist-missing",
       severity: "medium",
-      summary: "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist, so the runtime has no pod network",
+      summary:
+        "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist, so the runtime has no pod network",
       evidence: env.evidence.slice(0, 2),
       count: 1,
       attributes: { sources: env.used },
@@ -322,7 +362,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       summary: `${names.length} CNI configurations are present (${names.join(", ")}); the runtime uses ${active}`,
       evidence: conflistPaths.slice(0, 3).map((p) => makeLocator(p, undefined, undefined, p)),
       count: names.length,
-      attributes: { files: names, active, awsIsActive: active === (aws ? aws.path.slice(aws.path.lastIndexOf("/") + 1) : "10-aws.conflist") },
+      attributes: {
+        files: names,
+        active,
+        awsIsActive: active === (aws ? aws.path.slice(aws.path.lastIndexOf("/") + 1) : "10-aws.conflist"),
+      },
       correlateWith: ["read_cni_plugin_log"],
     });
   }
@@ -361,13 +405,20 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     warmPrefixTarget: warmPrefix ?? null,
     warmEniTarget: warmEni ?? (warmIp === undefined && minIp === undefined ? 1 : null),
     maxEni: int("MAX_ENI") ?? null,
-    vethPrefix: aws?.vethPrefix ?? (typeof v.get("AWS_VPC_K8S_CNI_VETHPREFIX") === "string" ? (v.get("AWS_VPC_K8S_CNI_VETHPREFIX") as string) : "eni"),
+    vethPrefix:
+      aws?.vethPrefix ??
+      (typeof v.get("AWS_VPC_K8S_CNI_VETHPREFIX") === "string"
+        ? (v.get("AWS_VPC_K8S_CNI_VETHPREFIX") as string)
+        : "eni"),
     plugins: aws?.plugins ?? conflists[0]?.plugins ?? [],
-    egressCni: aws ? aws.egressEnabled ?? false : null,
+    egressCni: aws ? (aws.egressEnabled ?? false) : null,
     portmap: aws ? aws.plugins.includes("portmap") : null,
     cniVersion: aws?.cniVersion ?? null,
     cniImage: env.image ?? null,
-    configured: [...v].filter(([k]) => KNOWN_ENV.has(k)).map(([k, value]) => `${k}=${String(value)}`).sort(),
+    configured: [...v]
+      .filter(([k]) => KNOWN_ENV.has(k))
+      .map(([k, value]) => `${k}=${String(value)}`)
+      .sort(),
     sources: [...(aws ? ["conflist"] : []), ...env.used],
   };
   const facts: string[] = [];
@@ -376,7 +427,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   if (settings.externalSnat) facts.push("external SNAT");
   if (podEni) facts.push(`security groups for pods (${String(sgppMode)})`);
   if (settings.networkPolicy) facts.push("network policy");
-  const evidence = [...(aws ? [makeLocator(aws.path, undefined, undefined, `plugins ${aws.plugins.join(", ")}; mtu ${aws.mtu ?? "unset"}`)] : []), ...env.evidence].slice(0, 3);
+  const evidence = [
+    ...(aws
+      ? [makeLocator(aws.path, undefined, undefined, `plugins ${aws.plugins.join(", ")}; mtu ${aws.mtu ?? "unset"}`)]
+      : []),
+    ...env.evidence,
+  ].slice(0, 3);
   findings.push({
     kind: "cni-config.settings",
     severity: "info",
@@ -396,9 +452,17 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         kind: "cni-config.mtu-mismatch",
         severity: "high",
         summary: `Pods use a ${effectivePodMtu}-byte MTU but ${narrow.map((u) => `${u.name} carries ${u.mtu}`).join(", ")}: pod packets larger than ${smallest} bytes are fragmented or dropped on the way out`,
-        evidence: [...evidence.slice(0, 1), ...narrow.slice(0, 2).map((u) => makeLocator(u.path, u.line, undefined, u.text))],
+        evidence: [
+          ...evidence.slice(0, 1),
+          ...narrow.slice(0, 2).map((u) => makeLocator(u.path, u.line, undefined, u.text)),
+        ],
         count: narrow.length,
-        attributes: { podMtu: effectivePodMtu, eniMtu: effectiveEniMtu, uplinkMtus: uplinks.map((u) => `${u.name}=${u.mtu}`), minUplinkMtu: smallest },
+        attributes: {
+          podMtu: effectivePodMtu,
+          eniMtu: effectiveEniMtu,
+          uplinkMtus: uplinks.map((u) => `${u.name}=${u.mtu}`),
+          minUplinkMtu: smallest,
+        },
         correlateWith: ["inspect_ena_allowances", "read_dmesg", "inspect_conntrack"],
       });
     }
@@ -411,7 +475,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       summary: `Pods use a ${effectivePodMtu}-byte MTU (ENI MTU ${effectiveEniMtu}${eniMtu === undefined ? ", the VPC CNI default" : ""}): only a problem on paths that cannot carry jumbo frames (VPN, Transit Gateway, peering across regions, internet)`,
       evidence,
       count: 1,
-      attributes: { eniMtu: effectiveEniMtu, podMtu: effectivePodMtu, explicit: eniMtu !== undefined || aws?.mtu !== undefined, source: aws?.mtu !== undefined ? "conflist" : eniMtu !== undefined ? "env" : "default" },
+      attributes: {
+        eniMtu: effectiveEniMtu,
+        podMtu: effectivePodMtu,
+        explicit: eniMtu !== undefined || aws?.mtu !== undefined,
+        source: aws?.mtu !== undefined ? "conflist" : eniMtu !== undefined ? "env" : "default",
+      },
       correlateWith: ["inspect_conntrack", "inspect_routes"],
     });
   }

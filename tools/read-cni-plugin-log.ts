@@ -8,17 +8,30 @@ import { humanDuration, inWindow, STALE_AFTER_MS } from "../src/toolkit/recency.
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "cni.ipamd-unreachable": "The aws-cni plugin could not reach IPAMD's gRPC server on 127.0.0.1:50051 (connection refused, Unavailable, Error received from AddNetwork gRPC call): evidence for cni.ipamd-down; low once adds succeeded again long ago",
-  "cni.ip-assign-failed": "IPAMD answered but had no address for the pod (Failed to assign an IP address to container): the plugin-side symptom of subnet exhaustion, node IP capacity, throttling or permission faults; attribute `pods`",
-  "cni.add-errors": "Other CNI ADD failures (veth/route setup, network policy agent, version mismatch, bad config); attribute `reasons`",
+  "cni.ipamd-unreachable":
+    "The aws-cni plugin could not reach IPAMD's gRPC server on 127.0.0.1:50051 (connection refused, Unavailable, Error received from AddNetwork gRPC call): evidence for cni.ipamd-down; low once adds succeeded again long ago",
+  "cni.ip-assign-failed":
+    "IPAMD answered but had no address for the pod (Failed to assign an IP address to container): the plugin-side symptom of subnet exhaustion, node IP capacity, throttling or permission faults; attribute `pods`",
+  "cni.add-errors":
+    "Other CNI ADD failures (veth/route setup, network policy agent, version mismatch, bad config); attribute `reasons`",
   "cni.del-errors": "CNI DEL failures (teardown, DelNetwork errors): usually benign retries; info unless frequent",
-  "cni.requests": "Fact: ADD/DEL request counts, successful adds and the last successful add (evidence that pod networking worked until then)",
+  "cni.requests":
+    "Fact: ADD/DEL request counts, successful adds and the last successful add (evidence that pod networking worked until then)",
 } as const;
 type Kind = keyof typeof KINDS;
 
-type Signal = "add-request" | "del-request" | "add-ok" | "unreachable" | "assign-failed" | "assign-failed-wrapped" | "add-error" | "del-error";
+type Signal =
+  | "add-request"
+  | "del-request"
+  | "add-ok"
+  | "unreachable"
+  | "assign-failed"
+  | "assign-failed-wrapped"
+  | "add-error"
+  | "del-error";
 
-const UNREACHABLE = /connection refused|code = Unavailable|127\.0\.0\.1:50051|Error while dialing|connection error|failed to connect to backend server|Failed to connect to backend server|transport is closing|DeadlineExceeded|context deadline exceeded/;
+const UNREACHABLE =
+  /connection refused|code = Unavailable|127\.0\.0\.1:50051|Error while dialing|connection error|failed to connect to backend server|Failed to connect to backend server|transport is closing|DeadlineExceeded|context deadline exceeded/;
 const NETWORK_POLICY = /network policy|50052/i;
 
 /** The request/response lines that make up most of plugin.log: classified with includes, never by the signal list. */
@@ -32,14 +45,36 @@ const DEL_REQUEST_SIGNALS: readonly Signal[] = ["del-request"];
 const FAILURE_SIGNALS: readonly LogSignal<Signal>[] = [
   {
     kind: "unreachable",
-    needles: ["Error received from AddNetwork", "Error received from DelNetwork", "Failed to connect to backend server", "failed to connect to backend server"],
+    needles: [
+      "Error received from AddNetwork",
+      "Error received from DelNetwork",
+      "Failed to connect to backend server",
+      "failed to connect to backend server",
+    ],
     test: (l) => UNREACHABLE.test(l) && !NETWORK_POLICY.test(l),
   },
-  { kind: "assign-failed", needles: ["Failed to assign an IP address to container", "Failed to assign an IP address to pod"] },
-  { kind: "assign-failed-wrapped", needles: ["failed to assign an IP address to container"], test: (l) => !l.includes("Failed to assign an IP address to") },
+  {
+    kind: "assign-failed",
+    needles: ["Failed to assign an IP address to container", "Failed to assign an IP address to pod"],
+  },
+  {
+    kind: "assign-failed-wrapped",
+    needles: ["failed to assign an IP address to container"],
+    test: (l) => !l.includes("Failed to assign an IP address to"),
+  },
   {
     kind: "add-error",
-    needles: ["Failed SetupPodNetwork", "failed to setup network", "Failed to setup default network policy", "failed to setup network policy", "Failed to connect to network policy agent", "Failed to load k8s config from arg", "error loading config from args", "Error received from AddNetwork", "Failed CNI request: add cmd"],
+    needles: [
+      "Failed SetupPodNetwork",
+      "failed to setup network",
+      "Failed to setup default network policy",
+      "failed to setup network policy",
+      "Failed to connect to network policy agent",
+      "Failed to load k8s config from arg",
+      "error loading config from args",
+      "Error received from AddNetwork",
+      "Failed CNI request: add cmd",
+    ],
     test: (l) =>
       !l.includes("might not be running") &&
       !/failed to assign an IP address/i.test(l) &&
@@ -47,7 +82,16 @@ const FAILURE_SIGNALS: readonly LogSignal<Signal>[] = [
   },
   {
     kind: "del-error",
-    needles: ["Error received from DelNetwork", "Failed on TeardownPodNetwork", "Failed to process delete request", "Failed to teardown pod network", "Failed to delete pod network policy", "might not be running", "Failed to release IP of container", "del cmd: failed"],
+    needles: [
+      "Error received from DelNetwork",
+      "Failed on TeardownPodNetwork",
+      "Failed to process delete request",
+      "Failed to teardown pod network",
+      "Failed to delete pod network policy",
+      "might not be running",
+      "Failed to release IP of container",
+      "del cmd: failed",
+    ],
     test: (l) => !(l.includes("Error received from DelNetwork") && UNREACHABLE.test(l)),
   },
 ];
@@ -173,7 +217,8 @@ function collect(signal: Signal, line: string, at: number | undefined, x: Extras
       if (del) x.unreachableDels += 1;
       else {
         x.unreachableAdds += 1;
-        if (at !== undefined && (x.lastUnreachableAdd === undefined || at > x.lastUnreachableAdd)) x.lastUnreachableAdd = at;
+        if (at !== undefined && (x.lastUnreachableAdd === undefined || at > x.lastUnreachableAdd))
+          x.lastUnreachableAdd = at;
       }
       const pod = podOf(line, x);
       if (pod && x.unreachablePods.size < MAX_PODS) x.unreachablePods.add(pod);
@@ -201,13 +246,30 @@ interface Seen {
 }
 
 function seen(occ: Occurrences | undefined): Seen | undefined {
-  return occ && occ.count > 0 ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence } : undefined;
+  return occ && occ.count > 0
+    ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence }
+    : undefined;
 }
 
 type Attributes = FindingDraft["attributes"];
 
-function finding(kind: Kind, severity: Severity, summary: string, occ: Seen | undefined, attributes: Attributes, count?: number): FindingDraft {
-  const d: FindingDraft = { kind, severity, summary, evidence: occ?.evidence ?? [], count: count ?? occ?.count ?? 1, attributes, correlateWith: CORRELATE[kind] };
+function finding(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  occ: Seen | undefined,
+  attributes: Attributes,
+  count?: number,
+): FindingDraft {
+  const d: FindingDraft = {
+    kind,
+    severity,
+    summary,
+    evidence: occ?.evidence ?? [],
+    count: count ?? occ?.count ?? 1,
+    attributes,
+    correlateWith: CORRELATE[kind],
+  };
   const first = iso(occ?.first);
   const last = iso(occ?.last);
   if (first) d.firstSeen = first;
@@ -264,20 +326,35 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
 
   const end = ctx.window.end;
   const recent = (occ: Seen) => occ.last === undefined || !Number.isFinite(end) || occ.last >= end - STALE_AFTER_MS;
-  const succeededAfter = (last: number | undefined, quietMs: number) => x.lastSuccess !== undefined && last !== undefined && x.lastSuccess > last && Number.isFinite(end) && end - last > quietMs;
-  const staleNote = (occ: Seen) => (occ.last !== undefined && Number.isFinite(end) ? `; last seen ${humanDuration(end - occ.last)} before the window's end` : "");
+  const succeededAfter = (last: number | undefined, quietMs: number) =>
+    x.lastSuccess !== undefined &&
+    last !== undefined &&
+    x.lastSuccess > last &&
+    Number.isFinite(end) &&
+    end - last > quietMs;
+  const staleNote = (occ: Seen) =>
+    occ.last !== undefined && Number.isFinite(end)
+      ? `; last seen ${humanDuration(end - occ.last)} before the window's end`
+      : "";
   const findings: FindingDraft[] = [];
 
   const unreachable = seen(table.peek("unreachable"));
   if (unreachable) {
     let severity: Severity = x.unreachableAdds > 0 ? "high" : "medium";
-    const attributes: Attributes = { addFailures: x.unreachableAdds, delFailures: x.unreachableDels, pods: [...x.unreachablePods] };
+    const attributes: Attributes = {
+      addFailures: x.unreachableAdds,
+      delFailures: x.unreachableDels,
+      pods: [...x.unreachablePods],
+    };
     let note = "";
     if (!recent(unreachable)) {
       severity = "info";
       attributes.stale = true;
       note = staleNote(unreachable);
-    } else if (x.unreachableAdds === 0 || succeededAfter(x.lastUnreachableAdd ?? unreachable.last, BLIP_CLEARED_AFTER_MS)) {
+    } else if (
+      x.unreachableAdds === 0 ||
+      succeededAfter(x.lastUnreachableAdd ?? unreachable.last, BLIP_CLEARED_AFTER_MS)
+    ) {
       if (x.unreachableAdds > 0) {
         severity = "low";
         attributes.recovered = true;
@@ -285,7 +362,13 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       }
     }
     findings.push(
-      finding("cni.ipamd-unreachable", severity, `The CNI plugin could not reach IPAMD on 127.0.0.1:50051 ${times(unreachable.count)} (${x.unreachableAdds} ADD, ${x.unreachableDels} DEL)${note}`, unreachable, attributes),
+      finding(
+        "cni.ipamd-unreachable",
+        severity,
+        `The CNI plugin could not reach IPAMD on 127.0.0.1:50051 ${times(unreachable.count)} (${x.unreachableAdds} ADD, ${x.unreachableDels} DEL)${note}`,
+        unreachable,
+        attributes,
+      ),
     );
   }
 
@@ -304,7 +387,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       note = "; pods got addresses again afterwards";
     }
     if (x.lastSuccess !== undefined) attributes.lastSuccessfulAddAt = new Date(x.lastSuccess).toISOString();
-    findings.push(finding("cni.ip-assign-failed", severity, `IPAMD had no address for ${times(assign.count).replace("time", "pod add")}${x.assignPods.size ? ` (${[...x.assignPods].slice(0, 3).join(", ")})` : ""}${note}`, assign, attributes));
+    findings.push(
+      finding(
+        "cni.ip-assign-failed",
+        severity,
+        `IPAMD had no address for ${times(assign.count).replace("time", "pod add")}${x.assignPods.size ? ` (${[...x.assignPods].slice(0, 3).join(", ")})` : ""}${note}`,
+        assign,
+        attributes,
+      ),
+    );
   }
 
   const addErrors = seen(table.peek("add-error"));
@@ -320,7 +411,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       severity = "low";
       attributes.recovered = true;
     }
-    findings.push(finding("cni.add-errors", severity, `CNI ADD failed ${times(addErrors.count)} (${[...x.addReasons].sort().join(", ")})${note}`, addErrors, attributes));
+    findings.push(
+      finding(
+        "cni.add-errors",
+        severity,
+        `CNI ADD failed ${times(addErrors.count)} (${[...x.addReasons].sort().join(", ")})${note}`,
+        addErrors,
+        attributes,
+      ),
+    );
   }
 
   const delErrors = seen(table.peek("del-error"));
@@ -328,7 +427,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const frequent = delErrors.count >= DEL_NOISE && recent(delErrors);
     const attributes: Attributes = { frequent };
     if (!recent(delErrors)) attributes.stale = true;
-    findings.push(finding("cni.del-errors", frequent ? "low" : "info", `CNI DEL failed ${times(delErrors.count)}${frequent ? "" : " (teardown retries, usually benign)"}`, delErrors, attributes));
+    findings.push(
+      finding(
+        "cni.del-errors",
+        frequent ? "low" : "info",
+        `CNI DEL failed ${times(delErrors.count)}${frequent ? "" : " (teardown retries, usually benign)"}`,
+        delErrors,
+        attributes,
+      ),
+    );
   }
 
   if (x.adds > 0 || x.dels > 0 || x.successfulAdds > 0) {
@@ -344,7 +451,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       attributes,
       x.adds + x.dels,
     );
-    d.evidence = [{ source: path, excerpt: `${x.adds} "Received CNI add request", ${x.dels} "Received CNI del request", ${x.successfulAdds} "Received add network response" lines` }];
+    d.evidence = [
+      {
+        source: path,
+        excerpt: `${x.adds} "Received CNI add request", ${x.dels} "Received CNI del request", ${x.successfulAdds} "Received add network response" lines`,
+      },
+    ];
     const lastSeen = iso(x.lastAdd);
     if (lastSeen) d.lastSeen = lastSeen;
     findings.push(d);

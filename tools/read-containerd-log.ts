@@ -8,17 +8,27 @@ import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "containerd.sandbox-image-pull-failed": "Pulling the configured sandbox (pause) image fails (401 Unauthorized, no basic auth credentials, not found …): no pod can get a sandbox; info once a later pull succeeded",
-  "containerd.sandbox-image-deleted": "The pause image was removed (RemoveImage / ImageDelete events for it, usually kubelet image GC): containerd cannot pull it back from ECR on its own; low once it was pulled again",
-  "containerd.image-pull-failed": "Workload images fail to pull; attribute `reasons` (auth, throttled, not-found, tls, network, no-space, other) and `images`",
+  "containerd.sandbox-image-pull-failed":
+    "Pulling the configured sandbox (pause) image fails (401 Unauthorized, no basic auth credentials, not found …): no pod can get a sandbox; info once a later pull succeeded",
+  "containerd.sandbox-image-deleted":
+    "The pause image was removed (RemoveImage / ImageDelete events for it, usually kubelet image GC): containerd cannot pull it back from ECR on its own; low once it was pulled again",
+  "containerd.image-pull-failed":
+    "Workload images fail to pull; attribute `reasons` (auth, throttled, not-found, tls, network, no-space, other) and `images`",
   "containerd.no-space": "containerd hit `no space left on device` (image unpack, snapshots, container state)",
-  "containerd.restarts": "containerd crashed and systemd restarted it (main process exited non-zero or was killed, restart counter); clean restarts and bootstrap restarts are info",
-  "containerd.not-running": "The journal ends with containerd stopped or failed (no later successful start): the container runtime is down",
-  "containerd.errors": "Other containerd level=error/fatal/panic lines, grouped by message (attribute `messages`); benign deletion races (ContainerStatus … NotFound) are not counted here",
-  "containerd.shim-errors": "Containers or sandboxes fail to start in the shim/runc (failed to start shim, OCI runtime create failed); attribute `causes` (exec-not-found and oom are the workload's own; cgroup, mount, permission, other)",
-  "containerd.config": "containerd's configuration from `containerd config dump` (fact; hand-off attributes `sandboxImage` and `systemdCgroup` for read_kubelet_config)",
-  "containerd.config-invalid": "`containerd config dump` printed an error or nothing containerd-shaped: containerd cannot load its configuration",
-  "containerd.status": "containerd's lifecycle in the window (fact): whether it is running, when it last started, its version, restarts and benign error counts",
+  "containerd.restarts":
+    "containerd crashed and systemd restarted it (main process exited non-zero or was killed, restart counter); clean restarts and bootstrap restarts are info",
+  "containerd.not-running":
+    "The journal ends with containerd stopped or failed (no later successful start): the container runtime is down",
+  "containerd.errors":
+    "Other containerd level=error/fatal/panic lines, grouped by message (attribute `messages`); benign deletion races (ContainerStatus … NotFound) are not counted here",
+  "containerd.shim-errors":
+    "Containers or sandboxes fail to start in the shim/runc (failed to start shim, OCI runtime create failed); attribute `causes` (exec-not-found and oom are the workload's own; cgroup, mount, permission, other)",
+  "containerd.config":
+    "containerd's configuration from `containerd config dump` (fact; hand-off attributes `sandboxImage` and `systemdCgroup` for read_kubelet_config)",
+  "containerd.config-invalid":
+    "`containerd config dump` printed an error or nothing containerd-shaped: containerd cannot load its configuration",
+  "containerd.status":
+    "containerd's lifecycle in the window (fact): whether it is running, when it last started, its version, restarts and benign error counts",
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -63,8 +73,10 @@ const NEEDLES = [
 const PREFILTER = buildPrefilter([] as LogSignal[], NEEDLES);
 
 const PAUSE_REF = /\/pause:|eks\/pause|\/pause@sha256|pause-(?:amd64|arm64):/;
-const PULL_FAILURE = /PullImage .{0,400}failed|failed to pull and unpack image|failed to pull image|failed to resolve reference/;
-const SHIM_FAILURE = /failed to start shim|failed to create shim|OCI runtime (?:create|start) failed|runc create failed|failed to create containerd task/;
+const PULL_FAILURE =
+  /PullImage .{0,400}failed|failed to pull and unpack image|failed to pull image|failed to resolve reference/;
+const SHIM_FAILURE =
+  /failed to start shim|failed to create shim|OCI runtime (?:create|start) failed|runc create failed|failed to create containerd task/;
 /** level=error lines containerd writes during normal pod deletion and probe execution. */
 const BENIGN_ERROR = [
   /(?:ContainerStatus|PodSandboxStatus|StopPodSandbox|StopContainer|RemoveContainer|RemovePodSandbox|ContainerStats|ListContainerStats|UpdateContainerResources) for .{0,300}(?:NotFound|not found|does not exist)/,
@@ -79,15 +91,29 @@ const BENIGN_ERROR = [
 function pullReason(l: string): string {
   if (/no space left on device/.test(l)) return "no-space";
   if (/toomanyrequests|429 Too Many Requests|rate limit/i.test(l)) return "throttled";
-  if (/no basic auth credentials|401 Unauthorized|403 Forbidden|\b401\b|\b403\b|pull access denied|authorization failed|denied/i.test(l)) return "auth";
+  if (
+    /no basic auth credentials|401 Unauthorized|403 Forbidden|\b401\b|\b403\b|pull access denied|authorization failed|denied/i.test(
+      l,
+    )
+  )
+    return "auth";
   if (/: not found|manifest unknown|NotFound|404 Not Found/i.test(l)) return "not-found";
   if (/x509:|tls: failed to verify certificate/.test(l)) return "tls";
-  if (/i\/o timeout|dial tcp|TLS handshake|connection refused|no such host|deadline exceeded|connection reset|network is unreachable/i.test(l)) return "network";
+  if (
+    /i\/o timeout|dial tcp|TLS handshake|connection refused|no such host|deadline exceeded|connection reset|network is unreachable/i.test(
+      l,
+    )
+  )
+    return "network";
   return "other";
 }
 
 function shimCause(l: string): string {
-  if (/executable file not found|exec: "[^"]*": (?:stat|permission)|no such file or directory: unknown/.test(l) && /exec/.test(l)) return "exec-not-found";
+  if (
+    /executable file not found|exec: "[^"]*": (?:stat|permission)|no such file or directory: unknown/.test(l) &&
+    /exec/.test(l)
+  )
+    return "exec-not-found";
   if (/OOM-killed|oom|memory limit too low/i.test(l)) return "oom";
   if (/cgroup|systemd|cgroupsPath/i.test(l)) return "cgroup";
   if (/mount|mounting|rootfs/i.test(l)) return "mount";
@@ -116,7 +142,10 @@ function messageOf(line: string): string {
 /** A message with its identifiers blanked, so one error about 300 pods is one group. */
 function normalizeMessage(msg: string): string {
   return msg
-    .replace(/&PodSandboxMetadata\{[^}]*\}|name:\\?"[^"\\]*\\?" uid:\\?"[^"\\]*\\?" namespace:\\?"[^"\\]*\\?"(?: attempt:\d+)?/g, "<pod>")
+    .replace(
+      /&PodSandboxMetadata\{[^}]*\}|name:\\?"[^"\\]*\\?" uid:\\?"[^"\\]*\\?" namespace:\\?"[^"\\]*\\?"(?: attempt:\d+)?/g,
+      "<pod>",
+    )
     .replace(/\\"[^"\\]*\\"/g, '"…"')
     .replace(/\b[0-9a-f]{12,}\b/g, "<id>")
     .replace(/\b\d+(\.\d+)?(ms|s|m)?\b/g, "N")
@@ -174,7 +203,9 @@ async function readConfig(ctx: AnalyzerContext, findings: FindingDraft[]): Promi
   const lines = read.text.split("\n");
   const at = (re: RegExp): EvidenceLocator => {
     const i = lines.findIndex((l) => re.test(l));
-    return i < 0 ? makeLocator(read.path, 1, undefined, (lines[0] ?? "").trim()) : makeLocator(read.path, i + 1, undefined, (lines[i] as string).trim());
+    return i < 0
+      ? makeLocator(read.path, 1, undefined, (lines[0] ?? "").trim())
+      : makeLocator(read.path, i + 1, undefined, (lines[i] as string).trim());
   };
   if (!config.recognized) {
     const reason = config.error ? `containerd config dump failed: ${config.error}` : "not a containerd config dump";
@@ -182,7 +213,9 @@ async function readConfig(ctx: AnalyzerContext, findings: FindingDraft[]): Promi
     findings.push({
       kind: "containerd.config-invalid",
       severity: config.error ? "high" : "medium",
-      summary: config.error ? `containerd cannot load its configuration: ${config.error}` : "containerd-config.txt holds no containerd configuration",
+      summary: config.error
+        ? `containerd cannot load its configuration: ${config.error}`
+        : "containerd-config.txt holds no containerd configuration",
       evidence: [at(/\S/)],
       count: 1,
       attributes: { problem: reason },
@@ -195,7 +228,9 @@ async function readConfig(ctx: AnalyzerContext, findings: FindingDraft[]): Promi
   if (config.systemdCgroup !== undefined) attributes.systemdCgroup = config.systemdCgroup;
   if (config.version !== undefined) attributes.configVersion = config.version;
   if (config.snapshotter) attributes.snapshotter = config.snapshotter;
-  const evidence = [at(/sandbox_image\s*=|^\s*sandbox\s*=/), at(/SystemdCgroup\s*=/)].filter((e, i, all) => all.findIndex((x) => x.line === e.line) === i);
+  const evidence = [at(/sandbox_image\s*=|^\s*sandbox\s*=/), at(/SystemdCgroup\s*=/)].filter(
+    (e, i, all) => all.findIndex((x) => x.line === e.line) === i,
+  );
   findings.push({
     kind: "containerd.config",
     severity: "info",
@@ -217,15 +252,43 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
 
   const sandboxImage = config?.sandboxImage;
   const table = new OccurrenceTable<Kind>();
-  const x: Extras = { pullReasons: new Set(), images: new Set(), sandboxReasons: new Set(), shimCauses: new Set(), pauseIds: new Set(), sandboxPulledAt: undefined, lastDeletionAt: undefined, pulls: new Map(), errorGroups: new Map(), fatalCount: 0, benignErrors: 0 };
-  const life: Lifecycle = { state: "unknown", boots: 0, bootTimes: [], lastStartedAt: undefined, crashes: new Occurrences(), cleanStops: 0, restartCounter: 0, gaveUp: false, lastTransition: undefined, lastTransitionAt: undefined, version: undefined, fatal: undefined };
+  const x: Extras = {
+    pullReasons: new Set(),
+    images: new Set(),
+    sandboxReasons: new Set(),
+    shimCauses: new Set(),
+    pauseIds: new Set(),
+    sandboxPulledAt: undefined,
+    lastDeletionAt: undefined,
+    pulls: new Map(),
+    errorGroups: new Map(),
+    fatalCount: 0,
+    benignErrors: 0,
+  };
+  const life: Lifecycle = {
+    state: "unknown",
+    boots: 0,
+    bootTimes: [],
+    lastStartedAt: undefined,
+    crashes: new Occurrences(),
+    cleanStops: 0,
+    restartCounter: 0,
+    gaveUp: false,
+    lastTransition: undefined,
+    lastTransitionAt: undefined,
+    version: undefined,
+    fatal: undefined,
+  };
   const boot = ctx.clock.bootTime;
   const yearRef = ctx.clock.yearReference;
   let lastCrashAt: number | undefined;
   let lastDeletionCounted: number | undefined;
   let sawLifecycle = false;
 
-  const mentionsSandbox = (l: string): boolean => (sandboxImage !== undefined && l.includes(sandboxImage)) || PAUSE_REF.test(l) || [...x.pauseIds].some((id) => l.includes(id));
+  const mentionsSandbox = (l: string): boolean =>
+    (sandboxImage !== undefined && l.includes(sandboxImage)) ||
+    PAUSE_REF.test(l) ||
+    [...x.pauseIds].some((id) => l.includes(id));
   const thisBoot = (at: number | undefined): boolean => at === undefined || boot === undefined || at >= boot - 60_000;
   const transition = (state: Lifecycle["state"], at: number | undefined, lineNo: number, text: string) => {
     sawLifecycle = true;
@@ -304,7 +367,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       }
       return;
     }
-    if ((line.includes("ImageDelete") || line.includes("RemoveImage") || line.includes("DeleteImage")) && !line.includes("returns successfully")) {
+    if (
+      (line.includes("ImageDelete") || line.includes("RemoveImage") || line.includes("DeleteImage")) &&
+      !line.includes("returns successfully")
+    ) {
       if (mentionsSandbox(line)) {
         // One GC removal logs RemoveImage and an ImageDelete per reference (tag, digest, id): count it once.
         if (lastDeletionCounted === undefined || at === undefined || at - lastDeletionCounted > DEDUPE_MS) {
@@ -363,7 +429,13 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   });
   if (!scanned) return findings;
   // A stop before this boot is the previous boot's shutdown, not the runtime's state now.
-  if (life.state !== "running" && life.lastTransitionAt !== undefined && ctx.clock.bootTime !== undefined && life.lastTransitionAt < ctx.clock.bootTime - 60_000) life.state = "unknown";
+  if (
+    life.state !== "running" &&
+    life.lastTransitionAt !== undefined &&
+    ctx.clock.bootTime !== undefined &&
+    life.lastTransitionAt < ctx.clock.bootTime - 60_000
+  )
+    life.state = "unknown";
 
   for (const [kind, occ] of table.entries()) findings.push(draftFor(kind, occ, x, ctx));
   findings.push(...lifecycleFindings(life, x, ctx, path, sawLifecycle));
@@ -372,7 +444,14 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
 
 function bootOnly(occ: Occurrences, ctx: AnalyzerContext): boolean {
   const boot = ctx.clock.bootTime;
-  return boot !== undefined && occ.first !== undefined && occ.last !== undefined && occ.first >= boot - 60_000 && occ.last <= boot + BOOT_GRACE_MS && ctx.window.end - occ.last > 10 * 60_000;
+  return (
+    boot !== undefined &&
+    occ.first !== undefined &&
+    occ.last !== undefined &&
+    occ.first >= boot - 60_000 &&
+    occ.last <= boot + BOOT_GRACE_MS &&
+    ctx.window.end - occ.last > 10 * 60_000
+  );
 }
 
 function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext): FindingDraft {
@@ -407,7 +486,9 @@ function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext)
       severity = x.pullReasons.has("no-space") ? "high" : "medium";
       attributes.reasons = [...x.pullReasons].sort();
       attributes.images = [...x.images];
-      const failing = [...x.pulls].filter(([, p]) => p.pulledAt === undefined || p.failedAt === undefined || p.pulledAt < p.failedAt).map(([image]) => image);
+      const failing = [...x.pulls]
+        .filter(([, p]) => p.pulledAt === undefined || p.failedAt === undefined || p.pulledAt < p.failedAt)
+        .map(([image]) => image);
       attributes.stillFailing = failing.slice(0, 5);
       summary = `Image pulls failed ${n} (${attributes.reasons.join(", ")})`;
       if (x.pulls.size > 0 && failing.length === 0) {
@@ -451,15 +532,30 @@ function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext)
   if (severity !== "info" && !isRecent(occ, ctx.window)) {
     severity = "info";
     attributes.stale = true;
-    if (occ.last !== undefined) notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
+    if (occ.last !== undefined)
+      notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
   }
-  const draft: FindingDraft = { kind, severity, summary: summary + (notes.length ? `; ${notes.join("; ")}` : ""), evidence: occ.evidence, count: occ.count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+  const draft: FindingDraft = {
+    kind,
+    severity,
+    summary: summary + (notes.length ? `; ${notes.join("; ")}` : ""),
+    evidence: occ.evidence,
+    count: occ.count,
+    attributes,
+    correlateWith: CORRELATE[kind] ?? [],
+  };
   if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
   if (occ.lastSeen) draft.lastSeen = occ.lastSeen;
   return draft;
 }
 
-function lifecycleFindings(life: Lifecycle, x: Extras, ctx: AnalyzerContext, path: string, sawLifecycle: boolean): FindingDraft[] {
+function lifecycleFindings(
+  life: Lifecycle,
+  x: Extras,
+  ctx: AnalyzerContext,
+  path: string,
+  sawLifecycle: boolean,
+): FindingDraft[] {
   const out: FindingDraft[] = [];
   const boot = ctx.clock.bootTime;
   const running = life.state === "running" || life.state === "unknown";
@@ -484,7 +580,11 @@ function lifecycleFindings(life: Lifecycle, x: Extras, ctx: AnalyzerContext, pat
   });
 
   if (!running) {
-    const attributes: FindingDraft["attributes"] = { state: life.state, gaveUp: life.gaveUp, restartCounter: life.restartCounter };
+    const attributes: FindingDraft["attributes"] = {
+      state: life.state,
+      gaveUp: life.gaveUp,
+      restartCounter: life.restartCounter,
+    };
     if (life.fatal) attributes.lastFatal = life.fatal;
     const draft: FindingDraft = {
       kind: "containerd.not-running",
@@ -495,7 +595,8 @@ function lifecycleFindings(life: Lifecycle, x: Extras, ctx: AnalyzerContext, pat
       attributes,
       correlateWith: CORRELATE["containerd.not-running"] ?? [],
     };
-    if (life.lastTransitionAt !== undefined) draft.firstSeen = draft.lastSeen = new Date(life.lastTransitionAt).toISOString();
+    if (life.lastTransitionAt !== undefined)
+      draft.firstSeen = draft.lastSeen = new Date(life.lastTransitionAt).toISOString();
     out.push(draft);
   }
 
@@ -504,18 +605,33 @@ function lifecycleFindings(life: Lifecycle, x: Extras, ctx: AnalyzerContext, pat
   if (crashes.count > 0 || extraStarts > 0) {
     let severity: Severity;
     const notes: string[] = [];
-    const attributes: FindingDraft["attributes"] = { crashes: crashes.count, restartCounter: life.restartCounter, startsThisBoot: life.boots, cleanStops: life.cleanStops };
+    const attributes: FindingDraft["attributes"] = {
+      crashes: crashes.count,
+      restartCounter: life.restartCounter,
+      startsThisBoot: life.boots,
+      cleanStops: life.cleanStops,
+    };
     if (crashes.count === 0) {
       severity = "info";
       attributes.clean = true;
       const starts = life.bootTimes.filter((t): t is number => t !== undefined);
-      notes.push(boot !== undefined && starts.length > 0 && Math.max(...starts) <= boot + BOOT_GRACE_MS ? "restarted cleanly while the node was bootstrapping" : "restarted cleanly (stopped by systemd, not a crash)");
+      notes.push(
+        boot !== undefined && starts.length > 0 && Math.max(...starts) <= boot + BOOT_GRACE_MS
+          ? "restarted cleanly while the node was bootstrapping"
+          : "restarted cleanly (stopped by systemd, not a crash)",
+      );
     } else if (!isRecent(crashes, ctx.window)) {
       severity = "info";
       attributes.stale = true;
-      if (crashes.last !== undefined) notes.push(`last crash ${humanDuration(ctx.window.end - crashes.last)} before the window's end`);
+      if (crashes.last !== undefined)
+        notes.push(`last crash ${humanDuration(ctx.window.end - crashes.last)} before the window's end`);
     } else severity = crashes.count >= 3 || life.restartCounter >= 3 ? "high" : "medium";
-    const evidence = crashes.count > 0 ? crashes.evidence : life.lastTransition ? [life.lastTransition] : [makeLocator(path, undefined, undefined, "containerd successfully booted")];
+    const evidence =
+      crashes.count > 0
+        ? crashes.evidence
+        : life.lastTransition
+          ? [life.lastTransition]
+          : [makeLocator(path, undefined, undefined, "containerd successfully booted")];
     const draft: FindingDraft = {
       kind: "containerd.restarts",
       severity,

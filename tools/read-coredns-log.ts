@@ -7,11 +7,15 @@ import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "coredns.upstream-timeouts": "CoreDNS forwarded queries that timed out (read udp …->upstream:53: i/o timeout, no healthy proxies): evidence for dns.vpc-resolver-throttled; attributes upstreams, toVpcResolver",
-  "coredns.loop-detected": "[FATAL] plugin/loop: CoreDNS forwards to itself (resolv.conf points at a local stub) and exits",
+  "coredns.upstream-timeouts":
+    "CoreDNS forwarded queries that timed out (read udp …->upstream:53: i/o timeout, no healthy proxies): evidence for dns.vpc-resolver-throttled; attributes upstreams, toVpcResolver",
+  "coredns.loop-detected":
+    "[FATAL] plugin/loop: CoreDNS forwards to itself (resolv.conf points at a local stub) and exits",
   "coredns.servfail": "Queries answered SERVFAIL (from the log plugin's query lines); attributes names, slowAnswers",
-  "coredns.apiserver-unreachable": "The kubernetes plugin cannot list/watch the API server (failed to list, Kubernetes API connection failure): cluster names do not resolve; info for start-up retries that stopped",
-  "coredns.errors": "Other [ERROR] lines (connection refused, network is unreachable, REFUSED upstreams…); attribute causes",
+  "coredns.apiserver-unreachable":
+    "The kubernetes plugin cannot list/watch the API server (failed to list, Kubernetes API connection failure): cluster names do not resolve; info for start-up retries that stopped",
+  "coredns.errors":
+    "Other [ERROR] lines (connection refused, network is unreachable, REFUSED upstreams…); attribute causes",
   "coredns.nxdomain": "Fact: NXDOMAIN answers (search-path expansions, health-check names): a red herring on its own",
   "coredns.pods": "Fact: which CoreDNS pods logged on this node, their version and how many lines were errors",
 } as const;
@@ -22,7 +26,8 @@ const PREFILTER = /\[ERROR\]|\[FATAL\]|\[WARNING\]|SERVFAIL|NXDOMAIN|CoreDNS-|pl
 const QUERY_LINE = /"(\S+) IN (\S+) (?:udp|tcp) \d+ (?:true|false) \d+" (\w+) \S* \d+ ([\d.]+)s/;
 const ERRORS_LINE = /\[ERROR\] plugin\/errors: (\d+) (\S+) (\S+): (.*)$/;
 const TIMEOUT = /i\/o timeout|timed out|deadline exceeded|no healthy proxies|no healthy upstream/;
-const API = /plugin\/kubernetes|failed to list|Failed to watch|failed to watch|Kubernetes API connection failure|:443\b|\/api\/v1|\/apis\//;
+const API =
+  /plugin\/kubernetes|failed to list|Failed to watch|failed to watch|Kubernetes API connection failure|:443\b|\/api\/v1|\/apis\//;
 const HEALTH_NAME = /health|readiness|liveness|probe|ping|canary/i;
 /** Names that only exist because of the pod's search path (ndots:5 expansions). */
 const SEARCH_EXPANSION = /\.(svc\.cluster\.local|cluster\.local|ec2\.internal|compute\.internal)\.$/;
@@ -54,7 +59,9 @@ function errorCause(err: string): string {
 }
 
 function upstreamOf(err: string): string | undefined {
-  const m = /->\[?([0-9a-fA-F.:]+?)\]?:(\d+)/.exec(err) ?? /(?:dial|read|write) (?:udp|tcp) \[?([0-9a-fA-F.:]+?)\]?:(\d+)/.exec(err);
+  const m =
+    /->\[?([0-9a-fA-F.:]+?)\]?:(\d+)/.exec(err) ??
+    /(?:dial|read|write) (?:udp|tcp) \[?([0-9a-fA-F.:]+?)\]?:(\d+)/.exec(err);
   return m ? `${m[1]}:${m[2]}` : undefined;
 }
 
@@ -66,7 +73,14 @@ function classify(line: string): Kind | "ready-wait" | undefined {
   const isError = line.includes("[ERROR]") || line.includes("[FATAL]");
   const isWarning = line.includes("[WARNING]");
   if (!isError && !isWarning) return undefined;
-  if (API.test(line) && (TIMEOUT.test(line) || /connection refused|no route to host|Unauthorized|forbidden|connection failure|failed to list|Failed to watch/.test(line))) return "coredns.apiserver-unreachable";
+  if (
+    API.test(line) &&
+    (TIMEOUT.test(line) ||
+      /connection refused|no route to host|Unauthorized|forbidden|connection failure|failed to list|Failed to watch/.test(
+        line,
+      ))
+  )
+    return "coredns.apiserver-unreachable";
   if (!isError) return undefined;
   if (ERRORS_LINE.test(line) && TIMEOUT.test(line)) return "coredns.upstream-timeouts";
   return "coredns.errors";
@@ -248,10 +262,14 @@ async function analyze(ctx: AnalyzerContext, input: { nameservers?: string[] | u
     if (severity !== "info" && !isRecent(occ, ctx.window)) {
       severity = "info";
       attributes.stale = true;
-      if (occ.last !== undefined && Number.isFinite(ctx.window.end)) note = `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`;
+      if (occ.last !== undefined && Number.isFinite(ctx.window.end))
+        note = `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`;
     }
     if (kind === "coredns.upstream-timeouts") {
-      attributes.upstreams = [...x.upstreams.entries()].sort((a, b) => b[1] - a[1]).map(([u]) => u).slice(0, 5);
+      attributes.upstreams = [...x.upstreams.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .map(([u]) => u)
+        .slice(0, 5);
       attributes.toVpcResolver = vpcHit;
       attributes.qtypes = [...x.qtypes].sort();
       attributes.names = [...x.timeoutNames];
@@ -269,7 +287,15 @@ async function analyze(ctx: AnalyzerContext, input: { nameservers?: string[] | u
     if (kind === "coredns.errors") attributes.causes = [...x.errorCauses].sort();
     if (kind === "coredns.loop-detected") attributes.zones = [...x.loopZones];
     if (kind === "coredns.apiserver-unreachable") attributes.readyWaits = x.readyWaits;
-    const d: FindingDraft = { kind, severity, summary: summarize(kind, occ, x, vpcHit) + note, evidence: occ.evidence, count: occ.count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+    const d: FindingDraft = {
+      kind,
+      severity,
+      summary: summarize(kind, occ, x, vpcHit) + note,
+      evidence: occ.evidence,
+      count: occ.count,
+      attributes,
+      correlateWith: CORRELATE[kind] ?? [],
+    };
     if (occ.firstSeen) d.firstSeen = occ.firstSeen;
     if (occ.lastSeen) d.lastSeen = occ.lastSeen;
     findings.push(d);
@@ -304,7 +330,9 @@ export const readCorednsLog = defineTool({
       .array(z.string().regex(/^[0-9a-fA-F.:]+$/))
       .max(10)
       .optional()
-      .describe("The node's resolvers, which CoreDNS's forward plugin uses (check_resolv_conf's dns.resolv-conf attribute nameservers, normally the VPC resolver); upstream timeouts to one of them set toVpcResolver. Without it x.x.x.2 and 169.254.169.253 are taken for the VPC resolver"),
+      .describe(
+        "The node's resolvers, which CoreDNS's forward plugin uses (check_resolv_conf's dns.resolv-conf attribute nameservers, normally the VPC resolver); upstream timeouts to one of them set toVpcResolver. Without it x.x.x.2 and 169.254.169.253 are taken for the VPC resolver",
+      ),
   },
   analyze,
 });

@@ -1,20 +1,34 @@
 import type { Severity } from "../src/domain/severity.ts";
-import { buildPrefilter, journalLineTime, klogLevel, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
+import {
+  buildPrefilter,
+  journalLineTime,
+  klogLevel,
+  matchSignals,
+  type LogSignal,
+} from "../src/toolkit/log-signals.ts";
 import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
 import { criMessage, criTime, dedupeContainerLogs, parseContainerLogPath } from "../src/toolkit/parse-container-log.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "csi.ebs-device-not-found": "The EBS CSI node plugin cannot find or verify the attached volume's device (Failed to find device path, no device path for device, NVMe path mismatch: already mounted): storage.ebs-device-not-found",
-  "csi.ebs-attach-failed": "EBS attach failures (AttachVolume / ControllerPublishVolume errors, timed out waiting for the condition, VolumeInUse, already attached, device name in use, attachment limit): storage.ebs-attach-timeout",
-  "csi.efs-mount-timeout": "EFS NFS mounts time out or the TLS tunnel fails (mount.nfs4: Connection timed out, stunnel / TLS tunnel errors, mount target name not resolvable); attribute causes: storage.efs-mount-timeout",
-  "csi.mount-failed": "Other CSI mount / stage / publish failures (Mount failed: exit status 32, wrong fs type, permission denied)",
-  "csi.imds-error": "A CSI driver could not reach the instance metadata service (EC2MetadataError, 169.254.169.254 timeouts); attribute kubernetesFallback when it used the Kubernetes API instead: evidence for net.imds-unreachable",
-  "csi.registration-failed": "The node-driver-registrar could not register the driver with the kubelet (PluginRegistered:false): storage.csi-node-plugin-missing",
-  "csi.driver-registered": "Fact: CSI drivers the kubelet accepted on this node (PluginRegistered:true); their absence together with the kubelet's 'not found in the list of registered CSI drivers' points to storage.csi-node-plugin-missing",
+  "csi.ebs-device-not-found":
+    "The EBS CSI node plugin cannot find or verify the attached volume's device (Failed to find device path, no device path for device, NVMe path mismatch: already mounted): storage.ebs-device-not-found",
+  "csi.ebs-attach-failed":
+    "EBS attach failures (AttachVolume / ControllerPublishVolume errors, timed out waiting for the condition, VolumeInUse, already attached, device name in use, attachment limit): storage.ebs-attach-timeout",
+  "csi.efs-mount-timeout":
+    "EFS NFS mounts time out or the TLS tunnel fails (mount.nfs4: Connection timed out, stunnel / TLS tunnel errors, mount target name not resolvable); attribute causes: storage.efs-mount-timeout",
+  "csi.mount-failed":
+    "Other CSI mount / stage / publish failures (Mount failed: exit status 32, wrong fs type, permission denied)",
+  "csi.imds-error":
+    "A CSI driver could not reach the instance metadata service (EC2MetadataError, 169.254.169.254 timeouts); attribute kubernetesFallback when it used the Kubernetes API instead: evidence for net.imds-unreachable",
+  "csi.registration-failed":
+    "The node-driver-registrar could not register the driver with the kubelet (PluginRegistered:false): storage.csi-node-plugin-missing",
+  "csi.driver-registered":
+    "Fact: CSI drivers the kubelet accepted on this node (PluginRegistered:true); their absence together with the kubelet's 'not found in the list of registered CSI drivers' points to storage.csi-node-plugin-missing",
   "csi.plugins": "Fact: which CSI pods and containers logged on this node, drivers and versions",
-  "csi.no-plugin-logs": "Fact: the bundle holds container logs but none from an EBS or EFS CSI pod (no CSI node plugin ran here)",
+  "csi.no-plugin-logs":
+    "Fact: the bundle holds container logs but none from an EBS or EFS CSI pod (no CSI node plugin ran here)",
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -23,37 +37,101 @@ const ERRORISH = /(error|fail|timed out|timeout|refused|denied|unable|could not|
 const SIGNALS: readonly LogSignal<Kind>[] = [
   {
     kind: "csi.ebs-device-not-found",
-    needles: ["Failed to find device path", "failed to find device path", "no device path for device", "already mounted on", "could not verify device", "Failed to verify device", "nvme: couldn't find"],
+    needles: [
+      "Failed to find device path",
+      "failed to find device path",
+      "no device path for device",
+      "already mounted on",
+      "could not verify device",
+      "Failed to verify device",
+      "nvme: couldn't find",
+    ],
     test: (l) => !/already mounted on/.test(l) || /\/dev\/nvme/.test(l),
   },
   {
     kind: "csi.ebs-attach-failed",
-    needles: ["AttachVolume", "ControllerPublishVolume", "failed to attach", "Failed to attach", "could not attach volume", "Could not attach volume", "VolumeInUse", "already attached", "is already in use", "AttachmentLimitExceeded", "IncorrectState", "timed out waiting for the condition", "attachment of disk"],
+    needles: [
+      "AttachVolume",
+      "ControllerPublishVolume",
+      "failed to attach",
+      "Failed to attach",
+      "could not attach volume",
+      "Could not attach volume",
+      "VolumeInUse",
+      "already attached",
+      "is already in use",
+      "AttachmentLimitExceeded",
+      "IncorrectState",
+      "timed out waiting for the condition",
+      "attachment of disk",
+    ],
     // csi-attacher logs its failures at level I ("Error processing …: failed to attach").
-    test: (l) => ERRORISH.test(l) && !/Detach|detach|ControllerUnpublish/.test(l) && (klogLevel(l) !== "I" || /failed to attach|Error processing/.test(l)),
+    test: (l) =>
+      ERRORISH.test(l) &&
+      !/Detach|detach|ControllerUnpublish/.test(l) &&
+      (klogLevel(l) !== "I" || /failed to attach|Error processing/.test(l)),
   },
   {
     kind: "csi.efs-mount-timeout",
-    needles: ["Connection timed out", "connection timed out", "Failed to initialize TLS tunnel", "Failed to start TLS tunnel", "stunnel", "NFS server not responding", "Failed to resolve", "mount target"],
-    test: (l) => /timed out|not responding|TLS tunnel|Failed to resolve|Failed to mount|failed|error/i.test(l) && !/INFO - |level=info/.test(l) && klogLevel(l) !== "I",
+    needles: [
+      "Connection timed out",
+      "connection timed out",
+      "Failed to initialize TLS tunnel",
+      "Failed to start TLS tunnel",
+      "stunnel",
+      "NFS server not responding",
+      "Failed to resolve",
+      "mount target",
+    ],
+    test: (l) =>
+      /timed out|not responding|TLS tunnel|Failed to resolve|Failed to mount|failed|error/i.test(l) &&
+      !/INFO - |level=info/.test(l) &&
+      klogLevel(l) !== "I",
   },
   {
     kind: "csi.mount-failed",
-    needles: ["Mount failed", "mount failed", "MountVolume", "NodeStageVolume", "NodePublishVolume", "Could not mount", "could not mount", "Failed to mount", "wrong fs type"],
+    needles: [
+      "Mount failed",
+      "mount failed",
+      "MountVolume",
+      "NodeStageVolume",
+      "NodePublishVolume",
+      "Could not mount",
+      "could not mount",
+      "Failed to mount",
+      "wrong fs type",
+    ],
     test: (l) => ERRORISH.test(l) && klogLevel(l) !== "I" && !/INFO - /.test(l),
   },
   {
     kind: "csi.imds-error",
-    needles: ["EC2MetadataError", "EC2MetadataRequestError", "169.254.169.254", "ec2imds", "instance metadata", "EC2 metadata", "ec2 metadata", "EC2 instance metadata"],
+    needles: [
+      "EC2MetadataError",
+      "EC2MetadataRequestError",
+      "169.254.169.254",
+      "ec2imds",
+      "instance metadata",
+      "EC2 metadata",
+      "ec2 metadata",
+      "EC2 instance metadata",
+    ],
     test: (l) => ERRORISH.test(l) || /EC2MetadataError|EC2MetadataRequestError|not available|unavailable/.test(l),
   },
   { kind: "csi.registration-failed", needles: ["PluginRegistered:false", "Registration process failed"] },
   { kind: "csi.driver-registered", needles: ["PluginRegistered:true"] },
 ];
-const PREFILTER = buildPrefilter(SIGNALS, ["CSI driver name", "Driver Information", "Driver:", "from Kubernetes", "kubernetes api", "Kubernetes API"]);
+const PREFILTER = buildPrefilter(SIGNALS, [
+  "CSI driver name",
+  "Driver Information",
+  "Driver:",
+  "from Kubernetes",
+  "kubernetes api",
+  "Kubernetes API",
+]);
 
 /** Every signal's test needs one of these words: lines without any skip the signal table. */
-const CANDIDATE = /error|fail|timed out|timeout|refused|denied|unable|could not|cannot|not found|PluginRegistered|Registration process|EC2Metadata|already mounted on|device path|couldn't find|not available|unavailable|not responding/i;
+const CANDIDATE =
+  /error|fail|timed out|timeout|refused|denied|unable|could not|cannot|not found|PluginRegistered|Registration process|EC2Metadata|already mounted on|device path|couldn't find|not available|unavailable|not responding/i;
 
 /** Mount failures print several lines (Mount failed, command, arguments, Output): one failure, one count. */
 const SAME_FAILURE_LINES = 8;
@@ -136,7 +214,10 @@ function noteFacts(l: string, pod: string | undefined, x: Extras): void {
     if (/kubernetes api|from kubernetes/i.test(l)) x.kubernetesFallback = true;
   }
   if (!l.includes("river") && !l.includes("Version")) return;
-  const driver = /CSI driver name:? "([a-z0-9.-]+\.[a-z0-9.-]+)"|csiDriverName="([a-z0-9.-]+)"|[dD]river="([a-z0-9.-]+)"|Driver: ([a-z0-9.-]+)/.exec(l);
+  const driver =
+    /CSI driver name:? "([a-z0-9.-]+\.[a-z0-9.-]+)"|csiDriverName="([a-z0-9.-]+)"|[dD]river="([a-z0-9.-]+)"|Driver: ([a-z0-9.-]+)/.exec(
+      l,
+    );
   const name = driver ? (driver[1] ?? driver[2] ?? driver[3] ?? driver[4]) : undefined;
   if (name && /csi\.aws\.com$/.test(name) && pod) x.driversByPod.set(pod, name);
   const version = /Version="(v[^"]+)"|Version: (v\S+)/.exec(l);
@@ -203,7 +284,17 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     // The collector copied other pods' logs but none from a CSI pod: a fact, not an error.
     const others = (await ctx.read.paths("containerLogs")).filter((p) => parseContainerLogPath(p) !== undefined);
     if (others.length === 0) return [];
-    return [{ kind: "csi.no-plugin-logs", severity: "info", summary: `${others.length} container logs were collected but none from an EBS or EFS CSI pod`, evidence: [], count: 0, attributes: { containerLogFiles: others.length }, correlateWith: CORRELATE["csi.no-plugin-logs"] ?? [] }];
+    return [
+      {
+        kind: "csi.no-plugin-logs",
+        severity: "info",
+        summary: `${others.length} container logs were collected but none from an EBS or EFS CSI pod`,
+        evidence: [],
+        count: 0,
+        attributes: { containerLogFiles: others.length },
+        correlateWith: CORRELATE["csi.no-plugin-logs"] ?? [],
+      },
+    ];
   }
   const table = new OccurrenceTable<Kind>();
   const x: Extras = {
@@ -247,7 +338,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       const at = criTime(raw) ?? journalLineTime(raw, yearRef);
       if (!inWindow(at, ctx.window)) return;
       // A timeout in the EBS driver (EC2 API, IMDS) is not an NFS mount timeout.
-      if (!efsSource && kinds.includes("csi.efs-mount-timeout") && !/nfs|efs|stunnel|TLS tunnel|mount/i.test(line)) kinds.splice(kinds.indexOf("csi.efs-mount-timeout"), 1);
+      if (!efsSource && kinds.includes("csi.efs-mount-timeout") && !/nfs|efs|stunnel|TLS tunnel|mount/i.test(line))
+        kinds.splice(kinds.indexOf("csi.efs-mount-timeout"), 1);
       const specific = kinds.filter((k) => SPECIFIC.has(k));
       for (const kind of kinds) {
         if (kind === "csi.mount-failed") {
@@ -261,7 +353,13 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         lastCounted.set(kind, { line: cursor.lineNo, at });
         // The GRPC error repeats the mount output a few lines later, the registrar logs a failed
         // status and then "Registration process failed": lines of one event, counted once.
-        if (kind !== "csi.driver-registered" && previous && cursor.lineNo - previous.line <= SAME_FAILURE_LINES && Math.abs((at ?? 0) - (previous.at ?? 0)) <= 1000) continue;
+        if (
+          kind !== "csi.driver-registered" &&
+          previous &&
+          cursor.lineNo - previous.line <= SAME_FAILURE_LINES &&
+          Math.abs((at ?? 0) - (previous.at ?? 0)) <= 1000
+        )
+          continue;
         table.get(kind).add(path, cursor.lineNo, at, cursor.text());
       }
       if (specific.length > 0) {
@@ -288,7 +386,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     if (severity !== "info" && !isRecent(occ, ctx.window)) {
       severity = "info";
       attributes.stale = true;
-      if (occ.last !== undefined && Number.isFinite(ctx.window.end)) note = `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`;
+      if (occ.last !== undefined && Number.isFinite(ctx.window.end))
+        note = `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`;
     }
     if (kind === "csi.ebs-device-not-found") {
       attributes.volumes = [...x.volumes];
@@ -304,14 +403,24 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     if (kind === "csi.registration-failed") {
       // A later successful registration from the same pod supersedes the failure.
       attributes.drivers = [...x.failedRegistration].map(driverOf);
-      if ([...x.failedRegistration].every((p) => (x.registered.get(p) ?? Number.NEGATIVE_INFINITY) >= (occ.last ?? 0))) {
+      if (
+        [...x.failedRegistration].every((p) => (x.registered.get(p) ?? Number.NEGATIVE_INFINITY) >= (occ.last ?? 0))
+      ) {
         severity = "info";
         attributes.cleared = true;
         note = "; registration later succeeded";
       }
     }
     if (kind === "csi.driver-registered") attributes.drivers = [...new Set([...x.registered.keys()].map(driverOf))];
-    const d: FindingDraft = { kind, severity, summary: summarize(kind, occ, x) + note, evidence: occ.evidence, count: occ.count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+    const d: FindingDraft = {
+      kind,
+      severity,
+      summary: summarize(kind, occ, x) + note,
+      evidence: occ.evidence,
+      count: occ.count,
+      attributes,
+      correlateWith: CORRELATE[kind] ?? [],
+    };
     if (occ.firstSeen) d.firstSeen = occ.firstSeen;
     if (occ.lastSeen) d.lastSeen = occ.lastSeen;
     findings.push(d);
@@ -324,7 +433,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     summary: `CSI logs from ${pods.length} pod${pods.length === 1 ? "" : "s"} (${pods.join(", ") || "efs-utils"})${drivers.length ? `; drivers ${drivers.join(", ")}` : ""}`,
     evidence: [],
     count: read.length,
-    attributes: { pods, containers: [...x.containers].sort(), drivers, versions: [...x.versions], nodePlugin: pods.some((p) => /-node-/.test(p)), controller: pods.some((p) => /-controller-/.test(p)), efsUtilsLog: efsPaths.length > 0 },
+    attributes: {
+      pods,
+      containers: [...x.containers].sort(),
+      drivers,
+      versions: [...x.versions],
+      nodePlugin: pods.some((p) => /-node-/.test(p)),
+      controller: pods.some((p) => /-controller-/.test(p)),
+      efsUtilsLog: efsPaths.length > 0,
+    },
     correlateWith: [],
   });
   return findings;

@@ -9,16 +9,21 @@ import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/tool
 const KINDS = {
   "kernel.oom-kill-system":
     "The node itself ran out of memory (global OOM, CONSTRAINT_NONE) or the OOM killer hit a system process (kubelet, containerd, systemd-*, aws-k8s-agent …); attributes `victims`, `systemVictims`; medium when a global OOM only killed pod processes",
-  "kernel.oom-kill-workload": "A container hit its own memory limit (memcg OOM inside kubepods): the workload's own fault, not the node's (info)",
+  "kernel.oom-kill-workload":
+    "A container hit its own memory limit (memcg OOM inside kubepods): the workload's own fault, not the node's (info)",
   "kernel.conntrack-table-full": "nf_conntrack: table full, dropping packet: new connections are dropped",
   "kernel.soft-lockup": "BUG: soft lockup - a CPU was stuck in the kernel (attribute `maxStuckSeconds`)",
   "kernel.hung-task": "Tasks blocked for more than 120 seconds (hung in uninterruptible sleep, usually I/O)",
   "kernel.rcu-stall": "RCU detected stalls on CPUs/tasks",
-  "kernel.fs-errors": "Filesystem or block I/O errors (EXT4-fs error, XFS corruption or shutdown, Buffer I/O error, I/O error on dev …); attribute `devices`, `readOnly` when a filesystem was remounted read-only",
+  "kernel.fs-errors":
+    "Filesystem or block I/O errors (EXT4-fs error, XFS corruption or shutdown, Buffer I/O error, I/O error on dev …); attribute `devices`, `readOnly` when a filesystem was remounted read-only",
   "kernel.nvme-errors": "NVMe controller timeouts, aborts and resets (EBS and instance-store volumes)",
-  "kernel.ena-reset": "The ENA network driver reset the device (TX hang, keep-alive watchdog, NETDEV WATCHDOG): the node's network dropped briefly",
-  "kernel.fragmentation-needed": "Fragmentation-needed / packet-too-big drops in the kernel log (MTU mismatch on a path)",
-  "kernel.time-jump": "The kernel distrusts or jumped its clock (clocksource marked unstable, time jumped): evidence for clock skew; info when only at boot",
+  "kernel.ena-reset":
+    "The ENA network driver reset the device (TX hang, keep-alive watchdog, NETDEV WATCHDOG): the node's network dropped briefly",
+  "kernel.fragmentation-needed":
+    "Fragmentation-needed / packet-too-big drops in the kernel log (MTU mismatch on a path)",
+  "kernel.time-jump":
+    "The kernel distrusts or jumped its clock (clocksource marked unstable, time jumped): evidence for clock skew; info when only at boot",
   "kernel.boot": "What the kernel log covers (fact): which file, timestamp style, boot time, kernel version",
 } as const;
 type Kind = keyof typeof KINDS;
@@ -38,20 +43,55 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
 
 type Simple = Exclude<Kind, "kernel.oom-kill-system" | "kernel.oom-kill-workload" | "kernel.boot">;
 
-const FS_ERROR = /EXT4-fs error|EXT4-fs \([^)]+\): (?:Remounting filesystem read-only|.*(?:error|corrupt|aborted journal))|XFS \([^)]+\): .*(?:[Cc]orrupt|error|shut ?down|Shutting down)|Buffer I\/O error|I\/O error,? (?:on )?dev|blk_update_request: .*error|critical medium error|JBD2: .*(?:error|Detected IO errors)|Remounting filesystem read-only/;
-const NVME_ERROR = /nvme\d*:? .*(?:I\/O \d+ QID \d+ timeout|controller is down|resetting controller|reset controller|Abort status|aborting|Removing after probe failure|Device not ready|frozen state error|failed to set APST)/;
-const ENA_RESET = /Trigger reset|[Rr]eset reason|Device reset|TX hasn't completed|wasn't completed on time|Keep alive watchdog timeout|Missed keep alive|NETDEV WATCHDOG|[Ll]ink is [Dd]own/;
+const FS_ERROR =
+  /EXT4-fs error|EXT4-fs \([^)]+\): (?:Remounting filesystem read-only|.*(?:error|corrupt|aborted journal))|XFS \([^)]+\): .*(?:[Cc]orrupt|error|shut ?down|Shutting down)|Buffer I\/O error|I\/O error,? (?:on )?dev|blk_update_request: .*error|critical medium error|JBD2: .*(?:error|Detected IO errors)|Remounting filesystem read-only/;
+const NVME_ERROR =
+  /nvme\d*:? .*(?:I\/O \d+ QID \d+ timeout|controller is down|resetting controller|reset controller|Abort status|aborting|Removing after probe failure|Device not ready|frozen state error|failed to set APST)/;
+const ENA_RESET =
+  /Trigger reset|[Rr]eset reason|Device reset|TX hasn't completed|wasn't completed on time|Keep alive watchdog timeout|Missed keep alive|NETDEV WATCHDOG|[Ll]ink is [Dd]own/;
 
 const SIGNALS: readonly LogSignal<Simple>[] = [
   { kind: "kernel.conntrack-table-full", needles: ["table full, dropping packet"] },
   { kind: "kernel.soft-lockup", needles: ["soft lockup"], test: (l) => /BUG: soft lockup|soft lockup - CPU/.test(l) },
   { kind: "kernel.hung-task", needles: ["blocked for more than"] },
   { kind: "kernel.rcu-stall", needles: ["detected stall", "self-detected stall"] },
-  { kind: "kernel.fs-errors", needles: ["EXT4-fs", "XFS (", "Buffer I/O error", "I/O error", "blk_update_request", "critical medium error", "JBD2", "Remounting filesystem read-only"], test: (l) => FS_ERROR.test(l) },
+  {
+    kind: "kernel.fs-errors",
+    needles: [
+      "EXT4-fs",
+      "XFS (",
+      "Buffer I/O error",
+      "I/O error",
+      "blk_update_request",
+      "critical medium error",
+      "JBD2",
+      "Remounting filesystem read-only",
+    ],
+    test: (l) => FS_ERROR.test(l),
+  },
   { kind: "kernel.nvme-errors", needles: ["nvme"], test: (l) => NVME_ERROR.test(l) && !/Shutdown timeout set/.test(l) },
-  { kind: "kernel.ena-reset", needles: ["ena 0000:", "ena: ", "(ena)", "NETDEV WATCHDOG"], test: (l) => ENA_RESET.test(l) },
-  { kind: "kernel.fragmentation-needed", needles: ["fragmentation needed", "frag needed", "Fragmentation needed", "packet too big", "Packet too big"] },
-  { kind: "kernel.time-jump", needles: ["Marking clocksource", "clocksource watchdog", "timekeeping watchdog", "Time jumped", "time jumped", "Time has been changed", "System clock wrong", "Marking TSC unstable"] },
+  {
+    kind: "kernel.ena-reset",
+    needles: ["ena 0000:", "ena: ", "(ena)", "NETDEV WATCHDOG"],
+    test: (l) => ENA_RESET.test(l),
+  },
+  {
+    kind: "kernel.fragmentation-needed",
+    needles: ["fragmentation needed", "frag needed", "Fragmentation needed", "packet too big", "Packet too big"],
+  },
+  {
+    kind: "kernel.time-jump",
+    needles: [
+      "Marking clocksource",
+      "clocksource watchdog",
+      "timekeeping watchdog",
+      "Time jumped",
+      "time jumped",
+      "Time has been changed",
+      "System clock wrong",
+      "Marking TSC unstable",
+    ],
+  },
 ];
 const OOM_NEEDLES = ["invoked oom-killer", "oom-kill:constraint=", "Killed process", "Kill process", "Task in "];
 const PREFILTER = buildPrefilter(SIGNALS, [...OOM_NEEDLES, "Linux version "]);
@@ -69,7 +109,8 @@ const BASE: Record<Simple, Severity> = {
 };
 
 /** Processes whose death takes the node (or its networking) down with it; comm names are cut at 15 characters. */
-const SYSTEM_PROCESS = /^(?:kubelet|containerd|containerd-shim.*|dockerd|docker|systemd.*|journald|sshd|chronyd|aws-k8s-agent|aws-node|aws-network-pol.*|amazon-ssm-agen.*|ssm-agent-worke.*|kube-proxy|auditd|dbus-daemon|dbus-broker.*|rsyslogd|NetworkManager|dhclient|agetty|crond|nodeadm|eks-pod-identit.*|sandbox-image.*)$/;
+const SYSTEM_PROCESS =
+  /^(?:kubelet|containerd|containerd-shim.*|dockerd|docker|systemd.*|journald|sshd|chronyd|aws-k8s-agent|aws-node|aws-network-pol.*|amazon-ssm-agen.*|ssm-agent-worke.*|kube-proxy|auditd|dbus-daemon|dbus-broker.*|rsyslogd|NetworkManager|dhclient|agetty|crond|nodeadm|eks-pod-identit.*|sandbox-image.*)$/;
 const BOOT_GRACE_MS = 15 * 60_000;
 
 /** The instant of a dmesg line in any of the spellings the collector and people produce. */
@@ -139,7 +180,10 @@ function collect(kind: Simple, l: string, x: Extras): void {
     }
     case "kernel.fs-errors":
     case "kernel.nvme-errors": {
-      const m = /\((?:device )?(nvme\d+n\d+(?:p\d+)?|xvd[a-z]+\d*|sd[a-z]+\d*|dm-\d+)\)|dev:? (nvme\d+n\d+(?:p\d+)?|xvd[a-z]+\d*|sd[a-z]+\d*|dm-\d+)|(nvme\d+)(?::| )/.exec(l);
+      const m =
+        /\((?:device )?(nvme\d+n\d+(?:p\d+)?|xvd[a-z]+\d*|sd[a-z]+\d*|dm-\d+)\)|dev:? (nvme\d+n\d+(?:p\d+)?|xvd[a-z]+\d*|sd[a-z]+\d*|dm-\d+)|(nvme\d+)(?::| )/.exec(
+          l,
+        );
       if (m && x.devices.size < 10) x.devices.add((m[1] ?? m[2] ?? m[3]) as string);
       if (/read-only/.test(l)) x.readOnly = true;
       break;
@@ -179,7 +223,10 @@ function oomStep(l: string, state: OomState): OomEvent | undefined {
   const memcg = memcgScope ? (state.memcg ?? state.taskIn ?? state.taskMemcg) : state.taskMemcg;
   const victim = m[3] as string;
   const inPods = memcg !== undefined && memcg.includes("kubepods");
-  const system = memcg !== undefined ? !inPods && (SYSTEM_PROCESS.test(victim) || /system\.slice|runtime\.slice/.test(memcg)) : SYSTEM_PROCESS.test(victim);
+  const system =
+    memcg !== undefined
+      ? !inPods && (SYSTEM_PROCESS.test(victim) || /system\.slice|runtime\.slice/.test(memcg))
+      : SYSTEM_PROCESS.test(victim);
   const event: OomEvent = { scope: memcgScope ? "memcg" : "global", victim, pid: m[2] as string, memcg, system };
   state.constraint = undefined;
   state.memcg = undefined;
@@ -215,7 +262,21 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const { path } = source;
   const boot = ctx.clock.bootTime;
   const table = new OccurrenceTable<Kind>();
-  const x: Extras = { maxStuckSeconds: 0, lockedProcesses: new Set(), hungTasks: new Set(), devices: new Set(), readOnly: false, interfaces: new Set(), systemVictims: [], victims: [], workloadVictims: [], podUids: new Set(), globalEvents: 0, systemEvents: 0, kernelVersion: undefined };
+  const x: Extras = {
+    maxStuckSeconds: 0,
+    lockedProcesses: new Set(),
+    hungTasks: new Set(),
+    devices: new Set(),
+    readOnly: false,
+    interfaces: new Set(),
+    systemVictims: [],
+    victims: [],
+    workloadVictims: [],
+    podUids: new Set(),
+    globalEvents: 0,
+    systemEvents: 0,
+    kernelVersion: undefined,
+  };
   const oom: OomState = { constraint: undefined, memcg: undefined, taskMemcg: undefined, taskIn: undefined };
   let timed = 0;
   let untimed = 0;
@@ -360,10 +421,19 @@ function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext,
   } else if (severity !== "info" && !isRecent(occ, ctx.window)) {
     severity = "info";
     attributes.stale = true;
-    if (occ.last !== undefined) notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
+    if (occ.last !== undefined)
+      notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
   }
   if (!timesKnown) attributes.timesUnknown = true;
-  const draft: FindingDraft = { kind, severity, summary: summary + (notes.length ? `; ${notes.join("; ")}` : ""), evidence: occ.evidence, count: occ.count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+  const draft: FindingDraft = {
+    kind,
+    severity,
+    summary: summary + (notes.length ? `; ${notes.join("; ")}` : ""),
+    evidence: occ.evidence,
+    count: occ.count,
+    attributes,
+    correlateWith: CORRELATE[kind] ?? [],
+  };
   if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
   if (occ.lastSeen) draft.lastSeen = occ.lastSeen;
   return draft;

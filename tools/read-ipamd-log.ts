@@ -3,20 +3,35 @@ import type { Severity } from "../src/domain/severity.ts";
 import { iso } from "../src/evidence/clock.ts";
 import { buildPrefilter, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
 import { makeLocator, OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
-import { cniLineLevel, createCniTimeParser, ec2ErrorCodesIn, ec2OperationsIn, preferPrimary } from "../src/toolkit/parse-vpc-cni-log.ts";
+import {
+  cniLineLevel,
+  createCniTimeParser,
+  ec2ErrorCodesIn,
+  ec2OperationsIn,
+  preferPrimary,
+} from "../src/toolkit/parse-vpc-cni-log.ts";
 import { humanDuration, inWindow, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "ipamd.subnet-exhausted": "EC2 refused addresses because the subnet is full: InsufficientFreeAddressesInSubnet, \"There aren't sufficient free Ipv4 addresses or prefixes\", InsufficientCidrBlocks (no free /28 under prefix delegation), or a prefix target left short with 0 free prefixes for minutes; high when pods also found the datastore empty",
-  "ipamd.datastore-empty": "IPAMD had no address to give a pod (DataStore has no available IP/Prefix addresses): the shared symptom of subnet exhaustion, node IP capacity, throttling and permission faults; low once assignments resumed long ago",
-  "ipamd.ec2-throttled": "EC2 throttled IPAMD (RequestLimitExceeded / Throttling); attribute `apis`; a handful of throttles is noise (info)",
-  "ipamd.permission-denied": "EC2 refused IPAMD for lack of permission (UnauthorizedOperation / AccessDenied); attribute `apis` names the calls (AssignPrivateIpAddresses, CreateNetworkInterface, AttachNetworkInterface, …)",
-  "ipamd.eni-limit-reached": "The instance holds all the ENIs it can (max ENI limit reached, cur=N max=N, AttachmentLimitExceeded); high together with an empty datastore (cni.node-ip-capacity), info on its own",
-  "ipamd.imds-error": "IPAMD could not read instance metadata (EC2MetadataError, 169.254.169.254 timeouts, failed to get region); info when it was a startup retry that cleared",
-  "ipamd.apiserver-error": "IPAMD could not reach the Kubernetes API (Failed to create client, Unable to reach API Server); info when it was a startup retry that cleared",
-  "ipamd.restart": "IPAMD started (Starting L-IPAMD): count, versions, whether it served after its last start; high for a crash loop",
-  "ipamd.pool-stats": "Fact: the last IP pool stats IPAMD logged (total, assigned, cooldown, prefixes) and whether assigned ever reached total",
+  "ipamd.subnet-exhausted":
+    'EC2 refused addresses because the subnet is full: InsufficientFreeAddressesInSubnet, "There aren\'t sufficient free Ipv4 addresses or prefixes", InsufficientCidrBlocks (no free /28 under prefix delegation), or a prefix target left short with 0 free prefixes for minutes; high when pods also found the datastore empty',
+  "ipamd.datastore-empty":
+    "IPAMD had no address to give a pod (DataStore has no available IP/Prefix addresses): the shared symptom of subnet exhaustion, node IP capacity, throttling and permission faults; low once assignments resumed long ago",
+  "ipamd.ec2-throttled":
+    "EC2 throttled IPAMD (RequestLimitExceeded / Throttling); attribute `apis`; a handful of throttles is noise (info)",
+  "ipamd.permission-denied":
+    "EC2 refused IPAMD for lack of permission (UnauthorizedOperation / AccessDenied); attribute `apis` names the calls (AssignPrivateIpAddresses, CreateNetworkInterface, AttachNetworkInterface, …)",
+  "ipamd.eni-limit-reached":
+    "The instance holds all the ENIs it can (max ENI limit reached, cur=N max=N, AttachmentLimitExceeded); high together with an empty datastore (cni.node-ip-capacity), info on its own",
+  "ipamd.imds-error":
+    "IPAMD could not read instance metadata (EC2MetadataError, 169.254.169.254 timeouts, failed to get region); info when it was a startup retry that cleared",
+  "ipamd.apiserver-error":
+    "IPAMD could not reach the Kubernetes API (Failed to create client, Unable to reach API Server); info when it was a startup retry that cleared",
+  "ipamd.restart":
+    "IPAMD started (Starting L-IPAMD): count, versions, whether it served after its last start; high for a crash loop",
+  "ipamd.pool-stats":
+    "Fact: the last IP pool stats IPAMD logged (total, assigned, cooldown, prefixes) and whether assigned ever reached total",
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -47,16 +62,35 @@ const ASSIGNED: readonly Signal[] = ["assigned"];
 const RARE_SIGNALS: readonly LogSignal<Signal>[] = [
   {
     kind: "subnet",
-    needles: ["InsufficientFreeAddressesInSubnet", "There aren't sufficient free Ipv4 addresses or prefixes", "InsufficientCidrBlocks", "subnet doesn't seem to have enough IPs/Prefixes", "Recently we had InsufficientCidr error", "does not have enough free addresses", "not enough free cidr blocks"],
+    needles: [
+      "InsufficientFreeAddressesInSubnet",
+      "There aren't sufficient free Ipv4 addresses or prefixes",
+      "InsufficientCidrBlocks",
+      "subnet doesn't seem to have enough IPs/Prefixes",
+      "Recently we had InsufficientCidr error",
+      "does not have enough free addresses",
+      "not enough free cidr blocks",
+    ],
   },
   { kind: "prefix-short", needles: ["free 0 prefixes"], test: (l) => /short of [1-9]/.test(l) },
   { kind: "ds-empty", needles: ["DataStore has no available IP"] },
-  { kind: "ds-empty-reply", needles: ["no available IP/Prefix address", "no available IP address"], test: (l) => !l.includes("DataStore has no available") },
+  {
+    kind: "ds-empty-reply",
+    needles: ["no available IP/Prefix address", "no available IP address"],
+    test: (l) => !l.includes("DataStore has no available"),
+  },
   { kind: "throttled", needles: ["RequestLimitExceeded", "Throttling", "Rate exceeded"] },
   { kind: "permission", needles: ["UnauthorizedOperation", "AccessDenied", "not authorized to perform"] },
   {
     kind: "eni-limit",
-    needles: ["AttachmentLimitExceeded", "max ENI limit is already reached", "max ENI already attached", "Discovered the instance max ENI allowed", "exceeds the limit for", ", max="],
+    needles: [
+      "AttachmentLimitExceeded",
+      "max ENI limit is already reached",
+      "max ENI already attached",
+      "Discovered the instance max ENI allowed",
+      "exceeds the limit for",
+      ", max=",
+    ],
     test: (l) => {
       if (l.includes(", max=") && !l.includes("AttachmentLimitExceeded") && !l.includes("max ENI")) {
         const m = EQUAL_CUR_MAX.exec(l);
@@ -67,12 +101,27 @@ const RARE_SIGNALS: readonly LogSignal<Signal>[] = [
   },
   {
     kind: "imds",
-    needles: ["EC2MetadataError", "169.254.169.254", "ec2metadata", "instance metadata", "IMDS", "failed to get region", "Failed to get region"],
+    needles: [
+      "EC2MetadataError",
+      "169.254.169.254",
+      "ec2metadata",
+      "instance metadata",
+      "IMDS",
+      "failed to get region",
+      "Failed to get region",
+    ],
     test: (l) => ERRORISH.test(l) && cniLineLevel(l) !== "debug",
   },
   {
     kind: "apiserver",
-    needles: ["Failed to create client", "Failed to create kube client", "Unable to reach API Server", "Unable to reach API server", "Failed to check API server connectivity", "error communicating with apiserver"],
+    needles: [
+      "Failed to create client",
+      "Failed to create kube client",
+      "Unable to reach API Server",
+      "Unable to reach API server",
+      "Failed to check API server connectivity",
+      "error communicating with apiserver",
+    ],
     test: (l) => cniLineLevel(l) !== "debug",
   },
   { kind: "start", needles: ["Starting L-IPAMD"] },
@@ -87,7 +136,18 @@ function classify(line: string): readonly Signal[] {
 }
 
 /** Signals whose every occurrence is kept with an excerpt (the rest are counted cheaply). */
-const SAMPLED = new Set<Signal>(["subnet", "prefix-short", "ds-empty", "ds-empty-reply", "throttled", "permission", "eni-limit", "imds", "apiserver", "start"]);
+const SAMPLED = new Set<Signal>([
+  "subnet",
+  "prefix-short",
+  "ds-empty",
+  "ds-empty-reply",
+  "throttled",
+  "permission",
+  "eni-limit",
+  "imds",
+  "apiserver",
+  "start",
+]);
 
 const CORRELATE: Record<Kind, string[]> = {
   "ipamd.subnet-exhausted": ["inspect_ipamd_state", "read_cni_plugin_log"],
@@ -240,7 +300,8 @@ function collect(signal: Signal, line: string, at: number | undefined, x: Extras
     case "eni-limit": {
       const m = /max ENI allowed is:?\s*(\d+)|attached to the instance\s*:\s*(\d+)|cur=(\d+), max=\d+/.exec(line);
       if (m) x.maxEnis = Number(m[1] ?? m[2] ?? m[3]);
-      if (line.includes("AttachmentLimitExceeded") || line.includes("exceeds the limit for")) x.attachmentLimitExceeded = true;
+      if (line.includes("AttachmentLimitExceeded") || line.includes("exceeds the limit for"))
+        x.attachmentLimitExceeded = true;
       const t = /exceeds the limit for ([a-z0-9]+\.[a-z0-9]+)/.exec(line);
       if (t) x.instanceType = own(t[1] as string);
       break;
@@ -268,8 +329,23 @@ function collect(signal: Signal, line: string, at: number | undefined, x: Extras
 
 type Attributes = FindingDraft["attributes"];
 
-function finding(kind: Kind, severity: Severity, summary: string, occ: Seen | undefined, attributes: Attributes, evidence?: EvidenceLocator[]): FindingDraft {
-  const d: FindingDraft = { kind, severity, summary, evidence: evidence ?? occ?.evidence ?? [], count: occ?.count ?? 1, attributes, correlateWith: CORRELATE[kind] };
+function finding(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  occ: Seen | undefined,
+  attributes: Attributes,
+  evidence?: EvidenceLocator[],
+): FindingDraft {
+  const d: FindingDraft = {
+    kind,
+    severity,
+    summary,
+    evidence: evidence ?? occ?.evidence ?? [],
+    count: occ?.count ?? 1,
+    attributes,
+    correlateWith: CORRELATE[kind],
+  };
   const first = iso(occ?.first);
   const last = iso(occ?.last);
   if (first) d.firstSeen = first;
@@ -290,7 +366,9 @@ interface Seen {
 }
 
 function seen(occ: Occurrences | undefined): Seen | undefined {
-  return occ && occ.count > 0 ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence } : undefined;
+  return occ && occ.count > 0
+    ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence }
+    : undefined;
 }
 
 /** Two signals reported as one finding (count, first/last, the earliest evidence). */
@@ -327,7 +405,17 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     readySeen: false,
     lastAssigned: undefined,
     assignedCount: 0,
-    pool: { count: 0, first: undefined, last: undefined, firstFull: undefined, lastFullAt: undefined, fullCount: 0, zeroTotalCount: 0, lastKey: "", lastStats: undefined },
+    pool: {
+      count: 0,
+      first: undefined,
+      last: undefined,
+      firstFull: undefined,
+      lastFullAt: undefined,
+      fullCount: 0,
+      zeroTotalCount: 0,
+      lastKey: "",
+      lastStats: undefined,
+    },
   };
   if ((await ctx.read.size(path)) === 0) {
     ctx.read.gap(path, "file is empty");
@@ -357,9 +445,21 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const end = ctx.window.end;
   const findings: FindingDraft[] = [];
   const recent = (occ: Seen) => occ.last === undefined || !Number.isFinite(end) || occ.last >= end - STALE_AFTER_MS;
-  const staleNote = (occ: Seen) => (occ.last !== undefined && Number.isFinite(end) ? `; last seen ${humanDuration(end - occ.last)} before the window's end` : "");
-  const recoveredSince = (occ: Seen) => x.lastAssigned !== undefined && occ.last !== undefined && x.lastAssigned > occ.last && Number.isFinite(end) && end - occ.last > RECOVERED_AFTER_MS;
-  const clearedByReady = (occ: Seen) => x.lastReady !== undefined && occ.last !== undefined && x.lastReady >= occ.last && (!Number.isFinite(end) || end - occ.last > CLEARED_AFTER_MS);
+  const staleNote = (occ: Seen) =>
+    occ.last !== undefined && Number.isFinite(end)
+      ? `; last seen ${humanDuration(end - occ.last)} before the window's end`
+      : "";
+  const recoveredSince = (occ: Seen) =>
+    x.lastAssigned !== undefined &&
+    occ.last !== undefined &&
+    x.lastAssigned > occ.last &&
+    Number.isFinite(end) &&
+    end - occ.last > RECOVERED_AFTER_MS;
+  const clearedByReady = (occ: Seen) =>
+    x.lastReady !== undefined &&
+    occ.last !== undefined &&
+    x.lastReady >= occ.last &&
+    (!Number.isFinite(end) || end - occ.last > CLEARED_AFTER_MS);
 
   const dsEmpty = seen(preferPrimary(table.peek("ds-empty"), table.peek("ds-empty-reply")));
   const dsEmptyActive = dsEmpty !== undefined && recent(dsEmpty) && !recoveredSince(dsEmpty);
@@ -370,11 +470,22 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   // Subnet exhaustion: EC2's own errors, or a prefix target left short with no free prefix for minutes.
   const subnet = seen(table.peek("subnet"));
   const prefixShort = seen(table.peek("prefix-short"));
-  const prefixPersisted = prefixShort !== undefined && prefixShort.first !== undefined && prefixShort.last !== undefined && prefixShort.last - prefixShort.first >= PREFIX_SHORT_PERSIST_MS && (dsEmpty !== undefined || x.pool.zeroTotalCount > 0);
+  const prefixPersisted =
+    prefixShort !== undefined &&
+    prefixShort.first !== undefined &&
+    prefixShort.last !== undefined &&
+    prefixShort.last - prefixShort.first >= PREFIX_SHORT_PERSIST_MS &&
+    (dsEmpty !== undefined || x.pool.zeroTotalCount > 0);
   const subnetOcc = mergeSeen(subnet, prefixPersisted ? prefixShort : undefined);
   if (subnetOcc) {
     let severity: Severity = dsEmptyActive || poolFullNow || poolZeroNow ? "high" : "medium";
-    const attributes: Attributes = { errorCodes: [...x.subnetCodes].sort(), apis: [...x.subnetApis].sort(), prefixDelegation: x.prefixSubnet, datastoreEmpty: dsEmpty !== undefined, ec2Errors: subnet !== undefined };
+    const attributes: Attributes = {
+      errorCodes: [...x.subnetCodes].sort(),
+      apis: [...x.subnetApis].sort(),
+      prefixDelegation: x.prefixSubnet,
+      datastoreEmpty: dsEmpty !== undefined,
+      ec2Errors: subnet !== undefined,
+    };
     let note = "";
     if (!recent(subnetOcc)) {
       severity = "info";
@@ -384,7 +495,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const what = subnet
       ? `EC2 reported the subnet out of ${x.prefixSubnet ? "free /28 prefixes" : "free addresses"} (${[...x.subnetCodes].join(", ") || "insufficient addresses"})`
       : "IPAMD stayed short of its prefix target with 0 free prefixes (no /28 could be carved)";
-    findings.push(finding("ipamd.subnet-exhausted", severity, `${what}, ${times(subnetOcc.count)}${dsEmpty ? "; pods found the datastore empty" : ""}${note}`, subnetOcc, attributes));
+    findings.push(
+      finding(
+        "ipamd.subnet-exhausted",
+        severity,
+        `${what}, ${times(subnetOcc.count)}${dsEmpty ? "; pods found the datastore empty" : ""}${note}`,
+        subnetOcc,
+        attributes,
+      ),
+    );
   }
 
   if (dsEmpty) {
@@ -402,12 +521,25 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     }
     if (x.lastAssigned !== undefined) attributes.lastAssignedAt = new Date(x.lastAssigned).toISOString();
     attributes.assignmentsSeen = x.assignedCount;
-    findings.push(finding("ipamd.datastore-empty", severity, `IPAMD had no free address for a pod ${times(dsEmpty.count)}${note}`, dsEmpty, attributes));
+    findings.push(
+      finding(
+        "ipamd.datastore-empty",
+        severity,
+        `IPAMD had no free address for a pod ${times(dsEmpty.count)}${note}`,
+        dsEmpty,
+        attributes,
+      ),
+    );
   }
 
   const throttled = seen(table.peek("throttled"));
   if (throttled) {
-    let severity: Severity = throttled.count >= THROTTLE_SEVERE || (throttled.count >= THROTTLE_NOISE && dsEmptyActive) ? "high" : throttled.count >= THROTTLE_NOISE ? "medium" : "info";
+    let severity: Severity =
+      throttled.count >= THROTTLE_SEVERE || (throttled.count >= THROTTLE_NOISE && dsEmptyActive)
+        ? "high"
+        : throttled.count >= THROTTLE_NOISE
+          ? "medium"
+          : "info";
     const attributes: Attributes = { apis: [...x.throttledApis].sort() };
     let note = "";
     if (!recent(throttled)) {
@@ -416,7 +548,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       note = staleNote(throttled);
     }
     if (throttled.count < THROTTLE_NOISE) attributes.noise = true;
-    findings.push(finding("ipamd.ec2-throttled", severity, `EC2 throttled IPAMD's calls ${times(throttled.count)}${x.throttledApis.size ? ` (${[...x.throttledApis].join(", ")})` : ""}${note}`, throttled, attributes));
+    findings.push(
+      finding(
+        "ipamd.ec2-throttled",
+        severity,
+        `EC2 throttled IPAMD's calls ${times(throttled.count)}${x.throttledApis.size ? ` (${[...x.throttledApis].join(", ")})` : ""}${note}`,
+        throttled,
+        attributes,
+      ),
+    );
   }
 
   const denied = seen(table.peek("permission"));
@@ -433,13 +573,25 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       attributes.cleared = true;
       note = "; IPAMD served and assigned addresses afterwards";
     }
-    findings.push(finding("ipamd.permission-denied", severity, `EC2 denied IPAMD's ${x.deniedApis.size ? [...x.deniedApis].join(", ") : "API"} calls (${[...x.deniedCodes].join(", ") || "not authorized"}) ${times(denied.count)}${note}`, denied, attributes));
+    findings.push(
+      finding(
+        "ipamd.permission-denied",
+        severity,
+        `EC2 denied IPAMD's ${x.deniedApis.size ? [...x.deniedApis].join(", ") : "API"} calls (${[...x.deniedCodes].join(", ") || "not authorized"}) ${times(denied.count)}${note}`,
+        denied,
+        attributes,
+      ),
+    );
   }
 
   const eniLimit = seen(table.peek("eni-limit"));
   if (eniLimit) {
     let severity: Severity = dsEmptyActive || poolFullNow ? "high" : x.attachmentLimitExceeded ? "medium" : "info";
-    const attributes: Attributes = { attachmentLimitExceeded: x.attachmentLimitExceeded, datastoreEmpty: dsEmpty !== undefined, poolFull: poolFullNow };
+    const attributes: Attributes = {
+      attachmentLimitExceeded: x.attachmentLimitExceeded,
+      datastoreEmpty: dsEmpty !== undefined,
+      poolFull: poolFullNow,
+    };
     if (x.maxEnis !== undefined) attributes.maxEnis = x.maxEnis;
     if (x.instanceType) attributes.instanceType = x.instanceType;
     let note = "";
@@ -448,7 +600,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       attributes.stale = true;
       note = staleNote(eniLimit);
     }
-    findings.push(finding("ipamd.eni-limit-reached", severity, `The instance is at its ENI limit${x.maxEnis !== undefined ? ` (${x.maxEnis} ENIs)` : ""}${x.attachmentLimitExceeded ? "; EC2 refused another attachment (AttachmentLimitExceeded)" : ""}${dsEmptyActive || poolFullNow ? " while pods found no free address" : ""}${note}`, eniLimit, attributes));
+    findings.push(
+      finding(
+        "ipamd.eni-limit-reached",
+        severity,
+        `The instance is at its ENI limit${x.maxEnis !== undefined ? ` (${x.maxEnis} ENIs)` : ""}${x.attachmentLimitExceeded ? "; EC2 refused another attachment (AttachmentLimitExceeded)" : ""}${dsEmptyActive || poolFullNow ? " while pods found no free address" : ""}${note}`,
+        eniLimit,
+        attributes,
+      ),
+    );
   }
 
   for (const [signal, kind, what] of [
@@ -475,17 +635,31 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const starts = seen(table.peek("start"));
   if (starts) {
     const lastStart = x.starts.at(-1);
-    const servedAfter = lastStart === undefined || (x.lastReady !== undefined && x.lastReady >= lastStart) || (x.lastAssigned !== undefined && x.lastAssigned >= lastStart);
+    const servedAfter =
+      lastStart === undefined ||
+      (x.lastReady !== undefined && x.lastReady >= lastStart) ||
+      (x.lastAssigned !== undefined && x.lastAssigned >= lastStart);
     let crashLoop = false;
     for (let i = CRASH_LOOP_STARTS - 1; i < x.starts.length; i++) {
-      if ((x.starts[i] as number) - (x.starts[i - CRASH_LOOP_STARTS + 1] as number) <= CRASH_LOOP_SPAN_MS) crashLoop = true;
+      if ((x.starts[i] as number) - (x.starts[i - CRASH_LOOP_STARTS + 1] as number) <= CRASH_LOOP_SPAN_MS)
+        crashLoop = true;
     }
-    const stuck = !servedAfter && x.readySeen && lastStart !== undefined && Number.isFinite(end) && end - lastStart > CLEARED_AFTER_MS;
+    const stuck =
+      !servedAfter &&
+      x.readySeen &&
+      lastStart !== undefined &&
+      Number.isFinite(end) &&
+      end - lastStart > CLEARED_AFTER_MS;
     let severity: Severity = "info";
     if (crashLoop && recent(starts)) severity = "high";
     else if (stuck) severity = "medium";
     else if (starts.count >= CRASH_LOOP_STARTS && recent(starts)) severity = "low";
-    const attributes: Attributes = { count: starts.count, versions: x.versions, crashLoop, servedAfterLastStart: servedAfter };
+    const attributes: Attributes = {
+      count: starts.count,
+      versions: x.versions,
+      crashLoop,
+      servedAfterLastStart: servedAfter,
+    };
     if (lastStart !== undefined) attributes.lastStartAt = new Date(lastStart).toISOString();
     const summary = `IPAMD started ${times(starts.count)}${x.versions.length ? ` (${x.versions.join(", ")})` : ""}${crashLoop ? "; it restarted repeatedly within an hour (crash loop)" : ""}${stuck ? "; it has not served requests since its last start" : ""}`;
     findings.push(finding("ipamd.restart", severity, summary, starts, attributes));
@@ -509,7 +683,9 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     if (last.maxIpsPerEni !== undefined) attributes.maxIpsPerEni = last.maxIpsPerEni;
     if (last.at !== undefined) attributes.lastAt = new Date(last.at).toISOString();
     if (p.lastFullAt !== undefined) attributes.lastFullAt = new Date(p.lastFullAt).toISOString();
-    const evidence = (p.firstFull && p.firstFull !== last ? [p.firstFull, last] : [last]).map((sample) => makeLocator(path, sample.lineNo, sample.at, sample.text));
+    const evidence = (p.firstFull && p.firstFull !== last ? [p.firstFull, last] : [last]).map((sample) =>
+      makeLocator(path, sample.lineNo, sample.at, sample.text),
+    );
     const d = finding(
       "ipamd.pool-stats",
       "info",

@@ -1,48 +1,117 @@
 import type { Severity } from "../src/domain/severity.ts";
-import { buildPrefilter, journalLineTime, klogLevel, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
+import {
+  buildPrefilter,
+  journalLineTime,
+  klogLevel,
+  matchSignals,
+  type LogSignal,
+} from "../src/toolkit/log-signals.ts";
 import { Occurrences, OccurrenceTable } from "../src/toolkit/occurrences.ts";
-import { criMessage, criTime, dedupeContainerLogs, goDurationSeconds, parseContainerLogPath } from "../src/toolkit/parse-container-log.ts";
+import {
+  criMessage,
+  criTime,
+  dedupeContainerLogs,
+  goDurationSeconds,
+  parseContainerLogPath,
+} from "../src/toolkit/parse-container-log.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "kube-proxy.restore-failed": "kube-proxy could not program its rules: Failed to execute iptables-restore / iptables-restore: line N failed / nftables sync failed; attribute `causes` (xtables-lock, rule-error, nftables, other); info once syncs succeeded again",
-  "kube-proxy.xtables-lock": "Another app is currently holding the xtables lock: kube-proxy contended for the iptables lock; low when rare, info when it stopped",
-  "kube-proxy.sync-slow": "A rules sync took longer than 10 s (SyncProxyRules complete elapsed / syncProxyRules took); attributes maxSeconds, slowSyncs",
-  "kube-proxy.syncs": "Fact: how many rule syncs were logged, the slowest and the last rule counts (numServices, numNATRules); argues against sync failures",
-  "kube-proxy.crash": "kube-proxy panicked, exited (\"command failed\", Error running ProxyServer, failed to run) or restarted repeatedly; attributes starts, restartIndex",
-  "kube-proxy.apiserver-errors": "kube-proxy could not list/watch Services or EndpointSlices (i/o timeout, connection refused, Unauthorized): its rules go stale; info for boot-time retries that stopped",
+  "kube-proxy.restore-failed":
+    "kube-proxy could not program its rules: Failed to execute iptables-restore / iptables-restore: line N failed / nftables sync failed; attribute `causes` (xtables-lock, rule-error, nftables, other); info once syncs succeeded again",
+  "kube-proxy.xtables-lock":
+    "Another app is currently holding the xtables lock: kube-proxy contended for the iptables lock; low when rare, info when it stopped",
+  "kube-proxy.sync-slow":
+    "A rules sync took longer than 10 s (SyncProxyRules complete elapsed / syncProxyRules took); attributes maxSeconds, slowSyncs",
+  "kube-proxy.syncs":
+    "Fact: how many rule syncs were logged, the slowest and the last rule counts (numServices, numNATRules); argues against sync failures",
+  "kube-proxy.crash":
+    'kube-proxy panicked, exited ("command failed", Error running ProxyServer, failed to run) or restarted repeatedly; attributes starts, restartIndex',
+  "kube-proxy.apiserver-errors":
+    "kube-proxy could not list/watch Services or EndpointSlices (i/o timeout, connection refused, Unauthorized): its rules go stale; info for boot-time retries that stopped",
   "kube-proxy.mode": "Fact: the proxier in use (iptables, ipvs, nftables) and the kube-proxy version",
-  "kube-proxy.conntrack-settings": "Fact: conntrack limits kube-proxy enforces; attribute `conntrackMax` (number) is the nf_conntrack_max kube-proxy set, for inspect_conntrack / read_sysctls",
+  "kube-proxy.conntrack-settings":
+    "Fact: conntrack limits kube-proxy enforces; attribute `conntrackMax` (number) is the nf_conntrack_max kube-proxy set, for inspect_conntrack / read_sysctls",
   "kube-proxy.no-log-lines": "Fact: the kube-proxy log exists but holds no lines (kube-proxy never logged here)",
 } as const;
 type Kind = keyof typeof KINDS;
 
-const API_ERROR = /(i\/o timeout|connection refused|no route to host|Unauthorized|forbidden|TLS handshake timeout|context deadline exceeded|no such host)/;
+const API_ERROR =
+  /(i\/o timeout|connection refused|no route to host|Unauthorized|forbidden|TLS handshake timeout|context deadline exceeded|no such host)/;
 
 const SIGNALS: readonly LogSignal<Kind>[] = [
   {
     kind: "kube-proxy.restore-failed",
     // The last four are continuation lines of a multi-line err=< … > (iptables-nft's wording).
-    needles: ["Failed to execute iptables-restore", "iptables-restore: line", "nftables sync failed", "Failed to sync nftables", "Couldn't load target", "Couldn't load match", "Error occurred at line", "No chain/target/match by that name"],
+    needles: [
+      "Failed to execute iptables-restore",
+      "iptables-restore: line",
+      "nftables sync failed",
+      "Failed to sync nftables",
+      "Couldn't load target",
+      "Couldn't load match",
+      "Error occurred at line",
+      "No chain/target/match by that name",
+    ],
   },
   { kind: "kube-proxy.xtables-lock", needles: ["Another app is currently holding the xtables lock"] },
-  { kind: "kube-proxy.syncs", needles: ["SyncProxyRules complete", "syncProxyRules complete", "syncProxyRules took", "SyncProxyRules took", "Reloading service iptables data"] },
+  {
+    kind: "kube-proxy.syncs",
+    needles: [
+      "SyncProxyRules complete",
+      "syncProxyRules complete",
+      "syncProxyRules took",
+      "SyncProxyRules took",
+      "Reloading service iptables data",
+    ],
+  },
   {
     kind: "kube-proxy.crash",
-    needles: ["panic:", "goroutine 1 [running]", "Error running ProxyServer", "\"command failed\"", "failed to run", "Failed to run", "unable to create proxier", "Version info", "] Version: v"],
+    needles: [
+      "panic:",
+      "goroutine 1 [running]",
+      "Error running ProxyServer",
+      '"command failed"',
+      "failed to run",
+      "Failed to run",
+      "unable to create proxier",
+      "Version info",
+      "] Version: v",
+    ],
     test: (l) => !/10256|healthz/.test(l),
   },
   {
     kind: "kube-proxy.apiserver-errors",
-    needles: ["Failed to watch", "failed to list", "Failed to list", "Failed to retrieve node info", "Unable to reach the API server", "Failed to get node"],
+    needles: [
+      "Failed to watch",
+      "failed to list",
+      "Failed to list",
+      "Failed to retrieve node info",
+      "Unable to reach the API server",
+      "Failed to get node",
+    ],
     test: (l) => API_ERROR.test(l) && !/10256|healthz/.test(l),
   },
   {
     kind: "kube-proxy.mode",
-    needles: ["Using iptables Proxier", "Using iptables proxy", "Using ipvs Proxier", "Using ipvs proxy", "Using nftables Proxier", "Using nftables proxy", "Using userspace Proxier", "assuming iptables proxy", "Can't use the IPVS proxier", "Can't use ipvs proxier"],
+    needles: [
+      "Using iptables Proxier",
+      "Using iptables proxy",
+      "Using ipvs Proxier",
+      "Using ipvs proxy",
+      "Using nftables Proxier",
+      "Using nftables proxy",
+      "Using userspace Proxier",
+      "assuming iptables proxy",
+      "Can't use the IPVS proxier",
+      "Can't use ipvs proxier",
+    ],
   },
-  { kind: "kube-proxy.conntrack-settings", needles: ["nf_conntrack_max", "conntrack hashsize", "nf_conntrack_tcp_timeout"] },
+  {
+    kind: "kube-proxy.conntrack-settings",
+    needles: ["nf_conntrack_max", "conntrack hashsize", "nf_conntrack_tcp_timeout"],
+  },
 ];
 const PREFILTER = buildPrefilter(SIGNALS, ["Sync failed", "Caches are synced"]);
 const SYNC_ONLY: Kind[] = ["kube-proxy.syncs"];
@@ -79,7 +148,12 @@ interface State {
 
 function restoreCause(line: string): string {
   if (/xtables lock|exit status 4/.test(line)) return "xtables-lock";
-  if (/line \d+ failed|Error occurred at line|No chain\/target\/match|Bad rule|Couldn't load|does not exist|RULE_APPEND failed/.test(line)) return "rule-error";
+  if (
+    /line \d+ failed|Error occurred at line|No chain\/target\/match|Bad rule|Couldn't load|does not exist|RULE_APPEND failed/.test(
+      line,
+    )
+  )
+    return "rule-error";
   if (/nftables|nft /.test(line)) return "nftables";
   return "other";
 }
@@ -98,7 +172,15 @@ function numberAfter(line: string, pattern: RegExp): number | undefined {
   return digits === undefined ? undefined : Number(digits);
 }
 
-function collect(kind: Kind, line: string, at: number | undefined, lineNo: number, path: string, occ: Occurrences, s: State): boolean {
+function collect(
+  kind: Kind,
+  line: string,
+  at: number | undefined,
+  lineNo: number,
+  path: string,
+  occ: Occurrences,
+  s: State,
+): boolean {
   switch (kind) {
     case "kube-proxy.restore-failed": {
       const failed = /iptables-restore: line (\d+) failed|Error occurred at line: (\d+)/.exec(line);
@@ -110,7 +192,12 @@ function collect(kind: Kind, line: string, at: number | undefined, lineNo: numbe
       // klog prints a multi-line err=< … > block: its continuation lines belong to the same failure.
       const previous = s.lastRestoreLine.get(path);
       s.lastRestoreLine.set(path, lineNo);
-      if (previous !== undefined && lineNo - previous <= CONTINUATION_LINES && !/Failed to execute iptables-restore|nftables sync failed/.test(line)) return false;
+      if (
+        previous !== undefined &&
+        lineNo - previous <= CONTINUATION_LINES &&
+        !/Failed to execute iptables-restore|nftables sync failed/.test(line)
+      )
+        return false;
       return true;
     }
     case "kube-proxy.xtables-lock": {
@@ -157,10 +244,22 @@ function collect(kind: Kind, line: string, at: number | undefined, lineNo: numbe
     }
     case "kube-proxy.conntrack-settings": {
       const c = s.conntrack;
-      if (/nf_conntrack_max/.test(line)) c.max = numberAfter(line, /(?:nf_conntrack_max' to |nf_conntrack_max to |nfConntrackMax=|nf_conntrack_max" value=)(\d+)/) ?? c.max;
-      if (/hashsize/.test(line)) c.hashsize = numberAfter(line, /(?:hashsize to |conntrackHashsize=)(\d+)/) ?? c.hashsize;
-      if (/tcp_timeout_established/.test(line)) c.tcpEstablished = numberAfter(line, /tcp_timeout_established'? (?:to |value=)?"?(\d+)|tcp_timeout_established" value=(\d+)/) ?? c.tcpEstablished;
-      if (/tcp_timeout_close_wait/.test(line)) c.tcpCloseWait = numberAfter(line, /tcp_timeout_close_wait'? (?:to |value=)?"?(\d+)|tcp_timeout_close_wait" value=(\d+)/) ?? c.tcpCloseWait;
+      if (/nf_conntrack_max/.test(line))
+        c.max =
+          numberAfter(
+            line,
+            /(?:nf_conntrack_max' to |nf_conntrack_max to |nfConntrackMax=|nf_conntrack_max" value=)(\d+)/,
+          ) ?? c.max;
+      if (/hashsize/.test(line))
+        c.hashsize = numberAfter(line, /(?:hashsize to |conntrackHashsize=)(\d+)/) ?? c.hashsize;
+      if (/tcp_timeout_established/.test(line))
+        c.tcpEstablished =
+          numberAfter(line, /tcp_timeout_established'? (?:to |value=)?"?(\d+)|tcp_timeout_established" value=(\d+)/) ??
+          c.tcpEstablished;
+      if (/tcp_timeout_close_wait/.test(line))
+        c.tcpCloseWait =
+          numberAfter(line, /tcp_timeout_close_wait'? (?:to |value=)?"?(\d+)|tcp_timeout_close_wait" value=(\d+)/) ??
+          c.tcpCloseWait;
       return true;
     }
     default:
@@ -192,13 +291,17 @@ function summarize(kind: Kind, occ: Occurrences, s: State): string {
     case "kube-proxy.syncs":
       return `kube-proxy logged ${s.syncs} rule sync${s.syncs === 1 ? "" : "s"}; slowest ${round(s.maxSyncSeconds)}s${s.numServices !== undefined ? `, ${s.numServices} services` : ""}`;
     case "kube-proxy.crash":
-      return s.fatal > 0 ? `kube-proxy crashed or exited with an error ${s.fatal} time${s.fatal === 1 ? "" : "s"} (${s.starts} starts logged)` : `kube-proxy started ${s.starts} times`;
+      return s.fatal > 0
+        ? `kube-proxy crashed or exited with an error ${s.fatal} time${s.fatal === 1 ? "" : "s"} (${s.starts} starts logged)`
+        : `kube-proxy started ${s.starts} times`;
     case "kube-proxy.apiserver-errors":
       return `kube-proxy could not list or watch the API server ${n}`;
     case "kube-proxy.mode":
       return `kube-proxy uses the ${s.mode ?? "unknown"} proxier${s.version ? ` (${s.version})` : ""}${s.ipvsFallback ? "; IPVS was requested but unavailable" : ""}`;
     case "kube-proxy.conntrack-settings":
-      return s.conntrack.max !== undefined ? `kube-proxy sets nf_conntrack_max to ${s.conntrack.max}` : "kube-proxy adjusted conntrack settings";
+      return s.conntrack.max !== undefined
+        ? `kube-proxy sets nf_conntrack_max to ${s.conntrack.max}`
+        : "kube-proxy adjusted conntrack settings";
     default:
       return `${KINDS[kind]} (${n})`;
   }
@@ -218,8 +321,22 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
   "kube-proxy.mode": ["inspect_iptables"],
 };
 
-function draft(kind: Kind, severity: Severity, summary: string, occ: Occurrences | undefined, attributes: FindingDraft["attributes"]): FindingDraft {
-  const d: FindingDraft = { kind, severity, summary, evidence: occ?.evidence ?? [], count: occ?.count ?? 0, attributes, correlateWith: CORRELATE[kind] ?? [] };
+function draft(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  occ: Occurrences | undefined,
+  attributes: FindingDraft["attributes"],
+): FindingDraft {
+  const d: FindingDraft = {
+    kind,
+    severity,
+    summary,
+    evidence: occ?.evidence ?? [],
+    count: occ?.count ?? 0,
+    attributes,
+    correlateWith: CORRELATE[kind] ?? [],
+  };
   if (occ?.firstSeen) d.firstSeen = occ.firstSeen;
   if (occ?.lastSeen) d.lastSeen = occ.lastSeen;
   return d;
@@ -271,7 +388,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       const at = criTime(raw) ?? journalLineTime(raw, yearRef);
       if (!inWindow(at, ctx.window)) return;
       if (line.includes("Sync failed")) s.syncFailed += 1;
-      if (line.includes("Caches are synced") && at !== undefined) s.cachesSyncedAt = Math.max(s.cachesSyncedAt ?? at, at);
+      if (line.includes("Caches are synced") && at !== undefined)
+        s.cachesSyncedAt = Math.max(s.cachesSyncedAt ?? at, at);
       // The most frequent line by far: skip the signal table for it.
       const kinds = line.includes("SyncProxyRules complete") ? SYNC_ONLY : matchSignals(line, SIGNALS);
       if (kinds.length === 0) return;
@@ -288,16 +406,32 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   if (readable.length === 0) return [];
   const findings: FindingDraft[] = [];
   if (bytes === 0) {
-    findings.push(draft("kube-proxy.no-log-lines", "info", `The kube-proxy log${readable.length > 1 ? "s are" : " is"} empty: kube-proxy logged nothing on this node`, undefined, { files: readable }));
+    findings.push(
+      draft(
+        "kube-proxy.no-log-lines",
+        "info",
+        `The kube-proxy log${readable.length > 1 ? "s are" : " is"} empty: kube-proxy logged nothing on this node`,
+        undefined,
+        { files: readable },
+      ),
+    );
     return findings;
   }
 
   const stale = (occ: Occurrences) => !isRecent(occ, ctx.window);
-  const staleNote = (occ: Occurrences) => (occ.last !== undefined && Number.isFinite(ctx.window.end) ? `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end` : "");
+  const staleNote = (occ: Occurrences) =>
+    occ.last !== undefined && Number.isFinite(ctx.window.end)
+      ? `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`
+      : "";
 
   const restore = table.peek("kube-proxy.restore-failed");
   if (restore && restore.count > 0) {
-    const attributes: FindingDraft["attributes"] = { causes: [...s.restoreCauses].sort(), failedRuleLines: [...s.failedRuleLines].sort((a, b) => a - b).slice(0, 10), syncFailed: s.syncFailed, syncsAfterLastFailure: s.syncsSinceFailure };
+    const attributes: FindingDraft["attributes"] = {
+      causes: [...s.restoreCauses].sort(),
+      failedRuleLines: [...s.failedRuleLines].sort((a, b) => a - b).slice(0, 10),
+      syncFailed: s.syncFailed,
+      syncsAfterLastFailure: s.syncsSinceFailure,
+    };
     let severity: Severity = restore.count >= 2 ? "high" : "medium";
     let note = "";
     if (s.syncsSinceFailure >= CLEARED_AFTER_SYNCS) {
@@ -309,7 +443,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       attributes.stale = true;
       note = staleNote(restore);
     }
-    findings.push(draft("kube-proxy.restore-failed", severity, summarize("kube-proxy.restore-failed", restore, s) + note, restore, attributes));
+    findings.push(
+      draft(
+        "kube-proxy.restore-failed",
+        severity,
+        summarize("kube-proxy.restore-failed", restore, s) + note,
+        restore,
+        attributes,
+      ),
+    );
   }
 
   const lock = table.peek("kube-proxy.xtables-lock");
@@ -326,7 +468,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       attributes.stale = true;
       note = staleNote(lock);
     }
-    findings.push(draft("kube-proxy.xtables-lock", severity, summarize("kube-proxy.xtables-lock", lock, s) + note, lock, attributes));
+    findings.push(
+      draft(
+        "kube-proxy.xtables-lock",
+        severity,
+        summarize("kube-proxy.xtables-lock", lock, s) + note,
+        lock,
+        attributes,
+      ),
+    );
   }
 
   const syncs = table.peek("kube-proxy.syncs");
@@ -339,7 +489,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   }
   if (s.slow && s.slow.count > 0) {
     const slow = s.slow;
-    const attributes: FindingDraft["attributes"] = { maxSeconds: round(s.maxSyncSeconds), slowSyncs: slow.count, syncs: s.syncs };
+    const attributes: FindingDraft["attributes"] = {
+      maxSeconds: round(s.maxSyncSeconds),
+      slowSyncs: slow.count,
+      syncs: s.syncs,
+    };
     let severity: Severity = s.maxSyncSeconds >= 60 || slow.count >= 5 ? "high" : "medium";
     if (stale(slow)) {
       severity = "info";
@@ -356,9 +510,21 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const attributes: FindingDraft["attributes"] = { starts: s.starts, exits: s.fatal, restartIndex: s.restartIndex };
     let severity: Severity = "info";
     if (crash && crash.count > 0) severity = stale(crash) ? "info" : "high";
-    else if (restarts >= 2) severity = s.lastStart !== undefined && Number.isFinite(ctx.window.end) && ctx.window.end - s.lastStart > 2 * 3600_000 ? "info" : "medium";
+    else if (restarts >= 2)
+      severity =
+        s.lastStart !== undefined && Number.isFinite(ctx.window.end) && ctx.window.end - s.lastStart > 2 * 3600_000
+          ? "info"
+          : "medium";
     if (severity === "info") attributes.stale = true;
-    findings.push(draft("kube-proxy.crash", severity, summarize("kube-proxy.crash", crash ?? table.get("kube-proxy.crash"), s), crash, attributes));
+    findings.push(
+      draft(
+        "kube-proxy.crash",
+        severity,
+        summarize("kube-proxy.crash", crash ?? table.get("kube-proxy.crash"), s),
+        crash,
+        attributes,
+      ),
+    );
   }
 
   const api = table.peek("kube-proxy.apiserver-errors");
@@ -375,14 +541,34 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       attributes.stale = true;
       note = staleNote(api);
     }
-    findings.push(draft("kube-proxy.apiserver-errors", severity, summarize("kube-proxy.apiserver-errors", api, s) + note, api, attributes));
+    findings.push(
+      draft(
+        "kube-proxy.apiserver-errors",
+        severity,
+        summarize("kube-proxy.apiserver-errors", api, s) + note,
+        api,
+        attributes,
+      ),
+    );
   }
 
   const mode = table.peek("kube-proxy.mode");
   if ((mode && mode.count > 0) || s.version) {
-    const attributes: FindingDraft["attributes"] = { mode: s.mode ?? "unknown", ipvsFallback: s.ipvsFallback, starts: s.starts };
+    const attributes: FindingDraft["attributes"] = {
+      mode: s.mode ?? "unknown",
+      ipvsFallback: s.ipvsFallback,
+      starts: s.starts,
+    };
     if (s.version) attributes.version = s.version;
-    findings.push(draft("kube-proxy.mode", "info", summarize("kube-proxy.mode", mode ?? table.get("kube-proxy.mode"), s), mode, attributes));
+    findings.push(
+      draft(
+        "kube-proxy.mode",
+        "info",
+        summarize("kube-proxy.mode", mode ?? table.get("kube-proxy.mode"), s),
+        mode,
+        attributes,
+      ),
+    );
   }
 
   const conntrack = table.peek("kube-proxy.conntrack-settings");
@@ -392,7 +578,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     if (s.conntrack.hashsize !== undefined) attributes.hashsize = s.conntrack.hashsize;
     if (s.conntrack.tcpEstablished !== undefined) attributes.tcpTimeoutEstablished = s.conntrack.tcpEstablished;
     if (s.conntrack.tcpCloseWait !== undefined) attributes.tcpTimeoutCloseWait = s.conntrack.tcpCloseWait;
-    findings.push(draft("kube-proxy.conntrack-settings", "info", summarize("kube-proxy.conntrack-settings", conntrack, s), conntrack, attributes));
+    findings.push(
+      draft(
+        "kube-proxy.conntrack-settings",
+        "info",
+        summarize("kube-proxy.conntrack-settings", conntrack, s),
+        conntrack,
+        attributes,
+      ),
+    );
   }
   return findings;
 }

@@ -4,23 +4,41 @@ import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { parseContainerdConfig } from "../src/toolkit/parse-containerd-config.ts";
-import { isObject, mergeConfig, parseConfigDocument, parseKubeletUnit, parseMapFlag, parseQuantity, type JsonObject, type KubeletUnit } from "../src/toolkit/parse-kubelet-config.ts";
+import {
+  isObject,
+  mergeConfig,
+  parseConfigDocument,
+  parseKubeletUnit,
+  parseMapFlag,
+  parseQuantity,
+  type JsonObject,
+  type KubeletUnit,
+} from "../src/toolkit/parse-kubelet-config.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
   "kubelet-config.settings":
     "Effective kubelet settings (config file, drop-ins, then unit flags): maxPods, clusterDNS, clusterDomain, cgroupDriver, eviction thresholds, reserved resources, runtime endpoint, feature gates (fact; `maxPods` is the hand-off for ENI/IP capacity checks, `clusterDNS` for DNS checks)",
-  "kubelet-config.api-server": "The API server the kubelet's kubeconfig points at: server URL and host, whether a CA is configured, how the kubelet authenticates (fact)",
-  "kubelet-config.server-invalid": "The kubeconfig's server is empty, `None`, not https, or an unreplaced placeholder (MASTER_ENDPOINT): bootstrap wrote a broken endpoint",
-  "kubelet-config.ca-missing": "The kubeconfig has no usable cluster CA (no certificate-authority, a placeholder, or TLS verification disabled)",
-  "kubelet-config.no-credentials": "The kubeconfig's user has no credentials at all (no exec plugin, token or client certificate): the kubelet would call the API anonymously",
+  "kubelet-config.api-server":
+    "The API server the kubelet's kubeconfig points at: server URL and host, whether a CA is configured, how the kubelet authenticates (fact)",
+  "kubelet-config.server-invalid":
+    "The kubeconfig's server is empty, `None`, not https, or an unreplaced placeholder (MASTER_ENDPOINT): bootstrap wrote a broken endpoint",
+  "kubelet-config.ca-missing":
+    "The kubeconfig has no usable cluster CA (no certificate-authority, a placeholder, or TLS verification disabled)",
+  "kubelet-config.no-credentials":
+    "The kubeconfig's user has no credentials at all (no exec plugin, token or client certificate): the kubelet would call the API anonymously",
   "kubelet-config.kubeconfig-invalid": "The kubeconfig is present but not a usable YAML kubeconfig",
-  "kubelet-config.no-system-reserve": "Neither systemReserved nor kubeReserved reserves memory: pods may take memory the kubelet and containerd need (context for a system OOM)",
-  "kubelet-config.hostname-override": "The kubelet runs with --hostname-override (fact: the value); the node name then differs from the OS hostname",
-  "kubelet-config.invalid": "A kubelet config file (config.json or a config.json.d drop-in) is present but not valid JSON/YAML or not a KubeletConfiguration: the kubelet cannot start with it",
+  "kubelet-config.no-system-reserve":
+    "Neither systemReserved nor kubeReserved reserves memory: pods may take memory the kubelet and containerd need (context for a system OOM)",
+  "kubelet-config.hostname-override":
+    "The kubelet runs with --hostname-override (fact: the value); the node name then differs from the OS hostname",
+  "kubelet-config.invalid":
+    "A kubelet config file (config.json or a config.json.d drop-in) is present but not valid JSON/YAML or not a KubeletConfiguration: the kubelet cannot start with it",
   "kubelet-config.cgroup-driver": "The kubelet's cgroup driver, and containerd's SystemdCgroup when known (fact)",
-  "kubelet-config.cgroup-driver-mismatch": "The kubelet's cgroupDriver disagrees with containerd's SystemdCgroup (systemd ↔ true, cgroupfs ↔ false): pods fail to start or the kubelet refuses to run",
-  "kubelet-config.sandbox-image-mismatch": "The kubelet's --pod-infra-container-image differs from containerd's sandbox image: the image containerd uses is not the one the kubelet protects from image GC",
+  "kubelet-config.cgroup-driver-mismatch":
+    "The kubelet's cgroupDriver disagrees with containerd's SystemdCgroup (systemd ↔ true, cgroupfs ↔ false): pods fail to start or the kubelet refuses to run",
+  "kubelet-config.sandbox-image-mismatch":
+    "The kubelet's --pod-infra-container-image differs from containerd's sandbox image: the image containerd uses is not the one the kubelet protects from image GC",
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -42,8 +60,10 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
 const DEFAULT_MAX_PODS = 110;
 const DEFAULT_CGROUP_DRIVER = "cgroupfs";
 
-const PLACEHOLDER_SERVER = /^(?:none|null|nil|undefined|<nil>|MASTER_ENDPOINT|API_SERVER_ENDPOINT|APISERVER_ENDPOINT|CLUSTER_ENDPOINT|ENDPOINT|SERVER)$|\$\{|\$\(|\{\{|<[^>]*>/i;
-const PLACEHOLDER_CA = /^(?:none|null|nil|B64_CLUSTER_CA|CERTIFICATE_AUTHORITY(?:_DATA)?|CA_DATA|CLUSTER_CA)$|\$\{|\$\(|\{\{/i;
+const PLACEHOLDER_SERVER =
+  /^(?:none|null|nil|undefined|<nil>|MASTER_ENDPOINT|API_SERVER_ENDPOINT|APISERVER_ENDPOINT|CLUSTER_ENDPOINT|ENDPOINT|SERVER)$|\$\{|\$\(|\{\{|<[^>]*>/i;
+const PLACEHOLDER_CA =
+  /^(?:none|null|nil|B64_CLUSTER_CA|CERTIFICATE_AUTHORITY(?:_DATA)?|CA_DATA|CLUSTER_CA)$|\$\{|\$\(|\{\{/i;
 /** `kubectl config view` hides data fields with these markers: the data was there. */
 const OMITTED_DATA = /^(?:DATA\+OMITTED|REDACTED|\[REDACTED\])$/;
 
@@ -60,7 +80,13 @@ function locate(file: FileText, needle: string | RegExp, excerpt?: string): Evid
   return makeLocator(file.path, index + 1, undefined, excerpt ?? (lines[index] as string).trim());
 }
 
-function fact(kind: Kind, severity: Severity, summary: string, evidence: EvidenceLocator[], attributes: FindingDraft["attributes"]): FindingDraft {
+function fact(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  evidence: EvidenceLocator[],
+  attributes: FindingDraft["attributes"],
+): FindingDraft {
   return { kind, severity, summary, evidence, count: 1, attributes, correlateWith: CORRELATE[kind] ?? [] };
 }
 
@@ -70,7 +96,9 @@ function str(value: unknown): string | undefined {
 
 function stringMap(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (isObject(value)) for (const [k, v] of Object.entries(value)) if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = String(v);
+  if (isObject(value))
+    for (const [k, v] of Object.entries(value))
+      if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = String(v);
   return out;
 }
 
@@ -82,7 +110,12 @@ function thresholds(map: Record<string, string>, op = "<"): string[] {
 }
 
 function isKubeletConfiguration(value: unknown): value is JsonObject {
-  return isObject(value) && value.kind === "KubeletConfiguration" && typeof value.apiVersion === "string" && value.apiVersion.startsWith("kubelet.config.k8s.io/");
+  return (
+    isObject(value) &&
+    value.kind === "KubeletConfiguration" &&
+    typeof value.apiVersion === "string" &&
+    value.apiVersion.startsWith("kubelet.config.k8s.io/")
+  );
 }
 
 interface ConfigRead {
@@ -96,8 +129,19 @@ interface ConfigRead {
 }
 
 /** `configFlag`: the unit's --config, which says which file the kubelet reads when the bundle holds both. */
-async function readConfigFiles(ctx: AnalyzerContext, findings: FindingDraft[], configFlag: string | undefined): Promise<ConfigRead> {
-  const out: ConfigRead = { config: {}, files: [], readOk: false, dropIns: [], ignoredDropIns: [], otherConfigFiles: [] };
+async function readConfigFiles(
+  ctx: AnalyzerContext,
+  findings: FindingDraft[],
+  configFlag: string | undefined,
+): Promise<ConfigRead> {
+  const out: ConfigRead = {
+    config: {},
+    files: [],
+    readOk: false,
+    dropIns: [],
+    ignoredDropIns: [],
+    otherConfigFiles: [],
+  };
   const invalid: Array<{ path: string; problem: string; evidence: EvidenceLocator }> = [];
   const load = async (path: string): Promise<JsonObject | undefined> => {
     const read = await ctx.read.textAt(path);
@@ -114,7 +158,9 @@ async function readConfigFiles(ctx: AnalyzerContext, findings: FindingDraft[], c
       return undefined;
     }
     if (!isKubeletConfiguration(parsed.value)) {
-      const problem = isObject(parsed.value) ? `not a KubeletConfiguration (kind ${JSON.stringify(parsed.value.kind ?? null)}, apiVersion ${JSON.stringify(parsed.value.apiVersion ?? null)})` : "not a KubeletConfiguration object";
+      const problem = isObject(parsed.value)
+        ? `not a KubeletConfiguration (kind ${JSON.stringify(parsed.value.kind ?? null)}, apiVersion ${JSON.stringify(parsed.value.apiVersion ?? null)})`
+        : "not a KubeletConfiguration object";
       ctx.read.gap(path, problem);
       invalid.push({ path, problem, evidence: makeLocator(path, 1, undefined, firstLine) });
       return undefined;
@@ -192,7 +238,12 @@ function effectiveSettings(config: JsonObject, configRead: boolean, flags: Map<s
   const maxPodsConfig = typeof config.maxPods === "number" ? config.maxPods : undefined;
   const maxPodsFromFlag = maxPodsFlag !== undefined && /^\d+$/.test(maxPodsFlag) ? Number(maxPodsFlag) : undefined;
   const dnsFlag = flag("cluster-dns");
-  const clusterDNS = dnsFlag !== undefined ? dnsFlag.split(",").filter(Boolean) : Array.isArray(config.clusterDNS) ? config.clusterDNS.filter((x): x is string => typeof x === "string") : [];
+  const clusterDNS =
+    dnsFlag !== undefined
+      ? dnsFlag.split(",").filter(Boolean)
+      : Array.isArray(config.clusterDNS)
+        ? config.clusterDNS.filter((x): x is string => typeof x === "string")
+        : [];
   const driverFlag = flag("cgroup-driver");
   const driverConfig = str(config.cgroupDriver);
   const hard = flag("eviction-hard");
@@ -203,7 +254,14 @@ function effectiveSettings(config: JsonObject, configRead: boolean, flags: Map<s
   const tlsFlag = flag("rotate-server-certificates");
   return {
     maxPods: maxPodsFromFlag ?? maxPodsConfig ?? (configRead ? DEFAULT_MAX_PODS : undefined),
-    maxPodsSource: maxPodsFromFlag !== undefined ? "flag" : maxPodsConfig !== undefined ? "config" : configRead ? "default" : "unknown",
+    maxPodsSource:
+      maxPodsFromFlag !== undefined
+        ? "flag"
+        : maxPodsConfig !== undefined
+          ? "config"
+          : configRead
+            ? "default"
+            : "unknown",
     clusterDNS,
     clusterDomain: flag("cluster-domain") ?? str(config.clusterDomain),
     cgroupDriver: driverFlag ?? driverConfig ?? DEFAULT_CGROUP_DRIVER,
@@ -212,13 +270,20 @@ function effectiveSettings(config: JsonObject, configRead: boolean, flags: Map<s
     evictionSoft: soft !== undefined ? parseMapFlag(soft, "<") : stringMap(config.evictionSoft),
     systemReserved: systemReserved !== undefined ? parseMapFlag(systemReserved) : stringMap(config.systemReserved),
     kubeReserved: kubeReserved !== undefined ? parseMapFlag(kubeReserved) : stringMap(config.kubeReserved),
-    serverTLSBootstrap: tlsFlag !== undefined ? tlsFlag === "true" : typeof config.serverTLSBootstrap === "boolean" ? config.serverTLSBootstrap : undefined,
+    serverTLSBootstrap:
+      tlsFlag !== undefined
+        ? tlsFlag === "true"
+        : typeof config.serverTLSBootstrap === "boolean"
+          ? config.serverTLSBootstrap
+          : undefined,
     containerRuntimeEndpoint: flag("container-runtime-endpoint") ?? str(config.containerRuntimeEndpoint),
     featureGates: { ...stringMap(config.featureGates), ...(gates !== undefined ? parseMapFlag(gates) : {}) },
     podInfraContainerImage: flag("pod-infra-container-image"),
     nodeIp: flag("node-ip"),
     hostnameOverride: flag("hostname-override"),
-    flagOverrides: overrides.filter((name) => !["pod-infra-container-image", "node-ip", "hostname-override"].includes(name)),
+    flagOverrides: overrides.filter(
+      (name) => !["pod-infra-container-image", "node-ip", "hostname-override"].includes(name),
+    ),
   };
 }
 
@@ -256,7 +321,8 @@ function settingsFindings(eff: Effective, cfg: ConfigRead, unit: FileText | unde
   if (eff.containerRuntimeEndpoint) attributes.containerRuntimeEndpoint = eff.containerRuntimeEndpoint;
   if (eff.podInfraContainerImage) attributes.podInfraContainerImage = eff.podInfraContainerImage;
   if (eff.nodeIp) attributes.nodeIp = eff.nodeIp;
-  if (eff.evictionHard["memory.available"]) attributes.evictionHardMemoryAvailable = eff.evictionHard["memory.available"];
+  if (eff.evictionHard["memory.available"])
+    attributes.evictionHardMemoryAvailable = eff.evictionHard["memory.available"];
   if (cfg.ignoredDropIns.length > 0) attributes.ignoredDropIns = cfg.ignoredDropIns;
   if (cfg.otherConfigFiles.length > 0) attributes.otherConfigFiles = cfg.otherConfigFiles;
   const dns = eff.clusterDNS.length > 0 ? `clusterDNS ${eff.clusterDNS.join(",")}` : "no clusterDNS";
@@ -283,15 +349,28 @@ function settingsFindings(eff: Effective, cfg: ConfigRead, unit: FileText | unde
   }
   if (eff.hostnameOverride !== undefined && unit) {
     findings.push(
-      fact("kubelet-config.hostname-override", "info", `The kubelet runs with --hostname-override=${eff.hostnameOverride}`, [locate(unit, "--hostname-override")], {
-        hostnameOverride: eff.hostnameOverride,
-        unexpanded: /[$%{]/.test(eff.hostnameOverride),
-      }),
+      fact(
+        "kubelet-config.hostname-override",
+        "info",
+        `The kubelet runs with --hostname-override=${eff.hostnameOverride}`,
+        [locate(unit, "--hostname-override")],
+        {
+          hostnameOverride: eff.hostnameOverride,
+          unexpanded: /[$%{]/.test(eff.hostnameOverride),
+        },
+      ),
     );
   }
 }
 
-function cgroupFindings(eff: Effective, systemdCgroup: boolean | undefined, systemdFrom: string | undefined, cfg: ConfigRead, unit: FileText | undefined, findings: FindingDraft[]): void {
+function cgroupFindings(
+  eff: Effective,
+  systemdCgroup: boolean | undefined,
+  systemdFrom: string | undefined,
+  cfg: ConfigRead,
+  unit: FileText | undefined,
+  findings: FindingDraft[],
+): void {
   const mainFile = cfg.files.find((f) => f.text.includes("cgroupDriver")) ?? cfg.files[0];
   const evidence = mainFile ? [locate(mainFile, "cgroupDriver")] : unit ? [locate(unit, "--cgroup-driver")] : [];
   const attributes: FindingDraft["attributes"] = { cgroupDriver: eff.cgroupDriver, explicit: eff.cgroupDriverExplicit };
@@ -321,7 +400,12 @@ function cgroupFindings(eff: Effective, systemdCgroup: boolean | undefined, syst
       certain ? "high" : "medium",
       `The kubelet uses the ${eff.cgroupDriver} cgroup driver${eff.cgroupDriverExplicit ? "" : " (default, not set)"} but containerd has SystemdCgroup=${systemdCgroup}${fromCri ? "; KubeletCgroupDriverFromCRI may let the kubelet follow containerd" : ""}`,
       evidence,
-      { cgroupDriver: eff.cgroupDriver, explicit: eff.cgroupDriverExplicit, containerdSystemdCgroup: systemdCgroup, driverFromCri: fromCri },
+      {
+        cgroupDriver: eff.cgroupDriver,
+        explicit: eff.cgroupDriverExplicit,
+        containerdSystemdCgroup: systemdCgroup,
+        driverFromCri: fromCri,
+      },
     ),
   );
 }
@@ -329,7 +413,8 @@ function cgroupFindings(eff: Effective, systemdCgroup: boolean | undefined, syst
 /** `602401143452.dkr.ecr…/eks/pause:3.10` and `docker.io/library/x` spellings compared as containerd resolves them. */
 function normalizeImage(image: string): string {
   let ref = image.trim();
-  if (!/^[^/]+[.:][^/]*\//.test(ref) && !ref.startsWith("localhost/")) ref = `docker.io/${ref.includes("/") ? "" : "library/"}${ref}`;
+  if (!/^[^/]+[.:][^/]*\//.test(ref) && !ref.startsWith("localhost/"))
+    ref = `docker.io/${ref.includes("/") ? "" : "library/"}${ref}`;
   if (!/[:@][^/]+$/.test(ref)) ref += ":latest";
   return ref;
 }
@@ -369,7 +454,13 @@ function kubeconfigFacts(doc: JsonObject): KubeconfigFacts {
   const context = pickNamed(doc.contexts, currentContext, "context");
   const cluster = pickNamed(doc.clusters, str(context?.cluster), "cluster");
   const user = pickNamed(doc.users, str(context?.user), "user");
-  const server = cluster ? (typeof cluster.server === "string" ? cluster.server.trim() : cluster.server === null || cluster.server === undefined ? undefined : String(cluster.server)) : undefined;
+  const server = cluster
+    ? typeof cluster.server === "string"
+      ? cluster.server.trim()
+      : cluster.server === null || cluster.server === undefined
+        ? undefined
+        : String(cluster.server)
+    : undefined;
 
   let caKind: KubeconfigFacts["caKind"] = "none";
   const caFile = str(cluster?.["certificate-authority"]);
@@ -381,7 +472,8 @@ function kubeconfigFacts(doc: JsonObject): KubeconfigFacts {
     else if (data.replace(/\s+/g, "").startsWith("LS0t")) caKind = "data";
     else caKind = "not-pem";
   } else if (caFile !== undefined) caKind = PLACEHOLDER_CA.test(caFile.trim()) ? "placeholder" : "file";
-  if ((caKind === "none" || caKind === "placeholder") && cluster?.["insecure-skip-tls-verify"] === true) caKind = "insecure";
+  if ((caKind === "none" || caKind === "placeholder") && cluster?.["insecure-skip-tls-verify"] === true)
+    caKind = "insecure";
 
   const facts: KubeconfigFacts = { server, caKind, authMethod: "none", clusterEntry: str(context?.cluster) };
   if (user) {
@@ -397,7 +489,8 @@ function kubeconfigFacts(doc: JsonObject): KubeconfigFacts {
       if (region) facts.region = region;
     } else if (user.token !== undefined && user.token !== null && user.token !== "") facts.authMethod = "token";
     else if (str(user.tokenFile)) facts.authMethod = "token-file";
-    else if (str(user["client-certificate"]) || str(user["client-certificate-data"])) facts.authMethod = "client-certificate";
+    else if (str(user["client-certificate"]) || str(user["client-certificate-data"]))
+      facts.authMethod = "client-certificate";
     else if (isObject(user["auth-provider"])) facts.authMethod = "auth-provider";
     else if (str(user.username)) facts.authMethod = "basic";
   }
@@ -414,7 +507,8 @@ function serverProblem(server: string | undefined): string | undefined {
     return `the server is not a URL (${server})`;
   }
   if (url.protocol !== "https:") return `the server is not https (${url.protocol.replace(":", "")})`;
-  if (url.hostname === "" || PLACEHOLDER_SERVER.test(url.hostname) || /^[A-Z][A-Z0-9_]*$/.test(url.hostname)) return `the server host is a placeholder (${url.hostname || "empty"})`;
+  if (url.hostname === "" || PLACEHOLDER_SERVER.test(url.hostname) || /^[A-Z][A-Z0-9_]*$/.test(url.hostname))
+    return `the server host is a placeholder (${url.hostname || "empty"})`;
   return undefined;
 }
 
@@ -433,16 +527,29 @@ async function kubeconfigFindings(ctx: AnalyzerContext, findings: FindingDraft[]
   } catch (error) {
     problem = `invalid YAML: ${(error as Error).message.split("\n")[0]?.slice(0, 120)}`;
   }
-  if (problem === undefined && (!isObject(doc) || (!Array.isArray(doc.clusters) && doc.kind !== "Config"))) problem = "not a kubeconfig (no clusters)";
+  if (problem === undefined && (!isObject(doc) || (!Array.isArray(doc.clusters) && doc.kind !== "Config")))
+    problem = "not a kubeconfig (no clusters)";
   if (problem !== undefined || !isObject(doc)) {
     const reason = problem ?? "not a kubeconfig";
     ctx.read.gap(read.path, reason);
-    findings.push(fact("kubelet-config.kubeconfig-invalid", "high", `The kubelet's kubeconfig cannot be used: ${reason}`, [makeLocator(read.path, 1, undefined, read.text.split("\n", 1)[0] ?? "")], { problem: reason }));
+    findings.push(
+      fact(
+        "kubelet-config.kubeconfig-invalid",
+        "high",
+        `The kubelet's kubeconfig cannot be used: ${reason}`,
+        [makeLocator(read.path, 1, undefined, read.text.split("\n", 1)[0] ?? "")],
+        { problem: reason },
+      ),
+    );
     return;
   }
   const facts = kubeconfigFacts(doc);
   const serverLine = locate(file, /^\s*server:/);
-  const caLine = locate(file, /certificate-authority|insecure-skip-tls-verify/, facts.caKind === "data" || facts.caKind === "not-pem" ? "certificate-authority-data: <omitted>" : undefined);
+  const caLine = locate(
+    file,
+    /certificate-authority|insecure-skip-tls-verify/,
+    facts.caKind === "data" || facts.caKind === "not-pem" ? "certificate-authority-data: <omitted>" : undefined,
+  );
   let host: string | undefined;
   try {
     host = facts.server ? new URL(facts.server).hostname || undefined : undefined;
@@ -471,7 +578,16 @@ async function kubeconfigFindings(ctx: AnalyzerContext, findings: FindingDraft[]
     ),
   );
   const bad = serverProblem(facts.server);
-  if (bad) findings.push(fact("kubelet-config.server-invalid", "high", `The kubelet's kubeconfig points at no usable API server: ${bad}`, [serverLine], { server: facts.server ?? null, problem: bad }));
+  if (bad)
+    findings.push(
+      fact(
+        "kubelet-config.server-invalid",
+        "high",
+        `The kubelet's kubeconfig points at no usable API server: ${bad}`,
+        [serverLine],
+        { server: facts.server ?? null, problem: bad },
+      ),
+    );
   if (!caConfigured) {
     const why =
       facts.caKind === "insecure"
@@ -481,10 +597,26 @@ async function kubeconfigFindings(ctx: AnalyzerContext, findings: FindingDraft[]
           : facts.caKind === "not-pem"
             ? "certificate-authority-data is not a PEM certificate"
             : "no certificate-authority or certificate-authority-data";
-    findings.push(fact("kubelet-config.ca-missing", facts.caKind === "insecure" ? "medium" : "high", `The kubelet's kubeconfig has no usable cluster CA: ${why}`, [facts.caKind === "none" ? serverLine : caLine], { caSource: facts.caKind }));
+    findings.push(
+      fact(
+        "kubelet-config.ca-missing",
+        facts.caKind === "insecure" ? "medium" : "high",
+        `The kubelet's kubeconfig has no usable cluster CA: ${why}`,
+        [facts.caKind === "none" ? serverLine : caLine],
+        { caSource: facts.caKind },
+      ),
+    );
   }
   if (facts.authMethod === "none") {
-    findings.push(fact("kubelet-config.no-credentials", "high", "The kubelet's kubeconfig user has no credentials (no exec plugin, token or client certificate)", [locate(file, /^users:|^\s*user:/)], { authMethod: "none" }));
+    findings.push(
+      fact(
+        "kubelet-config.no-credentials",
+        "high",
+        "The kubelet's kubeconfig user has no credentials (no exec plugin, token or client certificate)",
+        [locate(file, /^users:|^\s*user:/)],
+        { authMethod: "none" },
+      ),
+    );
   }
 }
 
@@ -504,7 +636,10 @@ async function readUnit(ctx: AnalyzerContext): Promise<{ file: FileText; unit: K
   return { file: { path: read.path, text: read.text }, unit };
 }
 
-async function analyze(ctx: AnalyzerContext, input: { containerdSystemdCgroup?: boolean | undefined; containerdSandboxImage?: string | undefined }): Promise<FindingDraft[]> {
+async function analyze(
+  ctx: AnalyzerContext,
+  input: { containerdSystemdCgroup?: boolean | undefined; containerdSandboxImage?: string | undefined },
+): Promise<FindingDraft[]> {
   const findings: FindingDraft[] = [];
   const unit = await readUnit(ctx);
   const cfg = await readConfigFiles(ctx, findings, unit?.unit.flags.get("config"));
@@ -515,7 +650,8 @@ async function analyze(ctx: AnalyzerContext, input: { containerdSystemdCgroup?: 
   settingsFindings(eff, cfg, unit?.file, findings);
   const settings = findings.find((f) => f.kind === "kubelet-config.settings");
   // AL2023 keeps the flags in /etc/eks/kubelet/environment, which the bundle lacks: say they were not seen.
-  if (settings && unit && unit.unit.unresolved.length > 0) settings.attributes.unitVariablesNotInBundle = unit.unit.unresolved;
+  if (settings && unit && unit.unit.unresolved.length > 0)
+    settings.attributes.unitVariablesNotInBundle = unit.unit.unresolved;
 
   let systemdCgroup = input.containerdSystemdCgroup;
   let sandboxImage = input.containerdSandboxImage;
@@ -537,9 +673,14 @@ async function analyze(ctx: AnalyzerContext, input: { containerdSystemdCgroup?: 
     }
   }
   // Without a readable config the kubelet's driver is unknown (the default would be a guess).
-  if (cfg.readOk || eff.cgroupDriverExplicit) cgroupFindings(eff, systemdCgroup, systemdFrom, cfg, unit?.file, findings);
+  if (cfg.readOk || eff.cgroupDriverExplicit)
+    cgroupFindings(eff, systemdCgroup, systemdFrom, cfg, unit?.file, findings);
 
-  if (eff.podInfraContainerImage && sandboxImage && normalizeImage(eff.podInfraContainerImage) !== normalizeImage(sandboxImage)) {
+  if (
+    eff.podInfraContainerImage &&
+    sandboxImage &&
+    normalizeImage(eff.podInfraContainerImage) !== normalizeImage(sandboxImage)
+  ) {
     findings.push(
       fact(
         "kubelet-config.sandbox-image-mismatch",
@@ -568,12 +709,16 @@ export const readKubeletConfig = defineTool({
     containerdSystemdCgroup: z
       .boolean()
       .optional()
-      .describe("containerd's SystemdCgroup for runc: attribute `systemdCgroup` of read_containerd_log's `containerd.config` finding"),
+      .describe(
+        "containerd's SystemdCgroup for runc: attribute `systemdCgroup` of read_containerd_log's `containerd.config` finding",
+      ),
     containerdSandboxImage: z
       .string()
       .max(512)
       .optional()
-      .describe("containerd's sandbox (pause) image: attribute `sandboxImage` of read_containerd_log's `containerd.config` finding"),
+      .describe(
+        "containerd's sandbox (pause) image: attribute `sandboxImage` of read_containerd_log's `containerd.config` finding",
+      ),
   },
   analyze,
 });

@@ -1,35 +1,56 @@
 import type { Severity } from "../src/domain/severity.ts";
-import { buildPrefilter, journalLineTime, klogLevel, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
+import {
+  buildPrefilter,
+  journalLineTime,
+  klogLevel,
+  matchSignals,
+  type LogSignal,
+} from "../src/toolkit/log-signals.ts";
 import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "kubelet.network-not-ready": "The container runtime network is not ready (NetworkPluginNotReady, cni plugin not initialized, no networks in /etc/cni/net.d); info when it only happened at boot and cleared",
-  "kubelet.unauthorized": "The API server answered Unauthorized / system:anonymous to the kubelet (node identity not mapped); info when registration later succeeded",
-  "kubelet.node-name-forbidden": "The node authorizer refused the kubelet writing a Node whose name differs from its credentials (custom DHCP domain, hostname override)",
-  "kubelet.apiserver-unreachable": "Calls to the cluster endpoint time out or are refused (dial tcp …:443); info for boot-time retries that stopped",
-  "kubelet.apiserver-url-invalid": "The kubelet's API server URL is unusable (unsupported protocol scheme, \"None\" or an empty host): bootstrap wrote a broken endpoint",
-  "kubelet.x509-unknown-authority": "TLS to the API server fails: certificate signed by unknown authority (wrong CA in bootstrap)",
+  "kubelet.network-not-ready":
+    "The container runtime network is not ready (NetworkPluginNotReady, cni plugin not initialized, no networks in /etc/cni/net.d); info when it only happened at boot and cleared",
+  "kubelet.unauthorized":
+    "The API server answered Unauthorized / system:anonymous to the kubelet (node identity not mapped); info when registration later succeeded",
+  "kubelet.node-name-forbidden":
+    "The node authorizer refused the kubelet writing a Node whose name differs from its credentials (custom DHCP domain, hostname override)",
+  "kubelet.apiserver-unreachable":
+    "Calls to the cluster endpoint time out or are refused (dial tcp …:443); info for boot-time retries that stopped",
+  "kubelet.apiserver-url-invalid":
+    'The kubelet\'s API server URL is unusable (unsupported protocol scheme, "None" or an empty host): bootstrap wrote a broken endpoint',
+  "kubelet.x509-unknown-authority":
+    "TLS to the API server fails: certificate signed by unknown authority (wrong CA in bootstrap)",
   "kubelet.certificate-expired": "x509: certificate has expired or is not yet valid… expired",
   "kubelet.certificate-not-yet-valid": "x509: certificate is not yet valid (usually clock skew)",
-  "kubelet.certificate-rotation-failed": "The kubelet's certificate manager could not get a new certificate signed (CSR not approved, signing failed)",
-  "kubelet.tls-bad-certificate": "Clients abort TLS handshakes to the kubelet with 'remote error: tls: bad certificate' (its serving certificate is not accepted)",
-  "kubelet.pleg-unhealthy": "PLEG is not healthy; attributes carry the longest relist delay; info once it recovered long ago",
-  "kubelet.runtime-unavailable": "The kubelet cannot talk to containerd (container runtime is down, containerd.sock refused, ContainerRuntimeNotReady)",
+  "kubelet.certificate-rotation-failed":
+    "The kubelet's certificate manager could not get a new certificate signed (CSR not approved, signing failed)",
+  "kubelet.tls-bad-certificate":
+    "Clients abort TLS handshakes to the kubelet with 'remote error: tls: bad certificate' (its serving certificate is not accepted)",
+  "kubelet.pleg-unhealthy":
+    "PLEG is not healthy; attributes carry the longest relist delay; info once it recovered long ago",
+  "kubelet.runtime-unavailable":
+    "The kubelet cannot talk to containerd (container runtime is down, containerd.sock refused, ContainerRuntimeNotReady)",
   "kubelet.image-gc-failed": "Image garbage collection could not free the required bytes",
-  "kubelet.disk-pressure": "DiskPressure, eviction reclaiming nodefs/imagefs/ephemeral-storage, or no space left on device",
+  "kubelet.disk-pressure":
+    "DiskPressure, eviction reclaiming nodefs/imagefs/ephemeral-storage, or no space left on device",
   "kubelet.pid-pressure": "PIDPressure or fork/exec failures with resource temporarily unavailable",
   "kubelet.memory-pressure": "Eviction manager reclaiming memory / MemoryPressure",
   "kubelet.sandbox-image-pull-failed": "The pause (sandbox) image cannot be pulled: failed to get sandbox image",
-  "kubelet.sandbox-create-failed": "Pod sandbox creation fails; attribute `causes` classifies why (cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other)",
+  "kubelet.sandbox-create-failed":
+    "Pod sandbox creation fails; attribute `causes` classifies why (cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other)",
   "kubelet.cni-ip-assign-failed": "The CNI could not assign an IP address to a pod sandbox",
-  "kubelet.image-pull-failed": "Workload images fail to pull; attribute `reasons` (auth, throttled, not-found, network, other)",
-  "kubelet.config-invalid": "The kubelet cannot start because of its configuration (failed to run Kubelet, config parse, cgroup driver mismatch)",
+  "kubelet.image-pull-failed":
+    "Workload images fail to pull; attribute `reasons` (auth, throttled, not-found, network, other)",
+  "kubelet.config-invalid":
+    "The kubelet cannot start because of its configuration (failed to run Kubelet, config parse, cgroup driver mismatch)",
   "kubelet.restarts": "systemd restarted the kubelet after it exited with an error (restart counter)",
   "kubelet.csi-driver-not-registered": "A CSI driver is not registered on this node",
   "kubelet.volume-multi-attach": "Multi-Attach error: a volume is still attached to another node",
-  "kubelet.volume-mount-failed": "MountVolume/MountDevice/attach failures; attribute `causes` (device-not-found, nfs-timeout, attach-timeout, other)",
+  "kubelet.volume-mount-failed":
+    "MountVolume/MountDevice/attach failures; attribute `causes` (device-not-found, nfs-timeout, attach-timeout, other)",
   "kubelet.node-not-ready": "The node condition went NotReady (count shows flapping)",
   "kubelet.evictions": "The kubelet evicted pods",
   "kubelet.container-oom-killed": "A workload container was OOMKilled under its own limit (application-level, info)",
@@ -39,8 +60,10 @@ const KINDS = {
 } as const;
 type Kind = keyof typeof KINDS;
 
-const API_NETWORK_ERROR = /(i\/o timeout|connection refused|no route to host|no such host|TLS handshake timeout|context deadline exceeded|connection reset by peer)/;
-const PULL_CONTEXT = /(Failed to pull image|PullImage|ErrImagePull|ImagePullBackOff|pulling image|failed to pull and unpack)/i;
+const API_NETWORK_ERROR =
+  /(i\/o timeout|connection refused|no route to host|no such host|TLS handshake timeout|context deadline exceeded|connection reset by peer)/;
+const PULL_CONTEXT =
+  /(Failed to pull image|PullImage|ErrImagePull|ImagePullBackOff|pulling image|failed to pull and unpack)/i;
 /** What every kubelet start logs before its first relist: not a runtime or PLEG problem. */
 const KUBELET_STARTING = /pleg has yet to be successful|container runtime status check may not have completed yet/;
 /** Sandbox network setup errors mention gRPC to IPAMD, not the container runtime. */
@@ -48,42 +71,193 @@ const CNI_CONTEXT = /(127\.0\.0\.1:50051|aws-cni|failed to setup network|plugin 
 const PAUSE_IMAGE = /(failed to get sandbox image|\/pause:|eks\/pause)/;
 
 const SIGNALS: readonly LogSignal<Kind>[] = [
-  { kind: "kubelet.network-not-ready", needles: ["NetworkPluginNotReady", "cni plugin not initialized", "no networks found in /etc/cni/net.d", "network plugin is not ready"] },
-  { kind: "kubelet.unauthorized", needles: ["Unauthorized", "system:anonymous"], test: (l) => !PULL_CONTEXT.test(l) && !PAUSE_IMAGE.test(l) && level(l) !== "I" },
-  { kind: "kubelet.node-name-forbidden", needles: ["is not allowed to modify node", "can only access CSINode with the same name", "is forbidden: node \\\""] },
-  { kind: "kubelet.apiserver-unreachable", needles: ["i/o timeout", "connection refused", "no route to host", "no such host", "TLS handshake timeout", "context deadline exceeded"], test: (l) => !PULL_CONTEXT.test(l) && !PAUSE_IMAGE.test(l) && !/containerd\.sock|127\.0\.0\.1|localhost|:50051|failed to assign an IP/.test(l) && /(:443|eks\.amazonaws\.com|\/api\/v1|\/apis\/|register node|node status|lease)/.test(l) && API_NETWORK_ERROR.test(l) },
-  { kind: "kubelet.apiserver-url-invalid", needles: ["unsupported protocol scheme", "no Host in request URL", "\"None/api", "Post \\\"None"] },
+  {
+    kind: "kubelet.network-not-ready",
+    needles: [
+      "NetworkPluginNotReady",
+      "cni plugin not initialized",
+      "no networks found in /etc/cni/net.d",
+      "network plugin is not ready",
+    ],
+  },
+  {
+    kind: "kubelet.unauthorized",
+    needles: ["Unauthorized", "system:anonymous"],
+    test: (l) => !PULL_CONTEXT.test(l) && !PAUSE_IMAGE.test(l) && level(l) !== "I",
+  },
+  {
+    kind: "kubelet.node-name-forbidden",
+    needles: ["is not allowed to modify node", "can only access CSINode with the same name", 'is forbidden: node \\"'],
+  },
+  {
+    kind: "kubelet.apiserver-unreachable",
+    needles: [
+      "i/o timeout",
+      "connection refused",
+      "no route to host",
+      "no such host",
+      "TLS handshake timeout",
+      "context deadline exceeded",
+    ],
+    test: (l) =>
+      !PULL_CONTEXT.test(l) &&
+      !PAUSE_IMAGE.test(l) &&
+      !/containerd\.sock|127\.0\.0\.1|localhost|:50051|failed to assign an IP/.test(l) &&
+      /(:443|eks\.amazonaws\.com|\/api\/v1|\/apis\/|register node|node status|lease)/.test(l) &&
+      API_NETWORK_ERROR.test(l),
+  },
+  {
+    kind: "kubelet.apiserver-url-invalid",
+    needles: ["unsupported protocol scheme", "no Host in request URL", '"None/api', 'Post \\"None'],
+  },
   { kind: "kubelet.x509-unknown-authority", needles: ["certificate signed by unknown authority"] },
   // Go prints "certificate has expired or is not yet valid: current time X is after|before Y" for
   // both: "is after" means expired, "is before" means not yet valid (a clock behind).
-  { kind: "kubelet.certificate-expired", needles: ["certificate has expired"], test: (l) => !/current time \S+ is before/.test(l) },
-  { kind: "kubelet.certificate-not-yet-valid", needles: ["not yet valid"], test: (l) => /current time \S+ is before/.test(l) || !/has expired or is not yet valid/.test(l) },
-  { kind: "kubelet.certificate-rotation-failed", needles: ["certificate request was not signed", "Failed while requesting a signed certificate", "failed to rotate"] },
+  {
+    kind: "kubelet.certificate-expired",
+    needles: ["certificate has expired"],
+    test: (l) => !/current time \S+ is before/.test(l),
+  },
+  {
+    kind: "kubelet.certificate-not-yet-valid",
+    needles: ["not yet valid"],
+    test: (l) => /current time \S+ is before/.test(l) || !/has expired or is not yet valid/.test(l),
+  },
+  {
+    kind: "kubelet.certificate-rotation-failed",
+    needles: ["certificate request was not signed", "Failed while requesting a signed certificate", "failed to rotate"],
+  },
   { kind: "kubelet.tls-bad-certificate", needles: ["remote error: tls: bad certificate", "tls: expired certificate"] },
   { kind: "kubelet.pleg-unhealthy", needles: ["PLEG is not healthy"], test: (l) => !KUBELET_STARTING.test(l) },
-  { kind: "kubelet.runtime-unavailable", needles: ["container runtime is down", "ContainerRuntimeNotReady", "containerd.sock", "container runtime status check may not have completed", "runtime service failed", "code = Unavailable"], test: (l) => level(l) !== "I" && !/Probe/.test(l) && !CNI_CONTEXT.test(l) && !KUBELET_STARTING.test(l) && (/(runtime is down|ContainerRuntimeNotReady|runtime status check)/.test(l) || /(connection refused|no such file|Unavailable|deadline exceeded)/.test(l)) },
-  { kind: "kubelet.image-gc-failed", needles: ["failed to garbage collect required amount of images", "Failed to garbage collect required amount of images", "ImageGCFailed", "Image garbage collection failed"] },
-  { kind: "kubelet.disk-pressure", needles: ["DiskPressure", "no space left on device", "ephemeral-storage", "nodefs.available", "imagefs.available"], test: (l) => !/Successfully|condition cleared|NodeHasNoDiskPressure|no disk pressure/i.test(l) && (/no space left|DiskPressure/.test(l) ? !/"DiskPressure" status="False"|DiskPressure=false/i.test(l) : /(attempting to reclaim|threshold|evict)/i.test(l)) },
-  { kind: "kubelet.pid-pressure", needles: ["PIDPressure", "resource temporarily unavailable", "pthread_create failed", "fork/exec"], test: (l) => !/NodeHasSufficientPID/.test(l) && (/PIDPressure/.test(l) ? !/status="False"/.test(l) : /resource temporarily unavailable|pthread_create failed/.test(l)) },
-  { kind: "kubelet.memory-pressure", needles: ["MemoryPressure", "memory.available"], test: (l) => !/NodeHasSufficientMemory|status="False"/.test(l) && /(attempting to reclaim|threshold|evict|MemoryPressure)/i.test(l) && level(l) !== undefined },
-  { kind: "kubelet.sandbox-image-pull-failed", needles: ["failed to get sandbox image", "/pause:", "eks/pause"], test: (l) => /failed to get sandbox image/.test(l) || (PULL_CONTEXT.test(l) && /(fail|error|denied|Unauthorized|not found)/i.test(l)) },
-  { kind: "kubelet.sandbox-create-failed", needles: ["Failed to create pod sandbox", "CreatePodSandbox for pod failed", "RunPodSandbox from runtime service failed", "FailedCreatePodSandBox"] },
+  {
+    kind: "kubelet.runtime-unavailable",
+    needles: [
+      "container runtime is down",
+      "ContainerRuntimeNotReady",
+      "containerd.sock",
+      "container runtime status check may not have completed",
+      "runtime service failed",
+      "code = Unavailable",
+    ],
+    test: (l) =>
+      level(l) !== "I" &&
+      !/Probe/.test(l) &&
+      !CNI_CONTEXT.test(l) &&
+      !KUBELET_STARTING.test(l) &&
+      (/(runtime is down|ContainerRuntimeNotReady|runtime status check)/.test(l) ||
+        /(connection refused|no such file|Unavailable|deadline exceeded)/.test(l)),
+  },
+  {
+    kind: "kubelet.image-gc-failed",
+    needles: [
+      "failed to garbage collect required amount of images",
+      "Failed to garbage collect required amount of images",
+      "ImageGCFailed",
+      "Image garbage collection failed",
+    ],
+  },
+  {
+    kind: "kubelet.disk-pressure",
+    needles: ["DiskPressure", "no space left on device", "ephemeral-storage", "nodefs.available", "imagefs.available"],
+    test: (l) =>
+      !/Successfully|condition cleared|NodeHasNoDiskPressure|no disk pressure/i.test(l) &&
+      (/no space left|DiskPressure/.test(l)
+        ? !/"DiskPressure" status="False"|DiskPressure=false/i.test(l)
+        : /(attempting to reclaim|threshold|evict)/i.test(l)),
+  },
+  {
+    kind: "kubelet.pid-pressure",
+    needles: ["PIDPressure", "resource temporarily unavailable", "pthread_create failed", "fork/exec"],
+    test: (l) =>
+      !/NodeHasSufficientPID/.test(l) &&
+      (/PIDPressure/.test(l)
+        ? !/status="False"/.test(l)
+        : /resource temporarily unavailable|pthread_create failed/.test(l)),
+  },
+  {
+    kind: "kubelet.memory-pressure",
+    needles: ["MemoryPressure", "memory.available"],
+    test: (l) =>
+      !/NodeHasSufficientMemory|status="False"/.test(l) &&
+      /(attempting to reclaim|threshold|evict|MemoryPressure)/i.test(l) &&
+      level(l) !== undefined,
+  },
+  {
+    kind: "kubelet.sandbox-image-pull-failed",
+    needles: ["failed to get sandbox image", "/pause:", "eks/pause"],
+    test: (l) =>
+      /failed to get sandbox image/.test(l) ||
+      (PULL_CONTEXT.test(l) && /(fail|error|denied|Unauthorized|not found)/i.test(l)),
+  },
+  {
+    kind: "kubelet.sandbox-create-failed",
+    needles: [
+      "Failed to create pod sandbox",
+      "CreatePodSandbox for pod failed",
+      "RunPodSandbox from runtime service failed",
+      "FailedCreatePodSandBox",
+    ],
+  },
   { kind: "kubelet.cni-ip-assign-failed", needles: ["failed to assign an IP address to container"] },
-  { kind: "kubelet.image-pull-failed", needles: ["Failed to pull image", "PullImage from image service failed", "ErrImagePull", "ImagePullBackOff", "Back-off pulling image"], test: (l) => !PAUSE_IMAGE.test(l) },
-  { kind: "kubelet.config-invalid", needles: ["failed to run Kubelet", "failed to load Kubelet config file", "failed to load kubelet config", "misconfiguration: kubelet cgroup driver", "failed to validate kubelet", "failed to parse kubelet flag", "unknown flag:", "failed to construct kubelet dependencies"] },
-  { kind: "kubelet.restarts", needles: ["Main process exited, code=exited, status=", "Scheduled restart job, restart counter is at", "Failed with result 'exit-code'"], test: (l) => !/status=0\/SUCCESS/.test(l) },
+  {
+    kind: "kubelet.image-pull-failed",
+    needles: [
+      "Failed to pull image",
+      "PullImage from image service failed",
+      "ErrImagePull",
+      "ImagePullBackOff",
+      "Back-off pulling image",
+    ],
+    test: (l) => !PAUSE_IMAGE.test(l),
+  },
+  {
+    kind: "kubelet.config-invalid",
+    needles: [
+      "failed to run Kubelet",
+      "failed to load Kubelet config file",
+      "failed to load kubelet config",
+      "misconfiguration: kubelet cgroup driver",
+      "failed to validate kubelet",
+      "failed to parse kubelet flag",
+      "unknown flag:",
+      "failed to construct kubelet dependencies",
+    ],
+  },
+  {
+    kind: "kubelet.restarts",
+    needles: [
+      "Main process exited, code=exited, status=",
+      "Scheduled restart job, restart counter is at",
+      "Failed with result 'exit-code'",
+    ],
+    test: (l) => !/status=0\/SUCCESS/.test(l),
+  },
   { kind: "kubelet.csi-driver-not-registered", needles: ["not found in the list of registered CSI drivers"] },
   { kind: "kubelet.volume-multi-attach", needles: ["Multi-Attach error"] },
-  { kind: "kubelet.volume-mount-failed", needles: ["MountVolume.SetUp failed", "MountVolume.MountDevice failed", "Unable to attach or mount volumes", "AttachVolume.Attach failed", "MountVolume.WaitForAttach failed"] },
+  {
+    kind: "kubelet.volume-mount-failed",
+    needles: [
+      "MountVolume.SetUp failed",
+      "MountVolume.MountDevice failed",
+      "Unable to attach or mount volumes",
+      "AttachVolume.Attach failed",
+      "MountVolume.WaitForAttach failed",
+    ],
+  },
   { kind: "kubelet.node-not-ready", needles: ["Node became not ready"] },
-  { kind: "kubelet.evictions", needles: ["Evicting pod", "eviction manager: pods", "Eviction manager: pods", "evicted pod"], test: (l) => !/no pods? (to|were) evict/i.test(l) },
+  {
+    kind: "kubelet.evictions",
+    needles: ["Evicting pod", "eviction manager: pods", "Eviction manager: pods", "evicted pod"],
+    test: (l) => !/no pods? (to|were) evict/i.test(l),
+  },
   { kind: "kubelet.container-oom-killed", needles: ["OOMKilled"] },
   { kind: "kubelet.probe-failures", needles: ["Probe failed"] },
   { kind: "kubelet.node-registered", needles: ["Successfully registered node"] },
   { kind: "kubelet.version", needles: ["Kubelet version"] },
 ];
 /** The certificate manager says when each certificate expires: checked against the window's end. */
-const EXPIRATION = /(kubernetes\.io\/[a-z-]+|kube-apiserver-client-kubelet|kubelet-serving)[^"]*?: Certificate expiration is (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) \+0000 UTC/;
+const EXPIRATION =
+  /(kubernetes\.io\/[a-z-]+|kube-apiserver-client-kubelet|kubelet-serving)[^"]*?: Certificate expiration is (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) \+0000 UTC/;
 const PREFILTER = buildPrefilter(SIGNALS, ["Certificate expiration is"]);
 
 function level(line: string): string | undefined {
@@ -91,9 +265,18 @@ function level(line: string): string | undefined {
 }
 
 /** Kinds that only describe the workload or a fact: never more than info. */
-const INFO_ONLY = new Set<Kind>(["kubelet.container-oom-killed", "kubelet.probe-failures", "kubelet.node-registered", "kubelet.version"]);
+const INFO_ONLY = new Set<Kind>([
+  "kubelet.container-oom-killed",
+  "kubelet.probe-failures",
+  "kubelet.node-registered",
+  "kubelet.version",
+]);
 /** Errors the kubelet retries until the node registers: cleared once it did. */
-const CLEARED_BY_REGISTRATION = new Set<Kind>(["kubelet.unauthorized", "kubelet.apiserver-unreachable", "kubelet.node-name-forbidden"]);
+const CLEARED_BY_REGISTRATION = new Set<Kind>([
+  "kubelet.unauthorized",
+  "kubelet.apiserver-unreachable",
+  "kubelet.node-name-forbidden",
+]);
 const BOOT_GRACE_MS = 15 * 60_000;
 
 const BASE: Record<Kind, Severity> = {
@@ -182,9 +365,11 @@ function sandboxCause(l: string): string {
 
 function pullReason(l: string): string {
   if (/toomanyrequests|429|rate limit/i.test(l)) return "throttled";
-  if (/no basic auth credentials|401|403|Unauthorized|pull access denied|authorization failed|denied/i.test(l)) return "auth";
+  if (/no basic auth credentials|401|403|Unauthorized|pull access denied|authorization failed|denied/i.test(l))
+    return "auth";
   if (/not found|manifest unknown|NotFound/i.test(l)) return "not-found";
-  if (/i\/o timeout|dial tcp|TLS handshake|connection refused|no such host|deadline exceeded/i.test(l)) return "network";
+  if (/i\/o timeout|dial tcp|TLS handshake|connection refused|no such host|deadline exceeded/i.test(l))
+    return "network";
   return "other";
 }
 
@@ -259,7 +444,8 @@ function collectExtras(kind: Kind, l: string, at: number | undefined, x: Extras)
 /** Go duration like 3m5.1s or 1h2m3s → seconds. */
 function goDuration(text: string): number {
   let seconds = 0;
-  for (const [, value, unit] of text.matchAll(/([\d.]+)(h|m|s)/g)) seconds += Number(value) * (unit === "h" ? 3600 : unit === "m" ? 60 : 1);
+  for (const [, value, unit] of text.matchAll(/([\d.]+)(h|m|s)/g))
+    seconds += Number(value) * (unit === "h" ? 3600 : unit === "m" ? 60 : 1);
   return seconds;
 }
 
@@ -269,9 +455,13 @@ function summarize(kind: Kind, occ: Occurrences, x: Extras): string {
     case "kubelet.pleg-unhealthy":
       return `PLEG was unhealthy ${n} (longest relist gap ${Math.round(x.maxPlegSeconds)}s)`;
     case "kubelet.node-name-forbidden":
-      return x.forbidden.claimed ? `The API server refused node "${x.forbidden.claimed}": the kubelet's credentials are for "${x.forbidden.allowed}" (${n})` : `The node authorizer refused the kubelet's node name (${n})`;
+      return x.forbidden.claimed
+        ? `The API server refused node "${x.forbidden.claimed}": the kubelet's credentials are for "${x.forbidden.allowed}" (${n})`
+        : `The node authorizer refused the kubelet's node name (${n})`;
     case "kubelet.image-gc-failed":
-      return x.gcAttempted !== undefined ? `Image GC needed ${x.gcAttempted} bytes but found only ${x.gcFound} eligible (${n})` : `Image garbage collection failed ${n}`;
+      return x.gcAttempted !== undefined
+        ? `Image GC needed ${x.gcAttempted} bytes but found only ${x.gcFound} eligible (${n})`
+        : `Image garbage collection failed ${n}`;
     case "kubelet.restarts":
       return `systemd restarted the kubelet after failures (${n}${x.restartCounter ? `, restart counter ${x.restartCounter}` : ""})`;
     case "kubelet.version":
@@ -287,7 +477,20 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const [path] = await ctx.read.paths("kubeletJournal");
   if (!path) return [];
   const table = new OccurrenceTable<Kind>();
-  const extras: Extras = { maxPlegSeconds: 0, restartCounter: 0, sandboxCauses: new Set(), pullReasons: new Set(), mountCauses: new Set(), images: new Set(), pods: new Set(), drivers: new Set(), forbidden: {}, registeredAt: undefined, version: undefined, expiredCertificates: [] };
+  const extras: Extras = {
+    maxPlegSeconds: 0,
+    restartCounter: 0,
+    sandboxCauses: new Set(),
+    pullReasons: new Set(),
+    mountCauses: new Set(),
+    images: new Set(),
+    pods: new Set(),
+    drivers: new Set(),
+    forbidden: {},
+    registeredAt: undefined,
+    version: undefined,
+    expiredCertificates: [],
+  };
   const yearRef = ctx.clock.yearReference;
   const expirations = new Map<string, { at: number; line: number; text: string }>();
   await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
@@ -323,18 +526,30 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const notes: string[] = [];
     const attributes: FindingDraft["attributes"] = {};
     if (INFO_ONLY.has(kind)) severity = "info";
-    else if (CLEARED_BY_REGISTRATION.has(kind) && extras.registeredAt !== undefined && occ.last !== undefined && extras.registeredAt >= occ.last) {
+    else if (
+      CLEARED_BY_REGISTRATION.has(kind) &&
+      extras.registeredAt !== undefined &&
+      occ.last !== undefined &&
+      extras.registeredAt >= occ.last
+    ) {
       severity = "info";
       attributes.cleared = true;
       notes.push("stopped once the node registered");
-    } else if (kind === "kubelet.network-not-ready" && boot !== undefined && occ.last !== undefined && occ.last <= boot + BOOT_GRACE_MS && ctx.window.end - occ.last > 10 * 60_000) {
+    } else if (
+      kind === "kubelet.network-not-ready" &&
+      boot !== undefined &&
+      occ.last !== undefined &&
+      occ.last <= boot + BOOT_GRACE_MS &&
+      ctx.window.end - occ.last > 10 * 60_000
+    ) {
       severity = "info";
       attributes.cleared = true;
       notes.push(`boot-time only, cleared ${humanDuration(occ.last - boot)} after boot`);
     } else if (!isRecent(occ, ctx.window)) {
       severity = "info";
       attributes.stale = true;
-      if (occ.last !== undefined) notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
+      if (occ.last !== undefined)
+        notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
     } else if (kind === "kubelet.restarts" && occ.count < 3) {
       severity = "low";
     } else if (kind === "kubelet.node-not-ready" && occ.count < 2) {
@@ -348,20 +563,30 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       attributes.images = [...extras.images];
     }
     if (kind === "kubelet.volume-mount-failed") attributes.causes = [...extras.mountCauses].sort();
-    if (kind === "kubelet.container-oom-killed" || kind === "kubelet.probe-failures") attributes.pods = [...extras.pods];
+    if (kind === "kubelet.container-oom-killed" || kind === "kubelet.probe-failures")
+      attributes.pods = [...extras.pods];
     if (kind === "kubelet.csi-driver-not-registered") attributes.drivers = [...extras.drivers];
     if (kind === "kubelet.node-name-forbidden") {
       if (extras.forbidden.claimed) attributes.claimedName = extras.forbidden.claimed;
       if (extras.forbidden.allowed) attributes.credentialName = extras.forbidden.allowed;
     }
     if (kind === "kubelet.version" && extras.version) attributes.version = extras.version;
-    if (kind === "kubelet.certificate-expired" && extras.expiredCertificates.length) attributes.certificates = extras.expiredCertificates;
+    if (kind === "kubelet.certificate-expired" && extras.expiredCertificates.length)
+      attributes.certificates = extras.expiredCertificates;
     if (kind === "kubelet.image-gc-failed" && extras.gcAttempted !== undefined) {
       attributes.bytesToFree = extras.gcAttempted;
       attributes.bytesEligible = extras.gcFound ?? 0;
     }
     const summary = summarize(kind, occ, extras) + (notes.length ? `; ${notes.join("; ")}` : "");
-    const draft: FindingDraft = { kind, severity, summary, evidence: occ.evidence, count: occ.count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+    const draft: FindingDraft = {
+      kind,
+      severity,
+      summary,
+      evidence: occ.evidence,
+      count: occ.count,
+      attributes,
+      correlateWith: CORRELATE[kind] ?? [],
+    };
     if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
     if (occ.lastSeen) draft.lastSeen = occ.lastSeen;
     findings.push(draft);

@@ -6,19 +6,24 @@ import { inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "events.sandbox-failed": "FailedCreatePodSandBox events; attribute `causes` (cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other)",
+  "events.sandbox-failed":
+    "FailedCreatePodSandBox events; attribute `causes` (cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other)",
   "events.multi-attach": "Multi-Attach errors: a volume is still attached to another node",
   "events.attach-failed": "FailedAttachVolume events (attach timeouts, volume in use)",
-  "events.mount-failed": "FailedMount events; attribute `causes` (device-not-found, nfs-timeout, attach-timeout, csi-driver-missing, other)",
-  "events.disk-pressure": "NodeHasDiskPressure, EvictionThresholdMet on disk, FreeDiskSpaceFailed or ImageGCFailed events",
+  "events.mount-failed":
+    "FailedMount events; attribute `causes` (device-not-found, nfs-timeout, attach-timeout, csi-driver-missing, other)",
+  "events.disk-pressure":
+    "NodeHasDiskPressure, EvictionThresholdMet on disk, FreeDiskSpaceFailed or ImageGCFailed events",
   "events.pid-pressure": "NodeHasInsufficientPID events",
   "events.memory-pressure": "NodeHasInsufficientMemory / memory eviction events",
   "events.system-oom": "SystemOOM events from the kubelet: the kernel OOM killer hit a process outside pod limits",
-  "events.image-pull-failed": "Failed / ErrImagePull / image pull back-off events for workload images; attribute `reasons`",
+  "events.image-pull-failed":
+    "Failed / ErrImagePull / image pull back-off events for workload images; attribute `reasons`",
   "events.node-not-ready": "NodeNotReady events",
   "events.rebooted": "Rebooted events for the node",
   "events.workload-oom": "Containers OOMKilled under their own limits (application-level, info)",
-  "events.container-backoff": "BackOff restarting failed containers (application-level unless the node explains it, info)",
+  "events.container-backoff":
+    "BackOff restarting failed containers (application-level unless the node explains it, info)",
   "events.probe-failures": "Unhealthy events: liveness/readiness probe failures (application-level, info)",
   "events.summary": "How many events concern this node, by reason (fact)",
 } as const;
@@ -66,10 +71,26 @@ function classify(e: KubernetesEvent): Kind | undefined {
   if (reason === "FailedAttachVolume") return "events.attach-failed";
   if (reason === "FailedMount" || reason === "FailedMapVolume") return "events.mount-failed";
   if (reason === "SystemOOM") return "events.system-oom";
-  if (/^(NodeHasDiskPressure|FreeDiskSpaceFailed|ImageGCFailed)$/.test(reason) || (reason === "EvictionThresholdMet" && /(ephemeral-storage|nodefs|imagefs|disk)/i.test(msg)) || (reason === "Evicted" && /ephemeral-storage|nodefs|imagefs/.test(msg))) return "events.disk-pressure";
-  if (reason === "NodeHasInsufficientPID" || (reason === "EvictionThresholdMet" && /pid/i.test(msg))) return "events.pid-pressure";
-  if (reason === "NodeHasInsufficientMemory" || (reason === "EvictionThresholdMet" && /memory/i.test(msg)) || (reason === "Evicted" && /memory/i.test(msg))) return "events.memory-pressure";
-  if ((reason === "Failed" || reason === "BackOff" || reason === "ErrImagePull") && /(pull|image)/i.test(msg) && !/Back-off restarting/.test(msg)) return "events.image-pull-failed";
+  if (
+    /^(NodeHasDiskPressure|FreeDiskSpaceFailed|ImageGCFailed)$/.test(reason) ||
+    (reason === "EvictionThresholdMet" && /(ephemeral-storage|nodefs|imagefs|disk)/i.test(msg)) ||
+    (reason === "Evicted" && /ephemeral-storage|nodefs|imagefs/.test(msg))
+  )
+    return "events.disk-pressure";
+  if (reason === "NodeHasInsufficientPID" || (reason === "EvictionThresholdMet" && /pid/i.test(msg)))
+    return "events.pid-pressure";
+  if (
+    reason === "NodeHasInsufficientMemory" ||
+    (reason === "EvictionThresholdMet" && /memory/i.test(msg)) ||
+    (reason === "Evicted" && /memory/i.test(msg))
+  )
+    return "events.memory-pressure";
+  if (
+    (reason === "Failed" || reason === "BackOff" || reason === "ErrImagePull") &&
+    /(pull|image)/i.test(msg) &&
+    !/Back-off restarting/.test(msg)
+  )
+    return "events.image-pull-failed";
   if (reason === "NodeNotReady") return "events.node-not-ready";
   if (reason === "Rebooted") return "events.rebooted";
   if (reason === "OOMKilling" || /OOMKilled/.test(msg)) return "events.workload-oom";
@@ -112,7 +133,9 @@ function eventTime(e: KubernetesEvent): number | undefined {
 
 function excerpt(e: KubernetesEvent): string {
   const object = e.involvedObject ?? e.regarding;
-  const who = object ? `${object.kind ?? ""}/${object.namespace ? `${object.namespace}/` : ""}${object.name ?? ""}` : "";
+  const who = object
+    ? `${object.kind ?? ""}/${object.namespace ? `${object.namespace}/` : ""}${object.name ?? ""}`
+    : "";
   return `${e.type ?? "Normal"} ${e.reason ?? ""} ${who} (x${e.count ?? e.series?.count ?? 1}): ${text(e)}`;
 }
 
@@ -157,7 +180,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     summary: `${total} event${total === 1 ? "" : "s"} concern this node in the window`,
     evidence: [],
     count: total,
-    attributes: { reasons: [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([r, n]) => `${r}=${n}`) },
+    attributes: {
+      reasons: [...reasons]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 15)
+        .map(([r, n]) => `${r}=${n}`),
+    },
     correlateWith: [],
   });
   return findings;

@@ -7,12 +7,18 @@ import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "netpol.enforcement": "Whether the network policy agent enforces policy on this node (fact): eBPF client initialised, probes attached, PolicyEndpoints reconciled, policy event (flow) logging on or off",
-  "netpol.deny-verdicts": "The agent's eBPF programs DENIED flows (`Flow Info` lines with Verdict DENY): count and top source → destination pairs; with a healthy agent, evidence for netpol.denied-by-policy",
-  "netpol.conntrack-cleanup": "The agent's periodic conntrack-map cleanup ran (fact): cycles, entries deleted, and which implementation (legacy single pass, or the two-phase cache of aws-network-policy-agent#256)",
-  "netpol.conntrack-cleanup-race": "Replies of flows whose conntrack entry the cleanup had just deleted were DENIED (aws-network-policy-agent#246/#462): the agent, not the policy, drops live traffic (netpol.agent-failure)",
-  "netpol.agent-errors": "The agent or its eBPF SDK logged errors (eBPF program load or attach failures, map updates, reconcile errors, fatal exits); attribute `categories`. Known-benign startup noise is not counted",
-  "netpol.agent-panic": "The agent panicked (panic / fatal error with goroutine traces, or a recovered reconciler panic)",
+  "netpol.enforcement":
+    "Whether the network policy agent enforces policy on this node (fact): eBPF client initialised, probes attached, PolicyEndpoints reconciled, policy event (flow) logging on or off",
+  "netpol.deny-verdicts":
+    "The agent's eBPF programs DENIED flows (`Flow Info` lines with Verdict DENY): count and top source → destination pairs; with a healthy agent, evidence for netpol.denied-by-policy",
+  "netpol.conntrack-cleanup":
+    "The agent's periodic conntrack-map cleanup ran (fact): cycles, entries deleted, and which implementation (legacy single pass, or the two-phase cache of aws-network-policy-agent#256)",
+  "netpol.conntrack-cleanup-race":
+    "Replies of flows whose conntrack entry the cleanup had just deleted were DENIED (aws-network-policy-agent#246/#462): the agent, not the policy, drops live traffic (netpol.agent-failure)",
+  "netpol.agent-errors":
+    "The agent or its eBPF SDK logged errors (eBPF program load or attach failures, map updates, reconcile errors, fatal exits); attribute `categories`. Known-benign startup noise is not counted",
+  "netpol.agent-panic":
+    "The agent panicked (panic / fatal error with goroutine traces, or a recovered reconciler panic)",
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -31,34 +37,93 @@ const ENFORCEMENT_SIGNALS: Record<string, string> = {
   '"enableNetworkPolicy":false': "disabled",
 };
 /** Lines only an agent that built its eBPF client logs (event logging is configured either way inside it). */
-const ENABLED_SIGNALS = new Set(["ebpf-client-ready", "probes-attached", "policyendpoint-reconciled", "reconcile", "conntrack-cleanup", "events-probe-loaded", "enabled-by-flag", "policy-event-logs-on", "policy-event-logs-off"]);
+const ENABLED_SIGNALS = new Set([
+  "ebpf-client-ready",
+  "probes-attached",
+  "policyendpoint-reconciled",
+  "reconcile",
+  "conntrack-cleanup",
+  "events-probe-loaded",
+  "enabled-by-flag",
+  "policy-event-logs-on",
+  "policy-event-logs-off",
+]);
 const CYCLE_START = "Check for any stale entries in the conntrack map";
 const HYDRATED = "hydrated local conntrack cache";
 const DONE_CLEANUP = "Done cleanup of conntrack map";
 const CLEANUP = "Conntrack cleanup";
 const EXPIRED_DELETE = "Expired/Delete Conntrack Key";
-const ERROR_LEVELS = ['"level":"error"', '"level":"fatal"', '"level":"panic"', '"level":"dpanic"', '"level":"ERROR"', '"level":"FATAL"'];
-const FAILURE_NEEDLES = ["Attaching eBPF probe failed", "Error configuring eBPF Probes", "failed to attach", "Failed to attach", "Unable to load", "failed to load"];
+const ERROR_LEVELS = [
+  '"level":"error"',
+  '"level":"fatal"',
+  '"level":"panic"',
+  '"level":"dpanic"',
+  '"level":"ERROR"',
+  '"level":"FATAL"',
+];
+const FAILURE_NEEDLES = [
+  "Attaching eBPF probe failed",
+  "Error configuring eBPF Probes",
+  "failed to attach",
+  "Failed to attach",
+  "Unable to load",
+  "failed to load",
+];
 const PANIC_NEEDLES = ["panic:", "Observed a panic", "fatal error:", "goroutine "];
 
-const PREFILTER = buildPrefilter([], [DENY, ...Object.keys(ENFORCEMENT_SIGNALS), CYCLE_START, HYDRATED, DONE_CLEANUP, CLEANUP, EXPIRED_DELETE, ...ERROR_LEVELS, ...FAILURE_NEEDLES, ...PANIC_NEEDLES]);
+const PREFILTER = buildPrefilter(
+  [],
+  [
+    DENY,
+    ...Object.keys(ENFORCEMENT_SIGNALS),
+    CYCLE_START,
+    HYDRATED,
+    DONE_CLEANUP,
+    CLEANUP,
+    EXPIRED_DELETE,
+    ...ERROR_LEVELS,
+    ...FAILURE_NEEDLES,
+    ...PANIC_NEEDLES,
+  ],
+);
 const CONTAINER_PREFILTER = buildPrefilter([], ["panic:", "fatal error:", "goroutine ", "Observed a panic"]);
 
 /** Startup and housekeeping errors a healthy agent logs (first install, non-eni links, pods already gone). */
-const BENIGN_ERROR = /error opening Probe|Failed to increase RLIMIT|Probe validation\/update failed but will continue|Failed to copy the eBPF binaries|expected prefix - |might not be present so moving on|no active filter to detach|Link not found|Unable to check qdisc/;
+const BENIGN_ERROR =
+  /error opening Probe|Failed to increase RLIMIT|Probe validation\/update failed but will continue|Failed to copy the eBPF binaries|expected prefix - |might not be present so moving on|no active filter to detach|Link not found|Unable to check qdisc/;
 
 const RACE_WINDOW_MS = 10 * 60_000;
 const MAX_TRACKED_DELETES = 100_000;
 const MAX_PAIRS = 5_000;
 const BOOT_GRACE_MS = 15 * 60_000;
-const PROTO: Record<string, string> = { TCP: "6", UDP: "17", ICMP: "1", SCTP: "132", "6": "6", "17": "17", "1": "1", "132": "132" };
+const PROTO: Record<string, string> = {
+  TCP: "6",
+  UDP: "17",
+  ICMP: "1",
+  SCTP: "132",
+  "6": "6",
+  "17": "17",
+  "1": "1",
+  "132": "132",
+};
 const PROTO_NAME: Record<string, string> = { "6": "TCP", "17": "UDP", "1": "ICMP", "132": "SCTP" };
 
-type ErrorCategory = "ebpf-load" | "attach" | "bpf-state-recovery" | "map-update" | "conntrack" | "reconcile" | "api" | "fatal" | "sdk" | "other";
+type ErrorCategory =
+  | "ebpf-load"
+  | "attach"
+  | "bpf-state-recovery"
+  | "map-update"
+  | "conntrack"
+  | "reconcile"
+  | "api"
+  | "fatal"
+  | "sdk"
+  | "other";
 
 function errorCategory(line: string, fromSdk: boolean): ErrorCategory {
   if (/"level":"(fatal|FATAL)"/.test(line)) return "fatal";
-  if (/load events binary|LoadBpfFile|BPF_PROG_LOAD|verifier|load program|Unable to load|failed to load/i.test(line)) return "ebpf-load";
+  if (/load events binary|LoadBpfFile|BPF_PROG_LOAD|verifier|load program|Unable to load|failed to load/i.test(line))
+    return "ebpf-load";
   if (/attach|qdisc|while loading (ingress|egress) program|filter/i.test(line)) return "attach";
   if (/recover/i.test(line)) return "bpf-state-recovery";
   if (/update map|UpdateEbpfMaps|map update|pin ?path|map entry/i.test(line)) return "map-update";
@@ -85,7 +150,11 @@ async function startsLikeAgentLog(ctx: AnalyzerContext, path: string): Promise<b
   await ctx.read.scanAt(path, (cursor) => {
     if (cursor.end <= cursor.start) return;
     seen += 1;
-    if (cursor.chunk.charCodeAt(cursor.start) === 123 && cursor.chunk.slice(cursor.start, Math.min(cursor.end, cursor.start + 200)).includes('"level"')) json = true;
+    if (
+      cursor.chunk.charCodeAt(cursor.start) === 123 &&
+      cursor.chunk.slice(cursor.start, Math.min(cursor.end, cursor.start + 200)).includes('"level"')
+    )
+      json = true;
     return !json && seen < 20;
   });
   return json;
@@ -101,9 +170,18 @@ function flowKey(srcIp: string, srcPort: string, dstIp: string, dstPort: string,
 const FLOW = /"Src IP":"([^"]*)","Src Port":(\d+),"Dest IP":"([^"]*)","Dest Port":(\d+),"Proto":"([^"]*)"/;
 const DELETED = /Source IP - (\S+) Source port - (\d+) Dest IP - (\S+) Dest port - (\d+) Protocol - (\d+)/;
 
-function parseFlow(line: string): { src: string; sport: string; dst: string; dport: string; proto: string } | undefined {
+function parseFlow(
+  line: string,
+): { src: string; sport: string; dst: string; dport: string; proto: string } | undefined {
   const m = FLOW.exec(line);
-  if (m) return { src: m[1] as string, sport: m[2] as string, dst: m[3] as string, dport: m[4] as string, proto: m[5] as string };
+  if (m)
+    return {
+      src: m[1] as string,
+      sport: m[2] as string,
+      dst: m[3] as string,
+      dport: m[4] as string,
+      proto: m[5] as string,
+    };
   // Field order differs between versions: fall back to a real parse.
   try {
     const record = JSON.parse(line) as Record<string, unknown>;
@@ -212,84 +290,104 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   if (agentPath) {
     const size = await ctx.read.size(agentPath);
     const looksLikeLog = size === 0 ? true : await startsLikeAgentLog(ctx, agentPath);
-    agentUsable = looksLikeLog && (await ctx.read.scanMatchingAt(agentPath, PREFILTER, (cursor, path) => {
-      const line = cursor.chunk.slice(cursor.start, cursor.end);
-      const at = lineTime(line);
-      if (at !== undefined && at > window.end) return;
-      const inside = inWindow(at, window);
-      if (line.includes(DENY)) {
-        if (!inside) return;
-        const flow = parseFlow(line);
-        s.denies.add(path, cursor.lineNo, at, cursor.text());
-        if (!flow) return;
-        const key = flowKey(flow.src, flow.sport, flow.dst, flow.dport, flow.proto);
-        const deletedAt = s.deleted.get(key);
-        if (deletedAt !== undefined && (at === undefined || deletedAt === Number.NEGATIVE_INFINITY || (at >= deletedAt && at - deletedAt <= RACE_WINDOW_MS))) {
-          s.raceDenies.add(path, cursor.lineNo, at, cursor.text());
-          if (s.raceFlows.size < 50) s.raceFlows.add(`${flow.src}:${flow.sport} ↔ ${flow.dst}:${flow.dport}/${PROTO_NAME[PROTO[flow.proto] ?? ""] ?? flow.proto}`);
-        }
-        const proto = PROTO_NAME[PROTO[flow.proto] ?? ""] ?? flow.proto;
-        if (!bump(s.pairs, `${flow.src} → ${flow.dst}:${flow.dport}/${proto}`)) s.otherPairs += 1;
-        bump(s.srcIps, flow.src);
-        bump(s.dstIps, flow.dst);
-        return;
-      }
-      if (line.includes(CLEANUP) || line.includes(EXPIRED_DELETE)) {
-        const m = DELETED.exec(line);
-        if (m) {
-          const key = flowKey(m[1] as string, m[2] as string, m[3] as string, m[4] as string, m[5] as string);
-          if (s.deleted.has(key)) s.deleted.delete(key);
-          else {
-            s.deletes += 1;
-            if (s.deleted.size >= MAX_TRACKED_DELETES) {
-              const oldest = s.deleted.keys().next().value;
-              if (oldest !== undefined) s.deleted.delete(oldest);
-            }
+    agentUsable =
+      looksLikeLog &&
+      (await ctx.read.scanMatchingAt(agentPath, PREFILTER, (cursor, path) => {
+        const line = cursor.chunk.slice(cursor.start, cursor.end);
+        const at = lineTime(line);
+        if (at !== undefined && at > window.end) return;
+        const inside = inWindow(at, window);
+        if (line.includes(DENY)) {
+          if (!inside) return;
+          const flow = parseFlow(line);
+          s.denies.add(path, cursor.lineNo, at, cursor.text());
+          if (!flow) return;
+          const key = flowKey(flow.src, flow.sport, flow.dst, flow.dport, flow.proto);
+          const deletedAt = s.deleted.get(key);
+          if (
+            deletedAt !== undefined &&
+            (at === undefined ||
+              deletedAt === Number.NEGATIVE_INFINITY ||
+              (at >= deletedAt && at - deletedAt <= RACE_WINDOW_MS))
+          ) {
+            s.raceDenies.add(path, cursor.lineNo, at, cursor.text());
+            if (s.raceFlows.size < 50)
+              s.raceFlows.add(
+                `${flow.src}:${flow.sport} ↔ ${flow.dst}:${flow.dport}/${PROTO_NAME[PROTO[flow.proto] ?? ""] ?? flow.proto}`,
+              );
           }
-          s.deleted.set(key, at ?? Number.NEGATIVE_INFINITY);
-          s.deleteLines += 1;
-          // The pre-#256 agent logged every deletion at info as `"msg":"Conntrack cleanup"` with `Delete - `/`Entry - ` fields.
-          if (line.includes('"msg":"Conntrack cleanup"')) s.legacy = true;
-        }
-        return;
-      }
-      if (line.includes(CYCLE_START)) {
-        if (inside) s.cycles.add(path, cursor.lineNo, at, cursor.text());
-        s.signals.add("conntrack-cleanup");
-        s.lastEnabled = Math.max(s.lastEnabled, at ?? Number.POSITIVE_INFINITY);
-        return;
-      }
-      if (line.includes(HYDRATED)) {
-        s.twoPhase = true;
-        return;
-      }
-      if (line.includes(DONE_CLEANUP)) {
-        s.twoPhase = true;
-        const m = /deleted (\d+) stale entries/.exec(line);
-        if (m && inside) s.deletes += Number(m[1]);
-        return;
-      }
-      for (const [needle, signal] of Object.entries(ENFORCEMENT_SIGNALS)) {
-        if (line.includes(needle)) {
-          s.signals.add(signal);
-          if (signal === "probes-attached") s.attached += 1;
-          // The latest word wins: an agent restarted with other flags says so again.
-          const when = at ?? Number.POSITIVE_INFINITY;
-          if (signal === "disabled") s.lastDisabled = Math.max(s.lastDisabled, when);
-          else if (ENABLED_SIGNALS.has(signal)) s.lastEnabled = Math.max(s.lastEnabled, when);
+          const proto = PROTO_NAME[PROTO[flow.proto] ?? ""] ?? flow.proto;
+          if (!bump(s.pairs, `${flow.src} → ${flow.dst}:${flow.dport}/${proto}`)) s.otherPairs += 1;
+          bump(s.srcIps, flow.src);
+          bump(s.dstIps, flow.dst);
           return;
         }
-      }
-      if (!inside) return;
-      if (line.includes('"level":"panic"') || line.includes('"level":"dpanic"') || PANIC_NEEDLES.some((n) => line.includes(n))) {
-        if (line.includes('"level":"panic"') || line.includes('"level":"dpanic"') || /panic:|Observed a panic|fatal error:|goroutine \d+ \[/.test(line)) {
-          onPanic(path, cursor, line, at);
+        if (line.includes(CLEANUP) || line.includes(EXPIRED_DELETE)) {
+          const m = DELETED.exec(line);
+          if (m) {
+            const key = flowKey(m[1] as string, m[2] as string, m[3] as string, m[4] as string, m[5] as string);
+            if (s.deleted.has(key)) s.deleted.delete(key);
+            else {
+              s.deletes += 1;
+              if (s.deleted.size >= MAX_TRACKED_DELETES) {
+                const oldest = s.deleted.keys().next().value;
+                if (oldest !== undefined) s.deleted.delete(oldest);
+              }
+            }
+            s.deleted.set(key, at ?? Number.NEGATIVE_INFINITY);
+            s.deleteLines += 1;
+            // The pre-#256 agent logged every deletion at info as `"msg":"Conntrack cleanup"` with `Delete - `/`Entry - ` fields.
+            if (line.includes('"msg":"Conntrack cleanup"')) s.legacy = true;
+          }
           return;
         }
-      }
-      if (ERROR_LEVELS.some((n) => line.includes(n)) || FAILURE_NEEDLES.some((n) => line.includes(n))) onError(path, cursor, line, at, false);
-    }));
-    if (!looksLikeLog) ctx.read.gap(agentPath, "no JSON log lines at the start of the file: not a network policy agent log");
+        if (line.includes(CYCLE_START)) {
+          if (inside) s.cycles.add(path, cursor.lineNo, at, cursor.text());
+          s.signals.add("conntrack-cleanup");
+          s.lastEnabled = Math.max(s.lastEnabled, at ?? Number.POSITIVE_INFINITY);
+          return;
+        }
+        if (line.includes(HYDRATED)) {
+          s.twoPhase = true;
+          return;
+        }
+        if (line.includes(DONE_CLEANUP)) {
+          s.twoPhase = true;
+          const m = /deleted (\d+) stale entries/.exec(line);
+          if (m && inside) s.deletes += Number(m[1]);
+          return;
+        }
+        for (const [needle, signal] of Object.entries(ENFORCEMENT_SIGNALS)) {
+          if (line.includes(needle)) {
+            s.signals.add(signal);
+            if (signal === "probes-attached") s.attached += 1;
+            // The latest word wins: an agent restarted with other flags says so again.
+            const when = at ?? Number.POSITIVE_INFINITY;
+            if (signal === "disabled") s.lastDisabled = Math.max(s.lastDisabled, when);
+            else if (ENABLED_SIGNALS.has(signal)) s.lastEnabled = Math.max(s.lastEnabled, when);
+            return;
+          }
+        }
+        if (!inside) return;
+        if (
+          line.includes('"level":"panic"') ||
+          line.includes('"level":"dpanic"') ||
+          PANIC_NEEDLES.some((n) => line.includes(n))
+        ) {
+          if (
+            line.includes('"level":"panic"') ||
+            line.includes('"level":"dpanic"') ||
+            /panic:|Observed a panic|fatal error:|goroutine \d+ \[/.test(line)
+          ) {
+            onPanic(path, cursor, line, at);
+            return;
+          }
+        }
+        if (ERROR_LEVELS.some((n) => line.includes(n)) || FAILURE_NEEDLES.some((n) => line.includes(n)))
+          onError(path, cursor, line, at, false);
+      }));
+    if (!looksLikeLog)
+      ctx.read.gap(agentPath, "no JSON log lines at the start of the file: not a network policy agent log");
     else if (agentUsable && size === 0) {
       ctx.read.gap(agentPath, "file is empty");
       agentUsable = false;
@@ -302,7 +400,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       const line = cursor.chunk.slice(cursor.start, cursor.end);
       const at = lineTime(line);
       if (!inWindow(at, window)) return;
-      if (ERROR_LEVELS.some((n) => line.includes(n)) || FAILURE_NEEDLES.some((n) => line.includes(n))) onError(path, cursor, line, at, true);
+      if (ERROR_LEVELS.some((n) => line.includes(n)) || FAILURE_NEEDLES.some((n) => line.includes(n)))
+        onError(path, cursor, line, at, true);
     });
     // An empty SDK log is normal (it only writes when the agent programs something): not a gap.
     if (ok && size === 0 && !agentPath) ctx.read.gap(path, "file is empty");
@@ -324,7 +423,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
 
   const findings: FindingDraft[] = [];
   const boot = ctx.clock.bootTime;
-  const staleNote = (occ: Occurrences): string => (occ.last !== undefined && Number.isFinite(window.end) ? `; last seen ${humanDuration(window.end - occ.last)} before the window's end` : "");
+  const staleNote = (occ: Occurrences): string =>
+    occ.last !== undefined && Number.isFinite(window.end)
+      ? `; last seen ${humanDuration(window.end - occ.last)} before the window's end`
+      : "";
   const withTimes = (draft: FindingDraft, occ: Occurrences): FindingDraft => {
     if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
     if (occ.lastSeen) draft.lastSeen = occ.lastSeen;
@@ -354,7 +456,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   // --- errors
   if (s.errors.count > 0) {
     const recent = isRecent(s.errors, window);
-    const bootOnly = boot !== undefined && s.errors.last !== undefined && s.errors.last <= boot + BOOT_GRACE_MS && window.end - s.errors.last > 10 * 60_000;
+    const bootOnly =
+      boot !== undefined &&
+      s.errors.last !== undefined &&
+      s.errors.last <= boot + BOOT_GRACE_MS &&
+      window.end - s.errors.last > 10 * 60_000;
     const categories = [...s.categories.keys()].sort();
     const severity: Severity = bootOnly || !recent ? "info" : "high";
     const notes = bootOnly ? "; only while the node booted" : recent ? "" : staleNote(s.errors);
@@ -366,7 +472,13 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
           summary: `The network policy agent logged ${s.errors.count} error${s.errors.count === 1 ? "" : "s"} (${categories.join(", ")})${s.sdkErrors ? `, ${s.sdkErrors} from the eBPF SDK` : ""}${notes}`,
           evidence: s.errors.evidence,
           count: s.errors.count,
-          attributes: { categories, sdkErrors: s.sdkErrors, benignErrorsIgnored: s.benignErrors, stale: !recent, bootOnly },
+          attributes: {
+            categories,
+            sdkErrors: s.sdkErrors,
+            benignErrorsIgnored: s.benignErrors,
+            stale: !recent,
+            bootOnly,
+          },
           correlateWith: ["read_kubelet_journal", "read_dmesg", "read_cni_config"],
         },
         s.errors,
@@ -387,7 +499,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
           summary: `${s.raceDenies.count} DENY verdict${s.raceDenies.count === 1 ? "" : "s"} hit flows whose conntrack entry the agent's cleanup had deleted moments before (${s.raceFlows.size} flow${s.raceFlows.size === 1 ? "" : "s"}; ${implementation} cleanup): the agent dropped replies of live connections${recent ? "" : staleNote(s.raceDenies)}`,
           evidence: s.raceDenies.evidence,
           count: s.raceDenies.count,
-          attributes: { flows: [...s.raceFlows].slice(0, 10), implementation, deniesTotal: s.denies.count, stale: !recent },
+          attributes: {
+            flows: [...s.raceFlows].slice(0, 10),
+            implementation,
+            deniesTotal: s.denies.count,
+            stale: !recent,
+          },
           correlateWith: ["inspect_conntrack", "inspect_iptables"],
         },
         s.raceDenies,
@@ -406,7 +523,14 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         {
           kind: "netpol.deny-verdicts",
           severity,
-          summary: `Network policy DENIED ${s.denies.count} flow${s.denies.count === 1 ? "" : "s"}${pairs.length ? `; top: ${pairs.slice(0, 3).map(([pair, n]) => `${pair} ×${n}`).join(", ")}` : ""}${mostlyRace ? " (almost all explained by the conntrack cleanup race)" : ""}${recent ? "" : staleNote(s.denies)}`,
+          summary: `Network policy DENIED ${s.denies.count} flow${s.denies.count === 1 ? "" : "s"}${
+            pairs.length
+              ? `; top: ${pairs
+                  .slice(0, 3)
+                  .map(([pair, n]) => `${pair} ×${n}`)
+                  .join(", ")}`
+              : ""
+          }${mostlyRace ? " (almost all explained by the conntrack cleanup race)" : ""}${recent ? "" : staleNote(s.denies)}`,
           evidence: s.denies.evidence,
           count: s.denies.count,
           attributes: {
@@ -447,7 +571,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   if (agentUsable) {
     if (s.denies.count > 0) s.lastEnabled = Math.max(s.lastEnabled, s.denies.last ?? Number.POSITIVE_INFINITY);
     const enforcing = s.lastEnabled > s.lastDisabled;
-    const eventLogs = s.signals.has("policy-event-logs-on") || s.denies.count > 0 ? true : s.signals.has("policy-event-logs-off") ? false : null;
+    const eventLogs =
+      s.signals.has("policy-event-logs-on") || s.denies.count > 0
+        ? true
+        : s.signals.has("policy-event-logs-off")
+          ? false
+          : null;
     findings.push({
       kind: "netpol.enforcement",
       severity: "info",
@@ -456,9 +585,17 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         : s.signals.has("disabled")
           ? "Network policy enforcement is disabled on this node (the agent runs with --enable-network-policy=false): NetworkPolicies are not applied here"
           : "The network policy agent shows no sign of enforcing policy (no eBPF client, no PolicyEndpoints, no conntrack cleanup): NetworkPolicies are not applied by this node",
-      evidence: agentPath ? [{ source: agentPath, excerpt: `signals: ${[...s.signals].sort().join(", ") || "none"}` }] : [],
+      evidence: agentPath
+        ? [{ source: agentPath, excerpt: `signals: ${[...s.signals].sort().join(", ") || "none"}` }]
+        : [],
       count: s.signals.size,
-      attributes: { enabled: enforcing, signals: [...s.signals].sort(), policyEventLogs: eventLogs, probeAttachments: s.attached, benignErrorsIgnored: s.benignErrors },
+      attributes: {
+        enabled: enforcing,
+        signals: [...s.signals].sort(),
+        policyEventLogs: eventLogs,
+        probeAttachments: s.attached,
+        benignErrorsIgnored: s.benignErrors,
+      },
       correlateWith: ["read_cni_config"],
     });
   }

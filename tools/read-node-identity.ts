@@ -4,17 +4,24 @@ import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "node.identity": "Who the node is: instance id, region, AZ, hostname, kernel, kubelet / containerd / VPC CNI versions, boot and collection time and how the collection time was derived (fact)",
-  "node.hostname-mismatch": "The OS hostname is not the EC2 private DNS name the node's credentials are issued for (custom DHCP domain-name, hostname concatenated with a domain): evidence for a node-name mismatch",
+  "node.identity":
+    "Who the node is: instance id, region, AZ, hostname, kernel, kubelet / containerd / VPC CNI versions, boot and collection time and how the collection time was derived (fact)",
+  "node.hostname-mismatch":
+    "The OS hostname is not the EC2 private DNS name the node's credentials are issued for (custom DHCP domain-name, hostname concatenated with a domain): evidence for a node-name mismatch",
   "node.identity-missing": "The bundle does not say which instance it is from (no instance-id / region)",
 } as const;
 
 const HEAD_BYTES = 2 * 1024 * 1024;
 /** EC2 private DNS names: ip-a-b-c-d.ec2.internal or ip-a-b-c-d.<region>.compute.internal. */
-const PRIVATE_DNS = /^ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(ec2\.internal|[a-z]{2}(-gov)?-[a-z]+-\d\.compute\.internal)$/;
+const PRIVATE_DNS =
+  /^ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\.(ec2\.internal|[a-z]{2}(-gov)?-[a-z]+-\d\.compute\.internal)$/;
 
 /** Reads up to the first matching line of a (possibly huge) log, stopping early. */
-async function firstMatch(ctx: AnalyzerContext, name: "kubeletJournal" | "containerdLog" | "ipamdLog", pattern: RegExp): Promise<{ path: string; line: number; text: string; match: RegExpExecArray } | undefined> {
+async function firstMatch(
+  ctx: AnalyzerContext,
+  name: "kubeletJournal" | "containerdLog" | "ipamdLog",
+  pattern: RegExp,
+): Promise<{ path: string; line: number; text: string; match: RegExpExecArray } | undefined> {
   const [path] = await ctx.read.paths(name);
   if (!path) return undefined;
   let found: { path: string; line: number; text: string; match: RegExpExecArray } | undefined;
@@ -32,7 +39,10 @@ async function firstMatch(ctx: AnalyzerContext, name: "kubeletJournal" | "contai
   return found;
 }
 
-async function small(ctx: AnalyzerContext, name: "instanceId" | "region" | "availabilityZone" | "uname"): Promise<string | undefined> {
+async function small(
+  ctx: AnalyzerContext,
+  name: "instanceId" | "region" | "availabilityZone" | "uname",
+): Promise<string | undefined> {
   const read = await ctx.read.text(name, 64 * 1024);
   return read.state === "ok" ? read.text.trim() || undefined : undefined;
 }
@@ -46,7 +56,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const hostname = unameParts[1];
   const kernel = unameParts[2];
   const kubelet = await firstMatch(ctx, "kubeletJournal", /kubeletVersion="(v[^"]+)"|Kubernetes v(\d+\.\d+\.\d+\S*)/);
-  const containerd = await firstMatch(ctx, "containerdLog", /starting containerd"? .*version=(v?[\w.+-]+)|containerd (?:successfully booted|version) .*?(v?\d+\.\d+\.\d+[\w.+-]*)/);
+  const containerd = await firstMatch(
+    ctx,
+    "containerdLog",
+    /starting containerd"? .*version=(v?[\w.+-]+)|containerd (?:successfully booted|version) .*?(v?\d+\.\d+\.\d+[\w.+-]*)/,
+  );
   const cni = await firstMatch(ctx, "ipamdLog", /Starting L-IPAMD\s*(v[\w.+-]+)|"version":"(v[\w.+-]+)"/);
   const attributes: FindingDraft["attributes"] = {};
   const set = (key: string, value: string | undefined) => {
@@ -64,7 +78,9 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   set("bootTime", iso(ctx.clock.bootTime));
   set("collectedAt", iso(ctx.clock.collectedAt));
   attributes.collectedFrom = ctx.clock.collectedFrom;
-  const evidence = [kubelet, containerd, cni].filter((x) => x !== undefined).map((x) => makeLocator(x.path, x.line, undefined, x.text));
+  const evidence = [kubelet, containerd, cni]
+    .filter((x) => x !== undefined)
+    .map((x) => makeLocator(x.path, x.line, undefined, x.text));
   const findings: FindingDraft[] = [
     {
       kind: "node.identity",

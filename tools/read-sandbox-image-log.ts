@@ -6,27 +6,44 @@ import { humanDuration } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "sandbox-image.pulled": "The sandbox-image unit pulled the pause image and finished (fact: image, when, attempts): the pause image was present after boot",
-  "sandbox-image.cached": "The unit skipped the pull because the pause image was already in containerd (AMI cache) (fact)",
-  "sandbox-image.pull-failed": "The unit could not pull the pause image; attribute `reason` (auth, throttled, not-found, network, runtime, other). High when the unit's last run failed; info when a later run succeeded",
-  "sandbox-image.ecr-login-failed": "The unit could not get an ECR password (aws ecr get-login-password failed: missing credentials, AccessDenied, endpoint unreachable); info when the pull still succeeded",
+  "sandbox-image.pulled":
+    "The sandbox-image unit pulled the pause image and finished (fact: image, when, attempts): the pause image was present after boot",
+  "sandbox-image.cached":
+    "The unit skipped the pull because the pause image was already in containerd (AMI cache) (fact)",
+  "sandbox-image.pull-failed":
+    "The unit could not pull the pause image; attribute `reason` (auth, throttled, not-found, network, runtime, other). High when the unit's last run failed; info when a later run succeeded",
+  "sandbox-image.ecr-login-failed":
+    "The unit could not get an ECR password (aws ecr get-login-password failed: missing credentials, AccessDenied, endpoint unreachable); info when the pull still succeeded",
   "sandbox-image.config-missing": "containerd's config.toml names no sandbox_image, so the unit pulled nothing (fact)",
-  "sandbox-image.no-entries": "journalctl has no entries for the unit (it never ran on this boot: e.g. an AMI whose pause image is baked in) (fact)",
+  "sandbox-image.no-entries":
+    "journalctl has no entries for the unit (it never ran on this boot: e.g. an AMI whose pause image is baked in) (fact)",
 } as const;
 
 type Reason = "auth" | "throttled" | "not-found" | "network" | "runtime" | "other";
 
 /** `Nov 24 08:00:12 host ident[pid]: msg` or `2026-11-24T08:00:12.123456+0000 host ident[pid]: msg` (short-iso). */
-const JOURNAL = /^(?:\d{4}-\d{2}-\d{2}T\S+|[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) \S+ ([^\s:[]+)(?:\[\d+\])?: ?(.*)$/;
+const JOURNAL =
+  /^(?:\d{4}-\d{2}-\d{2}T\S+|[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) \S+ ([^\s:[]+)(?:\[\d+\])?: ?(.*)$/;
 const UNIT = /sandbox-image\.service|pull sandbox image/;
-const IMAGE_REF = /image="([^"\s]+)"|(?:pull image|unpack image|resolve reference|sandbox_image) \\?["']([^"'\\\s]+)\\?["']|^([^\s:]+\/[^\s:]+:[\w.-]+): (?:resolving|resolved|fetching)/;
+const IMAGE_REF =
+  /image="([^"\s]+)"|(?:pull image|unpack image|resolve reference|sandbox_image) \\?["']([^"'\\\s]+)\\?["']|^([^\s:]+\/[^\s:]+:[\w.-]+): (?:resolving|resolved|fetching)/;
 
 function reasonOf(text: string): Reason | undefined {
   if (/toomanyrequests|429 Too Many|ThrottlingException|Rate exceeded/i.test(text)) return "throttled";
-  if (/401 Unauthorized|403 Forbidden|no basic auth credentials|pull access denied|authorization failed|AccessDenied|not authorized to perform|UnrecognizedClient|Unable to locate credentials|ExpiredToken|InvalidSignature/i.test(text)) return "auth";
+  if (
+    /401 Unauthorized|403 Forbidden|no basic auth credentials|pull access denied|authorization failed|AccessDenied|not authorized to perform|UnrecognizedClient|Unable to locate credentials|ExpiredToken|InvalidSignature/i.test(
+      text,
+    )
+  )
+    return "auth";
   if (/not found|manifest unknown|404 Not Found|RepositoryNotFound|ImageNotFound/i.test(text)) return "not-found";
   if (/containerd\.sock|runtime is down|Dependency failed/i.test(text)) return "runtime";
-  if (/i\/o timeout|dial tcp|TLS handshake timeout|connection refused|connection reset|no such host|deadline exceeded|Could not connect to the endpoint URL|Connect timeout on endpoint|Read timeout on endpoint|network is unreachable|timed out/i.test(text)) return "network";
+  if (
+    /i\/o timeout|dial tcp|TLS handshake timeout|connection refused|connection reset|no such host|deadline exceeded|Could not connect to the endpoint URL|Connect timeout on endpoint|Read timeout on endpoint|network is unreachable|timed out/i.test(
+      text,
+    )
+  )
+    return "network";
   return undefined;
 }
 
@@ -48,7 +65,19 @@ interface Run {
 }
 
 function newRun(at: number | undefined): Run {
-  return { startedAt: at, outcome: undefined, endedAt: undefined, attempts: 1, cached: false, configMissing: false, errors: new Occurrences(), reasons: new Set(), ecrLogin: new Occurrences(), ecrReasons: new Set(), evidence: new Occurrences() };
+  return {
+    startedAt: at,
+    outcome: undefined,
+    endedAt: undefined,
+    attempts: 1,
+    cached: false,
+    configMissing: false,
+    errors: new Occurrences(),
+    reasons: new Set(),
+    ecrLogin: new Occurrences(),
+    ecrReasons: new Set(),
+    evidence: new Occurrences(),
+  };
 }
 
 function isSuccess(msg: string): boolean {
@@ -152,7 +181,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       current.evidence.add(path, cursor.lineNo, at, line);
       return;
     }
-    if (/Unable to retrieve the ECR password|GetAuthorizationToken|Unable to locate credentials|get-login-password/.test(msg)) {
+    if (
+      /Unable to retrieve the ECR password|GetAuthorizationToken|Unable to locate credentials|get-login-password/.test(
+        msg,
+      )
+    ) {
       current.ecrLogin.add(path, cursor.lineNo, at, line);
       const reason = reasonOf(msg);
       if (reason) current.ecrReasons.add(reason);
@@ -163,7 +196,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       current.ecrReasons.add(reasonOf(msg) ?? "other");
       return;
     }
-    if (/level=fatal|level=error|PullImage from image service failed|failed to pull|pulling image:|failed to resolve reference|Unauthorized|no basic auth credentials|^E\d{4} |^ctr: |error:/i.test(msg)) {
+    if (
+      /level=fatal|level=error|PullImage from image service failed|failed to pull|pulling image:|failed to resolve reference|Unauthorized|no basic auth credentials|^E\d{4} |^ctr: |error:/i.test(
+        msg,
+      )
+    ) {
       current.errors.add(path, cursor.lineNo, at, line);
       current.reasons.add(reasonOf(msg) ?? "other");
     }
@@ -175,7 +212,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         {
           kind: "sandbox-image.no-entries",
           severity: "info",
-          summary: "journalctl has no entries for sandbox-image.service: the unit did not run on this boot (the pause image came from the AMI or containerd)",
+          summary:
+            "journalctl has no entries for sandbox-image.service: the unit did not run on this boot (the pause image came from the AMI or containerd)",
           evidence: [{ source: path, line: noEntries.line, excerpt: noEntries.text }],
           count: 1,
           attributes: {},
@@ -191,7 +229,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
 
   const findings: FindingDraft[] = [];
   const last = runs.at(-1);
-  const lastFailed = last !== undefined && (last.outcome === "failure" || (last.outcome === undefined && last.errors.count > 0));
+  const lastFailed =
+    last !== undefined && (last.outcome === "failure" || (last.outcome === undefined && last.errors.count > 0));
   const correlate = ["read_containerd_log", "read_kubelet_journal", "read_kubelet_config"];
   const imageAttr: FindingDraft["attributes"] = image ? { image } : {};
 
@@ -204,7 +243,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       const notes: string[] = [];
       if (!isLast) notes.push("a later run of the unit succeeded");
       else if (run.outcome === undefined) notes.push("the unit was still retrying when the logs were collected");
-      if (isLast && run.endedAt !== undefined && Number.isFinite(ctx.window.end)) notes.push(`${humanDuration(ctx.window.end - run.endedAt)} before the window's end; nothing pulled it since`);
+      if (isLast && run.endedAt !== undefined && Number.isFinite(ctx.window.end))
+        notes.push(`${humanDuration(ctx.window.end - run.endedAt)} before the window's end; nothing pulled it since`);
       const occ = run.errors.count > 0 ? run.errors : run.ecrLogin;
       const draft: FindingDraft = {
         kind: "sandbox-image.pull-failed",
@@ -212,7 +252,15 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         summary: `sandbox-image.service could not pull the pause image${image ? ` ${image}` : ""} (reason: ${reason}, ${run.attempts} attempt${run.attempts === 1 ? "" : "s"})${notes.length ? `; ${notes.join("; ")}` : ""}`,
         evidence: occ.evidence,
         count: Math.max(1, occ.count),
-        attributes: { ...imageAttr, reason, reasons: [...new Set([...run.reasons, ...run.ecrReasons])].sort(), attempts: run.attempts, final: isLast, recovered: !isLast, inProgress: run.outcome === undefined },
+        attributes: {
+          ...imageAttr,
+          reason,
+          reasons: [...new Set([...run.reasons, ...run.ecrReasons])].sort(),
+          attempts: run.attempts,
+          final: isLast,
+          recovered: !isLast,
+          inProgress: run.outcome === undefined,
+        },
         correlateWith: correlate,
       };
       if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
@@ -243,9 +291,21 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const when = last.endedAt ?? last.startedAt;
     let draft: FindingDraft | undefined;
     if (last.configMissing) {
-      draft = { ...base, kind: "sandbox-image.config-missing", severity: "info", summary: "containerd's config.toml names no sandbox_image: the sandbox-image unit pulled nothing", attributes: {} };
+      draft = {
+        ...base,
+        kind: "sandbox-image.config-missing",
+        severity: "info",
+        summary: "containerd's config.toml names no sandbox_image: the sandbox-image unit pulled nothing",
+        attributes: {},
+      };
     } else if (last.cached) {
-      draft = { ...base, kind: "sandbox-image.cached", severity: "info", summary: `The pause image${image ? ` ${image}` : ""} was already present when the node booted (the unit skipped the pull)`, attributes: { ...imageAttr } };
+      draft = {
+        ...base,
+        kind: "sandbox-image.cached",
+        severity: "info",
+        summary: `The pause image${image ? ` ${image}` : ""} was already present when the node booted (the unit skipped the pull)`,
+        attributes: { ...imageAttr },
+      };
     } else if (last.outcome === "success") {
       draft = {
         ...base,

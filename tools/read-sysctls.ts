@@ -4,11 +4,15 @@ import { readSysctlValues, sysctlNumber, type SysctlEntry } from "../src/toolkit
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "sysctl.values": "The curated kernel settings that node diagnosis needs (conntrack, PIDs, forwarding, rp_filter, ports, files, maps, sockets) as typed attributes; hand-offs `conntrackMax`, `conntrackCount`, `pidMax`, `threadsMax`",
-  "sysctl.ip-forward-disabled": "net.ipv4.ip_forward = 0: the node does not route, so pods cannot reach anything off their veth",
-  "sysctl.conntrack-near-max": "net.netfilter.nf_conntrack_count is at least 75% (medium) / 90% (high) of nf_conntrack_max",
+  "sysctl.values":
+    "The curated kernel settings that node diagnosis needs (conntrack, PIDs, forwarding, rp_filter, ports, files, maps, sockets) as typed attributes; hand-offs `conntrackMax`, `conntrackCount`, `pidMax`, `threadsMax`",
+  "sysctl.ip-forward-disabled":
+    "net.ipv4.ip_forward = 0: the node does not route, so pods cannot reach anything off their veth",
+  "sysctl.conntrack-near-max":
+    "net.netfilter.nf_conntrack_count is at least 75% (medium) / 90% (high) of nf_conntrack_max",
   "sysctl.pid-max-low": "kernel.pid_max is below 65536 (medium below 32768): a busy node can run out of PIDs",
-  "sysctl.rp-filter-strict": "Strict reverse-path filtering (rp_filter=1) is effective on a node interface; on multi-ENI nodes it can drop asymmetric traffic (the VPC CNI sets loose mode on the interfaces it manages). A fact, info unless secondary ENIs are strict",
+  "sysctl.rp-filter-strict":
+    "Strict reverse-path filtering (rp_filter=1) is effective on a node interface; on multi-ENI nodes it can drop asymmetric traffic (the VPC CNI sets loose mode on the interfaces it manages). A fact, info unless secondary ENIs are strict",
 } as const;
 
 /** Settings reported as typed attributes of `sysctl.values`. */
@@ -67,10 +71,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const read = await readSysctlValues(ctx.read, wanted);
   if (read.state !== "ok") return [];
   const { path, values } = read;
-  const locate = (key: string, entry: SysctlEntry | undefined) => (entry ? [makeLocator(path, entry.line, undefined, `${key} = ${entry.value}`)] : []);
+  const locate = (key: string, entry: SysctlEntry | undefined) =>
+    entry ? [makeLocator(path, entry.line, undefined, `${key} = ${entry.value}`)] : [];
   const findings: FindingDraft[] = [];
 
-  const conntrackMax = sysctlNumber(values, "net.netfilter.nf_conntrack_max") ?? sysctlNumber(values, "net.nf_conntrack_max");
+  const conntrackMax =
+    sysctlNumber(values, "net.netfilter.nf_conntrack_max") ?? sysctlNumber(values, "net.nf_conntrack_max");
   const conntrackCount = sysctlNumber(values, "net.netfilter.nf_conntrack_count");
   const pidMax = sysctlNumber(values, "kernel.pid_max");
   const threadsMax = sysctlNumber(values, "kernel.threads-max");
@@ -86,7 +92,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   if (pidMax !== undefined) attributes.pidMax = pidMax;
   if (threadsMax !== undefined) attributes.threadsMax = threadsMax;
   const range = values.get("net.ipv4.ip_local_port_range")?.value.split(" ").map(Number);
-  if (range && range.length === 2 && range.every(Number.isFinite)) attributes.ephemeralPorts = (range[1] as number) - (range[0] as number) + 1;
+  if (range && range.length === 2 && range.every(Number.isFinite))
+    attributes.ephemeralPorts = (range[1] as number) - (range[0] as number) + 1;
   const shown = [
     conntrackMax !== undefined ? `nf_conntrack_max ${conntrackMax}` : undefined,
     conntrackCount !== undefined ? `nf_conntrack_count ${conntrackCount}` : undefined,
@@ -97,7 +104,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     kind: "sysctl.values",
     severity: "info",
     summary: `Kernel settings (${values.size} of interest${shown.length ? `: ${shown.join(", ")}` : ""})`,
-    evidence: [...locate("net.netfilter.nf_conntrack_max", values.get("net.netfilter.nf_conntrack_max")), ...locate("kernel.pid_max", values.get("kernel.pid_max"))],
+    evidence: [
+      ...locate("net.netfilter.nf_conntrack_max", values.get("net.netfilter.nf_conntrack_max")),
+      ...locate("kernel.pid_max", values.get("kernel.pid_max")),
+    ],
     count: 1,
     attributes,
     correlateWith: ["inspect_conntrack"],
@@ -107,7 +117,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     findings.push({
       kind: "sysctl.ip-forward-disabled",
       severity: "high",
-      summary: "net.ipv4.ip_forward = 0: the node does not forward packets, so pod traffic cannot leave the node or reach pods",
+      summary:
+        "net.ipv4.ip_forward = 0: the node does not forward packets, so pod traffic cannot leave the node or reach pods",
       evidence: locate("net.ipv4.ip_forward", values.get("net.ipv4.ip_forward")),
       count: 1,
       attributes: { ipForward: 0 },
@@ -124,7 +135,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         kind: "sysctl.conntrack-near-max",
         severity,
         summary: `The conntrack table holds ${conntrackCount} of ${conntrackMax} entries (${percent}%): new flows are dropped once it is full`,
-        evidence: [...locate("net.netfilter.nf_conntrack_count", values.get("net.netfilter.nf_conntrack_count")), ...locate("net.netfilter.nf_conntrack_max", values.get("net.netfilter.nf_conntrack_max"))],
+        evidence: [
+          ...locate("net.netfilter.nf_conntrack_count", values.get("net.netfilter.nf_conntrack_count")),
+          ...locate("net.netfilter.nf_conntrack_max", values.get("net.netfilter.nf_conntrack_max")),
+        ],
         count: 1,
         attributes: { conntrackCount, conntrackMax, percent },
         correlateWith: ["inspect_conntrack", "read_dmesg"],
@@ -148,7 +162,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   return findings;
 }
 
-function rpFilter(values: Map<string, SysctlEntry>, locate: (key: string, entry: SysctlEntry | undefined) => FindingDraft["evidence"]): FindingDraft[] {
+function rpFilter(
+  values: Map<string, SysctlEntry>,
+  locate: (key: string, entry: SysctlEntry | undefined) => FindingDraft["evidence"],
+): FindingDraft[] {
   const all = sysctlNumber(values, "net.ipv4.conf.all.rp_filter") ?? 0;
   const physical: Array<{ name: string; own: number }> = [];
   for (const [key, entry] of values) {
@@ -167,14 +184,17 @@ function rpFilter(values: Map<string, SysctlEntry>, locate: (key: string, entry:
   const loose = physical.filter((p) => Math.max(all, p.own) === 2).map((p) => p.name);
   const where = strict.length ? `on ${strict.join(", ")}` : "through conf.all (the dump has no per-interface setting)";
   const evidence = [...locate("net.ipv4.conf.all.rp_filter", values.get("net.ipv4.conf.all.rp_filter"))];
-  for (const name of strict.slice(0, 2)) evidence.push(...locate(`net.ipv4.conf.${name}.rp_filter`, values.get(`net.ipv4.conf.${name}.rp_filter`)));
+  for (const name of strict.slice(0, 2))
+    evidence.push(...locate(`net.ipv4.conf.${name}.rp_filter`, values.get(`net.ipv4.conf.${name}.rp_filter`)));
   return [
     {
       kind: "sysctl.rp-filter-strict",
       severity,
       summary:
         `Strict reverse-path filtering is effective ${where}` +
-        (secondaryStrict.length > 0 ? "; traffic arriving on a secondary ENI and answered through another interface can be dropped" : "; on the primary interface alone this is the distribution default"),
+        (secondaryStrict.length > 0
+          ? "; traffic arriving on a secondary ENI and answered through another interface can be dropped"
+          : "; on the primary interface alone this is the distribution default"),
       evidence,
       count: strict.length,
       attributes: { rpFilterAll: all, strictInterfaces: strict, looseInterfaces: loose, secondaryStrict },

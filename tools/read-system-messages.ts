@@ -5,32 +5,95 @@ import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
-  "messages.clock-unsynchronised": "chronyd/ntpd cannot synchronise (no selectable sources, no majority, unreachable servers, clock unsynchronized): evidence for node.clock-skew",
-  "messages.clock-jump": "The system clock was wrong by a large offset or stepped (System clock wrong by N seconds, Time has been changed, clock stepped)",
+  "messages.clock-unsynchronised":
+    "chronyd/ntpd cannot synchronise (no selectable sources, no majority, unreachable servers, clock unsynchronized): evidence for node.clock-skew",
+  "messages.clock-jump":
+    "The system clock was wrong by a large offset or stepped (System clock wrong by N seconds, Time has been changed, clock stepped)",
   "messages.clock-service-stopped": "chronyd / ntpd / systemd-timesyncd stopped or failed",
-  "messages.clock-synced": "chronyd selected a time source (fact: the clock was synchronised; argues against clock skew)",
-  "messages.unit-failed": "systemd units that failed (attribute `units`); kubelet, containerd and sandbox-image failures are high",
-  "messages.kernel-oom": "The kernel OOM killer, as relayed by rsyslog (attribute `processes`); system processes are high, pod processes info",
+  "messages.clock-synced":
+    "chronyd selected a time source (fact: the clock was synchronised; argues against clock skew)",
+  "messages.unit-failed":
+    "systemd units that failed (attribute `units`); kubelet, containerd and sandbox-image failures are high",
+  "messages.kernel-oom":
+    "The kernel OOM killer, as relayed by rsyslog (attribute `processes`); system processes are high, pod processes info",
   "messages.kernel-hang": "Soft lockups, hung tasks or RCU stalls relayed by rsyslog",
   "messages.conntrack-table-full": "nf_conntrack: table full, dropping packet, relayed by rsyslog",
-  "messages.io-errors": "Block device or filesystem I/O errors (I/O error, EXT4-fs error, XFS … error, Buffer I/O error)",
+  "messages.io-errors":
+    "Block device or filesystem I/O errors (I/O error, EXT4-fs error, XFS … error, Buffer I/O error)",
   "messages.no-space": "No space left on device reported by any service",
 } as const;
 type Kind = keyof typeof KINDS;
 
 const CORE_UNITS = /^(kubelet|containerd|sandbox-image|chronyd|docker|nodeadm-(config|run))\.service$/;
-const SYSTEM_PROCESS = /\((kubelet|containerd|containerd-shim[^)]*|dockerd|systemd[^)]*|sshd|aws-k8s-agent|aws-node|kube-proxy|chronyd|amazon-ssm-agen[^)]*|ssm-agent[^)]*|rsyslogd|journald)\)/;
+const SYSTEM_PROCESS =
+  /\((kubelet|containerd|containerd-shim[^)]*|dockerd|systemd[^)]*|sshd|aws-k8s-agent|aws-node|kube-proxy|chronyd|amazon-ssm-agen[^)]*|ssm-agent[^)]*|rsyslogd|journald)\)/;
 
 const SIGNALS: readonly LogSignal<Kind>[] = [
-  { kind: "messages.clock-unsynchronised", needles: ["No selectable sources", "no selectable sources", "Can't synchronise: no majority", "Can't synchronise", "clock unsynchronized", "No suitable source", "Source unreachable", "no servers can be used"] },
-  { kind: "messages.clock-jump", needles: ["System clock wrong by", "Time has been changed", "System clock was stepped", "clock stepped", "Forward time jump", "Backward time jump"] },
-  { kind: "messages.clock-service-stopped", needles: ["chronyd.service: Failed", "chronyd.service: Main process exited", "Stopped chronyd", "Stopped NTP client", "ntpd.service: Failed", "systemd-timesyncd.service: Failed", "chronyd exiting"] },
+  {
+    kind: "messages.clock-unsynchronised",
+    needles: [
+      "No selectable sources",
+      "no selectable sources",
+      "Can't synchronise: no majority",
+      "Can't synchronise",
+      "clock unsynchronized",
+      "No suitable source",
+      "Source unreachable",
+      "no servers can be used",
+    ],
+  },
+  {
+    kind: "messages.clock-jump",
+    needles: [
+      "System clock wrong by",
+      "Time has been changed",
+      "System clock was stepped",
+      "clock stepped",
+      "Forward time jump",
+      "Backward time jump",
+    ],
+  },
+  {
+    kind: "messages.clock-service-stopped",
+    needles: [
+      "chronyd.service: Failed",
+      "chronyd.service: Main process exited",
+      "Stopped chronyd",
+      "Stopped NTP client",
+      "ntpd.service: Failed",
+      "systemd-timesyncd.service: Failed",
+      "chronyd exiting",
+    ],
+  },
   { kind: "messages.clock-synced", needles: ["Selected source", "System clock TAI offset", "synchronized to"] },
-  { kind: "messages.unit-failed", needles: ["Failed with result", "Failed to start "], test: (l) => !/status=0\//.test(l) },
+  {
+    kind: "messages.unit-failed",
+    needles: ["Failed with result", "Failed to start "],
+    test: (l) => !/status=0\//.test(l),
+  },
   { kind: "messages.kernel-oom", needles: ["Out of memory: Killed process", "Killed process", "invoked oom-killer"] },
-  { kind: "messages.kernel-hang", needles: ["BUG: soft lockup", "blocked for more than", "rcu_sched detected stalls", "rcu: INFO: rcu_preempt detected stalls", "rcu_preempt detected stalls", "hung_task_timeout_secs"] },
-  { kind: "messages.conntrack-table-full", needles: ["nf_conntrack: table full, dropping packet", "nf_conntrack: nf_conntrack: table full"] },
-  { kind: "messages.io-errors", needles: ["I/O error", "EXT4-fs error", "Buffer I/O error", "XFS (", "blk_update_request: I/O error"], test: (l) => !/XFS \([^)]+\): (Mounting|Ending clean mount|Quotacheck|Unmounting)/.test(l) && /error|corrupt|shutdown/i.test(l) },
+  {
+    kind: "messages.kernel-hang",
+    needles: [
+      "BUG: soft lockup",
+      "blocked for more than",
+      "rcu_sched detected stalls",
+      "rcu: INFO: rcu_preempt detected stalls",
+      "rcu_preempt detected stalls",
+      "hung_task_timeout_secs",
+    ],
+  },
+  {
+    kind: "messages.conntrack-table-full",
+    needles: ["nf_conntrack: table full, dropping packet", "nf_conntrack: nf_conntrack: table full"],
+  },
+  {
+    kind: "messages.io-errors",
+    needles: ["I/O error", "EXT4-fs error", "Buffer I/O error", "XFS (", "blk_update_request: I/O error"],
+    test: (l) =>
+      !/XFS \([^)]+\): (Mounting|Ending clean mount|Quotacheck|Unmounting)/.test(l) &&
+      /error|corrupt|shutdown/i.test(l),
+  },
   { kind: "messages.no-space", needles: ["No space left on device", "no space left on device"] },
 ];
 const PREFILTER = buildPrefilter(SIGNALS);
@@ -76,7 +139,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const at = journalLineTime(line, ctx.clock.yearReference);
     if (!inWindow(at, ctx.window)) return;
     for (const kind of kinds) {
-      if (kind === "messages.kernel-oom" && !/Out of memory: Killed process|invoked oom-killer|Killed process \d+/.test(line)) continue;
+      if (
+        kind === "messages.kernel-oom" &&
+        !/Out of memory: Killed process|invoked oom-killer|Killed process \d+/.test(line)
+      )
+        continue;
       // chronyd slews away millisecond offsets all day: only a real jump (a second or more) counts.
       if (kind === "messages.clock-jump") {
         const offset = /wrong by (-?[\d.]+) seconds|stepped by (-?[\d.]+)/.exec(line);
@@ -95,7 +162,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
         if (proc) oomProcesses.add(proc);
         // A memory-cgroup OOM is a container hitting its own limit, whatever the process is called.
         const memcg = /Memory cgroup out of memory|CONSTRAINT_MEMCG|oom_memcg=\/kubepods/.test(line);
-        if (!memcg && ((/Out of memory: Kill/.test(line) && SYSTEM_PROCESS.test(line)) || /CONSTRAINT_NONE/.test(line))) systemOom = true;
+        if (!memcg && ((/Out of memory: Kill/.test(line) && SYSTEM_PROCESS.test(line)) || /CONSTRAINT_NONE/.test(line)))
+          systemOom = true;
       }
       if (kind === "messages.clock-jump") {
         const offset = /wrong by (-?[\d.]+) seconds|stepped by (-?[\d.]+)/.exec(line);
@@ -123,7 +191,12 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       if (maxClockOffset >= 60) severity = "high";
     }
     // Lost sources that chronyd later replaced with a selected one are routine: info.
-    if (kind === "messages.clock-unsynchronised" && synced?.last !== undefined && occ.last !== undefined && synced.last > occ.last) {
+    if (
+      kind === "messages.clock-unsynchronised" &&
+      synced?.last !== undefined &&
+      occ.last !== undefined &&
+      synced.last > occ.last
+    ) {
       severity = "info";
       attributes.recovered = true;
       notes.push("a source was selected again afterwards");
@@ -131,7 +204,8 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     if (severity !== "info" && !isRecent(occ, ctx.window)) {
       severity = "info";
       attributes.stale = true;
-      if (occ.last !== undefined) notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
+      if (occ.last !== undefined)
+        notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
     }
     const draft: FindingDraft = {
       kind,

@@ -1,7 +1,15 @@
 import { assign, fromPromise, raise, setup, type DoneActorEvent, type ErrorActorEvent } from "xstate";
 import type { LaneName } from "../src/domain/lane.ts";
 import type { LaneResult } from "../src/coordinator/lane-runner.ts";
-import type { ExecutionOutcome, InvestigationContext, InvestigationInput, InvestigationLimits, Scope, Synthesis, VerificationOutcome } from "../src/coordinator/investigation-types.ts";
+import type {
+  ExecutionOutcome,
+  InvestigationContext,
+  InvestigationInput,
+  InvestigationLimits,
+  Scope,
+  Synthesis,
+  VerificationOutcome,
+} from "../src/coordinator/investigation-types.ts";
 import type { Approval, RemediationProposal } from "../src/domain/remediation.ts";
 import { checkDecision } from "../src/remediation/decision.ts";
 
@@ -42,11 +50,20 @@ function laneRegion(lane: LaneName) {
         invoke: {
           id: `lane-${lane}`,
           src: "lane" as const,
-          input: ({ context }: { context: InvestigationContext }): LaneActorInput => ({ lane, scope: context.scope as Scope, limits: context.limits }),
+          input: ({ context }: { context: InvestigationContext }): LaneActorInput => ({
+            lane,
+            scope: context.scope as Scope,
+            limits: context.limits,
+          }),
           onDone: { target: "done" as const, actions: { type: "recordLane" as const, params: { lane } } },
           onError: { target: "failed" as const, actions: { type: "recordLaneFailure" as const, params: { lane } } },
         },
-        after: { laneBackstop: { target: "timedOut" as const, actions: { type: "recordLaneTimeout" as const, params: { lane } } } },
+        after: {
+          laneBackstop: {
+            target: "timedOut" as const,
+            actions: { type: "recordLaneTimeout" as const, params: { lane } },
+          },
+        },
       },
       done: { type: "final" as const },
       failed: { type: "final" as const },
@@ -78,11 +95,19 @@ export const investigationMachine = setup({
     scope: notProvided("scope") as unknown as ReturnType<typeof fromPromise<Scope, InvestigationContext>>,
     lane: notProvided("lane") as unknown as ReturnType<typeof fromPromise<LaneResult, LaneActorInput>>,
     synthesize: notProvided("synthesize") as unknown as ReturnType<typeof fromPromise<Synthesis, SynthesisActorInput>>,
-    propose: notProvided("propose") as unknown as ReturnType<typeof fromPromise<RemediationProposal[], SynthesisActorInput>>,
+    propose: notProvided("propose") as unknown as ReturnType<
+      typeof fromPromise<RemediationProposal[], SynthesisActorInput>
+    >,
     // Resolves with a decision (the terminal prompt), or never (decisions arrive as DECIDE events).
-    approvalSource: notProvided("approvalSource") as unknown as ReturnType<typeof fromPromise<Approval | undefined, RemediationActorInput>>,
-    execute: notProvided("execute") as unknown as ReturnType<typeof fromPromise<ExecutionOutcome, RemediationActorInput & { approval: Approval }>>,
-    verify: notProvided("verify") as unknown as ReturnType<typeof fromPromise<VerificationOutcome, RemediationActorInput>>,
+    approvalSource: notProvided("approvalSource") as unknown as ReturnType<
+      typeof fromPromise<Approval | undefined, RemediationActorInput>
+    >,
+    execute: notProvided("execute") as unknown as ReturnType<
+      typeof fromPromise<ExecutionOutcome, RemediationActorInput & { approval: Approval }>
+    >,
+    verify: notProvided("verify") as unknown as ReturnType<
+      typeof fromPromise<VerificationOutcome, RemediationActorInput>
+    >,
   },
   delays: {
     scopeTimeout: ({ context }) => context.limits.scopeTimeoutMs,
@@ -99,28 +124,52 @@ export const investigationMachine = setup({
     recordLaneFailure: assign(({ context, event }, params: { lane: LaneName }) => ({
       lanes: {
         ...context.lanes,
-        [params.lane]: { lane: params.lane, status: "failed", calls: [], toolCalls: 0, durationMs: 0, notes: [`lane failed: ${errorText((event as ErrorActorEvent).error)}`] } satisfies LaneResult,
+        [params.lane]: {
+          lane: params.lane,
+          status: "failed",
+          calls: [],
+          toolCalls: 0,
+          durationMs: 0,
+          notes: [`lane failed: ${errorText((event as ErrorActorEvent).error)}`],
+        } satisfies LaneResult,
       },
     })),
     recordLaneTimeout: assign(({ context }, params: { lane: LaneName }) => ({
       lanes: {
         ...context.lanes,
-        [params.lane]: { lane: params.lane, status: "timed-out", calls: [], toolCalls: 0, durationMs: context.limits.laneDeadlineMs, notes: ["lane did not report by its deadline"] } satisfies LaneResult,
+        [params.lane]: {
+          lane: params.lane,
+          status: "timed-out",
+          calls: [],
+          toolCalls: 0,
+          durationMs: context.limits.laneDeadlineMs,
+          notes: ["lane did not report by its deadline"],
+        } satisfies LaneResult,
       },
     })),
   },
   guards: {
-    remediationEnabled: ({ context }) => context.remediation?.enabled === true && context.synthesis?.verdict === "explained",
+    remediationEnabled: ({ context }) =>
+      context.remediation?.enabled === true && context.synthesis?.verdict === "explained",
     hasExecutableProposal: ({ context }) => activeProposal(context) !== undefined,
     approvedForThisPlan: ({ context, event }) => {
       const proposal = activeProposal(context);
-      return proposal !== undefined && checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at).ok && (event as DecideEvent).approval.decision === "approved";
+      return (
+        proposal !== undefined &&
+        checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at).ok &&
+        (event as DecideEvent).approval.decision === "approved"
+      );
     },
     rejectedForThisPlan: ({ context, event }) => {
       const proposal = activeProposal(context);
-      return proposal !== undefined && checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at).ok && (event as DecideEvent).approval.decision === "rejected";
+      return (
+        proposal !== undefined &&
+        checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at).ok &&
+        (event as DecideEvent).approval.decision === "rejected"
+      );
     },
-    inScope: ({ context }) => context.scope !== undefined && context.scope.refused === undefined && context.scope.nodes.length > 0,
+    inScope: ({ context }) =>
+      context.scope !== undefined && context.scope.refused === undefined && context.scope.nodes.length > 0,
   },
 }).createMachine({
   id: "investigation",
@@ -133,7 +182,10 @@ export const investigationMachine = setup({
         src: "scope",
         input: ({ context }) => context,
         onDone: { target: "scoped", actions: assign({ scope: ({ event }) => event.output }) },
-        onError: { target: "failed", actions: assign({ failure: ({ event }) => `scoping failed: ${errorText(event.error)}` }) },
+        onError: {
+          target: "failed",
+          actions: assign({ failure: ({ event }) => `scoping failed: ${errorText(event.error)}` }),
+        },
       },
       after: { scopeTimeout: { target: "failed", actions: assign({ failure: "scoping timed out" }) } },
     },
@@ -156,7 +208,10 @@ export const investigationMachine = setup({
         src: "synthesize",
         input: ({ context }) => ({ context }),
         onDone: { target: "reported", actions: assign({ synthesis: ({ event }) => event.output }) },
-        onError: { target: "failed", actions: assign({ failure: ({ event }) => `synthesis failed: ${errorText(event.error)}` }) },
+        onError: {
+          target: "failed",
+          actions: assign({ failure: ({ event }) => `synthesis failed: ${errorText(event.error)}` }),
+        },
       },
       after: { synthesisTimeout: { target: "failed", actions: assign({ failure: "synthesis timed out" }) } },
     },
@@ -170,7 +225,10 @@ export const investigationMachine = setup({
         src: "propose",
         input: ({ context }) => ({ context }),
         onDone: { target: "proposed", actions: assign({ proposals: ({ event }) => event.output }) },
-        onError: { target: "failed", actions: assign({ failure: ({ event }) => `proposing failed: ${errorText(event.error)}` }) },
+        onError: {
+          target: "failed",
+          actions: assign({ failure: ({ event }) => `proposing failed: ${errorText(event.error)}` }),
+        },
       },
     },
     proposed: {
@@ -181,18 +239,37 @@ export const investigationMachine = setup({
         id: "approvalSource",
         src: "approvalSource",
         input: ({ context }) => ({ context, proposal: activeProposal(context) as RemediationProposal }),
-        onDone: { actions: raise(({ event }) => (event.output ? ({ type: "DECIDE", approval: event.output, at: event.output.decidedAt } as const) : ({ type: "NO_DECISION" } as const))) },
-        onError: { target: "failed", actions: assign({ failure: ({ event }) => `approval prompt failed: ${errorText(event.error)}` }) },
+        onDone: {
+          actions: raise(({ event }) =>
+            event.output
+              ? ({ type: "DECIDE", approval: event.output, at: event.output.decidedAt } as const)
+              : ({ type: "NO_DECISION" } as const),
+          ),
+        },
+        onError: {
+          target: "failed",
+          actions: assign({ failure: ({ event }) => `approval prompt failed: ${errorText(event.error)}` }),
+        },
       },
       on: {
         DECIDE: [
-          { guard: "approvedForThisPlan", target: "executing", actions: assign({ approval: ({ event }) => (event as DecideEvent).approval }) },
-          { guard: "rejectedForThisPlan", target: "rejected", actions: assign({ approval: ({ event }) => (event as DecideEvent).approval }) },
+          {
+            guard: "approvedForThisPlan",
+            target: "executing",
+            actions: assign({ approval: ({ event }) => (event as DecideEvent).approval }),
+          },
+          {
+            guard: "rejectedForThisPlan",
+            target: "rejected",
+            actions: assign({ approval: ({ event }) => (event as DecideEvent).approval }),
+          },
           {
             actions: assign({
               refusals: ({ context, event }) => {
                 const proposal = activeProposal(context);
-                const verdict = proposal ? checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at) : { ok: false as const, reason: "no proposal" };
+                const verdict = proposal
+                  ? checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at)
+                  : { ok: false as const, reason: "no proposal" };
                 return [...(context.refusals ?? []), verdict.ok ? "decision not applicable" : verdict.reason];
               },
             }),
@@ -205,11 +282,20 @@ export const investigationMachine = setup({
       invoke: {
         id: "execute",
         src: "execute",
-        input: ({ context }) => ({ context, proposal: activeProposal(context) as RemediationProposal, approval: context.approval as Approval }),
+        input: ({ context }) => ({
+          context,
+          proposal: activeProposal(context) as RemediationProposal,
+          approval: context.approval as Approval,
+        }),
         onDone: { target: "verifying", actions: assign({ execution: ({ event }) => event.output }) },
-        onError: { target: "failed", actions: assign({ failure: ({ event }) => `execution failed: ${errorText(event.error)}` }) },
+        onError: {
+          target: "failed",
+          actions: assign({ failure: ({ event }) => `execution failed: ${errorText(event.error)}` }),
+        },
       },
-      after: { executionTimeout: { target: "failed", actions: assign({ failure: "execution did not finish in time" }) } },
+      after: {
+        executionTimeout: { target: "failed", actions: assign({ failure: "execution did not finish in time" }) },
+      },
     },
     verifying: {
       invoke: {
@@ -217,7 +303,10 @@ export const investigationMachine = setup({
         src: "verify",
         input: ({ context }) => ({ context, proposal: activeProposal(context) as RemediationProposal }),
         onDone: { target: "done", actions: assign({ verification: ({ event }) => event.output }) },
-        onError: { target: "failed", actions: assign({ failure: ({ event }) => `verification failed: ${errorText(event.error)}` }) },
+        onError: {
+          target: "failed",
+          actions: assign({ failure: ({ event }) => `verification failed: ${errorText(event.error)}` }),
+        },
       },
     },
     done: { type: "final" },

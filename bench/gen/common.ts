@@ -207,7 +207,11 @@ const APPS: ReadonlyArray<readonly [string, string, string]> = [
   ["search", "indexer", "123456789012.dkr.ecr.us-east-1.amazonaws.com/indexer:3.2.1"],
   ["kube-system", "coredns", "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/coredns:v1.11.3-eksbuild.2"],
   ["kube-system", "aws-node", "602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.19.0-eksbuild.1"],
-  ["kube-system", "kube-proxy", "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.31.2-minimal-eksbuild.3"],
+  [
+    "kube-system",
+    "kube-proxy",
+    "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.31.2-minimal-eksbuild.3",
+  ],
   ["kube-system", "ebs-csi-node", "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/aws-ebs-csi-driver:v1.37.0"],
 ];
 
@@ -217,7 +221,9 @@ export function makePods(rng: Rng, count: number): PodRef[] {
   for (let i = 0; i < count; i++) {
     const [ns, app, image] = APPS[i % APPS.length] as readonly [string, string, string];
     const daemon = ns === "kube-system" && app !== "coredns";
-    const name = daemon ? `${app}-${rng.k8sSuffix(5)}` : `${app}-${rng.hex(9).replace(/[013aeiou]/g, "7")}-${rng.k8sSuffix(5)}`;
+    const name = daemon
+      ? `${app}-${rng.k8sSuffix(5)}`
+      : `${app}-${rng.hex(9).replace(/[013aeiou]/g, "7")}-${rng.k8sSuffix(5)}`;
     pods.push({
       ns,
       name,

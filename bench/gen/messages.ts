@@ -25,18 +25,57 @@ function lines(o: MessagesOptions): ReadonlyArray<readonly [number, Line]> {
   const kubelet = `kubelet[${o.kubeletPid}]: `;
   const containerd = `containerd[${o.containerdPid}]: `;
   return [
-    [30, (p, r) => `systemd[1]: run-containerd-runc-k8s.io-${p.containerId}-runc.${runcId(r)}.mount: Deactivated successfully.`],
+    [
+      30,
+      (p, r) =>
+        `systemd[1]: run-containerd-runc-k8s.io-${p.containerId}-runc.${runcId(r)}.mount: Deactivated successfully.`,
+    ],
     [8, (p) => `systemd[1]: Started cri-containerd-${p.containerId}.scope - libcontainer container ${p.containerId}.`],
     [6, (p) => `systemd[1]: cri-containerd-${p.containerId}.scope: Deactivated successfully.`],
-    [4, (p, r) => `systemd[1]: cri-containerd-${p.containerId}.scope: Consumed ${(r.next() * 40).toFixed(3)}s CPU time.`],
-    [8, (p, _r, s, t) => `${containerd}time="${s.isoSecond}.${micros(t, _r)}123Z" level=info msg="StartContainer for \\"${p.containerId}\\" returns successfully"`],
-    [5, (p, r, s, t) => `${containerd}time="${s.isoSecond}.${micros(t, r)}456Z" level=info msg="shim disconnected" id=${p.containerId} namespace=k8s.io`],
-    [4, (p, r, s, t) => `${containerd}time="${s.isoSecond}.${micros(t, r)}789Z" level=warning msg="cleaning up after shim disconnected" id=${p.containerId} namespace=k8s.io`],
-    [4, (p, r, s, t) => `${containerd}time="${s.isoSecond}.${micros(t, r)}012Z" level=info msg="TearDown network for sandbox \\"${p.sandboxId}\\" successfully"`],
-    [3, (p, r, s, t) => `${containerd}time="${s.isoSecond}.${micros(t, r)}345Z" level=info msg="ImageCreate event name:\\"${p.image}\\" labels:{key:\\"io.cri-containerd.image\\" value:\\"managed\\"}"`],
-    [3, (p, r, s, t) => `${containerd}time="${s.isoSecond}.${micros(t, r)}678Z" level=info msg="RunPodSandbox for &PodSandboxMetadata{Name:${p.name},Uid:${p.uid},Namespace:${p.ns},Attempt:0,} returns sandbox id \\"${p.sandboxId}\\""`],
-    [12, (p, r, s, t) => `${kubelet}I${s.klogDate} ${s.hms}.${micros(t, r)}    ${o.kubeletPid} kubelet.go:2542] "SyncLoop (probe)" probe="readiness" status="ready" pod="${p.ns}/${p.name}"`],
-    [6, (p, r, s, t) => `${kubelet}I${s.klogDate} ${s.hms}.${micros(t, r)}    ${o.kubeletPid} reconciler_common.go:245] "operationExecutor.VerifyControllerAttachedVolume started for volume \\"${p.volume}\\" (UniqueName: \\"kubernetes.io/projected/${p.uid}-${p.volume}\\") pod \\"${p.name}\\" (UID: \\"${p.uid}\\") " pod="${p.ns}/${p.name}"`],
+    [
+      4,
+      (p, r) => `systemd[1]: cri-containerd-${p.containerId}.scope: Consumed ${(r.next() * 40).toFixed(3)}s CPU time.`,
+    ],
+    [
+      8,
+      (p, _r, s, t) =>
+        `${containerd}time="${s.isoSecond}.${micros(t, _r)}123Z" level=info msg="StartContainer for \\"${p.containerId}\\" returns successfully"`,
+    ],
+    [
+      5,
+      (p, r, s, t) =>
+        `${containerd}time="${s.isoSecond}.${micros(t, r)}456Z" level=info msg="shim disconnected" id=${p.containerId} namespace=k8s.io`,
+    ],
+    [
+      4,
+      (p, r, s, t) =>
+        `${containerd}time="${s.isoSecond}.${micros(t, r)}789Z" level=warning msg="cleaning up after shim disconnected" id=${p.containerId} namespace=k8s.io`,
+    ],
+    [
+      4,
+      (p, r, s, t) =>
+        `${containerd}time="${s.isoSecond}.${micros(t, r)}012Z" level=info msg="TearDown network for sandbox \\"${p.sandboxId}\\" successfully"`,
+    ],
+    [
+      3,
+      (p, r, s, t) =>
+        `${containerd}time="${s.isoSecond}.${micros(t, r)}345Z" level=info msg="ImageCreate event name:\\"${p.image}\\" labels:{key:\\"io.cri-containerd.image\\" value:\\"managed\\"}"`,
+    ],
+    [
+      3,
+      (p, r, s, t) =>
+        `${containerd}time="${s.isoSecond}.${micros(t, r)}678Z" level=info msg="RunPodSandbox for &PodSandboxMetadata{Name:${p.name},Uid:${p.uid},Namespace:${p.ns},Attempt:0,} returns sandbox id \\"${p.sandboxId}\\""`,
+    ],
+    [
+      12,
+      (p, r, s, t) =>
+        `${kubelet}I${s.klogDate} ${s.hms}.${micros(t, r)}    ${o.kubeletPid} kubelet.go:2542] "SyncLoop (probe)" probe="readiness" status="ready" pod="${p.ns}/${p.name}"`,
+    ],
+    [
+      6,
+      (p, r, s, t) =>
+        `${kubelet}I${s.klogDate} ${s.hms}.${micros(t, r)}    ${o.kubeletPid} reconciler_common.go:245] "operationExecutor.VerifyControllerAttachedVolume started for volume \\"${p.volume}\\" (UniqueName: \\"kubernetes.io/projected/${p.uid}-${p.volume}\\") pod \\"${p.name}\\" (UID: \\"${p.uid}\\") " pod="${p.ns}/${p.name}"`,
+    ],
     [3, (p, r) => `kernel: eni${r.hex(11)}: renamed from tmp${r.hex(5)}`],
     [2, (p, r) => `kernel: IPv6: ADDRCONF(NETDEV_CHANGE): eni${r.hex(11)}: link becomes ready`],
     [1, (p, r) => `kernel: pci 0000:00:0${r.range(5, 7)}.0: [1d0f:ec20] type 00 class 0x020000`],

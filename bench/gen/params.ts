@@ -29,7 +29,8 @@ function num(argv: readonly string[], name: string, env: string, fallback: numbe
   const raw = flag(argv, name) ?? process.env[env];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} (or ${env}) must be a positive number, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`--${name} (or ${env}) must be a positive number, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -54,5 +55,10 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     iptablesRules: Math.round(num(argv, "iptables-rules", "BENCH_IPTABLES_RULES", 50_000) * scale),
     seed: Math.trunc(num(argv, "seed", "BENCH_SEED", 1)),
   };
-  return { params, force: argv.includes("--force"), runs: Math.max(1, Math.trunc(num(argv, "runs", "BENCH_RUNS", 3))), skipTgz: argv.includes("--skip-tgz") };
+  return {
+    params,
+    force: argv.includes("--force"),
+    runs: Math.max(1, Math.trunc(num(argv, "runs", "BENCH_RUNS", 3))),
+    skipTgz: argv.includes("--skip-tgz"),
+  };
 }

@@ -11,7 +11,9 @@ type Header = Parameters<Pack["entry"]>[0];
 
 async function walk(root: string, rel = ""): Promise<Array<{ path: string; dir: boolean }>> {
   const out: Array<{ path: string; dir: boolean }> = [];
-  const names = (await readdir(rel ? join(root, rel) : root, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const names = (await readdir(rel ? join(root, rel) : root, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   for (const d of names) {
     const path = rel ? `${rel}/${d.name}` : d.name;
     if (d.isDirectory()) {
@@ -44,7 +46,10 @@ export async function writeTarGzFromDir(dir: string, file: string, mtime: Date):
     const path = join(dir, entry.path);
     const { size } = await stat(path);
     const finished = Promise.withResolvers<void>();
-    const sink = pack.entry({ ...common, name: `./${entry.path}`, type: "file", mode: 0o644, size }, (err?: Error | null) => (err ? finished.reject(err) : finished.resolve()));
+    const sink = pack.entry(
+      { ...common, name: `./${entry.path}`, type: "file", mode: 0o644, size },
+      (err?: Error | null) => (err ? finished.reject(err) : finished.resolve()),
+    );
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
       if (!sink.write(chunk as Buffer)) await once(sink, "drain");
     }

@@ -27,7 +27,9 @@ export async function readAlarmFile(path: string): Promise<Incident> {
   const parsed = IncidentSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CliError(`--alarm ${path} is not an incident: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}`);
+    throw new CliError(
+      `--alarm ${path} is not an incident: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}`,
+    );
   }
   return parsed.data;
 }
@@ -37,7 +39,9 @@ export function manualIncident(nodes: readonly NodeInfo[], options: { node?: str
   const collected = nodes.map((n) => n.collectedAt).filter((t): t is number => t !== undefined);
   const at = options.at ?? (collected.length ? Math.max(...collected) : undefined);
   if (at === undefined) throw new CliError("no time to investigate: the bundle has no dated source; pass --at <time>");
-  const nodeRef = options.node ? [/^i-[0-9a-f]+$/.test(options.node) ? { instanceId: options.node } : { name: options.node }] : [];
+  const nodeRef = options.node
+    ? [/^i-[0-9a-f]+$/.test(options.node) ? { instanceId: options.node } : { name: options.node }]
+    : [];
   const fingerprint = createHash("sha256")
     .update(JSON.stringify({ nodes: nodes.map((n) => [n.node, n.instanceId ?? ""]), node: options.node ?? "", at }))
     .digest("hex")

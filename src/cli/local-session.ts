@@ -19,7 +19,11 @@ export interface LocalSession {
 }
 
 /** Opens bundles and links fathom's own MCP server to a client in memory: the default path. */
-export async function openLocalSession(bundles: string[], logger: Logger, options: { events?: string; toolLatencyMs?: number } = {}): Promise<LocalSession> {
+export async function openLocalSession(
+  bundles: string[],
+  logger: Logger,
+  options: { events?: string; toolLatencyMs?: number } = {},
+): Promise<LocalSession> {
   const events = options.events ? await readEventsArg(options.events) : undefined;
   const sources = await openBundles(bundles).catch((error: Error) => {
     throw new CliError(error instanceof EvidenceError ? error.message : `cannot open bundle: ${error.message}`, 3);

@@ -35,7 +35,10 @@ export interface RemediationSession {
  * the real SSM client — which honours standard AWS configuration: profiles, AWS_REGION and
  * AWS_ENDPOINT_URL_SSM for any SSM-compatible endpoint.
  */
-export async function openRemediationSession(options: { store?: string; policy?: string }, logger: Logger): Promise<RemediationSession> {
+export async function openRemediationSession(
+  options: { store?: string; policy?: string },
+  logger: Logger,
+): Promise<RemediationSession> {
   const store = (() => {
     try {
       return openStore(defaultStorePath(options.store));
@@ -56,7 +59,9 @@ export async function openRemediationSession(options: { store?: string; policy?:
   }
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   const client = region ? new SSMClient({ region, maxAttempts: SSM_CLIENT_DEFAULTS.maxAttempts }) : undefined;
-  const executor = client ? createSsmExecutor({ client, logger, ...(policy ? { automationAssumeRole: policy.execution.assumeRole } : {}) }) : undefined;
+  const executor = client
+    ? createSsmExecutor({ client, logger, ...(policy ? { automationAssumeRole: policy.execution.assumeRole } : {}) })
+    : undefined;
   const account = process.env.AWS_ACCOUNT_ID ?? process.env.FATHOM_ACCOUNT_ID;
   return {
     store,
@@ -78,14 +83,22 @@ export function verifierFor(logger: Logger) {
       const where = context?.remediation?.verification;
       if (where?.scenarioDir) {
         const loaded = await loadScenario(where.scenarioDir);
-        const index = Math.max(0, (context?.scope?.nodes ?? []).findIndex((n) => n.node === proposal.node));
+        const index = Math.max(
+          0,
+          (context?.scope?.nodes ?? []).findIndex((n) => n.node === proposal.node),
+        );
         const after = loaded.scenario.after?.[index] ?? loaded.scenario.after?.[0];
         if (!after) return undefined;
-        return { source: await materializeNode(after, loaded.dir, loaded.file, index), label: `${loaded.slug} after-bundle` };
+        return {
+          source: await materializeNode(after, loaded.dir, loaded.file, index),
+          label: `${loaded.slug} after-bundle`,
+        };
       }
       if (where?.bundlesDir) {
         const provider = createBundleFolderProvider(where.bundlesDir);
-        const bundle = (await provider.catalog()).find((b) => b.node === proposal.node || (b.instanceId !== undefined && proposal.targets.includes(b.instanceId)));
+        const bundle = (await provider.catalog()).find(
+          (b) => b.node === proposal.node || (b.instanceId !== undefined && proposal.targets.includes(b.instanceId)),
+        );
         const collectedBefore = Date.parse(proposal.createdAt);
         if (!bundle || (bundle.collectedAt ?? 0) <= collectedBefore) return undefined;
         return { source: await provider.open(bundle), label: bundle.path };
@@ -96,15 +109,28 @@ export function verifierFor(logger: Logger) {
   });
 }
 
-export type DecisionResultLine = { outcome: "pending" | "refused" | "rejected" | "done" | "failed" | "expired"; message: string; resumed?: ResumeOutcome };
+export type DecisionResultLine = {
+  outcome: "pending" | "refused" | "rejected" | "done" | "failed" | "expired";
+  message: string;
+  resumed?: ResumeOutcome;
+};
 
 /**
  * One proposal, decided by the person at this terminal: policy pre-check, the prompt, the recorded
  * decision, then the stored investigation resumes through execution and verification.
  */
-export async function decideProposal(session: RemediationSession, proposal: RemediationProposal, logger: Logger, options: { displayName?: string; timeoutMs?: number } = {}): Promise<DecisionResultLine> {
+export async function decideProposal(
+  session: RemediationSession,
+  proposal: RemediationProposal,
+  logger: Logger,
+  options: { displayName?: string; timeoutMs?: number } = {},
+): Promise<DecisionResultLine> {
   const investigation = session.store.getInvestigation(proposal.investigationId);
-  if (!investigation?.snapshot) return { outcome: "refused", message: `investigation ${proposal.investigationId} has no stored snapshot to resume` };
+  if (!investigation?.snapshot)
+    return {
+      outcome: "refused",
+      message: `investigation ${proposal.investigationId} has no stored snapshot to resume`,
+    };
   const report = investigation.report;
   const context = (investigation.snapshot as { context?: InvestigationContext }).context;
   const approver = currentApprover(options.displayName);
@@ -112,7 +138,9 @@ export async function decideProposal(session: RemediationSession, proposal: Reme
     stage: "approve",
     now: new Date(),
     target: { ...session.target, ...(report && clusterOf(report) ? { cluster: clusterOf(report) } : {}) },
-    investigatedInstances: (context?.scope?.nodes ?? []).map((n) => n.instanceId).filter((i): i is string => Boolean(i)),
+    investigatedInstances: (context?.scope?.nodes ?? [])
+      .map((n) => n.instanceId)
+      .filter((i): i is string => Boolean(i)),
     approver: approver.user,
   });
   if (!pre.ok) return { outcome: "refused", message: `not offered for approval: ${pre.reasons.join("; ")}` };
@@ -143,15 +171,28 @@ export async function decideProposal(session: RemediationSession, proposal: Reme
     now: () => new Date(),
     logger,
   });
-  const resumed = await resumeWithDecision(investigation.snapshot, { type: "DECIDE", approval: recorded.approval, at: new Date().toISOString() }, {
-    actors,
-    persist: (snapshot, value) => session.store.saveSnapshot(proposal.investigationId, snapshot, value),
-  });
-  if (resumed.final === "rejected") return { outcome: "rejected", message: `rejected by ${approver.user}: ${recorded.approval.reason ?? ""}`, resumed };
+  const resumed = await resumeWithDecision(
+    investigation.snapshot,
+    { type: "DECIDE", approval: recorded.approval, at: new Date().toISOString() },
+    {
+      actors,
+      persist: (snapshot, value) => session.store.saveSnapshot(proposal.investigationId, snapshot, value),
+    },
+  );
+  if (resumed.final === "rejected")
+    return { outcome: "rejected", message: `rejected by ${approver.user}: ${recorded.approval.reason ?? ""}`, resumed };
   if (resumed.final === "done") {
     const v = resumed.context.verification;
     const e = resumed.context.execution;
-    return { outcome: "done", message: `${proposal.document} ran as ${e?.executionId} (${e?.status}); verification: ${v ? (v.cleared ? `cleared (${v.tool} on ${v.source})` : `NOT cleared: ${v.remaining.join(", ") || v.source}`) : "none"}`, resumed };
+    return {
+      outcome: "done",
+      message: `${proposal.document} ran as ${e?.executionId} (${e?.status}); verification: ${v ? (v.cleared ? `cleared (${v.tool} on ${v.source})` : `NOT cleared: ${v.remaining.join(", ") || v.source}`) : "none"}`,
+      resumed,
+    };
   }
-  return { outcome: resumed.final === "expired" ? "expired" : "failed", message: resumed.context.failure ?? resumed.final, resumed };
+  return {
+    outcome: resumed.final === "expired" ? "expired" : "failed",
+    message: resumed.context.failure ?? resumed.final,
+    resumed,
+  };
 }

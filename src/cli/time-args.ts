@@ -10,12 +10,17 @@ export function parseDuration(text: string): number {
 
 export function parseInstant(text: string): number {
   const t = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t)) throw new CliError(`invalid time "${text}": use ISO 8601, e.g. 2026-11-24T10:30:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t))
+    throw new CliError(`invalid time "${text}": use ISO 8601, e.g. 2026-11-24T10:30:00Z`);
   return t;
 }
 
 /** The window `--at`/`--since` ask for; undefined when neither is given. */
-export function windowFromArgs(at: string | undefined, since: string | undefined, defaultEnd: number | undefined): TimeWindow | undefined {
+export function windowFromArgs(
+  at: string | undefined,
+  since: string | undefined,
+  defaultEnd: number | undefined,
+): TimeWindow | undefined {
   if (at === undefined && since === undefined) return undefined;
   const end = at !== undefined ? parseInstant(at) : defaultEnd;
   if (end === undefined) throw new CliError("--since needs --at: the bundle carries no dated source to anchor it");

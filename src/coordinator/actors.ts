@@ -29,13 +29,28 @@ export function createInvestigationActors(deps: InvestigationActorDeps) {
       const combined = AbortSignal.any([signal, deps.signal]);
       const result = await runLane(
         { lane: input.lane, nodes: input.scope.nodes.map((n) => n.node), window: input.scope.window },
-        { caller: deps.caller, tools: deps.tools, limits: { concurrency: input.limits.laneConcurrency, budget: input.limits.laneBudget, deadlineMs: input.limits.laneDeadlineMs }, signal: combined, now: deps.now },
+        {
+          caller: deps.caller,
+          tools: deps.tools,
+          limits: {
+            concurrency: input.limits.laneConcurrency,
+            budget: input.limits.laneBudget,
+            deadlineMs: input.limits.laneDeadlineMs,
+          },
+          signal: combined,
+          now: deps.now,
+        },
       );
       deps.onLaneDone?.(input.lane, result);
       return result;
     }),
     synthesize: fromPromise<Synthesis, SynthesisActorInput>(async ({ input, signal }) =>
-      synthesize(input.context, { reasoner: deps.reasoner, toolOrder: deps.toolOrder, now: deps.now, signal: AbortSignal.any([signal, deps.signal]) }),
+      synthesize(input.context, {
+        reasoner: deps.reasoner,
+        toolOrder: deps.toolOrder,
+        now: deps.now,
+        signal: AbortSignal.any([signal, deps.signal]),
+      }),
     ),
   };
 }

@@ -7,7 +7,13 @@ import type { TimeWindow } from "../domain/time.ts";
 import type { Reasoner } from "../synthesis/reasoner.ts";
 import { investigationMachine } from "../../workflows/investigation.machine.ts";
 import { createInvestigationActors } from "./actors.ts";
-import { DEFAULT_LIMITS, type InvestigationContext, type InvestigationLimits, type NodeInfo, type RemediationSettings } from "./investigation-types.ts";
+import {
+  DEFAULT_LIMITS,
+  type InvestigationContext,
+  type InvestigationLimits,
+  type NodeInfo,
+  type RemediationSettings,
+} from "./investigation-types.ts";
 import type { LaneResult } from "./lane-runner.ts";
 import { discoverTools } from "./tool-catalog.ts";
 import { ToolCaller, type CallRecord } from "./tool-calls.ts";
@@ -39,7 +45,9 @@ export interface InvestigateDeps {
 }
 
 export type RemediationActors = Pick<MachineActors, "propose" | "approvalSource" | "execute" | "verify">;
-type MachineActors = Parameters<typeof investigationMachine.provide>[0] extends { actors?: infer A } ? Required<NonNullable<A>> : never;
+type MachineActors = Parameters<typeof investigationMachine.provide>[0] extends { actors?: infer A }
+  ? Required<NonNullable<A>>
+  : never;
 
 export interface InvestigationOutcome {
   /** reported: a report exists (whatever happened to remediation); refused; failed before a report. */
@@ -52,7 +60,10 @@ export interface InvestigationOutcome {
 }
 
 /** Runs one investigation through the machine and returns its final context. */
-export async function investigate(request: { investigationId: string; incident: Incident; window?: TimeWindow }, deps: InvestigateDeps): Promise<InvestigationOutcome> {
+export async function investigate(
+  request: { investigationId: string; incident: Incident; window?: TimeWindow },
+  deps: InvestigateDeps,
+): Promise<InvestigationOutcome> {
   const now = deps.now ?? (() => performance.timeOrigin + performance.now());
   const startedAt = now();
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -66,7 +77,8 @@ export async function investigate(request: { investigationId: string; incident: 
     now,
     onCall: (e) => {
       if (e.phase === "start") deps.onProgress?.({ type: "call-start", lane: e.lane, node: e.node, tool: e.tool });
-      else if (e.record) deps.onProgress?.({ type: "call-end", lane: e.lane, node: e.node, tool: e.tool, record: e.record });
+      else if (e.record)
+        deps.onProgress?.({ type: "call-end", lane: e.lane, node: e.node, tool: e.tool, record: e.record });
     },
   });
   const actors = createInvestigationActors({
@@ -115,6 +127,7 @@ export async function investigate(request: { investigationId: string; incident: 
   if (final === "awaitingApproval") actor.stop();
   const context = snapshot.context;
   const state = final === "refused" ? "refused" : context.synthesis ? "reported" : "failed";
-  if (state === "failed" && !context.failure) context.failure = signal.aborted ? "investigation cancelled" : `stopped in state ${final}`;
+  if (state === "failed" && !context.failure)
+    context.failure = signal.aborted ? "investigation cancelled" : `stopped in state ${final}`;
   return { state, final, context, startedAt, totalMs: now() - startedAt };
 }

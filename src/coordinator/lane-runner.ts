@@ -109,7 +109,12 @@ export async function runLane(input: LaneInput, deps: LaneDeps): Promise<LaneRes
 }
 
 /** Inputs a tool takes from other tools' findings: those calls are made (or joined) first. */
-async function handoffArgs(node: string, info: ToolInfo, input: LaneInput, deps: LaneDeps): Promise<Record<string, unknown>> {
+async function handoffArgs(
+  node: string,
+  info: ToolInfo,
+  input: LaneInput,
+  deps: LaneDeps,
+): Promise<Record<string, unknown>> {
   const args: Record<string, unknown> = {};
   if (input.window) args.window = input.window;
   for (const handoff of handoffsInto(info.name)) {

@@ -13,10 +13,16 @@ export interface ResumeOutcome {
  * delivers the DECIDE event, and runs the gate to its end (executing, verifying) while persisting
  * every transition. Lanes are not re-run: the report is already in the snapshot.
  */
-export async function resumeWithDecision(snapshot: unknown, decide: DecideEvent, deps: { actors: RemediationActors; persist: (snapshot: unknown, value: string) => void; signal?: AbortSignal }): Promise<ResumeOutcome> {
+export async function resumeWithDecision(
+  snapshot: unknown,
+  decide: DecideEvent,
+  deps: { actors: RemediationActors; persist: (snapshot: unknown, value: string) => void; signal?: AbortSignal },
+): Promise<ResumeOutcome> {
   const machine = investigationMachine.provide({ actors: deps.actors });
   const actor = createActor(machine, { snapshot: snapshot as never, input: undefined as never });
-  actor.subscribe((s) => deps.persist(actor.getPersistedSnapshot(), typeof s.value === "string" ? s.value : JSON.stringify(s.value)));
+  actor.subscribe((s) =>
+    deps.persist(actor.getPersistedSnapshot(), typeof s.value === "string" ? s.value : JSON.stringify(s.value)),
+  );
   const stop = () => actor.stop();
   deps.signal?.addEventListener("abort", stop, { once: true });
   actor.start();

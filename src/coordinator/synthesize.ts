@@ -55,23 +55,40 @@ export function measureCoverage(calls: readonly CallRecord[]): Coverage {
 
 export function collectGaps(context: InvestigationContext, calls: readonly CallRecord[]): ReportGap[] {
   const gaps: ReportGap[] = [];
-  for (const lane of LANE_NAMES) for (const note of context.lanes[lane]?.notes ?? []) gaps.push({ lane, source: `${lane} lane`, reason: note });
+  for (const lane of LANE_NAMES)
+    for (const note of context.lanes[lane]?.notes ?? []) gaps.push({ lane, source: `${lane} lane`, reason: note });
   for (const call of calls) {
-    if (call.status === "failed" || call.status === "timed-out") gaps.push({ node: call.node, lane: call.lane, tool: call.tool, source: call.tool, reason: call.error ?? call.status });
-    for (const gap of call.report?.gaps ?? []) gaps.push({ node: call.node, lane: call.lane, tool: call.tool, source: gap.source, reason: gap.reason });
+    if (call.status === "failed" || call.status === "timed-out")
+      gaps.push({
+        node: call.node,
+        lane: call.lane,
+        tool: call.tool,
+        source: call.tool,
+        reason: call.error ?? call.status,
+      });
+    for (const gap of call.report?.gaps ?? [])
+      gaps.push({ node: call.node, lane: call.lane, tool: call.tool, source: gap.source, reason: gap.reason });
   }
   return gaps;
 }
 
 /** Joins the lanes' reports: ids, coverage, gaps, then the reasoner, then the grounding check. */
-export async function synthesize(context: InvestigationContext, deps: { reasoner: Reasoner; toolOrder: readonly string[]; now: () => number; signal?: AbortSignal }): Promise<Synthesis> {
+export async function synthesize(
+  context: InvestigationContext,
+  deps: { reasoner: Reasoner; toolOrder: readonly string[]; now: () => number; signal?: AbortSignal },
+): Promise<Synthesis> {
   const started = deps.now();
   const calls = orderedCalls(context, deps.toolOrder);
   const findings = assignFindingIds(calls);
   const coverage = measureCoverage(calls);
   const nodes = (context.scope?.nodes ?? []).map((n) => n.node);
-  const window = toWindowMs(context.scope?.window ?? { start: new Date(0).toISOString(), end: context.incident.startsAt });
-  const output = await deps.reasoner.reason({ incident: context.incident, findings, coverage, nodes, window }, deps.signal);
+  const window = toWindowMs(
+    context.scope?.window ?? { start: new Date(0).toISOString(), end: context.incident.startsAt },
+  );
+  const output = await deps.reasoner.reason(
+    { incident: context.incident, findings, coverage, nodes, window },
+    deps.signal,
+  );
   checkGrounding(output, new Set(findings.map((f) => f.id)), new Set(nodes));
   const gaps = collectGaps(context, calls);
   const stale = (context.scope?.nodes ?? []).filter((n) => n.staleByMs !== undefined);
@@ -81,8 +98,30 @@ export async function synthesize(context: InvestigationContext, deps: { reasoner
     const note = `the evidence is stale: the newest bundle was collected ${Math.round(age / 60_000)} min before the alarm`;
     for (const n of stale) gaps.push({ node: n.node, source: n.bundle, reason: note });
     const best = output.rootCauses[0];
-    const none = { id: "none", confidence: 0.1, summary: `Inconclusive: ${note}; collect a fresh bundle (what the old evidence shows is listed after this entry)`, nodes, supporting: [], contrary: [], ruledOut: [] };
-    return { findings, rootCauses: [none, ...output.rootCauses.filter((c) => c.id !== "none" || c !== best)], verdict: "inconclusive", coverage, gaps, durationMs: deps.now() - started };
+    const none = {
+      id: "none",
+      confidence: 0.1,
+      summary: `Inconclusive: ${note}; collect a fresh bundle (what the old evidence shows is listed after this entry)`,
+      nodes,
+      supporting: [],
+      contrary: [],
+      ruledOut: [],
+    };
+    return {
+      findings,
+      rootCauses: [none, ...output.rootCauses.filter((c) => c.id !== "none" || c !== best)],
+      verdict: "inconclusive",
+      coverage,
+      gaps,
+      durationMs: deps.now() - started,
+    };
   }
-  return { findings, rootCauses: output.rootCauses, verdict: output.verdict, coverage, gaps, durationMs: deps.now() - started };
+  return {
+    findings,
+    rootCauses: output.rootCauses,
+    verdict: output.verdict,
+    coverage,
+    gaps,
+    durationMs: deps.now() - started,
+  };
 }

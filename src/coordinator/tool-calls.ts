@@ -62,7 +62,12 @@ export class ToolCaller {
     return Promise.all(this.cache.values());
   }
 
-  private async invoke(info: ToolInfo, node: string, args: Record<string, unknown>, asker: LaneName): Promise<CallRecord> {
+  private async invoke(
+    info: ToolInfo,
+    node: string,
+    args: Record<string, unknown>,
+    asker: LaneName,
+  ): Promise<CallRecord> {
     const started = this.deps.now();
     const base = { node, tool: info.name, lane: info.lane };
     this.deps.onCall?.({ phase: "start", lane: asker, node, tool: info.name });
@@ -77,7 +82,9 @@ export class ToolCaller {
         });
         const durationMs = this.deps.now() - started;
         if (result.isError) {
-          const text = Array.isArray(result.content) ? result.content.map((c) => (c.type === "text" ? c.text : "")).join(" ") : "tool error";
+          const text = Array.isArray(result.content)
+            ? result.content.map((c) => (c.type === "text" ? c.text : "")).join(" ")
+            : "tool error";
           record = { ...base, status: "failed", error: text.slice(0, 500), durationMs };
         } else {
           const report = ToolReportSchema.parse(result.structuredContent);
@@ -86,7 +93,12 @@ export class ToolCaller {
       } catch (error) {
         const message = (error as Error).message ?? String(error);
         const timedOut = /timed out|timeout/i.test(message) && !this.deps.signal.aborted;
-        record = { ...base, status: timedOut ? "timed-out" : "failed", error: message.slice(0, 500), durationMs: this.deps.now() - started };
+        record = {
+          ...base,
+          status: timedOut ? "timed-out" : "failed",
+          error: message.slice(0, 500),
+          durationMs: this.deps.now() - started,
+        };
       }
     }
     this.deps.onCall?.({ phase: "end", lane: asker, record, node, tool: info.name });

@@ -4,7 +4,10 @@ import { InstantSchema } from "./time.ts";
 
 export const FindingKindSchema = z
   .string()
-  .regex(/^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+$/, "a finding kind is a dotted id like ipamd.subnet-exhausted")
+  .regex(
+    /^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+$/,
+    "a finding kind is a dotted id like ipamd.subnet-exhausted",
+  )
   .describe("Stable dotted identifier of what was found, e.g. ipamd.subnet-exhausted");
 
 export const EvidenceLocatorSchema = z
@@ -42,7 +45,9 @@ export const FindingSchema = z
     count: z.number().int().nonnegative().describe("How many times the signal occurred"),
     firstSeen: InstantSchema.optional().describe("First occurrence"),
     lastSeen: InstantSchema.optional().describe("Last occurrence"),
-    attributes: z.record(z.string(), AttributeValueSchema).describe("Typed facts behind the finding (counts, values, names)"),
+    attributes: z
+      .record(z.string(), AttributeValueSchema)
+      .describe("Typed facts behind the finding (counts, values, names)"),
     correlateWith: z.array(z.string()).describe("Tools worth calling next to confirm or explain this finding"),
   })
   .describe("A typed, severity-classified observation about a node");

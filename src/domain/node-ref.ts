@@ -17,6 +17,8 @@ export const NodeRefSchema = z
     name: NodeNameSchema.optional(),
     instanceId: InstanceIdSchema.optional(),
   })
-  .refine((n) => n.name !== undefined || n.instanceId !== undefined, { message: "a node needs a name or an instance id" })
+  .refine((n) => n.name !== undefined || n.instanceId !== undefined, {
+    message: "a node needs a name or an instance id",
+  })
   .describe("A node, by Kubernetes name and/or EC2 instance id");
 export type NodeRef = z.infer<typeof NodeRefSchema>;

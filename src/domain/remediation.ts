@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { InstantSchema } from "./time.ts";
 
-export const RiskSchema = z.enum(["low", "medium", "high"]).describe("How much a remediation can hurt if it goes wrong");
+export const RiskSchema = z
+  .enum(["low", "medium", "high"])
+  .describe("How much a remediation can hurt if it goes wrong");
 export type Risk = z.infer<typeof RiskSchema>;
 
 export const ParameterValueSchema = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
@@ -17,7 +19,18 @@ export const PlanSchema = z.object({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
-export const ProposalStatusSchema = z.enum(["pending", "approved", "rejected", "expired", "executing", "succeeded", "failed", "verified", "not-verified", "advice"]);
+export const ProposalStatusSchema = z.enum([
+  "pending",
+  "approved",
+  "rejected",
+  "expired",
+  "executing",
+  "succeeded",
+  "failed",
+  "verified",
+  "not-verified",
+  "advice",
+]);
 export type ProposalStatus = z.infer<typeof ProposalStatusSchema>;
 
 export const RemediationProposalSchema = z
@@ -35,7 +48,10 @@ export const RemediationProposalSchema = z
     expectedEffect: z.string(),
     rollback: z.string(),
     manualSteps: z.array(z.string()).describe("Prerequisites a person confirms (cordon/drain: SSM does not do them)"),
-    verification: z.object({ tool: z.string(), clears: z.array(z.string()).describe("Finding kinds that must be gone") }),
+    verification: z.object({
+      tool: z.string(),
+      clears: z.array(z.string()).describe("Finding kinds that must be gone"),
+    }),
     requiresApproval: z.boolean(),
     policyVersion: z.string(),
     planHash: z.string(),
@@ -63,7 +79,27 @@ export const ApprovalSchema = z.object({
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 
-export const ExecutionStatusSchema = z.enum(["Pending", "InProgress", "Waiting", "Success", "TimedOut", "Cancelling", "Cancelled", "Failed", "CompletedWithSuccess", "CompletedWithFailure", "Rejected", "Approved", "Scheduled", "RunbookInProgress", "PendingApproval", "PendingChangeCalendarOverride", "ChangeCalendarOverrideApproved", "ChangeCalendarOverrideRejected", "Exited"]);
+export const ExecutionStatusSchema = z.enum([
+  "Pending",
+  "InProgress",
+  "Waiting",
+  "Success",
+  "TimedOut",
+  "Cancelling",
+  "Cancelled",
+  "Failed",
+  "CompletedWithSuccess",
+  "CompletedWithFailure",
+  "Rejected",
+  "Approved",
+  "Scheduled",
+  "RunbookInProgress",
+  "PendingApproval",
+  "PendingChangeCalendarOverride",
+  "ChangeCalendarOverrideApproved",
+  "ChangeCalendarOverrideRejected",
+  "Exited",
+]);
 
 export const ExecutionSchema = z.object({
   id: z.string(),

@@ -8,7 +8,6 @@ import { TimeWindowSchema } from "./time.ts";
 
 export const REPORT_SCHEMA_VERSION = "1.0";
 
-
 export const ReportGapSchema = z.object({
   node: z.string().optional(),
   lane: LaneNameSchema.optional(),

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { ROOT_CAUSE_IDS } from "../synthesis/catalog.ts";
 
-export const RootCauseIdSchema = z.enum(ROOT_CAUSE_IDS as unknown as [string, ...string[]]).describe("An id from the root-cause catalog");
+export const RootCauseIdSchema = z
+  .enum(ROOT_CAUSE_IDS as unknown as [string, ...string[]])
+  .describe("An id from the root-cause catalog");
 
 export const RuledOutSchema = z.object({
   id: RootCauseIdSchema,

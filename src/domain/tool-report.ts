@@ -4,7 +4,9 @@ import { SeveritySchema } from "./severity.ts";
 
 export const ToolStatusSchema = z
   .enum(["ok", "no_data", "error"])
-  .describe("ok: the source was read; no_data: the source is missing; error: the source is present but unreadable or corrupt");
+  .describe(
+    "ok: the source was read; no_data: the source is missing; error: the source is present but unreadable or corrupt",
+  );
 export type ToolStatus = z.infer<typeof ToolStatusSchema>;
 
 export const GapSchema = z

@@ -35,7 +35,8 @@ export async function deriveBundleClock(source: EvidenceSource): Promise<BundleC
 
   let bootTime: number | undefined;
   const procStat = first("procStat");
-  if (procStat) bootTime = parseBtime((await source.read(procStat, 4 << 20).catch(() => Buffer.alloc(0))).toString("utf8"));
+  if (procStat)
+    bootTime = parseBtime((await source.read(procStat, 4 << 20).catch(() => Buffer.alloc(0))).toString("utf8"));
 
   let newestDated: number | undefined;
   const consider = (t: number | undefined) => {
@@ -44,7 +45,8 @@ export async function deriveBundleClock(source: EvidenceSource): Promise<BundleC
   for (const name of DATED) {
     const path = first(name);
     if (!path) continue;
-    for (const line of await tailLines(path)) consider(name === "dmesgHuman" ? parseDmesgCtime(line) : parseIsoTime(line.slice(0, 200)));
+    for (const line of await tailLines(path))
+      consider(name === "dmesgHuman" ? parseDmesgCtime(line) : parseIsoTime(line.slice(0, 200)));
   }
   const containerLogs = [...present].filter((p) => belongsTo("containerLogs", p)).slice(0, 8);
   for (const path of containerLogs) for (const line of await tailLines(path)) consider(parseIsoTime(line.slice(0, 40)));
@@ -63,7 +65,9 @@ export async function deriveBundleClock(source: EvidenceSource): Promise<BundleC
       }
     }
   }
-  if (archive !== undefined) return { collectedAt: archive, collectedFrom: "archive-name", bootTime, yearReference: archive };
-  if (newest !== undefined) return { collectedAt: newest, collectedFrom: "newest-timestamp", bootTime, yearReference: newest };
+  if (archive !== undefined)
+    return { collectedAt: archive, collectedFrom: "archive-name", bootTime, yearReference: archive };
+  if (newest !== undefined)
+    return { collectedAt: newest, collectedFrom: "newest-timestamp", bootTime, yearReference: newest };
   return { collectedAt: undefined, collectedFrom: "unknown", bootTime, yearReference };
 }

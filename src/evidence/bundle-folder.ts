@@ -35,7 +35,12 @@ export function createBundleFolderProvider(dir: string): EvidenceProvider {
           source = await openBundle(path);
           const evidence: NodeEvidence = await createNodeEvidence(source);
           const identity = await evidence.identity();
-          found.push({ path, node: evidence.node, instanceId: identity.instanceId, collectedAt: (await evidence.clock()).collectedAt });
+          found.push({
+            path,
+            node: evidence.node,
+            instanceId: identity.instanceId,
+            collectedAt: (await evidence.clock()).collectedAt,
+          });
         } catch {
           // An unreadable bundle is skipped here; opening it for an investigation reports why.
         } finally {

@@ -4,14 +4,35 @@
  * source in the same bundle, never the wall clock of the machine running fathom.
  */
 
-const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+const MONTHS: Record<string, number> = {
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
+};
 const DAY_MS = 86_400_000;
 
 /**
  * Places a year-less month/day/time in the year that puts it closest before `reference`
  * (a December line read in January belongs to the previous year).
  */
-export function resolveYearless(month: number, day: number, hh: number, mm: number, ss: number, ms: number, reference: number): number {
+export function resolveYearless(
+  month: number,
+  day: number,
+  hh: number,
+  mm: number,
+  ss: number,
+  ms: number,
+  reference: number,
+): number {
   const year = new Date(reference).getUTCFullYear();
   const candidate = Date.UTC(year, month, day, hh, mm, ss, ms);
   return candidate > reference + 2 * DAY_MS ? Date.UTC(year - 1, month, day, hh, mm, ss, ms) : candidate;
@@ -35,7 +56,15 @@ const KLOG = /([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{6})/;
 export function parseKlogTime(text: string, reference: number): number | undefined {
   const m = KLOG.exec(text);
   if (!m) return undefined;
-  return resolveYearless(Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Math.floor(Number(m[7]) / 1000), reference);
+  return resolveYearless(
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6]),
+    Math.floor(Number(m[7]) / 1000),
+    reference,
+  );
 }
 
 const ISO = /(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:?\d{2})?/;

@@ -17,14 +17,20 @@ interface Listing {
  * A bundle root on disk. Symlinks are never followed (a bundle that links to /etc must not read /etc),
  * and every lookup is checked against a listing taken once.
  */
-export async function openDirectorySource(root: string, label = root, extra?: { problems?: string[]; skipped?: SkippedEntry[]; name?: string; onClose?: () => Promise<void> }): Promise<EvidenceSource> {
+export async function openDirectorySource(
+  root: string,
+  label = root,
+  extra?: { problems?: string[]; skipped?: SkippedEntry[]; name?: string; onClose?: () => Promise<void> },
+): Promise<EvidenceSource> {
   let realRoot: string;
   try {
     realRoot = await realpath(root);
     const info = await lstat(realRoot);
     if (!info.isDirectory()) throw new Error("not a directory");
   } catch (error) {
-    throw new EvidenceError(label, `cannot open bundle directory ${label}: ${(error as Error).message}`, { cause: error });
+    throw new EvidenceError(label, `cannot open bundle directory ${label}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let listing: Promise<Listing> | undefined;
   const getListing = () => (listing ??= walk(realRoot));
@@ -54,7 +60,11 @@ export async function openDirectorySource(root: string, label = root, extra?: { 
     stat: entry,
     async read(path, maxBytes) {
       const { entry: found, file } = await requireEntry(path);
-      if (found.size > maxBytes) throw new EvidenceError(found.path, `${found.path} is ${found.size} bytes, more than the ${maxBytes} this reader accepts`);
+      if (found.size > maxBytes)
+        throw new EvidenceError(
+          found.path,
+          `${found.path} is ${found.size} bytes, more than the ${maxBytes} this reader accepts`,
+        );
       return readRange(file, found.path, 0, found.size);
     },
     async tail(path, maxBytes) {

@@ -7,7 +7,9 @@ import { EvidenceError } from "./errors.ts";
 export const EVENTS_MEMBER = "fathom/kubernetes-events.json";
 const MAX_EVENTS_BYTES = 64 * 1024 * 1024;
 
-const ObjectRefSchema = z.object({ kind: z.string().optional(), name: z.string().optional(), namespace: z.string().optional() }).passthrough();
+const ObjectRefSchema = z
+  .object({ kind: z.string().optional(), name: z.string().optional(), namespace: z.string().optional() })
+  .passthrough();
 
 /** One core/v1 or events.k8s.io/v1 Event, as kubectl prints it; only what fathom reads. */
 export const KubernetesEventSchema = z
@@ -26,7 +28,10 @@ export const KubernetesEventSchema = z
     reportingComponent: z.string().optional(),
     reportingController: z.string().optional(),
     reportingInstance: z.string().optional(),
-    series: z.object({ count: z.number().optional(), lastObservedTime: z.string().optional() }).passthrough().optional(),
+    series: z
+      .object({ count: z.number().optional(), lastObservedTime: z.string().optional() })
+      .passthrough()
+      .optional(),
   })
   .passthrough();
 export type KubernetesEvent = z.infer<typeof KubernetesEventSchema>;
@@ -42,14 +47,27 @@ export function parseKubernetesEvents(text: string, label: string): KubernetesEv
   } catch (error) {
     throw new EvidenceError(label, `${label} is not valid JSON or YAML: ${(error as Error).message.split("\n")[0]}`);
   }
-  const list = Array.isArray(raw) ? raw : raw && typeof raw === "object" && Array.isArray((raw as { items?: unknown }).items) ? (raw as { items: unknown[] }).items : raw && typeof raw === "object" && "reason" in raw ? [raw] : undefined;
-  if (!list) throw new EvidenceError(label, `${label} is not kubectl events output: expected a List with "items", an array, or one Event`);
+  const list = Array.isArray(raw)
+    ? raw
+    : raw && typeof raw === "object" && Array.isArray((raw as { items?: unknown }).items)
+      ? (raw as { items: unknown[] }).items
+      : raw && typeof raw === "object" && "reason" in raw
+        ? [raw]
+        : undefined;
+  if (!list)
+    throw new EvidenceError(
+      label,
+      `${label} is not kubectl events output: expected a List with "items", an array, or one Event`,
+    );
   const events: KubernetesEvent[] = [];
   list.forEach((item, index) => {
     const parsed = KubernetesEventSchema.safeParse(item);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new EvidenceError(label, `${label}: item ${index} is not an Event (${issue?.path.join(".")}: ${issue?.message})`);
+      throw new EvidenceError(
+        label,
+        `${label}: item ${index} is not an Event (${issue?.path.join(".")}: ${issue?.message})`,
+      );
     }
     events.push(parsed.data);
   });
@@ -60,7 +78,8 @@ export async function readKubernetesEventsFile(path: string): Promise<Kubernetes
   const data = await readFile(path).catch((error: Error) => {
     throw new EvidenceError(path, `cannot read events file ${path}: ${error.message}`);
   });
-  if (data.length > MAX_EVENTS_BYTES) throw new EvidenceError(path, `events file ${path} is larger than ${MAX_EVENTS_BYTES} bytes`);
+  if (data.length > MAX_EVENTS_BYTES)
+    throw new EvidenceError(path, `events file ${path} is larger than ${MAX_EVENTS_BYTES} bytes`);
   return parseKubernetesEvents(data.toString("utf8"), path);
 }
 
@@ -69,7 +88,11 @@ export async function readKubernetesEventsFile(path: string): Promise<Kubernetes
  * the Node object itself, or naming the node in their message. Controller events without a host
  * (attach/detach) that name no node are kept for every node: they may concern any of them.
  */
-export function eventsForNode(events: readonly KubernetesEvent[], node: string, instanceId?: string): KubernetesEvent[] {
+export function eventsForNode(
+  events: readonly KubernetesEvent[],
+  node: string,
+  instanceId?: string,
+): KubernetesEvent[] {
   const short = node.split(".")[0] ?? node;
   return events.filter((e) => {
     const host = e.source?.host ?? e.reportingInstance;

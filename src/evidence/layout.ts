@@ -29,13 +29,21 @@ export const LAYOUT = {
   cloudInit: spec("cloud-init.log", ["var_log/cloud-init.log"]),
   cloudInitOutput: spec("cloud-init-output.log", ["var_log/cloud-init-output.log"]),
   userData: spec("user-data.log", ["var_log/user-data.log"]),
-  kubeProxyLog: spec("kube-proxy log", ["var_log/kube-proxy.log"], /^var_log\/(kube-proxy-[^/]*_kube-system_kube-proxy-[0-9a-f]+\.log|kube-system_kube-proxy-[^/]+\/kube-proxy\/\d+\.log)$/),
+  kubeProxyLog: spec(
+    "kube-proxy log",
+    ["var_log/kube-proxy.log"],
+    /^var_log\/(kube-proxy-[^/]*_kube-system_kube-proxy-[0-9a-f]+\.log|kube-system_kube-proxy-[^/]+\/kube-proxy\/\d+\.log)$/,
+  ),
   ipamdLog: spec("VPC CNI ipamd log", ["var_log/aws-routed-eni/ipamd.log"]),
   cniPluginLog: spec("VPC CNI plugin log", ["var_log/aws-routed-eni/plugin.log"]),
   networkPolicyAgentLog: spec("network policy agent log", ["var_log/aws-routed-eni/network-policy-agent.log"]),
   egressPluginLog: spec("egress-v4 plugin log", ["var_log/aws-routed-eni/egress-v4-plugin.log"]),
   ebpfSdkLog: spec("eBPF SDK log", ["var_log/aws-routed-eni/ebpf-sdk.log"]),
-  containerLogs: spec("container logs (CRI format)", [], /^var_log\/(?!aws-routed-eni\/)([^/]+\.log|[^/]+\/[^/]+\/\d+\.log)$/),
+  containerLogs: spec(
+    "container logs (CRI format)",
+    [],
+    /^var_log\/(?!aws-routed-eni\/)([^/]+\.log|[^/]+\/[^/]+\/\d+\.log)$/,
+  ),
   dmesg: spec("dmesg (seconds since boot)", ["kernel/dmesg.current"]),
   dmesgHuman: spec("dmesg --ctime", ["kernel/dmesg.human.current"]),
   dmesgBoot: spec("/var/log/dmesg", ["kernel/dmesg.boot"]),
@@ -78,19 +86,52 @@ export const LAYOUT = {
   metricsIgnored: spec("marker: metrics skipped", ["ipamd/ipam_metrics_ignore.txt"]),
   sysctls: spec("sysctl --all", ["sysctls/sysctl_all.txt"]),
   cniConflist: spec("CNI config", ["cni/10-aws.conflist"], /^cni\/[^/]+\.conflist$/),
-  cniEnv: spec("aws-node container env", ["cni/cni-configuration-variables-containerd.json", "cni/cni-configuration-variables-dockershim.json"]),
+  cniEnv: spec("aws-node container env", [
+    "cni/cni-configuration-variables-containerd.json",
+    "cni/cni-configuration-variables-dockershim.json",
+  ]),
   sandboxImageLog: spec("journalctl -u sandbox-image", ["sandbox-image/sandbox-image-log.txt"]),
-  corednsLogs: spec("CoreDNS container logs", [], /^var_log\/([^/_]+_[^/_]+_coredns-[0-9a-f]+\.log|[^/_]+_coredns-[^/_]+_[^/]+\/coredns\/\d+\.log)$/),
-  csiLogs: spec("EBS / EFS CSI driver container logs", [], /^var_log\/((?:ebs|efs)-csi-[^/_]+_[^/_]+_[^/_]+-[0-9a-f]+\.log|[^/_]+_[^/_]+_(?:ebs|efs)-plugin-[0-9a-f]+\.log|[^/_]+_(?:ebs|efs)-csi-[^/_]+_[^/]+\/[^/]+\/\d+\.log)$/),
+  corednsLogs: spec(
+    "CoreDNS container logs",
+    [],
+    /^var_log\/([^/_]+_[^/_]+_coredns-[0-9a-f]+\.log|[^/_]+_coredns-[^/_]+_[^/]+\/coredns\/\d+\.log)$/,
+  ),
+  csiLogs: spec(
+    "EBS / EFS CSI driver container logs",
+    [],
+    /^var_log\/((?:ebs|efs)-csi-[^/_]+_[^/_]+_[^/_]+-[0-9a-f]+\.log|[^/_]+_[^/_]+_(?:ebs|efs)-plugin-[0-9a-f]+\.log|[^/_]+_(?:ebs|efs)-csi-[^/_]+_[^/]+\/[^/]+\/\d+\.log)$/,
+  ),
   efsUtilsLog: spec("efs-utils mount log", ["var_log/amazon/efs/mount.log"]),
-  nodeAgentContainerLogs: spec("aws-eks-nodeagent (network policy agent) container logs", [], /^var_log\/([^/_]+_[^/_]+_aws-eks-nodeagent-[0-9a-f]+\.log|[^/_]+_aws-node-[^/_]+_[^/]+\/aws-eks-nodeagent\/\d+\.log)$/),
-  kubernetesEvents: spec("Kubernetes events for this node (from --events, not from the bundle)", ["fathom/kubernetes-events.json"]),
+  nodeAgentContainerLogs: spec(
+    "aws-eks-nodeagent (network policy agent) container logs",
+    [],
+    /^var_log\/([^/_]+_[^/_]+_aws-eks-nodeagent-[0-9a-f]+\.log|[^/_]+_aws-node-[^/_]+_[^/]+\/aws-eks-nodeagent\/\d+\.log)$/,
+  ),
+  kubernetesEvents: spec("Kubernetes events for this node (from --events, not from the bundle)", [
+    "fathom/kubernetes-events.json",
+  ]),
 } as const satisfies Record<string, ArtifactSpec>;
 
 export type ArtifactName = keyof typeof LAYOUT;
 
 /** The top-level folders the collector always creates. */
-export const TOP_LEVEL_FOLDERS = ["kernel", "modinfo", "system", "docker", "containerd", "storage", "var_log", "networking", "sandbox-image", "ipamd", "sysctls", "kubelet", "nodeadm", "cni", "gpu"] as const;
+export const TOP_LEVEL_FOLDERS = [
+  "kernel",
+  "modinfo",
+  "system",
+  "docker",
+  "containerd",
+  "storage",
+  "var_log",
+  "networking",
+  "sandbox-image",
+  "ipamd",
+  "sysctls",
+  "kubelet",
+  "nodeadm",
+  "cni",
+  "gpu",
+] as const;
 
 /** The first (canonical) path of an artifact; patterns-only artifacts have none. */
 export function primaryPath(name: ArtifactName): string {

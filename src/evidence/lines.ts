@@ -77,7 +77,8 @@ export async function scanLines(
       const truncated = carryTruncated || nl - pos > head.length;
       carry = undefined;
       carryTruncated = false;
-      if (!emit(whole, whole.toString("latin1"), 0, whole.length, truncated)) return { bytesRead, linesScanned: lineNo };
+      if (!emit(whole, whole.toString("latin1"), 0, whole.length, truncated))
+        return { bytesRead, linesScanned: lineNo };
       pos = nl + 1;
     }
     const lastNl = data.lastIndexOf(10);
@@ -182,7 +183,9 @@ export async function scanMatchingLines(
   const scanChunk = (buf: Buffer, truncatedFirst: boolean): boolean => {
     data = buf;
     byteBase = 0;
-    return prefilter instanceof MultiLiteral ? scanBytes(buf, buf.length, prefilter, truncatedFirst) : scanText(buf.toString("latin1"), truncatedFirst);
+    return prefilter instanceof MultiLiteral
+      ? scanBytes(buf, buf.length, prefilter, truncatedFirst)
+      : scanText(buf.toString("latin1"), truncatedFirst);
   };
   // Scans `s` (complete lines only); returns false when the visitor asked to stop.
   const scanText = (s: string, truncatedFirst: boolean): boolean => {

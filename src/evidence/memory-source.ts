@@ -3,7 +3,10 @@ import { normalizeMemberPath } from "./safe-path.ts";
 import type { EvidenceSource } from "./source.ts";
 
 /** Evidence held in memory: for tests and for inline scenario artifacts. */
-export function createMemorySource(files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>, label = "memory"): EvidenceSource {
+export function createMemorySource(
+  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
+  label = "memory",
+): EvidenceSource {
   const entries = new Map<string, Buffer>();
   for (const [path, content] of files instanceof Map ? files : Object.entries(files)) {
     entries.set(normalizeMemberPath(path), typeof content === "string" ? Buffer.from(content) : Buffer.from(content));
@@ -31,7 +34,8 @@ export function createMemorySource(files: Map<string, string | Uint8Array> | Rec
     },
     async read(path, maxBytes) {
       const data = get(path);
-      if (data.length > maxBytes) throw new EvidenceError(path, `${path} is ${data.length} bytes, more than the ${maxBytes} this reader accepts`);
+      if (data.length > maxBytes)
+        throw new EvidenceError(path, `${path} is ${data.length} bytes, more than the ${maxBytes} this reader accepts`);
       return data;
     },
     async tail(path, maxBytes) {

@@ -41,7 +41,8 @@ export async function createNodeEvidence(source: EvidenceSource, nodeHint?: stri
       const found = spec.paths.filter((p) => present.has(p));
       if (spec.pattern) {
         const pattern = spec.pattern;
-        for (const path of [...present].filter((p) => pattern.test(p)).sort()) if (!found.includes(path)) found.push(path);
+        for (const path of [...present].filter((p) => pattern.test(p)).sort())
+          if (!found.includes(path)) found.push(path);
       }
       return found;
     },

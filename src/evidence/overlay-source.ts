@@ -16,7 +16,10 @@ export function overlaySource(base: EvidenceSource, extra: ReadonlyMap<string, s
     label: base.label,
     name: base.name,
     async list() {
-      return [...(await base.list()).filter((e) => !files.has(e.path)), ...[...files].map(([path, data]) => ({ path, size: data.length }))];
+      return [
+        ...(await base.list()).filter((e) => !files.has(e.path)),
+        ...[...files].map(([path, data]) => ({ path, size: data.length })),
+      ];
     },
     skipped: () => base.skipped(),
     problems: () => base.problems(),
@@ -26,7 +29,8 @@ export function overlaySource(base: EvidenceSource, extra: ReadonlyMap<string, s
     async read(path, maxBytes) {
       const data = files.get(normalizeMemberPath(path));
       if (!data) return base.read(path, maxBytes);
-      if (data.length > maxBytes) throw new EvidenceError(path, `${path} is ${data.length} bytes, more than the ${maxBytes} this reader accepts`);
+      if (data.length > maxBytes)
+        throw new EvidenceError(path, `${path} is ${data.length} bytes, more than the ${maxBytes} this reader accepts`);
       return data;
     },
     async tail(path, maxBytes) {

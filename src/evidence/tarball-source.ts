@@ -33,7 +33,11 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
  * links, devices and traversal names are recorded as skipped. A corrupt or truncated archive keeps
  * the members that came out whole and reports the problem instead of failing the whole bundle.
  */
-export async function openTarballSource(file: string, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS, scratchRoot = tmpdir()): Promise<EvidenceSource> {
+export async function openTarballSource(
+  file: string,
+  limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+  scratchRoot = tmpdir(),
+): Promise<EvidenceSource> {
   let compressedSize: number;
   try {
     const info = await stat(file);
@@ -62,14 +66,16 @@ export async function openTarballSource(file: string, limits: ArchiveLimits = DE
     members += 1;
     const name = tryNormalizeMemberPath(header.name);
     const drain = (reason: string) => {
-      if (name !== "." && header.name !== "./" && reason) skipped.push({ path: name ?? header.name.slice(0, 200), reason });
+      if (name !== "." && header.name !== "./" && reason)
+        skipped.push({ path: name ?? header.name.slice(0, 200), reason });
       stream.on("end", () => next());
       stream.resume();
     };
     if (members > limits.maxMembers) return drain(`more than ${limits.maxMembers} members`);
     if (header.type === "directory") return drain("");
     if (!name) return drain("unsafe member name (absolute or traversal)");
-    if (header.type !== "file" && header.type !== "contiguous-file") return drain(`${header.type} member (not followed)`);
+    if (header.type !== "file" && header.type !== "contiguous-file")
+      return drain(`${header.type} member (not followed)`);
     const target = join(root, ...name.split("/"));
     inFlight = mkdir(dirname(target), { recursive: true })
       .then(() => open(target, "wx"))
@@ -81,9 +87,16 @@ export async function openTarballSource(file: string, limits: ArchiveLimits = DE
               for await (const raw of source) {
                 const chunk = raw as Buffer;
                 written += chunk.length;
-                if (written > limits.maxTotalBytes) throw (bomb = new EvidenceError(file, `archive ${basename(file)} expands beyond ${limits.maxTotalBytes} bytes (decompression bomb?)`));
+                if (written > limits.maxTotalBytes)
+                  throw (bomb = new EvidenceError(
+                    file,
+                    `archive ${basename(file)} expands beyond ${limits.maxTotalBytes} bytes (decompression bomb?)`,
+                  ));
                 if (written > limits.ratioGraceBytes && written / compressedSize > limits.maxRatio)
-                  throw (bomb = new EvidenceError(file, `archive ${basename(file)} expands more than ${limits.maxRatio}:1 (decompression bomb?)`));
+                  throw (bomb = new EvidenceError(
+                    file,
+                    `archive ${basename(file)} expands more than ${limits.maxRatio}:1 (decompression bomb?)`,
+                  ));
                 yield chunk;
               }
             },
@@ -121,7 +134,9 @@ export async function openTarballSource(file: string, limits: ArchiveLimits = DE
       await cleanup();
       throw new EvidenceError(file, `${file} is not a readable bundle archive: ${message}`, { cause: failure });
     }
-    problems.push(`archive ${basename(file)} is damaged after ${members} members: ${message}; members that came out whole are used`);
+    problems.push(
+      `archive ${basename(file)} is damaged after ${members} members: ${message}; members that came out whole are used`,
+    );
   }
   return openDirectorySource(root, file, { problems, skipped, name: basename(file), onClose: cleanup });
 }

@@ -27,12 +27,15 @@ export function bearerMatches(header: string | undefined, token: string): boolea
  * MCP over Streamable HTTP, stateless: every POST gets a fresh server and transport, so nothing is
  * shared between callers but the bundles. Bearer auth is checked before the body is read.
  */
-export async function startHttpMcpServer(options: HttpMcpOptions): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
+export async function startHttpMcpServer(
+  options: HttpMcpOptions,
+): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
   if (options.token.length < 16) throw new Error("the MCP HTTP token must be at least 16 characters");
   const server = createServer((req, res) => {
     void handle(req, res, options).catch((error: Error) => {
       options.logger.error({ err: error }, "mcp http request failed");
-      if (!res.headersSent) json(res, 500, { jsonrpc: "2.0", error: { code: -32603, message: "internal error" }, id: null });
+      if (!res.headersSent)
+        json(res, 500, { jsonrpc: "2.0", error: { code: -32603, message: "internal error" }, id: null });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -53,11 +56,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpMc
   if (path !== "/mcp") return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
   if (!bearerMatches(req.headers.authorization, options.token)) {
     res.setHeader("WWW-Authenticate", 'Bearer realm="fathom"');
-    return json(res, 401, { jsonrpc: "2.0", error: { code: -32001, message: "missing or invalid bearer token" }, id: null });
+    return json(res, 401, {
+      jsonrpc: "2.0",
+      error: { code: -32001, message: "missing or invalid bearer token" },
+      id: null,
+    });
   }
-  if (req.method !== "POST") return json(res, 405, { jsonrpc: "2.0", error: { code: -32000, message: "stateless server: only POST" }, id: null });
+  if (req.method !== "POST")
+    return json(res, 405, {
+      jsonrpc: "2.0",
+      error: { code: -32000, message: "stateless server: only POST" },
+      id: null,
+    });
   const body = await readBody(req);
-  if (body === undefined) return json(res, 413, { jsonrpc: "2.0", error: { code: -32000, message: `body larger than ${MAX_BODY_BYTES} bytes` }, id: null });
+  if (body === undefined)
+    return json(res, 413, {
+      jsonrpc: "2.0",
+      error: { code: -32000, message: `body larger than ${MAX_BODY_BYTES} bytes` },
+      id: null,
+    });
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

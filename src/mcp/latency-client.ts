@@ -9,7 +9,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 export class LatencyClient extends Client {
   readonly latencyMs: number;
 
-  constructor(info: { name: string; version: string }, latencyMs: number, options?: ConstructorParameters<typeof Client>[1]) {
+  constructor(
+    info: { name: string; version: string },
+    latencyMs: number,
+    options?: ConstructorParameters<typeof Client>[1],
+  ) {
     super(info, options);
     this.latencyMs = latencyMs;
   }

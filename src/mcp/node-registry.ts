@@ -25,27 +25,43 @@ export interface NodeRegistry {
  * Holds each bundle as one node's evidence. Kubernetes events (`--events`), which no node file
  * carries, are laid over each node's bundle as the events that concern that node.
  */
-export async function createNodeRegistry(sources: EvidenceSource[], options: { events?: readonly KubernetesEvent[] } = {}): Promise<NodeRegistry> {
+export async function createNodeRegistry(
+  sources: EvidenceSource[],
+  options: { events?: readonly KubernetesEvent[] } = {},
+): Promise<NodeRegistry> {
   const entries: Array<{ evidence: NodeEvidence; instanceId: string | undefined }> = [];
   for (const source of sources) {
     let evidence = await createNodeEvidence(source);
     const instanceId = (await evidence.identity()).instanceId;
     if (options.events) {
       const mine = eventsForNode(options.events, evidence.node, instanceId);
-      evidence = await createNodeEvidence(overlaySource(source, new Map([[EVENTS_MEMBER, JSON.stringify({ kind: "List", items: mine })]])), evidence.node);
+      evidence = await createNodeEvidence(
+        overlaySource(source, new Map([[EVENTS_MEMBER, JSON.stringify({ kind: "List", items: mine })]])),
+        evidence.node,
+      );
     }
     entries.push({ evidence, instanceId });
   }
   return {
-    nodes: () => entries.map((e) => ({ node: e.evidence.node, instanceId: e.instanceId, label: e.evidence.source.label })),
+    nodes: () =>
+      entries.map((e) => ({ node: e.evidence.node, instanceId: e.instanceId, label: e.evidence.source.label })),
     resolve(node) {
       if (node === undefined) {
         const [only, ...rest] = entries;
         if (only && rest.length === 0) return only.evidence;
-        throw new UnknownNodeError(entries.length === 0 ? "no bundle is loaded" : `several bundles are loaded; name one with "node" (${entries.map((e) => e.evidence.node).join(", ")})`);
+        throw new UnknownNodeError(
+          entries.length === 0
+            ? "no bundle is loaded"
+            : `several bundles are loaded; name one with "node" (${entries.map((e) => e.evidence.node).join(", ")})`,
+        );
       }
-      const found = entries.find((e) => e.evidence.node === node || e.instanceId === node || e.evidence.node.split(".")[0] === node);
-      if (!found) throw new UnknownNodeError(`no bundle for node "${node}"; known: ${entries.map((e) => e.evidence.node).join(", ")}`);
+      const found = entries.find(
+        (e) => e.evidence.node === node || e.instanceId === node || e.evidence.node.split(".")[0] === node,
+      );
+      if (!found)
+        throw new UnknownNodeError(
+          `no bundle for node "${node}"; known: ${entries.map((e) => e.evidence.node).join(", ")}`,
+        );
       return found.evidence;
     },
     async close() {
@@ -58,7 +74,9 @@ export async function createNodeRegistry(sources: EvidenceSource[], options: { e
 export async function openBundles(bundles: string[], bundlesDir?: string): Promise<EvidenceSource[]> {
   const paths = [...bundles];
   if (bundlesDir) {
-    const names = (await readdir(bundlesDir, { withFileTypes: true })).filter((d) => d.isDirectory() || /\.(tar\.gz|tgz)$/.test(d.name)).map((d) => join(bundlesDir, d.name));
+    const names = (await readdir(bundlesDir, { withFileTypes: true }))
+      .filter((d) => d.isDirectory() || /\.(tar\.gz|tgz)$/.test(d.name))
+      .map((d) => join(bundlesDir, d.name));
     paths.push(...names.sort());
   }
   const opened: EvidenceSource[] = [];

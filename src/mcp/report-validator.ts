@@ -1,4 +1,8 @@
-import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
+import type {
+  JsonSchemaType,
+  JsonSchemaValidator,
+  jsonSchemaValidator,
+} from "@modelcontextprotocol/sdk/validation/types.js";
 import { ToolReportSchema } from "../domain/tool-report.ts";
 
 /**
@@ -14,11 +18,21 @@ export function createReportValidator(): jsonSchemaValidator {
       if (description !== undefined && (schema as { description?: string }).description === description) {
         return (input: unknown) => {
           const parsed = ToolReportSchema.safeParse(input);
-          return parsed.success ? { valid: true, data: parsed.data as T, errorMessage: undefined } : { valid: false, data: undefined, errorMessage: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+          return parsed.success
+            ? { valid: true, data: parsed.data as T, errorMessage: undefined }
+            : {
+                valid: false,
+                data: undefined,
+                errorMessage: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+              };
         };
       }
       // fathom's lanes only call tools that declare a lane, i.e. fathom's own, whose schema is above.
-      return () => ({ valid: false, data: undefined, errorMessage: "fathom's coordinator validates fathom tool reports only" });
+      return () => ({
+        valid: false,
+        data: undefined,
+        errorMessage: "fathom's coordinator validates fathom tool reports only",
+      });
     },
   };
 }

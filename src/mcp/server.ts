@@ -31,7 +31,13 @@ export function registerDiagnosticTool(server: McpServer, tool: ToolDefinition, 
       description: tool.description,
       inputSchema: toolInputSchema(tool),
       outputSchema: ToolReportSchema,
-      annotations: { title: tool.title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        title: tool.title,
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
       // Lets any client (fathom's own lanes included) plan by lane without a copy of the catalog.
       _meta: { [LANE_META]: tool.lane },
     },
@@ -41,7 +47,10 @@ export function registerDiagnosticTool(server: McpServer, tool: ToolDefinition, 
       try {
         const evidence = deps.registry.resolve(input.node);
         const report = await runTool(tool, evidence, input, extra.signal);
-        log.debug({ status: report.status, findings: report.findings.length, durationMs: report.stats.durationMs }, "tool call");
+        log.debug(
+          { status: report.status, findings: report.findings.length, durationMs: report.stats.durationMs },
+          "tool call",
+        );
         return reportResult(report);
       } catch (error) {
         if (error instanceof UnknownNodeError) return errorResult(error.message);

@@ -3,7 +3,15 @@ import { RemediationProposalSchema, planHash, type Approval, type RemediationPro
 import { remediationFor } from "../remediation/catalog.ts";
 import { documentParameterSchema, documentSpec } from "../remediation/document-params.ts";
 import { isRootCauseId } from "../synthesis/catalog.ts";
-import { AccountIdSchema, ClusterNameSchema, OsUserSchema, RegionSchema, executionAllowed, type CheckResult, type Policy } from "./policy.ts";
+import {
+  AccountIdSchema,
+  ClusterNameSchema,
+  OsUserSchema,
+  RegionSchema,
+  executionAllowed,
+  type CheckResult,
+  type Policy,
+} from "./policy.ts";
 
 /**
  * The security boundary in front of every side effect: pure predicates over a proposal, the
@@ -11,7 +19,10 @@ import { AccountIdSchema, ClusterNameSchema, OsUserSchema, RegionSchema, executi
  * value that is not exactly right is refused, and the reason says which and why.
  */
 
-export type ApprovalRecord = Pick<Approval, "proposalId" | "planHash" | "decision" | "approver" | "decidedAt" | "expiresAt">;
+export type ApprovalRecord = Pick<
+  Approval,
+  "proposalId" | "planHash" | "decision" | "approver" | "decidedAt" | "expiresAt"
+>;
 
 export interface ProposalCheckContext {
   /** `approve`: a person is about to decide; `execute`: the approved plan is about to run. */
@@ -30,17 +41,28 @@ export interface ProposalCheckContext {
 const RUNNABLE_STATUSES = new Set(["pending", "approved", "executing"]);
 
 /** Every reason the proposal may not go ahead at this stage; `ok` only when there is none. */
-export function checkProposal(policy: Policy | undefined, proposal: RemediationProposal, context: ProposalCheckContext): CheckResult {
+export function checkProposal(
+  policy: Policy | undefined,
+  proposal: RemediationProposal,
+  context: ProposalCheckContext,
+): CheckResult {
   const allowed = executionAllowed(policy);
   if (!allowed.ok || !policy) return allowed;
   const shape = RemediationProposalSchema.safeParse(proposal);
-  if (!shape.success) return refuse([`the proposal is malformed: ${shape.error.issues.map((i) => `${i.path.join(".") || "(top level)"} ${i.message}`).join("; ")}`]);
+  if (!shape.success)
+    return refuse([
+      `the proposal is malformed: ${shape.error.issues.map((i) => `${i.path.join(".") || "(top level)"} ${i.message}`).join("; ")}`,
+    ]);
 
   const reasons: string[] = [];
   reasons.push(...checkPlan(policy, proposal));
   reasons.push(...checkTargets(policy, proposal.targets, context.investigatedInstances));
   reasons.push(...checkScope(policy, context.target));
-  reasons.push(...(context.stage === "approve" ? checkApprover(policy, context.approver) : checkApproval(policy, proposal, context)));
+  reasons.push(
+    ...(context.stage === "approve"
+      ? checkApprover(policy, context.approver)
+      : checkApproval(policy, proposal, context)),
+  );
   return reasons.length ? refuse(reasons) : { ok: true };
 }
 
@@ -48,43 +70,69 @@ export function checkProposal(policy: Policy | undefined, proposal: RemediationP
 function checkPlan(policy: Policy, p: RemediationProposal): string[] {
   const reasons: string[] = [];
   if (!p.executable || p.status === "advice") return ["the proposal is advice: nothing in it is executable"];
-  if (!RUNNABLE_STATUSES.has(p.status)) reasons.push(`the proposal is ${show(p.status)}: only a pending or approved proposal may go ahead`);
+  if (!RUNNABLE_STATUSES.has(p.status))
+    reasons.push(`the proposal is ${show(p.status)}: only a pending or approved proposal may go ahead`);
 
   const template = isRootCauseId(p.rootCause) ? remediationFor(p.rootCause) : undefined;
   if (template?.kind !== "action" || template.document !== p.document) {
-    reasons.push(`the remediation catalog does not answer root cause ${show(p.rootCause)} with document ${show(p.document)}`);
+    reasons.push(
+      `the remediation catalog does not answer root cause ${show(p.rootCause)} with document ${show(p.document)}`,
+    );
   } else if (template.risk !== p.risk) {
     reasons.push(`the proposal says risk ${show(p.risk)} but the catalog rates ${p.document} ${template.risk}`);
   }
-  if (!policy.documents.allow.includes(p.document)) reasons.push(`the policy does not allow document ${show(p.document)}`);
+  if (!policy.documents.allow.includes(p.document))
+    reasons.push(`the policy does not allow document ${show(p.document)}`);
 
   const spec = documentSpec(p.document);
   const schema = documentParameterSchema(p.document);
   if (spec && schema) {
     const parsed = schema.safeParse(p.parameters);
-    if (!parsed.success) for (const issue of parsed.error.issues) reasons.push(`parameter ${issue.path.map(String).join(".") || "(all)"}: ${issue.message}`);
+    if (!parsed.success)
+      for (const issue of parsed.error.issues)
+        reasons.push(`parameter ${issue.path.map(String).join(".") || "(all)"}: ${issue.message}`);
     const named = p.parameters[spec.targetParameter];
-    if (!Array.isArray(named) || !sameSet(named, p.targets)) reasons.push(`parameter ${spec.targetParameter} must list exactly the proposal's targets`);
-    if (p.parameters.AutomationAssumeRole !== policy.execution.assumeRole) reasons.push("parameter AutomationAssumeRole is not the role the policy names (execution.assumeRole)");
+    if (!Array.isArray(named) || !sameSet(named, p.targets))
+      reasons.push(`parameter ${spec.targetParameter} must list exactly the proposal's targets`);
+    if (p.parameters.AutomationAssumeRole !== policy.execution.assumeRole)
+      reasons.push("parameter AutomationAssumeRole is not the role the policy names (execution.assumeRole)");
   }
 
-  if (p.policyVersion !== policy.version) reasons.push(`the plan was made under policy ${show(p.policyVersion)}, not the current ${policy.version}: propose it again`);
-  const recomputed = planHash({ document: p.document, parameters: p.parameters, targets: p.targets, policyVersion: p.policyVersion });
+  if (p.policyVersion !== policy.version)
+    reasons.push(
+      `the plan was made under policy ${show(p.policyVersion)}, not the current ${policy.version}: propose it again`,
+    );
+  const recomputed = planHash({
+    document: p.document,
+    parameters: p.parameters,
+    targets: p.targets,
+    policyVersion: p.policyVersion,
+  });
   if (recomputed !== p.planHash) reasons.push("the plan does not match its hash: it was changed after it was made");
 
-  const waived = policy.documents.waiveApproval.includes(p.document) && p.risk !== "high" && template?.kind === "action" && template.risk !== "high";
-  if (!p.requiresApproval && !waived) reasons.push(`${p.document} needs a person's approval under this policy; the proposal says it does not`);
+  const waived =
+    policy.documents.waiveApproval.includes(p.document) &&
+    p.risk !== "high" &&
+    template?.kind === "action" &&
+    template.risk !== "high";
+  if (!p.requiresApproval && !waived)
+    reasons.push(`${p.document} needs a person's approval under this policy; the proposal says it does not`);
   return reasons;
 }
 
 function checkTargets(policy: Policy, targets: readonly string[], investigated: readonly string[]): string[] {
   const reasons: string[] = [];
   if (targets.length === 0) reasons.push("the plan has no target");
-  if (targets.length > policy.execution.maxTargets) reasons.push(`the plan targets ${targets.length} instances; the policy allows at most ${policy.execution.maxTargets}`);
+  if (targets.length > policy.execution.maxTargets)
+    reasons.push(
+      `the plan targets ${targets.length} instances; the policy allows at most ${policy.execution.maxTargets}`,
+    );
   if (new Set(targets).size !== targets.length) reasons.push("the plan names a target twice");
   for (const target of targets.slice(0, 100)) {
-    if (!InstanceIdSchema.safeParse(target).success) reasons.push(`target ${show(target)} is not an EC2 instance id (i- and 8 or 17 lowercase hex digits)`);
-    else if (!investigated.includes(target)) reasons.push(`target ${show(target)} is not one of the investigated nodes`);
+    if (!InstanceIdSchema.safeParse(target).success)
+      reasons.push(`target ${show(target)} is not an EC2 instance id (i- and 8 or 17 lowercase hex digits)`);
+    else if (!investigated.includes(target))
+      reasons.push(`target ${show(target)} is not one of the investigated nodes`);
   }
   return reasons;
 }
@@ -97,7 +145,8 @@ function checkScope(policy: Policy, target: ProposalCheckContext["target"]): str
   ] as const;
   const reasons: string[] = [];
   for (const [what, value, schema, inScope] of fields) {
-    if (value === undefined) reasons.push(`the ${what} the plan would run in is unknown: fathom acts only where the policy's scope says`);
+    if (value === undefined)
+      reasons.push(`the ${what} the plan would run in is unknown: fathom acts only where the policy's scope says`);
     else if (!schema.safeParse(value).success) reasons.push(`${show(value)} is not a valid ${what}`);
     else if (!inScope.includes(value)) reasons.push(`${what} ${show(value)} is outside the policy's scope`);
   }
@@ -117,7 +166,8 @@ function checkApproval(policy: Policy, p: RemediationProposal, context: Proposal
   const reasons: string[] = [];
   if (a.decision !== "approved") reasons.push("the plan was rejected");
   if (a.proposalId !== p.id) reasons.push("the approval is for another proposal");
-  if (a.planHash !== p.planHash) reasons.push("the approval is for another plan: the plan changed after it was approved");
+  if (a.planHash !== p.planHash)
+    reasons.push("the approval is for another plan: the plan changed after it was approved");
   reasons.push(...checkApprover(policy, a.approver.user).map((r) => `approval: ${r}`));
   const decided = Date.parse(a.decidedAt);
   const expires = Date.parse(a.expiresAt);
@@ -125,14 +175,17 @@ function checkApproval(policy: Policy, p: RemediationProposal, context: Proposal
   if (Number.isNaN(decided) || Number.isNaN(expires)) reasons.push("the approval's times are not valid instants");
   else {
     if (decided > now) reasons.push("the approval is dated in the future");
-    if (expires - decided > policy.approval.ttlMs) reasons.push("the approval claims to hold longer than the policy's approval ttl");
+    if (expires - decided > policy.approval.ttlMs)
+      reasons.push("the approval claims to hold longer than the policy's approval ttl");
     if (now >= expires || now - decided >= policy.approval.ttlMs) reasons.push("the approval has expired");
   }
   return reasons;
 }
 
 function sameSet(a: readonly unknown[], b: readonly string[]): boolean {
-  return a.length === b.length && new Set(a).size === a.length && a.every((x) => typeof x === "string" && b.includes(x));
+  return (
+    a.length === b.length && new Set(a).size === a.length && a.every((x) => typeof x === "string" && b.includes(x))
+  );
 }
 
 function refuse(reasons: string[]): CheckResult {

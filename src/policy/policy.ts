@@ -17,14 +17,20 @@ const MAX_POLICY_BYTES = 256 * 1024;
 const MIN_TTL_MS = 60_000;
 const MAX_TTL_MS = 24 * 3_600_000;
 
-export const AccountIdSchema = z.string().regex(/^[0-9]{12}$/, "an AWS account id is 12 digits").describe("AWS account id");
+export const AccountIdSchema = z
+  .string()
+  .regex(/^[0-9]{12}$/, "an AWS account id is 12 digits")
+  .describe("AWS account id");
 export const RegionSchema = z
   .string()
   .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$/, "an AWS region looks like us-east-1")
   .describe("AWS region code");
 export const ClusterNameSchema = z
   .string()
-  .regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "an EKS cluster name is 1–100 letters, digits, - and _, starting with a letter or digit")
+  .regex(
+    /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
+    "an EKS cluster name is 1–100 letters, digits, - and _, starting with a letter or digit",
+  )
   .describe("EKS cluster name");
 export const OsUserSchema = z
   .string()
@@ -41,7 +47,9 @@ const unique = <T extends z.ZodType>(item: T, what: string, max: number) =>
 const DurationSchema = z
   .string()
   .regex(/^[1-9][0-9]{0,5}(s|m|h)$/, "a duration is a whole number with s, m or h, e.g. 15m")
-  .transform((text) => Number(text.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[text.slice(-1) as "s" | "m" | "h"])
+  .transform(
+    (text) => Number(text.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[text.slice(-1) as "s" | "m" | "h"],
+  )
   .refine((ms) => ms >= MIN_TTL_MS && ms <= MAX_TTL_MS, { message: "the approval ttl must be between 1m and 24h" });
 
 export const PolicyFileSchema = z
@@ -56,8 +64,17 @@ export const PolicyFileSchema = z
       .describe("Where fathom may act: every execution must match one account, one region and one cluster"),
     execution: z
       .strictObject({
-        assumeRole: z.string().regex(new RegExp(ROLE_ARN_PATTERN), "assumeRole must be an IAM role ARN").describe("Role Automation assumes (AutomationAssumeRole)"),
-        maxTargets: z.number().int().min(1).max(MAX_INSTANCE_IDS).default(1).describe("Most instances one execution may touch"),
+        assumeRole: z
+          .string()
+          .regex(new RegExp(ROLE_ARN_PATTERN), "assumeRole must be an IAM role ARN")
+          .describe("Role Automation assumes (AutomationAssumeRole)"),
+        maxTargets: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_INSTANCE_IDS)
+          .default(1)
+          .describe("Most instances one execution may touch"),
       })
       .describe("How documents run"),
     documents: z
@@ -80,19 +97,35 @@ export const PolicyFileSchema = z
   .superRefine((p, ctx) => {
     p.documents.allow.forEach((name, i) => {
       if (!documentSpec(name) || documentRisk(name) === undefined) {
-        ctx.addIssue({ code: "custom", path: ["documents", "allow", i], message: `unknown document "${name}": fathom runs only the documents its remediation catalog names` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["documents", "allow", i],
+          message: `unknown document "${name}": fathom runs only the documents its remediation catalog names`,
+        });
       }
     });
     p.documents.waiveApproval.forEach((name, i) => {
       if (!p.documents.allow.includes(name)) {
-        ctx.addIssue({ code: "custom", path: ["documents", "waiveApproval", i], message: `"${name}" is not in documents.allow` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["documents", "waiveApproval", i],
+          message: `"${name}" is not in documents.allow`,
+        });
       } else if (documentRisk(name) === "high") {
-        ctx.addIssue({ code: "custom", path: ["documents", "waiveApproval", i], message: `the policy may not waive approval for ${name}: it is high risk, and high-risk documents always need a person's approval` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["documents", "waiveApproval", i],
+          message: `the policy may not waive approval for ${name}: it is high risk, and high-risk documents always need a person's approval`,
+        });
       }
     });
     const roleAccount = /^arn:[^:]+:iam::([0-9]{12}):/.exec(p.execution.assumeRole)?.[1];
     if (roleAccount && !p.scope.accounts.includes(roleAccount)) {
-      ctx.addIssue({ code: "custom", path: ["execution", "assumeRole"], message: `the role's account ${roleAccount} is not in scope.accounts` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["execution", "assumeRole"],
+        message: `the role's account ${roleAccount} is not in scope.accounts`,
+      });
     }
   })
   .describe("fathom remediation policy");
@@ -177,10 +210,16 @@ export type CheckResult = { ok: true } | { ok: false; reasons: string[] };
 
 /** Whether anything may execute at all. Pure: no policy file means investigate only. */
 export function executionAllowed(policy: Policy | undefined): CheckResult {
-  return policy ? { ok: true } : { ok: false, reasons: ["no policy file: fathom investigates local bundles and executes nothing"] };
+  return policy
+    ? { ok: true }
+    : { ok: false, reasons: ["no policy file: fathom investigates local bundles and executes nothing"] };
 }
 
-function lineOf(doc: ReturnType<typeof parseDocument>, path: Array<string | number>, counter: LineCounter): number | undefined {
+function lineOf(
+  doc: ReturnType<typeof parseDocument>,
+  path: Array<string | number>,
+  counter: LineCounter,
+): number | undefined {
   for (let depth = path.length; depth >= 0; depth -= 1) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;

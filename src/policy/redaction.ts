@@ -14,7 +14,10 @@ const POINTER_VALUE = /^(?:\/|\.\/|file:|\$\{|\$\(|<|\[REDACTED)/;
 
 const RULES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   // PEM private key blocks, whole.
-  [/-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, `-----BEGIN $1PRIVATE KEY----- ${MARK}`],
+  [
+    /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g,
+    `-----BEGIN $1PRIVATE KEY----- ${MARK}`,
+  ],
   // JSON env entries: {"name":"AWS_SECRET_ACCESS_KEY","value":"…"}
   [
     new RegExp(String.raw`("name"\s*:\s*"${SECRET_NAME}"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)(")`, "gi"),
@@ -32,7 +35,10 @@ const RULES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+:)[^\s@/"']+@/gi, `$1${MARK}@`],
   // KEY=value, KEY: value, "key": "value", --key=value, --key value
   [
-    new RegExp(String.raw`(^|[\s"'{,;(])(-{0,2}"?${SECRET_NAME}"?)(\s*[=:]\s*|\s+(?=[^\s=:-]))(["']?)([^\s"',;)}]+)`, "gim"),
+    new RegExp(
+      String.raw`(^|[\s"'{,;(])(-{0,2}"?${SECRET_NAME}"?)(\s*[=:]\s*|\s+(?=[^\s=:-]))(["']?)([^\s"',;)}]+)`,
+      "gim",
+    ),
     (_m, lead, key, sep, quote, value) => {
       if (POINTER_VALUE.test(value ?? "") || /^(true|false|null|none|\d{1,6})$/i.test(value ?? "")) return _m;
       // `--key value` form only for flags; a bare word followed by a word is prose ("token expired").
@@ -46,7 +52,10 @@ const RULES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   [/(?<![A-Za-z0-9/+])(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9/+=]{20,}/g, MARK],
   [/(?<![A-Za-z0-9/+_-])[A-Za-z0-9/+]{120,}={0,2}(?![A-Za-z0-9/+=])/g, MARK],
   // 40-character AWS secret access keys: mixed case and digits (a lowercase hex sha1 does not match).
-  [/(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, MARK],
+  [
+    /(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+    MARK,
+  ],
 ];
 
 /** Redacts secrets in free text. Idempotent. */

@@ -1,5 +1,9 @@
 import { fromPromise } from "xstate";
-import type { ExecutionOutcome, InvestigationContext, VerificationOutcome } from "../coordinator/investigation-types.ts";
+import type {
+  ExecutionOutcome,
+  InvestigationContext,
+  VerificationOutcome,
+} from "../coordinator/investigation-types.ts";
 import type { RemediationActors } from "../coordinator/investigate.ts";
 import type { Approval, RemediationProposal } from "../domain/remediation.ts";
 import type { Report } from "../domain/report.ts";
@@ -31,13 +35,21 @@ export interface RemediationDeps {
 
 /** The report a finished synthesis gives, for proposing (same builder as every report). */
 export function reportOf(context: InvestigationContext): Report {
-  return buildReport({ state: "reported", final: "reported", context, startedAt: Date.parse(context.incident.startsAt), totalMs: 0 });
+  return buildReport({
+    state: "reported",
+    final: "reported",
+    context,
+    startedAt: Date.parse(context.incident.startsAt),
+    totalMs: 0,
+  });
 }
 
 /** The cluster a plan runs in: the alarm's, else the kubeconfig's cluster name the node reported. */
 export function clusterOf(report: Report): string | undefined {
   if (report.incident.cluster) return report.incident.cluster;
-  const named = report.findings.find((f) => f.kind === "kubelet-config.api-server" && typeof f.attributes.clusterName === "string");
+  const named = report.findings.find(
+    (f) => f.kind === "kubelet-config.api-server" && typeof f.attributes.clusterName === "string",
+  );
   return named?.attributes.clusterName as string | undefined;
 }
 
@@ -59,7 +71,10 @@ export function createRemediationActors(deps: RemediationDeps): RemediationActor
     }),
     // Decisions come as events; this source itself never decides.
     approvalSource: fromPromise<Approval | undefined, unknown>(() => new Promise<never>(() => undefined)),
-    execute: fromPromise<ExecutionOutcome, { context: InvestigationContext; proposal: RemediationProposal; approval: Approval }>(async ({ input, signal }) => {
+    execute: fromPromise<
+      ExecutionOutcome,
+      { context: InvestigationContext; proposal: RemediationProposal; approval: Approval }
+    >(async ({ input, signal }) => {
       const { proposal, approval, context } = input;
       const report = reportOf(context);
       const check: ProposalCheckContext = {
@@ -77,22 +92,43 @@ export function createRemediationActors(deps: RemediationDeps): RemediationActor
       if (!deps.executor) throw new Error("no SSM client is configured: nothing can execute");
       const clientToken = clientTokenFor(proposal.planHash, approval.id);
       const begun = deps.store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken });
-      const plan = { document: proposal.document, parameters: proposal.parameters, targets: proposal.targets, policyVersion: proposal.policyVersion };
+      const plan = {
+        document: proposal.document,
+        parameters: proposal.parameters,
+        targets: proposal.targets,
+        policyVersion: proposal.policyVersion,
+      };
       let executionId = begun.execution.executionId;
       if (!executionId) {
         // Same token on a restored run: SSM answers with the execution it already started.
         executionId = (await deps.executor.start(plan, approval, signal)).executionId;
         deps.store.updateExecution(clientToken, { executionId, status: "InProgress" });
       }
-      const outcome = await deps.executor.waitForTerminal(executionId, signal, (status) => deps.store.updateExecution(clientToken, { status }));
-      deps.store.updateExecution(clientToken, { status: outcome.status, finishedAt: deps.now().getTime(), ...(outcome.failureMessage ? { error: outcome.failureMessage } : {}) });
-      if (!SUCCESS.has(outcome.status)) throw new Error(`${proposal.document} ended ${outcome.status}${outcome.failureMessage ? `: ${outcome.failureMessage}` : ""}`);
-      return { executionId, status: outcome.status, clientToken, ...(outcome.failureMessage ? { failureMessage: outcome.failureMessage } : {}) };
+      const outcome = await deps.executor.waitForTerminal(executionId, signal, (status) =>
+        deps.store.updateExecution(clientToken, { status }),
+      );
+      deps.store.updateExecution(clientToken, {
+        status: outcome.status,
+        finishedAt: deps.now().getTime(),
+        ...(outcome.failureMessage ? { error: outcome.failureMessage } : {}),
+      });
+      if (!SUCCESS.has(outcome.status))
+        throw new Error(
+          `${proposal.document} ended ${outcome.status}${outcome.failureMessage ? `: ${outcome.failureMessage}` : ""}`,
+        );
+      return {
+        executionId,
+        status: outcome.status,
+        clientToken,
+        ...(outcome.failureMessage ? { failureMessage: outcome.failureMessage } : {}),
+      };
     }),
-    verify: fromPromise<VerificationOutcome, { context: InvestigationContext; proposal: RemediationProposal }>(async ({ input }) => {
-      const result = await deps.verify(input.proposal, input.context);
-      deps.store.recordVerification({ proposalId: input.proposal.id, ...result });
-      return result;
-    }),
+    verify: fromPromise<VerificationOutcome, { context: InvestigationContext; proposal: RemediationProposal }>(
+      async ({ input }) => {
+        const result = await deps.verify(input.proposal, input.context);
+        deps.store.recordVerification({ proposalId: input.proposal.id, ...result });
+        return result;
+      },
+    ),
   } as unknown as RemediationActors;
 }

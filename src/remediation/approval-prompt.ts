@@ -56,8 +56,16 @@ export function describeProposal(proposal: RemediationProposal, report: Report |
  * Asks a person to approve or reject one proposal in the terminal. No TTY means no decision: the
  * proposal stays pending. A missing answer is never a yes.
  */
-export async function promptForDecision(proposal: RemediationProposal, report: Report | undefined, deps: PromptDeps): Promise<PromptOutcome> {
-  if (!deps.stdin.isTTY || !deps.stdout.isTTY) return { kind: "pending", reason: "no terminal to ask in: the proposal stays pending (decide it with fathom approve)" };
+export async function promptForDecision(
+  proposal: RemediationProposal,
+  report: Report | undefined,
+  deps: PromptDeps,
+): Promise<PromptOutcome> {
+  if (!deps.stdin.isTTY || !deps.stdout.isTTY)
+    return {
+      kind: "pending",
+      reason: "no terminal to ask in: the proposal stays pending (decide it with fathom approve)",
+    };
   const context = { input: deps.stdin, output: deps.stdout, signal: AbortSignal.timeout(deps.timeoutMs) };
   const approver = currentApprover(deps.displayName);
   deps.stdout.write(describeProposal(proposal, report));
@@ -75,35 +83,60 @@ export async function promptForDecision(proposal: RemediationProposal, report: R
         context,
       );
       if (choice === "show") {
-        deps.stdout.write(`\n${(await deps.documentText?.(proposal.document)) ?? `(${proposal.document} is an AWS-owned document; see the SSM console)`}\n`);
+        deps.stdout.write(
+          `\n${(await deps.documentText?.(proposal.document)) ?? `(${proposal.document} is an AWS-owned document; see the SSM console)`}\n`,
+        );
         continue;
       }
       if (choice === "reject") {
-        const reason = await input({ message: "Why reject?", required: true, validate: (v) => (v.trim().length >= 3 ? true : "say why, in a few words") }, context);
+        const reason = await input(
+          {
+            message: "Why reject?",
+            required: true,
+            validate: (v) => (v.trim().length >= 3 ? true : "say why, in a few words"),
+          },
+          context,
+        );
         return { kind: "decided", approval: decision(proposal, "rejected", approver, deps, reason.trim()) };
       }
       if (proposal.risk === "high") {
         const [target] = proposal.targets;
-        const typed = await input({ message: `High risk: type the target instance id (${target}) to confirm` }, context);
+        const typed = await input(
+          { message: `High risk: type the target instance id (${target}) to confirm` },
+          context,
+        );
         if (typed.trim() !== target) {
           deps.stdout.write(`That is not ${target}: nothing was approved.\n`);
           return { kind: "pending", reason: "high-risk confirmation did not match the target instance id" };
         }
       } else {
-        const sure = await confirm({ message: `Approve plan ${proposal.planHash.slice(0, 19)}…?`, default: false }, context);
+        const sure = await confirm(
+          { message: `Approve plan ${proposal.planHash.slice(0, 19)}…?`, default: false },
+          context,
+        );
         if (!sure) return { kind: "pending", reason: "not confirmed" };
       }
       return { kind: "decided", approval: decision(proposal, "approved", approver, deps) };
     }
   } catch (error) {
     const name = (error as Error).name;
-    if (name === "AbortPromptError") return { kind: "pending", reason: `no answer within ${Math.round(deps.timeoutMs / 1000)} s: nothing was approved` };
+    if (name === "AbortPromptError")
+      return {
+        kind: "pending",
+        reason: `no answer within ${Math.round(deps.timeoutMs / 1000)} s: nothing was approved`,
+      };
     if (name === "ExitPromptError") return { kind: "pending", reason: "the prompt was closed: nothing was approved" };
     throw error;
   }
 }
 
-function decision(proposal: RemediationProposal, kind: "approved" | "rejected", approver: Approver, deps: PromptDeps, reason?: string): Approval {
+function decision(
+  proposal: RemediationProposal,
+  kind: "approved" | "rejected",
+  approver: Approver,
+  deps: PromptDeps,
+  reason?: string,
+): Approval {
   const at = deps.now();
   return {
     id: deps.newId(),

@@ -21,7 +21,8 @@ export interface TemplateFacts {
 }
 
 /** Parameters beyond targets and role, or the reason no value fits (the proposal becomes advice). */
-export type ChosenParameters = { ok: true; parameters: Record<string, ParameterValue>; note?: string } | { ok: false; reason: string };
+export type ChosenParameters =
+  { ok: true; parameters: Record<string, ParameterValue>; note?: string } | { ok: false; reason: string };
 
 export interface ActionTemplate {
   kind: "action";
@@ -47,20 +48,33 @@ export interface AdviceTemplate {
 
 export type RemediationTemplate = ActionTemplate | AdviceTemplate;
 
-const CORDON = "Cordon <nodes> through the Kubernetes API (kubectl cordon) so that no new pod is scheduled there while it restarts: SSM does not do this.";
+const CORDON =
+  "Cordon <nodes> through the Kubernetes API (kubectl cordon) so that no new pod is scheduled there while it restarts: SSM does not do this.";
 const DRAIN =
   "Drain <nodes> (kubectl drain --ignore-daemonsets --delete-emptydir-data, which respects PodDisruptionBudgets) unless its workloads tolerate a short runtime outage: SSM does not do this.";
 const UNCORDON = "After the verification passes, uncordon <nodes> (kubectl uncordon).";
 
-const advice = (summary: string, steps: readonly string[], verification: Verification): AdviceTemplate => ({ kind: "advice", summary, steps, verification });
+const advice = (summary: string, steps: readonly string[], verification: Verification): AdviceTemplate => ({
+  kind: "advice",
+  summary,
+  steps,
+  verification,
+});
 
 /** Smallest allowed limit at least twice the current one; undefined when none is large enough. */
 export function conntrackMaxFor(current: number | undefined): string | undefined {
   if (current === undefined) return CONNTRACK_MAX_VALUES[1];
-  return CONNTRACK_MAX_VALUES.find((v) => Number(v) >= current * 2) ?? CONNTRACK_MAX_VALUES.find((v) => Number(v) > current);
+  return (
+    CONNTRACK_MAX_VALUES.find((v) => Number(v) >= current * 2) ?? CONNTRACK_MAX_VALUES.find((v) => Number(v) > current)
+  );
 }
 
-const CONNTRACK_KINDS = ["sysctl.values", "sysctl.conntrack-near-max", "conntrack.table-near-full", "conntrack.entries"];
+const CONNTRACK_KINDS = [
+  "sysctl.values",
+  "sysctl.conntrack-near-max",
+  "conntrack.table-near-full",
+  "conntrack.entries",
+];
 
 function chooseConntrackMax(facts: TemplateFacts): ChosenParameters {
   const seen = CONNTRACK_KINDS.flatMap((k) => facts.attributes(k))
@@ -69,9 +83,15 @@ function chooseConntrackMax(facts: TemplateFacts): ChosenParameters {
   const current = seen.length ? Math.max(...seen) : undefined;
   const value = conntrackMaxFor(current);
   if (value === undefined) {
-    return { ok: false, reason: `nf_conntrack_max is already ${current}, at or above the largest limit fathom sets (${CONNTRACK_MAX_VALUES.at(-1)}): find what fills the table instead` };
+    return {
+      ok: false,
+      reason: `nf_conntrack_max is already ${current}, at or above the largest limit fathom sets (${CONNTRACK_MAX_VALUES.at(-1)}): find what fills the table instead`,
+    };
   }
-  const note = current === undefined ? "the current nf_conntrack_max is not in the evidence: the document refuses to lower it" : `raises nf_conntrack_max from ${current}`;
+  const note =
+    current === undefined
+      ? "the current nf_conntrack_max is not in the evidence: the document refuses to lower it"
+      : `raises nf_conntrack_max from ${current}`;
   return { ok: true, parameters: { ConntrackMax: value }, note };
 }
 
@@ -139,13 +159,20 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
   ),
   "net.mtu-mismatch": advice(
     "The MTU is VPC CNI configuration",
-    ["Set AWS_VPC_ENI_MTU on aws-node to what the path carries (1500 across VPN, Transit Gateway paths that need it, or tunnels), then recreate the affected pods."],
+    [
+      "Set AWS_VPC_ENI_MTU on aws-node to what the path carries (1500 across VPN, Transit Gateway paths that need it, or tunnels), then recreate the affected pods.",
+    ],
     { tool: "read_cni_config", clears: ["cni-config.mtu-mismatch"] },
   ),
   "net.ena-allowance-exceeded": advice(
     "The instance exceeds its network allowance: the remedy is capacity, not a node command",
-    ["Move to an instance type with higher network allowances, or spread the traffic-heavy pods across more nodes (topology spread, anti-affinity)."],
-    { tool: "inspect_ena_allowances", clears: ["ena.pps-exceeded", "ena.bandwidth-exceeded", "ena.conntrack-exceeded"] },
+    [
+      "Move to an instance type with higher network allowances, or spread the traffic-heavy pods across more nodes (topology spread, anti-affinity).",
+    ],
+    {
+      tool: "inspect_ena_allowances",
+      clears: ["ena.pps-exceeded", "ena.bandwidth-exceeded", "ena.conntrack-exceeded"],
+    },
   ),
 
   // ── service lane ──────────────────────────────────────────────────────────────────────────────
@@ -159,17 +186,23 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
   ),
   "dns.clusterdns-mismatch": advice(
     "The kubelet's clusterDNS is node configuration set at bootstrap",
-    ["Set clusterDNS to the kube-dns Service IP in the node group's bootstrap (nodeadm NodeConfig kubelet config, or bootstrap.sh --dns-cluster-ip), then replace the affected nodes."],
+    [
+      "Set clusterDNS to the kube-dns Service IP in the node group's bootstrap (nodeadm NodeConfig kubelet config, or bootstrap.sh --dns-cluster-ip), then replace the affected nodes.",
+    ],
     { tool: "check_resolv_conf", clears: ["dns.clusterdns-mismatch", "dns.cluster-dns-unset"] },
   ),
   "dns.vpc-resolver-throttled": advice(
     "The VPC resolver's per-ENI packet limit is an AWS limit",
-    ["Spread CoreDNS replicas across nodes and scale them out, or deploy NodeLocal DNSCache so lookups are cached per node; cut needless lookups (ndots, search domains)."],
+    [
+      "Spread CoreDNS replicas across nodes and scale them out, or deploy NodeLocal DNSCache so lookups are cached per node; cut needless lookups (ndots, search domains).",
+    ],
     { tool: "read_coredns_log", clears: ["coredns.upstream-timeouts"] },
   ),
   "dns.conntrack-race": advice(
     "The conntrack insert race is fixed in the pods' DNS behaviour",
-    ["Deploy NodeLocal DNSCache, or set the pods' dnsConfig option single-request-reopen (glibc) / use TCP for DNS, so parallel A/AAAA lookups stop racing."],
+    [
+      "Deploy NodeLocal DNSCache, or set the pods' dnsConfig option single-request-reopen (glibc) / use TCP for DNS, so parallel A/AAAA lookups stop racing.",
+    ],
     { tool: "inspect_conntrack", clears: ["conntrack.insert-failed"] },
   ),
   "net.conntrack-exhaustion": {
@@ -191,7 +224,9 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
   },
   "kube-proxy.not-running": advice(
     "kube-proxy is a Kubernetes DaemonSet pod: restart it through the Kubernetes API",
-    ["Check the kube-proxy pod on <nodes> (kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide, logs); delete it so the DaemonSet recreates it, or repair the DaemonSet / add-on."],
+    [
+      "Check the kube-proxy pod on <nodes> (kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide, logs); delete it so the DaemonSet recreates it, or repair the DaemonSet / add-on.",
+    ],
     { tool: "inspect_iptables", clears: ["iptables.kube-proxy-chains-missing"] },
   ),
   "kube-proxy.sync-failure": advice(
@@ -204,39 +239,56 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
   ),
   "netpol.denied-by-policy": advice(
     "A NetworkPolicy blocks the flow as written: the policy is what must change",
-    ["Review the NetworkPolicies selecting the source and destination pods and add an allow rule for the flow if it is meant to happen."],
+    [
+      "Review the NetworkPolicies selecting the source and destination pods and add an allow rule for the flow if it is meant to happen.",
+    ],
     { tool: "read_network_policy_agent_log", clears: ["netpol.deny-verdicts"] },
   ),
   "netpol.agent-failure": advice(
     "The network-policy agent runs in the aws-node pod: restart or upgrade it through Kubernetes",
-    ["Upgrade the VPC CNI add-on to a release that fixes the agent's failure, and restart the aws-node pod on <nodes> through the Kubernetes API."],
-    { tool: "read_network_policy_agent_log", clears: ["netpol.agent-panic", "netpol.agent-errors", "netpol.conntrack-cleanup-race"] },
+    [
+      "Upgrade the VPC CNI add-on to a release that fixes the agent's failure, and restart the aws-node pod on <nodes> through the Kubernetes API.",
+    ],
+    {
+      tool: "read_network_policy_agent_log",
+      clears: ["netpol.agent-panic", "netpol.agent-errors", "netpol.conntrack-cleanup-race"],
+    },
   ),
 
   // ── runtime lane ──────────────────────────────────────────────────────────────────────────────
   "node.registration-unauthorized": advice(
     "The node's IAM role is not mapped into the cluster: this is aws-auth or an access entry",
-    ["Map the node role: an EKS access entry of type EC2_LINUX for the node role, or the role's entry in the kube-system/aws-auth ConfigMap (groups system:bootstrappers, system:nodes, username system:node:{{EC2PrivateDNSName}})."],
+    [
+      "Map the node role: an EKS access entry of type EC2_LINUX for the node role, or the role's entry in the kube-system/aws-auth ConfigMap (groups system:bootstrappers, system:nodes, username system:node:{{EC2PrivateDNSName}}).",
+    ],
     { tool: "read_kubelet_journal", clears: ["kubelet.unauthorized"] },
   ),
   "node.registration-name-mismatch": advice(
     "The node's name must be the name its credentials allow: this is node configuration",
-    ["Remove the hostname override, or make the VPC's DHCP options domain-name match the region's default so the hostname is the EC2 private DNS name; then replace the affected nodes."],
+    [
+      "Remove the hostname override, or make the VPC's DHCP options domain-name match the region's default so the hostname is the EC2 private DNS name; then replace the affected nodes.",
+    ],
     { tool: "read_kubelet_journal", clears: ["kubelet.node-name-forbidden"] },
   ),
   "node.bootstrap-misconfigured": advice(
     "Bootstrap wrote a wrong cluster endpoint or CA: fix the launch template and replace the node",
-    ["Correct the cluster name, endpoint and CA in the node group's user data (nodeadm NodeConfig or bootstrap.sh arguments), then replace the affected nodes; patching a running node hides the fault until the next one boots."],
+    [
+      "Correct the cluster name, endpoint and CA in the node group's user data (nodeadm NodeConfig or bootstrap.sh arguments), then replace the affected nodes; patching a running node hides the fault until the next one boots.",
+    ],
     { tool: "read_kubelet_config", clears: ["kubelet-config.server-invalid", "kubelet-config.ca-missing"] },
   ),
   "node.apiserver-unreachable": advice(
     "The path to the cluster endpoint is network configuration",
-    ["Allow 443 from the node's security group to the cluster security group, enable private endpoint access for private subnets, and check the proxy / DNS the node uses to resolve the endpoint."],
+    [
+      "Allow 443 from the node's security group to the cluster security group, enable private endpoint access for private subnets, and check the proxy / DNS the node uses to resolve the endpoint.",
+    ],
     { tool: "check_api_server_reachability", clears: ["apiserver.connect-failed", "apiserver.dns-failure"] },
   ),
   "node.certificate-expired": advice(
     "An expired kubelet certificate is renewed through the cluster's CSR flow",
-    ["Approve the node's pending kubelet-serving CertificateSigningRequests (kubectl get csr), or replace the node; with a sane clock, a restart alone does not renew an expired certificate."],
+    [
+      "Approve the node's pending kubelet-serving CertificateSigningRequests (kubectl get csr), or replace the node; with a sane clock, a restart alone does not renew an expired certificate.",
+    ],
     { tool: "read_kubelet_journal", clears: ["kubelet.certificate-expired"] },
   ),
   "node.clock-skew": {
@@ -244,14 +296,23 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
     document: "Fathom-ResyncClock",
     summary: "Restart chrony, step the clock to the time source and wait until it is synchronised",
     risk: "low",
-    expectedEffect: "The node's clock matches the Amazon Time Sync Service again; certificate and token validity errors caused by the wrong time stop. Timestamps in logs jump once.",
-    rollback: "None needed: the step only corrects the clock. If chronyd fails to start, `systemctl status chronyd` on the node shows why.",
-    manualSteps: ["If chronyd keeps losing its source, check that the node can reach 169.254.169.123 (Amazon Time Sync) and that /etc/chrony.conf names it."],
-    verification: { tool: "read_system_messages", clears: ["messages.clock-unsynchronised", "messages.clock-service-stopped"] },
+    expectedEffect:
+      "The node's clock matches the Amazon Time Sync Service again; certificate and token validity errors caused by the wrong time stop. Timestamps in logs jump once.",
+    rollback:
+      "None needed: the step only corrects the clock. If chronyd fails to start, `systemctl status chronyd` on the node shows why.",
+    manualSteps: [
+      "If chronyd keeps losing its source, check that the node can reach 169.254.169.123 (Amazon Time Sync) and that /etc/chrony.conf names it.",
+    ],
+    verification: {
+      tool: "read_system_messages",
+      clears: ["messages.clock-unsynchronised", "messages.clock-service-stopped"],
+    },
   },
   "kubelet.config-invalid": advice(
     "Restarting a kubelet with an invalid configuration only repeats the failure",
-    ["Fix the kubelet configuration the journal names (the node group's NodeConfig / bootstrap arguments, or the cgroup driver so it matches containerd's SystemdCgroup), then replace the affected nodes."],
+    [
+      "Fix the kubelet configuration the journal names (the node group's NodeConfig / bootstrap arguments, or the cgroup driver so it matches containerd's SystemdCgroup), then replace the affected nodes.",
+    ],
     { tool: "read_kubelet_journal", clears: ["kubelet.config-invalid"] },
   ),
   "runtime.containerd-unhealthy": {
@@ -259,8 +320,10 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
     document: "Fathom-RestartContainerd",
     summary: "Restart containerd on the node and wait until it answers the CRI again",
     risk: "medium",
-    expectedEffect: "containerd comes back and the kubelet can create and inspect containers again; running containers keep running (their shims outlive the daemon), but no pod can start or stop during the restart.",
-    rollback: "No state is changed that needs undoing; if containerd does not come back, the node stays NotReady: keep it cordoned and replace it.",
+    expectedEffect:
+      "containerd comes back and the kubelet can create and inspect containers again; running containers keep running (their shims outlive the daemon), but no pod can start or stop during the restart.",
+    rollback:
+      "No state is changed that needs undoing; if containerd does not come back, the node stays NotReady: keep it cordoned and replace it.",
     manualSteps: [CORDON, DRAIN, UNCORDON],
     verification: { tool: "read_kubelet_journal", clears: ["kubelet.runtime-unavailable"] },
   },
@@ -271,8 +334,14 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
     risk: "medium",
     expectedEffect:
       "The kubelet's relist starts afresh and the node stops flapping NotReady; pods keep running across the restart. If the relist is slow because the node is overloaded or the kernel regressed, PLEG degrades again and the verification says so.",
-    rollback: "No state is changed that needs undoing; if the kubelet does not come back healthy, keep the node cordoned and replace it.",
-    manualSteps: [CORDON, DRAIN, "Look at what slows the relist (container count, CPU steal, disk latency on /var/lib/containerd): a restart does not remove it.", UNCORDON],
+    rollback:
+      "No state is changed that needs undoing; if the kubelet does not come back healthy, keep the node cordoned and replace it.",
+    manualSteps: [
+      CORDON,
+      DRAIN,
+      "Look at what slows the relist (container count, CPU steal, disk latency on /var/lib/containerd): a restart does not remove it.",
+      UNCORDON,
+    ],
     verification: { tool: "read_kubelet_journal", clears: ["kubelet.pleg-unhealthy"] },
   },
   "runtime.sandbox-image-unavailable": {
@@ -280,21 +349,28 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
     document: "Fathom-RepullSandboxImage",
     summary: "Pull the sandbox (pause) image again with the AMI's sandbox-image service and pin it",
     risk: "low",
-    expectedEffect: "The pause image is back on the node and pinned against image garbage collection; new pods can create their sandboxes again.",
+    expectedEffect:
+      "The pause image is back on the node and pinned against image garbage collection; new pods can create their sandboxes again.",
     rollback: "None needed: pulling an image the node is configured to use changes nothing else.",
-    manualSteps: ["If the pull fails with 401 / no basic auth credentials, give the node role ECR read access (AmazonEC2ContainerRegistryReadOnly) — the document cannot fix credentials."],
+    manualSteps: [
+      "If the pull fails with 401 / no basic auth credentials, give the node role ECR read access (AmazonEC2ContainerRegistryReadOnly) — the document cannot fix credentials.",
+    ],
     verification: { tool: "read_kubelet_journal", clears: ["kubelet.sandbox-image-pull-failed"] },
   },
   "runtime.image-pull-failure": advice(
     "Workload image pulls fail on registry credentials, limits or network: not a node command",
-    ["Fix the registry side the error names: node role ECR permissions or imagePullSecrets for private registries, a pull-through cache or mirror for Docker Hub rate limits (toomanyrequests), or the route / VPC endpoint to the registry."],
+    [
+      "Fix the registry side the error names: node role ECR permissions or imagePullSecrets for private registries, a pull-through cache or mirror for Docker Hub rate limits (toomanyrequests), or the route / VPC endpoint to the registry.",
+    ],
     { tool: "read_kubelet_journal", clears: ["kubelet.image-pull-failed"] },
   ),
 
   // ── host lane ─────────────────────────────────────────────────────────────────────────────────
   "node.system-oom": advice(
     "System processes run out of memory: reserve memory for them in the kubelet configuration",
-    ["Set kubeReserved / systemReserved and evictionHard for the instance type in the node group's kubelet configuration, and check pods' memory limits; then replace the affected nodes."],
+    [
+      "Set kubeReserved / systemReserved and evictionHard for the instance type in the node group's kubelet configuration, and check pods' memory limits; then replace the affected nodes.",
+    ],
     { tool: "read_dmesg", clears: ["kernel.oom-kill-system"] },
   ),
   "node.disk-pressure": {
@@ -304,7 +380,8 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
     risk: "medium",
     expectedEffect:
       "Disk held by unused images is freed and DiskPressure clears if images were what filled it. The pause image and every image a container references are kept. If container logs or emptyDir volumes fill the disk, this frees too little and the verification says so.",
-    rollback: "Removed images are pulled again on demand the next time a pod needs one (from its registry, which must still be reachable).",
+    rollback:
+      "Removed images are pulled again on demand the next time a pod needs one (from its registry, which must still be reachable).",
     manualSteps: [
       "Check what fills the disk if pruning frees too little (du on /var/lib/containerd, /var/log/pods, /var/lib/kubelet/pods): logs and emptyDir volumes are not images.",
       "Consider a larger root volume or lower imageGCHighThresholdPercent in the node group's kubelet configuration so image GC starts earlier.",
@@ -313,12 +390,16 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
   },
   "node.inode-exhaustion": advice(
     "Running out of inodes is caused by many small files, which pruning images rarely frees",
-    ["Find the directory with the most files on the full filesystem (e.g. find /var/lib/kubelet/pods /var/log -xdev | cut -d/ -f1-6 | sort | uniq -c | sort -n) and fix the workload writing them; consider a filesystem with more inodes for new nodes."],
+    [
+      "Find the directory with the most files on the full filesystem (e.g. find /var/lib/kubelet/pods /var/log -xdev | cut -d/ -f1-6 | sort | uniq -c | sort -n) and fix the workload writing them; consider a filesystem with more inodes for new nodes.",
+    ],
     { tool: "inspect_storage", clears: ["storage.inodes-exhausted"] },
   ),
   "node.pid-exhaustion": advice(
     "A process that forks without bound is fixed in the workload, and PIDs are bounded in the kubelet configuration",
-    ["Find the process tree that holds the PIDs (inspect_processes lists the biggest), fix or restart that workload, and set podPidsLimit in the node group's kubelet configuration."],
+    [
+      "Find the process tree that holds the PIDs (inspect_processes lists the biggest), fix or restart that workload, and set podPidsLimit in the node group's kubelet configuration.",
+    ],
     { tool: "inspect_processes", clears: ["processes.pid-pressure"] },
   ),
   "kernel.hang": {
@@ -326,8 +407,10 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
     document: "AWS-RestartEC2Instance",
     summary: "Restart the EC2 instance (AWS-owned AWS-RestartEC2Instance) to recover from the kernel stall",
     risk: "high",
-    expectedEffect: "The instance reboots into a clean kernel; every pod on it is stopped and restarted (or rescheduled elsewhere once drained). Local ephemeral data (emptyDir, instance store) may be lost.",
-    rollback: "A reboot cannot be undone; if the node does not come back Ready, terminate it and let the node group replace it.",
+    expectedEffect:
+      "The instance reboots into a clean kernel; every pod on it is stopped and restarted (or rescheduled elsewhere once drained). Local ephemeral data (emptyDir, instance store) may be lost.",
+    rollback:
+      "A reboot cannot be undone; if the node does not come back Ready, terminate it and let the node group replace it.",
     manualSteps: [
       CORDON,
       "Drain <nodes> if its API server connection still works (kubectl drain --ignore-daemonsets --delete-emptydir-data); a hung node may not answer — then its pods are rescheduled after the reboot.",
@@ -338,22 +421,30 @@ export const REMEDIATIONS: Readonly<Record<Exclude<RootCauseId, "none">, Remedia
   },
   "storage.ebs-attach-timeout": advice(
     "Volume attachment is an EC2 and Kubernetes operation",
-    ["Find where the volume is still attached (the VolumeAttachment objects, ec2 describe-volumes); let the old pod terminate or delete its stale VolumeAttachment, and do not force-detach a volume that is still mounted."],
+    [
+      "Find where the volume is still attached (the VolumeAttachment objects, ec2 describe-volumes); let the old pod terminate or delete its stale VolumeAttachment, and do not force-detach a volume that is still mounted.",
+    ],
     { tool: "read_csi_logs", clears: ["csi.ebs-attach-failed"] },
   ),
   "storage.ebs-device-not-found": advice(
     "The NVMe device mapping is resolved by the CSI node plugin",
-    ["Check that the EBS CSI node plugin on <nodes> runs a release that resolves NVMe device names for this instance type, upgrade it if not, and restart its pod through the Kubernetes API."],
+    [
+      "Check that the EBS CSI node plugin on <nodes> runs a release that resolves NVMe device names for this instance type, upgrade it if not, and restart its pod through the Kubernetes API.",
+    ],
     { tool: "read_csi_logs", clears: ["csi.ebs-device-not-found"] },
   ),
   "storage.efs-mount-timeout": advice(
     "EFS reachability is a security group and mount target question",
-    ["Allow NFS (TCP 2049) from the node's security group to the EFS mount targets, and make sure a mount target exists in the node's Availability Zone."],
+    [
+      "Allow NFS (TCP 2049) from the node's security group to the EFS mount targets, and make sure a mount target exists in the node's Availability Zone.",
+    ],
     { tool: "read_csi_logs", clears: ["csi.efs-mount-timeout"] },
   ),
   "storage.csi-node-plugin-missing": advice(
     "The CSI node plugin is a DaemonSet: fix its scheduling through Kubernetes",
-    ["Check why the CSI node DaemonSet has no pod on <nodes> (tolerations, nodeSelector, the add-on installed at all) and fix it."],
+    [
+      "Check why the CSI node DaemonSet has no pod on <nodes> (tolerations, nodeSelector, the add-on installed at all) and fix it.",
+    ],
     { tool: "read_kubelet_journal", clears: ["kubelet.csi-driver-not-registered"] },
   ),
 };
@@ -369,7 +460,12 @@ const RISK_ORDER: readonly Risk[] = ["low", "medium", "high"];
 export function documentRisk(document: string): Risk | undefined {
   let risk: Risk | undefined;
   for (const t of Object.values(REMEDIATIONS)) {
-    if (t.kind === "action" && t.document === document && (risk === undefined || RISK_ORDER.indexOf(t.risk) > RISK_ORDER.indexOf(risk))) risk = t.risk;
+    if (
+      t.kind === "action" &&
+      t.document === document &&
+      (risk === undefined || RISK_ORDER.indexOf(t.risk) > RISK_ORDER.indexOf(risk))
+    )
+      risk = t.risk;
   }
   return risk;
 }

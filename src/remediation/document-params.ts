@@ -63,7 +63,8 @@ export const DOCUMENTS = [
   fathomDocument("Fathom-RaiseConntrackLimit", {
     ConntrackMax: {
       type: "String",
-      description: "(Required) New net.netfilter.nf_conntrack_max. One of fixed values; the document never lowers the current limit.",
+      description:
+        "(Required) New net.netfilter.nf_conntrack_max. One of fixed values; the document never lowers the current limit.",
       allowedValues: CONNTRACK_MAX_VALUES,
     },
   }),

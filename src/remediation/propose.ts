@@ -40,7 +40,8 @@ function actionProposal(base: Base, template: ActionTemplate, policy: Policy | u
   const { report, cause } = base;
   const spec = documentSpec(template.document);
   const schema = documentParameterSchema(template.document);
-  if (!spec || !schema) return demoted(base, template, {}, [], `document ${template.document} is not one fathom can run`);
+  if (!spec || !schema)
+    return demoted(base, template, {}, [], `document ${template.document} is not one fathom can run`);
 
   const resolved = cause.nodes.map((node) => ({ node, instanceId: instanceIdOf(report, node) }));
   const targets = [...new Set(resolved.flatMap((r) => (r.instanceId ? [r.instanceId] : [])))].sort();
@@ -63,7 +64,14 @@ function actionProposal(base: Base, template: ActionTemplate, policy: Policy | u
   if (reason) return demoted(base, template, parameters, targets, reason);
 
   const checked = schema.safeParse(parameters);
-  if (!checked.success) return demoted(base, template, parameters, targets, `the plan's parameters are invalid: ${checked.error.issues[0]?.message ?? "unknown"}`);
+  if (!checked.success)
+    return demoted(
+      base,
+      template,
+      parameters,
+      targets,
+      `the plan's parameters are invalid: ${checked.error.issues[0]?.message ?? "unknown"}`,
+    );
 
   const requiresApproval = !(policy?.documents.waiveApproval.includes(template.document) && template.risk !== "high");
   return assemble(base, {
@@ -83,17 +91,30 @@ function actionProposal(base: Base, template: ActionTemplate, policy: Policy | u
 }
 
 /** Why the policy stops this plan before anyone is asked; undefined when it does not. */
-function policyReason(report: Report, template: ActionTemplate, policy: Policy | undefined, targets: number): string | undefined {
+function policyReason(
+  report: Report,
+  template: ActionTemplate,
+  policy: Policy | undefined,
+  targets: number,
+): string | undefined {
   if (!policy) return "no policy file: fathom investigates and executes nothing (this is the plan it would propose)";
   if (!policy.documents.allow.includes(template.document)) return `the policy does not allow ${template.document}`;
   const cluster = report.incident.cluster;
-  if (cluster !== undefined && !policy.scope.clusters.includes(cluster)) return `cluster ${cluster} is outside the policy's scope`;
-  if (targets > policy.execution.maxTargets) return `the plan would touch ${targets} instances; the policy allows at most ${policy.execution.maxTargets} per execution`;
+  if (cluster !== undefined && !policy.scope.clusters.includes(cluster))
+    return `cluster ${cluster} is outside the policy's scope`;
+  if (targets > policy.execution.maxTargets)
+    return `the plan would touch ${targets} instances; the policy allows at most ${policy.execution.maxTargets} per execution`;
   return undefined;
 }
 
 /** An action that cannot run as planned: shown as advice, the plan kept for the person to read. */
-function demoted(base: Base, template: ActionTemplate, parameters: Record<string, ParameterValue>, targets: string[], reason: string): RemediationProposal {
+function demoted(
+  base: Base,
+  template: ActionTemplate,
+  parameters: Record<string, ParameterValue>,
+  targets: string[],
+  reason: string,
+): RemediationProposal {
   return assemble(base, {
     summary: `Advice only — ${reason}. ${template.summary}`,
     executable: false,
@@ -127,10 +148,18 @@ function adviceProposal(base: Base, template: AdviceTemplate): RemediationPropos
   });
 }
 
-type Body = Omit<RemediationProposal, "id" | "investigationId" | "rootCause" | "node" | "policyVersion" | "planHash" | "createdAt">;
+type Body = Omit<
+  RemediationProposal,
+  "id" | "investigationId" | "rootCause" | "node" | "policyVersion" | "planHash" | "createdAt"
+>;
 
 function assemble(base: Base, body: Body): RemediationProposal {
-  const hash = planHash({ document: body.document, parameters: body.parameters, targets: body.targets, policyVersion: base.policyVersion });
+  const hash = planHash({
+    document: body.document,
+    parameters: body.parameters,
+    targets: body.targets,
+    policyVersion: base.policyVersion,
+  });
   const id = `rem-${createHash("sha256").update(`${base.report.investigationId}\0${body.document}\0${hash}`).digest("hex").slice(0, 16)}`;
   return {
     id,
@@ -161,7 +190,9 @@ function factsFor(report: Report, nodes: readonly string[]): TemplateFacts {
 
 // Node names come from bundles: only a well-formed name is written into text a person reads.
 function nodeLabel(node: string): string {
-  return NodeNameSchema.safeParse(node).success || InstanceIdSchema.safeParse(node).success ? node : "a node with an unreadable name";
+  return NodeNameSchema.safeParse(node).success || InstanceIdSchema.safeParse(node).success
+    ? node
+    : "a node with an unreadable name";
 }
 
 function withNodes(step: string, nodes: readonly string[]): string {

@@ -86,14 +86,24 @@ export type SsmExecutor = {
   /** Starts (or, for an already started approval, finds again) the plan's automation. */
   start(plan: Plan, approval: Approval, signal: AbortSignal): Promise<{ executionId: string; clientToken: string }>;
   /** Polls until a terminal status; on abort or deadline it cancels the execution and says so. */
-  waitForTerminal(executionId: string, signal: AbortSignal, onStatus?: (status: string) => void): Promise<AutomationOutcome>;
+  waitForTerminal(
+    executionId: string,
+    signal: AbortSignal,
+    onStatus?: (status: string) => void,
+  ): Promise<AutomationOutcome>;
   /** StopAutomationExecution with Type Cancel. */
   stop(executionId: string): Promise<void>;
 };
 
 type Operation = "StartAutomationExecution" | "GetAutomationExecution" | "StopAutomationExecution";
 
-const THROTTLING = new Set(["ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded"]);
+const THROTTLING = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "ThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+]);
 const STOP_TIMEOUT_MS = 30_000;
 
 /**
@@ -137,31 +147,57 @@ export function createSsmExecutor(deps: SsmExecutorDeps): SsmExecutor {
         if (signal.aborted) throw error;
         if (!isRetryable(error) || attempt >= maxRetries) throw explain(error, op, context);
         const wait = Math.min(pollIntervalMs * 2 ** attempt, maxPollIntervalMs);
-        logger.warn({ op, attempt: attempt + 1, waitMs: wait, awsError: errorName(error) }, "SSM call failed; retrying");
+        logger.warn(
+          { op, attempt: attempt + 1, waitMs: wait, awsError: errorName(error) },
+          "SSM call failed; retrying",
+        );
         await sleep(wait, signal);
         if (signal.aborted) throw signal.reason;
       }
     }
   }
 
-  async function start(plan: Plan, approval: Approval, signal: AbortSignal): Promise<{ executionId: string; clientToken: string }> {
+  async function start(
+    plan: Plan,
+    approval: Approval,
+    signal: AbortSignal,
+  ): Promise<{ executionId: string; clientToken: string }> {
     const hash = planHash(plan);
     if (approval.decision !== "approved") {
-      throw new RemediationExecutionError("not-approved", `approval ${approval.id} is a rejection; nothing runs without a yes`);
+      throw new RemediationExecutionError(
+        "not-approved",
+        `approval ${approval.id} is a rejection; nothing runs without a yes`,
+      );
     }
     if (approval.planHash !== hash) {
-      throw new RemediationExecutionError("not-approved", `approval ${approval.id} is for a different plan (${approval.planHash}, this one is ${hash}); the plan needs a new approval`);
+      throw new RemediationExecutionError(
+        "not-approved",
+        `approval ${approval.id} is for a different plan (${approval.planHash}, this one is ${hash}); the plan needs a new approval`,
+      );
     }
     const parameters = toAutomationParameters(plan, deps.automationAssumeRole);
     const clientToken = clientTokenFor(hash, approval.id);
     signal.throwIfAborted();
     const out = await call("StartAutomationExecution", signal, `document "${plan.document}"`, () =>
-      client.send(new StartAutomationExecutionCommand({ DocumentName: plan.document, Parameters: parameters, ClientToken: clientToken }), { abortSignal: signal }),
+      client.send(
+        new StartAutomationExecutionCommand({
+          DocumentName: plan.document,
+          Parameters: parameters,
+          ClientToken: clientToken,
+        }),
+        { abortSignal: signal },
+      ),
     );
     if (!out.AutomationExecutionId) {
-      throw new RemediationExecutionError("service-error", `SSM accepted document "${plan.document}" but returned no AutomationExecutionId`);
+      throw new RemediationExecutionError(
+        "service-error",
+        `SSM accepted document "${plan.document}" but returned no AutomationExecutionId`,
+      );
     }
-    logger.info({ document: plan.document, executionId: out.AutomationExecutionId, clientToken, approvalId: approval.id }, "SSM automation started");
+    logger.info(
+      { document: plan.document, executionId: out.AutomationExecutionId, clientToken, approvalId: approval.id },
+      "SSM automation started",
+    );
     return { executionId: out.AutomationExecutionId, clientToken };
   }
 
@@ -169,7 +205,9 @@ export function createSsmExecutor(deps: SsmExecutorDeps): SsmExecutor {
     // The caller's signal is usually the one that just aborted, so stopping gets its own bound.
     const signal = AbortSignal.timeout(STOP_TIMEOUT_MS);
     await call("StopAutomationExecution", signal, `execution ${executionId}`, () =>
-      client.send(new StopAutomationExecutionCommand({ AutomationExecutionId: executionId, Type: "Cancel" }), { abortSignal: signal }),
+      client.send(new StopAutomationExecutionCommand({ AutomationExecutionId: executionId, Type: "Cancel" }), {
+        abortSignal: signal,
+      }),
     );
     logger.warn({ executionId }, "SSM automation cancelled");
   }
@@ -180,11 +218,16 @@ export function createSsmExecutor(deps: SsmExecutorDeps): SsmExecutor {
     } catch (error) {
       if (!(error instanceof RemediationExecutionError)) throw error;
       if (error.code !== "already-finished") {
-        throw new RemediationExecutionError(error.code, `could not cancel execution ${executionId}, which may still be running: ${error.message}`, { cause: error, ...(error.awsError ? { awsError: error.awsError } : {}) });
+        throw new RemediationExecutionError(
+          error.code,
+          `could not cancel execution ${executionId}, which may still be running: ${error.message}`,
+          { cause: error, ...(error.awsError ? { awsError: error.awsError } : {}) },
+        );
       }
       // It finished before the stop arrived: report what it actually did.
       const last = await getExecution(executionId, AbortSignal.timeout(STOP_TIMEOUT_MS));
-      if (last.status && TERMINAL.has(last.status)) return { ...last, executionId, status: last.status as TerminalStatus };
+      if (last.status && TERMINAL.has(last.status))
+        return { ...last, executionId, status: last.status as TerminalStatus };
     }
     const failureMessage =
       stoppedBy === "deadline"
@@ -205,7 +248,11 @@ export function createSsmExecutor(deps: SsmExecutorDeps): SsmExecutor {
     };
   }
 
-  async function waitForTerminal(executionId: string, signal: AbortSignal, onStatus?: (status: string) => void): Promise<AutomationOutcome> {
+  async function waitForTerminal(
+    executionId: string,
+    signal: AbortSignal,
+    onStatus?: (status: string) => void,
+  ): Promise<AutomationOutcome> {
     const deadline = now() + timeoutMs;
     let wait = pollIntervalMs;
     let lastStatus: string | undefined;
@@ -260,31 +307,53 @@ const PERMISSION: Record<Operation, string> = {
 function explain(error: unknown, op: Operation, context: string): RemediationExecutionError {
   const awsError = errorName(error) ?? "Error";
   const detail = error instanceof Error && error.message ? ` (SSM said: ${error.message})` : "";
-  const make = (code: RemediationErrorCode, message: string) => new RemediationExecutionError(code, `${message}${detail}`, { cause: error, awsError });
+  const make = (code: RemediationErrorCode, message: string) =>
+    new RemediationExecutionError(code, `${message}${detail}`, { cause: error, awsError });
   switch (awsError) {
     case "AccessDeniedException":
       return make(
         "access-denied",
         `${op} was denied for ${context}: the role fathom runs as may not call ${PERMISSION[op]}` +
-          (op === "StartAutomationExecution" ? " on this document, or may not iam:PassRole the AutomationAssumeRole; grant them or run fathom as a role that has them" : "; grant it"),
+          (op === "StartAutomationExecution"
+            ? " on this document, or may not iam:PassRole the AutomationAssumeRole; grant them or run fathom as a role that has them"
+            : "; grant it"),
       );
     case "AutomationDefinitionNotFoundException":
     case "AutomationDefinitionVersionNotFoundException":
-      return make("document-not-found", `SSM has no Automation ${context} in this account and region: create it from workflows/ or fix the remediation catalog entry that names it`);
+      return make(
+        "document-not-found",
+        `SSM has no Automation ${context} in this account and region: create it from workflows/ or fix the remediation catalog entry that names it`,
+      );
     case "InvalidAutomationExecutionParametersException":
-      return make("invalid-parameters", `SSM rejected the parameters for ${context}: the document and the catalog's parameter schema disagree; fix one of them`);
+      return make(
+        "invalid-parameters",
+        `SSM rejected the parameters for ${context}: the document and the catalog's parameter schema disagree; fix one of them`,
+      );
     case "IdempotentParameterMismatch":
-      return make("idempotency-mismatch", `this approval already started ${context} with a different request (the plan or fathom's settings changed since); approve the current plan again`);
+      return make(
+        "idempotency-mismatch",
+        `this approval already started ${context} with a different request (the plan or fathom's settings changed since); approve the current plan again`,
+      );
     case "AutomationExecutionNotFoundException":
-      return make("execution-not-found", `SSM does not know ${context}: it may belong to another account or region, or be too old to query`);
+      return make(
+        "execution-not-found",
+        `SSM does not know ${context}: it may belong to another account or region, or be too old to query`,
+      );
     case "InvalidAutomationStatusUpdateException":
       return make("already-finished", `${context} can no longer be stopped: it already finished`);
     case "AutomationExecutionLimitExceededException":
-      return make("limit-exceeded", `too many automations are running in this account to start ${context}; wait for some to finish, then retry`);
+      return make(
+        "limit-exceeded",
+        `too many automations are running in this account to start ${context}; wait for some to finish, then retry`,
+      );
     case "ValidationException":
       return make("invalid-request", `SSM refused the ${op} request for ${context} as malformed`);
     default:
-      if (isRetryable(error)) return make(THROTTLING.has(awsError) ? "throttled" : "service-error", `${op} for ${context} kept failing after retries; try again later`);
+      if (isRetryable(error))
+        return make(
+          THROTTLING.has(awsError) ? "throttled" : "service-error",
+          `${op} for ${context} kept failing after retries; try again later`,
+        );
       return make("service-error", `${op} for ${context} failed with ${awsError}`);
   }
 }

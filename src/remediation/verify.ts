@@ -11,16 +11,41 @@ import type { Verifier } from "./actors.ts";
  * evidence (a replay's `after` bundle, or a newer bundle for serve) and checks that the finding
  * kinds the plan was meant to clear are gone (nothing above info).
  */
-export function createEvidenceVerifier(deps: { tools: readonly ToolDefinition[]; freshEvidence: (proposal: RemediationProposal, context: InvestigationContext) => Promise<{ source: EvidenceSource; label: string } | undefined> }): Verifier {
+export function createEvidenceVerifier(deps: {
+  tools: readonly ToolDefinition[];
+  freshEvidence: (
+    proposal: RemediationProposal,
+    context: InvestigationContext,
+  ) => Promise<{ source: EvidenceSource; label: string } | undefined>;
+}): Verifier {
   return async (proposal, context): Promise<VerificationOutcome> => {
     const tool = deps.tools.find((t) => t.name === proposal.verification.tool);
-    if (!tool) return { cleared: false, remaining: proposal.verification.clears, tool: proposal.verification.tool, source: "no such tool" };
+    if (!tool)
+      return {
+        cleared: false,
+        remaining: proposal.verification.clears,
+        tool: proposal.verification.tool,
+        source: "no such tool",
+      };
     const fresh = await deps.freshEvidence(proposal, context);
-    if (!fresh) return { cleared: false, remaining: proposal.verification.clears, tool: tool.name, source: "no fresh evidence for the node: collect a new bundle to verify" };
+    if (!fresh)
+      return {
+        cleared: false,
+        remaining: proposal.verification.clears,
+        tool: tool.name,
+        source: "no fresh evidence for the node: collect a new bundle to verify",
+      };
     try {
       const report = await runTool(tool, await createNodeEvidence(fresh.source), {});
-      const remaining = proposal.verification.clears.filter((kind) => report.findings.some((f) => f.kind === kind && f.severity !== "info"));
-      return { cleared: report.status === "ok" && remaining.length === 0, remaining, tool: tool.name, source: fresh.label };
+      const remaining = proposal.verification.clears.filter((kind) =>
+        report.findings.some((f) => f.kind === kind && f.severity !== "info"),
+      );
+      return {
+        cleared: report.status === "ok" && remaining.length === 0,
+        remaining,
+        tool: tool.name,
+        source: fresh.label,
+      };
     } finally {
       await fresh.source.close();
     }

@@ -10,7 +10,8 @@ import { redactDeep } from "../policy/redaction.ts";
 export function buildReport(outcome: InvestigationOutcome, toolOrder: readonly string[] = []): Report {
   const { context } = outcome;
   const synthesis = context.synthesis;
-  if (outcome.state !== "reported" || !synthesis || !context.scope) throw new Error(`no report: investigation ${outcome.state}${context.failure ? ` (${context.failure})` : ""}`);
+  if (outcome.state !== "reported" || !synthesis || !context.scope)
+    throw new Error(`no report: investigation ${outcome.state}${context.failure ? ` (${context.failure})` : ""}`);
   const calls = orderedCalls(context, toolOrder);
   const lanes: LaneReport[] = LANE_NAMES.map((lane) => {
     const result = context.lanes[lane];

@@ -44,11 +44,17 @@ export function createLiveView(stream: NodeJS.WriteStream, options: { tty: boole
         s.done += 1;
         s.findings += event.record.report?.findings.length ?? 0;
         s.loud += event.record.report?.findings.filter((f) => f.severity !== "info").length ?? 0;
-        if (!options.tty && (event.record.status === "failed" || event.record.status === "timed-out")) stream.write(`fathom: ${event.lane}: ${event.tool} on ${event.node} ${event.record.status}: ${event.record.error ?? ""}\n`);
+        if (!options.tty && (event.record.status === "failed" || event.record.status === "timed-out"))
+          stream.write(
+            `fathom: ${event.lane}: ${event.tool} on ${event.node} ${event.record.status}: ${event.record.error ?? ""}\n`,
+          );
       } else if (event.type === "lane-done") {
         const s = lanes.get(event.lane) as LaneState;
         s.finished = event.result.status;
-        if (!options.tty) stream.write(`fathom: ${event.lane} lane ${event.result.status}: ${event.result.calls.length} tool calls, ${s.findings} findings (${s.loud} above info) in ${Math.round(event.result.durationMs)} ms\n`);
+        if (!options.tty)
+          stream.write(
+            `fathom: ${event.lane} lane ${event.result.status}: ${event.result.calls.length} tool calls, ${s.findings} findings (${s.loud} above info) in ${Math.round(event.result.durationMs)} ms\n`,
+          );
       }
       draw();
     },

@@ -12,18 +12,27 @@ export function renderText(report: Report): string {
   const where = top.nodes.length ? ` on ${top.nodes.join(", ")}` : "";
   out.push(`${headline(report, top)}${where}`);
   out.push(`  ${top.summary}`);
-  out.push(`  verdict ${report.verdict} · confidence ${top.confidence} · ${report.coverage.ok}/${report.coverage.toolCalls} tool calls read their evidence · ${report.findings.length} findings · ${report.timings.totalMs} ms`);
+  out.push(
+    `  verdict ${report.verdict} · confidence ${top.confidence} · ${report.coverage.ok}/${report.coverage.toolCalls} tool calls read their evidence · ${report.findings.length} findings · ${report.timings.totalMs} ms`,
+  );
   if (top.supporting.length) {
     out.push("", "Evidence");
     for (const id of top.supporting.slice(0, MAX_EVIDENCE)) {
       const f = byId.get(id);
       if (!f) continue;
       out.push(`  ${f.id} [${f.severity}] ${f.kind} ×${f.count} — ${f.summary}`);
-      for (const e of f.evidence.slice(0, 2)) out.push(`       ${e.source}${e.line ? `:${e.line}` : ""}  ${e.excerpt.slice(0, 140)}`);
+      for (const e of f.evidence.slice(0, 2))
+        out.push(`       ${e.source}${e.line ? `:${e.line}` : ""}  ${e.excerpt.slice(0, 140)}`);
     }
-    if (top.supporting.length > MAX_EVIDENCE) out.push(`  … and ${top.supporting.length - MAX_EVIDENCE} more supporting findings (--format json for all)`);
+    if (top.supporting.length > MAX_EVIDENCE)
+      out.push(`  … and ${top.supporting.length - MAX_EVIDENCE} more supporting findings (--format json for all)`);
   }
-  if (top.contrary.length) out.push("", "Evidence against", ...top.contrary.map((id) => `  ${id} ${byId.get(id)?.kind ?? ""} — ${byId.get(id)?.summary ?? ""}`));
+  if (top.contrary.length)
+    out.push(
+      "",
+      "Evidence against",
+      ...top.contrary.map((id) => `  ${id} ${byId.get(id)?.kind ?? ""} — ${byId.get(id)?.summary ?? ""}`),
+    );
   const others = report.rootCauses.slice(1);
   if (others.length || top.ruledOut.length) {
     out.push("", "Other hypotheses");
@@ -46,7 +55,8 @@ function headline(report: Report, top: RootCause): string {
 }
 
 function nextSteps(report: Report, top: RootCause): string[] {
-  if (report.verdict === "inconclusive") return ["collect a fresh bundle (AWSSupport-CollectEKSInstanceLogs) and check the gaps above"];
+  if (report.verdict === "inconclusive")
+    return ["collect a fresh bundle (AWSSupport-CollectEKSInstanceLogs) and check the gaps above"];
   if (top.id === "none") return ["look above the node: the workload's own logs, probes and limits, or the cluster API"];
   const tools = new Set(report.findings.filter((f) => top.supporting.includes(f.id)).flatMap((f) => f.correlateWith));
   const steps = [`confirm with the supporting findings' sources above (fathom tools run <tool> --bundle …)`];

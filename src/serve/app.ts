@@ -22,7 +22,13 @@ export interface ServeAppDeps {
   allowedClusters: readonly string[] | undefined;
   fetchCertificate: CertificateSource;
   confirmSubscription: (url: string) => Promise<void>;
-  limits: { maxBodyBytes: number; queueLimit: number; concurrency: number; staleAfterMs: number; retryAfterSeconds: number };
+  limits: {
+    maxBodyBytes: number;
+    queueLimit: number;
+    concurrency: number;
+    staleAfterMs: number;
+    retryAfterSeconds: number;
+  };
   toolLatencyMs?: number;
 }
 
@@ -43,7 +49,15 @@ export function createServeApp(deps: ServeAppDeps): ServeApp {
     limit: deps.limits.queueLimit,
     onError: (id, error) => deps.logger.error({ investigationId: id, err: error }, "investigation failed"),
   });
-  const investigatorDeps = { store: deps.store, provider: deps.provider, reasoner: deps.reasoner, remediation: deps.remediation ? { ...deps.remediation, bundlesDir: deps.bundlesDir } : undefined, staleAfterMs: deps.limits.staleAfterMs, logger: deps.logger, ...(deps.toolLatencyMs ? { toolLatencyMs: deps.toolLatencyMs } : {}) };
+  const investigatorDeps = {
+    store: deps.store,
+    provider: deps.provider,
+    reasoner: deps.reasoner,
+    remediation: deps.remediation ? { ...deps.remediation, bundlesDir: deps.bundlesDir } : undefined,
+    staleAfterMs: deps.limits.staleAfterMs,
+    logger: deps.logger,
+    ...(deps.toolLatencyMs ? { toolLatencyMs: deps.toolLatencyMs } : {}),
+  };
   const run = async (id: string, incident: InvestigationContext["incident"], snapshot?: unknown) => {
     const started = performance.now();
     const final = await runDurableInvestigation(id, incident, investigatorDeps, snapshot);
@@ -80,12 +94,17 @@ export function createServeApp(deps: ServeAppDeps): ServeApp {
       for (const record of deps.store.resumableInvestigations()) {
         if (record.state === "awaitingApproval") continue;
         const snapshot = record.snapshot as { context?: InvestigationContext } | undefined;
-        const incident = snapshot?.context?.incident ?? (record.incidentKey ? deps.store.listAlarms({ incidentKey: record.incidentKey, limit: 1 })[0]?.incident : undefined);
+        const incident =
+          snapshot?.context?.incident ??
+          (record.incidentKey
+            ? deps.store.listAlarms({ incidentKey: record.incidentKey, limit: 1 })[0]?.incident
+            : undefined);
         if (!incident) {
           deps.logger.warn({ investigationId: record.id }, "cannot resume: no incident recorded");
           continue;
         }
-        if (queue.offer(record.id, () => run(record.id, incident, snapshot?.context ? record.snapshot : undefined))) resumed += 1;
+        if (queue.offer(record.id, () => run(record.id, incident, snapshot?.context ? record.snapshot : undefined)))
+          resumed += 1;
       }
       return resumed;
     },

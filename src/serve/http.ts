@@ -64,12 +64,16 @@ export function createServeHandler(deps: HttpDeps) {
       }
       const report = /^\/investigations\/([A-Za-z0-9._-]{1,128})$/.exec(path);
       if (req.method === "GET" && report) return getInvestigation(req, res, report[1] as string, deps);
-      if (receiver === undefined || !["alertmanager", "sns", "eventbridge"].includes(receiver)) throw new HttpError(404, `no such endpoint: ${req.method} ${path}`);
+      if (receiver === undefined || !["alertmanager", "sns", "eventbridge"].includes(receiver))
+        throw new HttpError(404, `no such endpoint: ${req.method} ${path}`);
       if (req.method !== "POST") throw new HttpError(405, `${path} takes POST`, { allow: "POST" });
       const alarms = await receive(receiver, req, deps);
       const results: IntakeResult[] = alarms.map((alarm) => takeAlarm(alarm, deps));
       for (const _ of results) deps.metrics.received(receiver);
-      if (results.some((r) => r.outcome === "shed")) throw new HttpError(429, "too many investigations queued; retry later", { "retry-after": String(deps.retryAfterSeconds) });
+      if (results.some((r) => r.outcome === "shed"))
+        throw new HttpError(429, "too many investigations queued; retry later", {
+          "retry-after": String(deps.retryAfterSeconds),
+        });
       return send(res, 202, { accepted: results.length, results });
     } catch (error) {
       if (error instanceof HttpError) {
@@ -87,27 +91,44 @@ async function receive(receiver: string, req: IncomingMessage, deps: HttpDeps): 
   const options = deps.allowedClusters ? { allowedClusters: deps.allowedClusters } : {};
   if (receiver === "alertmanager") {
     authorize(checkBearer(header(req, "authorization"), deps.auth.alertmanagerTokens));
-    if (!/^application\/json\b/i.test(type)) throw new HttpError(415, `Alertmanager sends application/json, not "${type || "nothing"}"`);
+    if (!/^application\/json\b/i.test(type))
+      throw new HttpError(415, `Alertmanager sends application/json, not "${type || "nothing"}"`);
     const parsed = parseAlertmanager(await readJson(req, deps.maxBodyBytes), options);
     if (!parsed.ok) throw new HttpError(400, parsed.reason);
     return parsed.alarms;
   }
   if (receiver === "eventbridge") {
     const key = header(req, "x-api-key");
-    authorize(key !== undefined ? checkSharedSecret(key, deps.auth.eventbridgeKeys) : checkBearer(header(req, "authorization"), deps.auth.eventbridgeKeys));
-    if (!/^application\/json\b/i.test(type)) throw new HttpError(415, `EventBridge API destinations send application/json, not "${type || "nothing"}"`);
+    authorize(
+      key !== undefined
+        ? checkSharedSecret(key, deps.auth.eventbridgeKeys)
+        : checkBearer(header(req, "authorization"), deps.auth.eventbridgeKeys),
+    );
+    if (!/^application\/json\b/i.test(type))
+      throw new HttpError(415, `EventBridge API destinations send application/json, not "${type || "nothing"}"`);
     const parsed = parseEventBridge(await readJson(req, deps.maxBodyBytes), options);
     if (!parsed.ok) throw new HttpError(400, parsed.reason);
     return [parsed.alarm];
   }
   // SNS: the signature is the authentication; the body is JSON sent as text/plain.
-  if (!isSnsContentType(type)) throw new HttpError(415, `SNS sends text/plain (or application/json), not "${type || "nothing"}"`);
+  if (!isSnsContentType(type))
+    throw new HttpError(415, `SNS sends text/plain (or application/json), not "${type || "nothing"}"`);
   const body = await readBody(req, deps.maxBodyBytes);
   const messageType = header(req, SNS_MESSAGE_TYPE_HEADER);
-  const parsed = parseSnsBody(body, messageType ? { maxBytes: deps.maxBodyBytes, messageType } : { maxBytes: deps.maxBodyBytes });
+  const parsed = parseSnsBody(
+    body,
+    messageType ? { maxBytes: deps.maxBodyBytes, messageType } : { maxBytes: deps.maxBodyBytes },
+  );
   if (!parsed.ok) throw new HttpError(400, parsed.reason);
-  const verified = await verifySnsMessage(parsed.message, { fetchCertificate: deps.fetchCertificate, allowedTopicArns: deps.auth.snsTopicArns });
-  if (!verified.ok) throw new HttpError(verified.code === "malformed" ? 400 : 403, `SNS message refused (${verified.code}): ${verified.reason}`);
+  const verified = await verifySnsMessage(parsed.message, {
+    fetchCertificate: deps.fetchCertificate,
+    allowedTopicArns: deps.auth.snsTopicArns,
+  });
+  if (!verified.ok)
+    throw new HttpError(
+      verified.code === "malformed" ? 400 : 403,
+      `SNS message refused (${verified.code}): ${verified.reason}`,
+    );
   const message = verified.message;
   if (message.Type === "SubscriptionConfirmation") {
     if (verified.subscribeUrl) await deps.confirmSubscription(verified.subscribeUrl);
@@ -128,7 +149,20 @@ function getInvestigation(req: IncomingMessage, res: ServerResponse, id: string,
   const record = deps.store.getInvestigation(id);
   if (!record) throw new HttpError(404, `no investigation ${id}`);
   const proposals = deps.store.listProposals({ investigationId: id });
-  send(res, 200, redactDeep({ id: record.id, state: record.state, status: record.status, incidentKey: record.incidentKey, createdAt: record.createdAt, updatedAt: record.updatedAt, report: record.report, proposals }));
+  send(
+    res,
+    200,
+    redactDeep({
+      id: record.id,
+      state: record.state,
+      status: record.status,
+      incidentKey: record.incidentKey,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      report: record.report,
+      proposals,
+    }),
+  );
 }
 
 function authorize(result: { ok: true } | { ok: false; reason: string }): void {

@@ -5,7 +5,12 @@ import type { NormalizedAlarm } from "../triggers/index.ts";
 import type { ServeMetrics } from "./metrics.ts";
 import type { WorkQueue } from "./work-queue.ts";
 
-export type IntakeResult = { key: string; outcome: "investigation-started" | "attached" | "resolved" | "no-investigation" | "shed"; investigationId?: string; reason?: string };
+export type IntakeResult = {
+  key: string;
+  outcome: "investigation-started" | "attached" | "resolved" | "no-investigation" | "shed";
+  investigationId?: string;
+  reason?: string;
+};
 
 export interface IntakeDeps {
   store: Store;
@@ -32,11 +37,28 @@ export function takeAlarm(alarm: NormalizedAlarm, deps: IntakeDeps): IntakeResul
   const key = alarm.key;
   if (alarm.status === "resolved") {
     const resolved = store.resolveIncident(key, { source: alarm.receiver });
-    store.recordAlarm({ receiver: alarm.receiver, incident: alarm.incident, status: "resolved", incidentKey: key, outcome: "resolved" });
-    return { key, outcome: "resolved", ...(resolved?.investigationId ? { investigationId: resolved.investigationId } : {}) };
+    store.recordAlarm({
+      receiver: alarm.receiver,
+      incident: alarm.incident,
+      status: "resolved",
+      incidentKey: key,
+      outcome: "resolved",
+    });
+    return {
+      key,
+      outcome: "resolved",
+      ...(resolved?.investigationId ? { investigationId: resolved.investigationId } : {}),
+    };
   }
   if (alarm.noInvestigationReason) {
-    store.recordAlarm({ receiver: alarm.receiver, incident: alarm.incident, status: "firing", incidentKey: key, outcome: "no-investigation", reason: alarm.noInvestigationReason });
+    store.recordAlarm({
+      receiver: alarm.receiver,
+      incident: alarm.incident,
+      status: "firing",
+      incidentKey: key,
+      outcome: "no-investigation",
+      reason: alarm.noInvestigationReason,
+    });
     return { key, outcome: "no-investigation", reason: alarm.noInvestigationReason };
   }
   const existing = store.getIncident(key);
@@ -48,8 +70,21 @@ export function takeAlarm(alarm: NormalizedAlarm, deps: IntakeDeps): IntakeResul
   }
   const proposedId = investigationIdFor(key, alarm.incident.startsAt);
   const { incident, outcome } = store.atomically(() => {
-    const opened = store.openIncident({ key, ...(alarm.incident.cluster ? { cluster: alarm.incident.cluster } : {}), alarm: alarm.alarmName, nodes: alarm.incident.nodes, source: alarm.receiver, investigationId: proposedId });
-    store.recordAlarm({ receiver: alarm.receiver, incident: alarm.incident, status: "firing", incidentKey: key, outcome: opened.outcome === "attached" ? "attached" : "investigation-started" });
+    const opened = store.openIncident({
+      key,
+      ...(alarm.incident.cluster ? { cluster: alarm.incident.cluster } : {}),
+      alarm: alarm.alarmName,
+      nodes: alarm.incident.nodes,
+      source: alarm.receiver,
+      investigationId: proposedId,
+    });
+    store.recordAlarm({
+      receiver: alarm.receiver,
+      incident: alarm.incident,
+      status: "firing",
+      incidentKey: key,
+      outcome: opened.outcome === "attached" ? "attached" : "investigation-started",
+    });
     return opened;
   });
   const investigationId = incident.investigationId ?? proposedId;
@@ -60,4 +95,3 @@ export function takeAlarm(alarm: NormalizedAlarm, deps: IntakeDeps): IntakeResul
   deps.queue.offer(investigationId, () => deps.investigate(investigationId, alarm));
   return { key, outcome: "investigation-started", investigationId };
 }
-

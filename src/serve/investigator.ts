@@ -31,7 +31,11 @@ export interface InvestigatorDeps {
 export function bundlesFor(incident: Incident, catalog: readonly FolderBundle[]): FolderBundle[] {
   if (incident.nodes.length === 0) return [...catalog];
   return catalog.filter((b) =>
-    incident.nodes.some((n) => (n.instanceId !== undefined && n.instanceId === b.instanceId) || (n.name !== undefined && (n.name === b.node || n.name.split(".")[0] === b.node.split(".")[0]))),
+    incident.nodes.some(
+      (n) =>
+        (n.instanceId !== undefined && n.instanceId === b.instanceId) ||
+        (n.name !== undefined && (n.name === b.node || n.name.split(".")[0] === b.node.split(".")[0])),
+    ),
   );
 }
 
@@ -40,7 +44,12 @@ export function bundlesFor(incident: Incident, catalog: readonly FolderBundle[])
  * report is saved with the first snapshot that has one (in the same transaction), and the
  * investigation stops at the approval gate with its proposals pending for `fathom approve`.
  */
-export async function runDurableInvestigation(id: string, incident: Incident, deps: InvestigatorDeps, snapshot?: unknown): Promise<string> {
+export async function runDurableInvestigation(
+  id: string,
+  incident: Incident,
+  deps: InvestigatorDeps,
+  snapshot?: unknown,
+): Promise<string> {
   const catalog = await deps.provider.catalog();
   const chosen = bundlesFor(incident, catalog);
   const sources: EvidenceSource[] = [];
@@ -54,12 +63,17 @@ export async function runDurableInvestigation(id: string, incident: Incident, de
   const registry = await createNodeRegistry(sources);
   const server = createMcpServer({ registry, tools: TOOLS, logger: deps.logger, version: "serve" });
   const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = createCoordinatorClient({ name: "fathom-serve", version: "1" }, deps.toolLatencyMs ? { latencyMs: deps.toolLatencyMs } : {});
+  const client = createCoordinatorClient(
+    { name: "fathom-serve", version: "1" },
+    deps.toolLatencyMs ? { latencyMs: deps.toolLatencyMs } : {},
+  );
   await Promise.all([server.connect(b), client.connect(a)]);
   try {
     const startsAt = Date.parse(incident.startsAt);
     const nodes: NodeInfo[] = (await describeNodes(registry)).map((n) =>
-      n.collectedAt !== undefined && startsAt - n.collectedAt > deps.staleAfterMs ? { ...n, staleByMs: startsAt - n.collectedAt } : n,
+      n.collectedAt !== undefined && startsAt - n.collectedAt > deps.staleAfterMs
+        ? { ...n, staleByMs: startsAt - n.collectedAt }
+        : n,
     );
     let reportSaved = deps.store.getInvestigation(id)?.report !== undefined;
     const outcome = await investigate(
@@ -71,13 +85,26 @@ export async function runDurableInvestigation(id: string, incident: Incident, de
         ...(snapshot ? { snapshot } : {}),
         stopWhenAwaitingApproval: true,
         ...(deps.remediation
-          ? { remediation: { settings: { enabled: true, approvalTtlMs: deps.remediation.approvalTtlMs, executionTimeoutMs: 3_600_000, verification: { bundlesDir: deps.remediation.bundlesDir } }, actors: deps.remediation.actors } }
+          ? {
+              remediation: {
+                settings: {
+                  enabled: true,
+                  approvalTtlMs: deps.remediation.approvalTtlMs,
+                  executionTimeoutMs: 3_600_000,
+                  verification: { bundlesDir: deps.remediation.bundlesDir },
+                },
+                actors: deps.remediation.actors,
+              },
+            }
           : {}),
         persist: (persisted, value) => {
           const context = (persisted as { context?: InvestigationContext }).context;
           deps.store.atomically(() => {
             if (!reportSaved && context?.synthesis) {
-              deps.store.saveReport(id, buildReport({ state: "reported", final: value, context, startedAt: startsAt, totalMs: 0 }));
+              deps.store.saveReport(
+                id,
+                buildReport({ state: "reported", final: value, context, startedAt: startsAt, totalMs: 0 }),
+              );
               reportSaved = true;
             }
             deps.store.saveSnapshot(id, persisted, value);

@@ -14,7 +14,11 @@ export interface WorkQueue {
   close(): Promise<void>;
 }
 
-export function createWorkQueue(options: { concurrency: number; limit: number; onError: (id: string, error: unknown) => void }): WorkQueue {
+export function createWorkQueue(options: {
+  concurrency: number;
+  limit: number;
+  onError: (id: string, error: unknown) => void;
+}): WorkQueue {
   const queued: Array<{ id: string; job: () => Promise<void> }> = [];
   const running = new Set<string>();
   const waiters: Array<() => void> = [];
@@ -49,7 +53,10 @@ export function createWorkQueue(options: { concurrency: number; limit: number; o
     has: (id) => running.has(id) || queued.some((q) => q.id === id),
     full: () => closed || queued.length >= options.limit,
     size: () => ({ queued: queued.length, running: running.size }),
-    idle: () => (queued.length === 0 && running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    idle: () =>
+      queued.length === 0 && running.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push(resolve)),
     async close() {
       closed = true;
       queued.length = 0;

@@ -41,7 +41,8 @@ export function createContext(db: DatabaseSync, clock: Clock, logger: Logger): S
       db.exec("BEGIN IMMEDIATE");
       try {
         const result = fn();
-        if (result instanceof Promise) throw new StoreError("invalid", "store transactions are synchronous: do not pass an async function");
+        if (result instanceof Promise)
+          throw new StoreError("invalid", "store transactions are synchronous: do not pass an async function");
         db.exec("COMMIT");
         return result;
       } catch (error) {
@@ -66,7 +67,8 @@ export function createContext(db: DatabaseSync, clock: Clock, logger: Logger): S
 
 export function text(row: Row, column: string): string {
   const value = row[column];
-  if (typeof value !== "string") throw new StoreError("corrupt", `column ${column} holds ${value === null ? "NULL" : typeof value}, not text`);
+  if (typeof value !== "string")
+    throw new StoreError("corrupt", `column ${column} holds ${value === null ? "NULL" : typeof value}, not text`);
   return value;
 }
 

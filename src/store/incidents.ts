@@ -5,7 +5,14 @@ import { defined, integer, json, optionalText, text, type Row, type StoreContext
 import { StoreError } from "./errors.ts";
 import { createInvestigation } from "./investigations.ts";
 import { redactForStore } from "./redact.ts";
-import type { AlarmInput, AlarmRecord, IncidentRecord, IncidentStatus, OpenIncidentInput, OpenIncidentOutcome } from "./types.ts";
+import type {
+  AlarmInput,
+  AlarmRecord,
+  IncidentRecord,
+  IncidentStatus,
+  OpenIncidentInput,
+  OpenIncidentOutcome,
+} from "./types.ts";
 
 function toIncident(row: Row): IncidentRecord {
   return defined({
@@ -43,7 +50,10 @@ export function getIncident(ctx: StoreContext, key: string): IncidentRecord | un
  * incident attaches to its investigation; otherwise the incident opens (or reopens after a
  * resolve) together with a new investigation row, in the same transaction.
  */
-export function openIncident(ctx: StoreContext, input: OpenIncidentInput): { incident: IncidentRecord; outcome: OpenIncidentOutcome } {
+export function openIncident(
+  ctx: StoreContext,
+  input: OpenIncidentInput,
+): { incident: IncidentRecord; outcome: OpenIncidentOutcome } {
   const key = storedKey(input.key);
   const at = ctx.nowIso(input.at);
   const source = redactForStore(input.source);
@@ -51,7 +61,9 @@ export function openIncident(ctx: StoreContext, input: OpenIncidentInput): { inc
     const existing = getIncident(ctx, key);
     if (existing?.status === "open" && existing.investigationId) {
       ctx
-        .sql("UPDATE incidents SET last_seen = max(last_seen, :at), alarm_count = alarm_count + 1, sources = :sources WHERE key = :key")
+        .sql(
+          "UPDATE incidents SET last_seen = max(last_seen, :at), alarm_count = alarm_count + 1, sources = :sources WHERE key = :key",
+        )
         .run({ key, at, sources: withSource(existing.sources, source) });
       return { incident: getIncident(ctx, key) as IncidentRecord, outcome: "attached" };
     }
@@ -80,20 +92,42 @@ export function openIncident(ctx: StoreContext, input: OpenIncidentInput): { inc
         });
     }
     const outcome: OpenIncidentOutcome = existing ? "reopened" : "opened";
-    appendAudit(ctx, { type: "incident", subject: key, data: { event: outcome, investigationId: input.investigationId, source } });
+    appendAudit(ctx, {
+      type: "incident",
+      subject: key,
+      data: { event: outcome, investigationId: input.investigationId, source },
+    });
     return { incident: getIncident(ctx, key) as IncidentRecord, outcome };
   });
 }
 
-export function resolveIncident(ctx: StoreContext, rawKey: string, options: { at?: number; source?: string } = {}): IncidentRecord | undefined {
+export function resolveIncident(
+  ctx: StoreContext,
+  rawKey: string,
+  options: { at?: number; source?: string } = {},
+): IncidentRecord | undefined {
   const key = storedKey(rawKey);
   const at = ctx.nowIso(options.at);
   return ctx.tx(() => {
     const existing = getIncident(ctx, key);
     if (!existing || existing.status === "resolved") return existing;
-    const sources = options.source ? withSource(existing.sources, redactForStore(options.source)) : JSON.stringify(existing.sources);
-    ctx.sql("UPDATE incidents SET status = 'resolved', resolved_at = :at, last_seen = max(last_seen, :at), sources = :sources WHERE key = :key").run({ key, at, sources });
-    appendAudit(ctx, { type: "incident", subject: key, data: { event: "resolved", ...(existing.investigationId ? { investigationId: existing.investigationId } : {}), ...(options.source ? { source: options.source } : {}) } });
+    const sources = options.source
+      ? withSource(existing.sources, redactForStore(options.source))
+      : JSON.stringify(existing.sources);
+    ctx
+      .sql(
+        "UPDATE incidents SET status = 'resolved', resolved_at = :at, last_seen = max(last_seen, :at), sources = :sources WHERE key = :key",
+      )
+      .run({ key, at, sources });
+    appendAudit(ctx, {
+      type: "incident",
+      subject: key,
+      data: {
+        event: "resolved",
+        ...(existing.investigationId ? { investigationId: existing.investigationId } : {}),
+        ...(options.source ? { source: options.source } : {}),
+      },
+    });
     return getIncident(ctx, key);
   });
 }
@@ -113,7 +147,10 @@ function toAlarm(row: Row): AlarmRecord {
 
 /** Records a received alarm, normalized and redacted, with what fathom did about it. */
 export function recordAlarm(ctx: StoreContext, input: AlarmInput): AlarmRecord {
-  const stored = redactForStore({ ...input, incidentKey: input.incidentKey === undefined ? undefined : storedKey(input.incidentKey) });
+  const stored = redactForStore({
+    ...input,
+    incidentKey: input.incidentKey === undefined ? undefined : storedKey(input.incidentKey),
+  });
   return ctx.tx(() => {
     const result = ctx
       .sql(
@@ -136,6 +173,9 @@ export function recordAlarm(ctx: StoreContext, input: AlarmInput): AlarmRecord {
 export function listAlarms(ctx: StoreContext, options: { incidentKey?: string; limit?: number } = {}): AlarmRecord[] {
   const rows = ctx
     .sql("SELECT * FROM alarms WHERE (:key IS NULL OR incident_key = :key) ORDER BY id DESC LIMIT :limit")
-    .all({ key: options.incidentKey === undefined ? null : storedKey(options.incidentKey), limit: options.limit ?? -1 }) as Row[];
+    .all({
+      key: options.incidentKey === undefined ? null : storedKey(options.incidentKey),
+      limit: options.limit ?? -1,
+    }) as Row[];
   return rows.map(toAlarm);
 }

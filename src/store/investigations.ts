@@ -23,16 +23,25 @@ export function stateLabel(value: string): string {
 
 function field(value: unknown, ...path: string[]): unknown {
   let current = value;
-  for (const key of path) current = current && typeof current === "object" ? (current as Record<string, unknown>)[key] : undefined;
+  for (const key of path)
+    current = current && typeof current === "object" ? (current as Record<string, unknown>)[key] : undefined;
   return current;
 }
 
 /** Saves the persisted snapshot of one transition, creating the investigation on the first. */
-export function saveSnapshot(ctx: StoreContext, id: string, snapshot: unknown, state: string, options: { incidentKey?: string } = {}): void {
+export function saveSnapshot(
+  ctx: StoreContext,
+  id: string,
+  snapshot: unknown,
+  state: string,
+  options: { incidentKey?: string } = {},
+): void {
   checkedId("investigation id", id);
   const redacted = redactForStore(snapshot);
   const rawStatus = field(redacted, "status");
-  const status: SnapshotStatus = STATUSES.includes(rawStatus as SnapshotStatus) ? (rawStatus as SnapshotStatus) : "active";
+  const status: SnapshotStatus = STATUSES.includes(rawStatus as SnapshotStatus)
+    ? (rawStatus as SnapshotStatus)
+    : "active";
   const title = field(redacted, "context", "incident", "title");
   const now = ctx.nowIso();
   ctx.tx(() => {
@@ -53,8 +62,22 @@ export function saveSnapshot(ctx: StoreContext, id: string, snapshot: unknown, s
         title: typeof title === "string" ? title : null,
         now,
       });
-    if (!before) appendAudit(ctx, { type: "investigation", subject: id, data: { event: "started", state: stateLabel(state), ...(options.incidentKey ? { incidentKey: options.incidentKey } : {}) } });
-    else if (before.status === "active" && status !== "active") appendAudit(ctx, { type: "investigation", subject: id, data: { event: "finished", state: stateLabel(state), status } });
+    if (!before)
+      appendAudit(ctx, {
+        type: "investigation",
+        subject: id,
+        data: {
+          event: "started",
+          state: stateLabel(state),
+          ...(options.incidentKey ? { incidentKey: options.incidentKey } : {}),
+        },
+      });
+    else if (before.status === "active" && status !== "active")
+      appendAudit(ctx, {
+        type: "investigation",
+        subject: id,
+        data: { event: "finished", state: stateLabel(state), status },
+      });
   });
 }
 
@@ -63,10 +86,20 @@ export function createInvestigation(ctx: StoreContext, id: string, incidentKey: 
   return ctx.tx(() => {
     const now = ctx.nowIso();
     const result = ctx
-      .sql("INSERT INTO investigations (id, incident_key, state, status, created_at, updated_at) VALUES (:id, :incidentKey, 'received', 'active', :now, :now) ON CONFLICT (id) DO NOTHING")
-      .run({ id: checkedId("investigation id", id), incidentKey: incidentKey === undefined ? null : redactForStore(incidentKey), now });
+      .sql(
+        "INSERT INTO investigations (id, incident_key, state, status, created_at, updated_at) VALUES (:id, :incidentKey, 'received', 'active', :now, :now) ON CONFLICT (id) DO NOTHING",
+      )
+      .run({
+        id: checkedId("investigation id", id),
+        incidentKey: incidentKey === undefined ? null : redactForStore(incidentKey),
+        now,
+      });
     if (result.changes === 0) return false;
-    appendAudit(ctx, { type: "investigation", subject: id, data: { event: "started", state: "received", ...(incidentKey ? { incidentKey } : {}) } });
+    appendAudit(ctx, {
+      type: "investigation",
+      subject: id,
+      data: { event: "started", state: "received", ...(incidentKey ? { incidentKey } : {}) },
+    });
     return true;
   });
 }
@@ -75,7 +108,11 @@ export function createInvestigation(ctx: StoreContext, id: string, incidentKey: 
 export function saveReport(ctx: StoreContext, id: string, report: Report): void {
   checkedId("investigation id", id);
   const parsed = ReportSchema.safeParse(redactForStore(report));
-  if (!parsed.success) throw new StoreError("invalid", `report for ${id} does not match the report schema: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  if (!parsed.success)
+    throw new StoreError(
+      "invalid",
+      `report for ${id} does not match the report schema: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+    );
   const stored = parsed.data;
   const body = JSON.stringify(stored);
   const top = stored.rootCauses[0];
@@ -90,11 +127,25 @@ export function saveReport(ctx: StoreContext, id: string, report: Report): void 
          ON CONFLICT (id) DO UPDATE SET report = excluded.report, verdict = excluded.verdict, root_cause = excluded.root_cause,
            confidence = excluded.confidence, title = excluded.title, updated_at = excluded.updated_at`,
       )
-      .run({ id, report: body, verdict: stored.verdict, rootCause: top?.id ?? null, confidence: top?.confidence ?? null, title: stored.incident.title, now });
+      .run({
+        id,
+        report: body,
+        verdict: stored.verdict,
+        rootCause: top?.id ?? null,
+        confidence: top?.confidence ?? null,
+        title: stored.incident.title,
+        now,
+      });
     appendAudit(ctx, {
       type: "investigation",
       subject: id,
-      data: { event: before?.report ? "report-replaced" : "reported", verdict: stored.verdict, rootCause: top?.id ?? null, confidence: top?.confidence ?? null, findings: stored.findings.length },
+      data: {
+        event: before?.report ? "report-replaced" : "reported",
+        verdict: stored.verdict,
+        rootCause: top?.id ?? null,
+        confidence: top?.confidence ?? null,
+        findings: stored.findings.length,
+      },
     });
   });
 }
@@ -152,6 +203,8 @@ export function listInvestigations(ctx: StoreContext, options: ListInvestigation
 
 /** Active investigations, oldest first; one without a snapshot never got past its start: run it afresh. */
 export function resumableInvestigations(ctx: StoreContext): InvestigationRecord[] {
-  const rows = ctx.sql("SELECT * FROM investigations WHERE status = 'active' ORDER BY created_at, rowid").all() as Row[];
+  const rows = ctx
+    .sql("SELECT * FROM investigations WHERE status = 'active' ORDER BY created_at, rowid")
+    .all() as Row[];
   return rows.map(toRecord);
 }

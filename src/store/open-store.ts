@@ -38,7 +38,10 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
 
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
+    db = new DatabaseSync(file, {
+      timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      enableForeignKeyConstraints: true,
+    });
   } catch (error) {
     throw new StoreError("invalid", `cannot open store ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -75,7 +78,8 @@ function retryBusy<T>(timeoutMs: number, step: () => T): T {
 }
 
 function isBusy(error: unknown): boolean {
-  const code = (error as { errcode?: unknown })?.errcode ?? (error as { cause?: { errcode?: unknown } })?.cause?.errcode;
+  const code =
+    (error as { errcode?: unknown })?.errcode ?? (error as { cause?: { errcode?: unknown } })?.cause?.errcode;
   return typeof code === "number" && (code & 0xff) === SQLITE_BUSY;
 }
 
@@ -91,7 +95,11 @@ const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 /** Returns true when the file does not exist yet (it will be created). Reads only. */
 function checkFile(file: string, mustExist: boolean): boolean {
   if (!existsSync(file)) {
-    if (mustExist) throw new StoreError("missing", `no store at ${file} (nothing has been stored there yet; set --store or $FATHOM_STORE)`);
+    if (mustExist)
+      throw new StoreError(
+        "missing",
+        `no store at ${file} (nothing has been stored there yet; set --store or $FATHOM_STORE)`,
+      );
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     return true;
   }
@@ -106,7 +114,10 @@ function checkFile(file: string, mustExist: boolean): boolean {
     closeSync(fd);
   }
   if (stat.size < 100 || !header.equals(SQLITE_HEADER)) {
-    throw new StoreError("not-sqlite", `${file} is not an SQLite database, so it is not a fathom store; it was left untouched (choose another --store)`);
+    throw new StoreError(
+      "not-sqlite",
+      `${file} is not an SQLite database, so it is not a fathom store; it was left untouched (choose another --store)`,
+    );
   }
   return false;
 }
@@ -123,24 +134,45 @@ function inspect(db: DatabaseSync, file: string): void {
     try {
       applicationId = readPragmaNumber(db, "application_id");
       version = readPragmaNumber(db, "user_version");
-      tables = Number((db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as { n: number }).n);
-      check = (db.prepare("PRAGMA quick_check").all() as Array<Record<string, unknown>>).map((r) => String(Object.values(r)[0]));
+      tables = Number(
+        (
+          db
+            .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            .get() as { n: number }
+        ).n,
+      );
+      check = (db.prepare("PRAGMA quick_check").all() as Array<Record<string, unknown>>).map((r) =>
+        String(Object.values(r)[0]),
+      );
     } finally {
       if (db.isTransaction) db.exec("COMMIT");
     }
   } catch (error) {
     if (isBusy(error)) throw error;
-    throw new StoreError("corrupt", `store ${file} is corrupt or unreadable (${(error as Error).message}); it was left untouched`, { cause: error });
+    throw new StoreError(
+      "corrupt",
+      `store ${file} is corrupt or unreadable (${(error as Error).message}); it was left untouched`,
+      { cause: error },
+    );
   }
   if (applicationId !== 0 && applicationId !== APPLICATION_ID) {
-    throw new StoreError("not-a-store", `${file} is another application's SQLite database (application_id 0x${applicationId.toString(16)}), not a fathom store; it was left untouched`);
+    throw new StoreError(
+      "not-a-store",
+      `${file} is another application's SQLite database (application_id 0x${applicationId.toString(16)}), not a fathom store; it was left untouched`,
+    );
   }
   if (applicationId === 0 && (tables > 0 || version > 0)) {
-    throw new StoreError("not-a-store", `${file} is an SQLite database that fathom did not create (${tables} tables, no fathom marker); it was left untouched`);
+    throw new StoreError(
+      "not-a-store",
+      `${file} is an SQLite database that fathom did not create (${tables} tables, no fathom marker); it was left untouched`,
+    );
   }
   if (version > SCHEMA_VERSION) throw newerSchema(file, version);
   if (check.length !== 1 || check[0] !== "ok") {
-    throw new StoreError("corrupt", `store ${file} failed SQLite's integrity check (${check.slice(0, 3).join("; ")}); it was left untouched`);
+    throw new StoreError(
+      "corrupt",
+      `store ${file} failed SQLite's integrity check (${check.slice(0, 3).join("; ")}); it was left untouched`,
+    );
   }
 }
 

@@ -18,7 +18,8 @@ function walk(value: unknown, key: string | undefined): unknown {
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     // defineProperty: a "__proto__" key from parsed JSON stays data instead of becoming a prototype.
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: walk(v, k), enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(out, k, { value: walk(v, k), enumerable: true, writable: true, configurable: true });
     return out;
   }
   if (typeof value !== "string") return value;
@@ -37,7 +38,8 @@ export function storedJson(value: unknown): string {
  * change (it looks like a credential) is refused instead of being stored under another name.
  */
 export function checkedId(kind: string, id: string): string {
-  if (typeof id !== "string" || id.length === 0 || id.length > 256) throw new StoreError("invalid", `${kind} must be 1–256 characters`);
+  if (typeof id !== "string" || id.length === 0 || id.length > 256)
+    throw new StoreError("invalid", `${kind} must be 1–256 characters`);
   if (redactDeep(id) !== id) throw new StoreError("invalid", `${kind} looks like a secret and is not stored`);
   return id;
 }

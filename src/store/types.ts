@@ -112,7 +112,11 @@ export interface SavedProposal {
 
 export type DecisionResult =
   | { ok: true; approval: Approval }
-  | { ok: false; reason: "replayed" | "already-decided" | "plan-changed" | "unknown-proposal" | "not-pending"; message: string };
+  | {
+      ok: false;
+      reason: "replayed" | "already-decided" | "plan-changed" | "unknown-proposal" | "not-pending";
+      message: string;
+    };
 
 export interface BeginExecutionInput {
   proposalId: string;

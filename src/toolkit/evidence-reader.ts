@@ -9,7 +9,8 @@ import type { ArtifactEntry, SkippedEntry } from "../evidence/source.ts";
 /** Files read whole are capped: configuration and state files are small; logs are scanned. */
 export const MAX_WHOLE_FILE_BYTES = 32 * 1024 * 1024;
 
-export type ReadResult = { state: "missing" } | { state: "error"; path: string; reason: string } | { state: "ok"; path: string; text: string };
+export type ReadResult =
+  { state: "missing" } | { state: "error"; path: string; reason: string } | { state: "ok"; path: string; text: string };
 
 /**
  * A tool call's window onto one node's evidence. It records what was read, what was missing and
@@ -68,7 +69,13 @@ export class EvidenceReader {
   }
 
   /** Parses a JSON artifact; empty or invalid JSON is an `error` with a gap naming the file. */
-  async json(name: ArtifactName): Promise<{ state: "missing" } | { state: "error"; path: string; reason: string } | { state: "ok"; path: string; value: unknown }> {
+  async json(
+    name: ArtifactName,
+  ): Promise<
+    | { state: "missing" }
+    | { state: "error"; path: string; reason: string }
+    | { state: "ok"; path: string; value: unknown }
+  > {
     const read = await this.text(name);
     if (read.state !== "ok") return read;
     if (read.text.trim() === "") return this.gap(read.path, "file is empty");
@@ -80,7 +87,10 @@ export class EvidenceReader {
   }
 
   /** Streams every line of every present file of an artifact; returns which paths were scanned. */
-  async scan(name: ArtifactName, visit: (line: LineCursor, path: string) => void | boolean): Promise<{ state: "missing" | "ok" | "error"; paths: string[] }> {
+  async scan(
+    name: ArtifactName,
+    visit: (line: LineCursor, path: string) => void | boolean,
+  ): Promise<{ state: "missing" | "ok" | "error"; paths: string[] }> {
     const paths = await this.paths(name);
     if (paths.length === 0) return { state: "missing", paths };
     const scanned: string[] = [];
@@ -103,9 +113,19 @@ export class EvidenceReader {
   }
 
   /** Like `scanAt`, but only lines matching a global prefilter regex reach `visit` (fast path for big logs). */
-  async scanMatchingAt(path: string, prefilter: RegExp | MultiLiteral, visit: (line: LineCursor, path: string) => void | boolean): Promise<boolean> {
+  async scanMatchingAt(
+    path: string,
+    prefilter: RegExp | MultiLiteral,
+    visit: (line: LineCursor, path: string) => void | boolean,
+  ): Promise<boolean> {
     try {
-      const stats = await scanMatchingLines(this.evidence.source, path, prefilter, (line) => visit(line, path), this.signal);
+      const stats = await scanMatchingLines(
+        this.evidence.source,
+        path,
+        prefilter,
+        (line) => visit(line, path),
+        this.signal,
+      );
       this.bytesRead += stats.bytesRead;
       this.linesScanned += stats.linesScanned;
       if (!this.states.has(path)) this.states.set(path, "ok");

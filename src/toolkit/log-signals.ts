@@ -27,7 +27,10 @@ export function buildPrefilter(signals: readonly LogSignal[], extraNeedles: read
 
 /** The same needles as a global RegExp alternation (what grep -E is given in the benchmark). */
 export function prefilterPattern(prefilter: MultiLiteral): string {
-  return [...prefilter.literals].sort((a, b) => b.length - a.length).map(escape).join("|");
+  return [...prefilter.literals]
+    .sort((a, b) => b.length - a.length)
+    .map(escape)
+    .join("|");
 }
 
 /** The signals a candidate line carries. */

@@ -48,7 +48,12 @@ export class Occurrences {
   }
 }
 
-export function makeLocator(source: string, line: number | undefined, at: number | undefined, excerpt: string): EvidenceLocator {
+export function makeLocator(
+  source: string,
+  line: number | undefined,
+  at: number | undefined,
+  excerpt: string,
+): EvidenceLocator {
   const trimmed = excerpt.length > MAX_EXCERPT ? `${excerpt.slice(0, MAX_EXCERPT - 1)}…` : excerpt;
   const locator: EvidenceLocator = { source, excerpt: trimmed };
   if (line !== undefined) locator.line = line;

@@ -21,7 +21,15 @@ const PODS_FORM = /^var_log\/([^/_]+)_([^/_]+)_([^/_]+)\/([^/]+)\/(\d+)\.log$/;
 /** What a container log path says about its pod and container; undefined for other files. */
 export function parseContainerLogPath(path: string): ContainerLogRef | undefined {
   let m = PODS_FORM.exec(path);
-  if (m) return { path, form: "pods", namespace: m[1] as string, pod: m[2] as string, container: m[4] as string, restart: Number(m[5]) };
+  if (m)
+    return {
+      path,
+      form: "pods",
+      namespace: m[1] as string,
+      pod: m[2] as string,
+      container: m[4] as string,
+      restart: Number(m[5]),
+    };
   m = CONTAINERS_FORM.exec(path);
   if (m) return { path, form: "containers", pod: m[1] as string, namespace: m[2] as string, container: m[3] as string };
   return undefined;
@@ -82,7 +90,8 @@ const d2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt
  * back to the general parsers for offsets, year-less and plain klog lines).
  */
 export function criTime(line: string): number | undefined {
-  if (line.length < 20 || line.charCodeAt(4) !== 45 || line.charCodeAt(10) !== 84 || line.charCodeAt(13) !== 58) return undefined;
+  if (line.length < 20 || line.charCodeAt(4) !== 45 || line.charCodeAt(10) !== 84 || line.charCodeAt(13) !== 58)
+    return undefined;
   const year = d2(line, 0) * 100 + d2(line, 2);
   let ms = 0;
   let i = 19;

@@ -26,7 +26,8 @@ const ERROR_LINE = /^(?:containerd: )?(?:failed to|error|Error:|time="[^"]*" lev
 
 function unquote(raw: string): string {
   const value = raw.replace(/\s+#.*$/, "");
-  if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) return value.slice(1, -1);
+  if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))
+    return value.slice(1, -1);
   return value;
 }
 
@@ -42,7 +43,15 @@ function runtimeOptionsOf(table: string): string | undefined {
 }
 
 export function parseContainerdConfig(text: string): ContainerdConfig {
-  const out: ContainerdConfig = { version: undefined, sandboxImage: undefined, systemdCgroup: undefined, defaultRuntime: "runc", snapshotter: undefined, recognized: false, error: undefined };
+  const out: ContainerdConfig = {
+    version: undefined,
+    sandboxImage: undefined,
+    systemdCgroup: undefined,
+    defaultRuntime: "runc",
+    snapshotter: undefined,
+    recognized: false,
+    error: undefined,
+  };
   const systemdByRuntime = new Map<string, boolean>();
   let table = "";
   for (const rawLine of text.split("\n")) {
@@ -52,7 +61,8 @@ export function parseContainerdConfig(text: string): ContainerdConfig {
     const header = HEADER.exec(line);
     if (header) {
       table = header[1] as string;
-      if (table.startsWith("plugins") || table === "grpc" || table === "cgroup" || table === "debug") out.recognized = true;
+      if (table.startsWith("plugins") || table === "grpc" || table === "cgroup" || table === "debug")
+        out.recognized = true;
       continue;
     }
     const assign = ASSIGN.exec(line);
@@ -85,6 +95,7 @@ export function parseContainerdConfig(text: string): ContainerdConfig {
       out.recognized = true;
     }
   }
-  out.systemdCgroup = systemdByRuntime.get(out.defaultRuntime) ?? systemdByRuntime.get("runc") ?? [...systemdByRuntime.values()][0];
+  out.systemdCgroup =
+    systemdByRuntime.get(out.defaultRuntime) ?? systemdByRuntime.get("runc") ?? [...systemdByRuntime.values()][0];
   return out;
 }

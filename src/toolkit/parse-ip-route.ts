@@ -40,7 +40,16 @@ export function parseIpRule(line: string): IpRule | undefined {
   const m = /^\s*(\d+):\s+(.*)$/.exec(line);
   if (!m) return undefined;
   const tokens = (m[2] as string).trim().split(/\s+/);
-  const rule: IpRule = { priority: Number(m[1]), from: "all", to: undefined, fwmark: undefined, iif: undefined, table: undefined, action: undefined, not: false };
+  const rule: IpRule = {
+    priority: Number(m[1]),
+    from: "all",
+    to: undefined,
+    fwmark: undefined,
+    iif: undefined,
+    table: undefined,
+    action: undefined,
+    not: false,
+  };
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
     const next = tokens[i + 1];
@@ -92,7 +101,18 @@ export interface IpRoute {
   scope: string | undefined;
 }
 
-const ROUTE_TYPES = new Set(["local", "broadcast", "unreachable", "blackhole", "prohibit", "throw", "multicast", "anycast", "nat", "unicast"]);
+const ROUTE_TYPES = new Set([
+  "local",
+  "broadcast",
+  "unreachable",
+  "blackhole",
+  "prohibit",
+  "throw",
+  "multicast",
+  "anycast",
+  "nat",
+  "unicast",
+]);
 
 /**
  * One `ip route show table all` line: `default via 10.0.0.1 dev eth1 table 2`,

@@ -79,7 +79,8 @@ function maskBits(mask: unknown): number | undefined {
 function cidrSize(key: string, entry: Json): { size: number; prefix: boolean } {
   const slash = key.lastIndexOf("/");
   let bits = slash >= 0 ? Number(key.slice(slash + 1)) : Number.NaN;
-  if (!Number.isInteger(bits) || bits < 0 || bits > 32) bits = maskBits(isObject(entry.Cidr) ? entry.Cidr.Mask : undefined) ?? Number.NaN;
+  if (!Number.isInteger(bits) || bits < 0 || bits > 32)
+    bits = maskBits(isObject(entry.Cidr) ? entry.Cidr.Mask : undefined) ?? Number.NaN;
   if (!Number.isInteger(bits)) return entry.IsPrefix === true ? { size: 16, prefix: true } : { size: 1, prefix: false };
   return { size: 2 ** (32 - bits), prefix: bits < 32 };
 }
@@ -157,7 +158,10 @@ function pool(shape: EnisShape, cards: Array<{ card: number; raw: Json; enis: un
   const enis = cards.flatMap(({ card, enis }) => parseEniMap(enis, card));
   const reportedTotals = cards.map(({ raw }) => num(raw.TotalIPs));
   const reportedAssigned = cards.map(({ raw }) => num(raw.AssignedIPs));
-  const sum = (values: Array<number | undefined>) => (values.every((v) => v !== undefined) && values.length > 0 ? values.reduce<number>((a, v) => a + (v ?? 0), 0) : undefined);
+  const sum = (values: Array<number | undefined>) =>
+    values.every((v) => v !== undefined) && values.length > 0
+      ? values.reduce<number>((a, v) => a + (v ?? 0), 0)
+      : undefined;
   return {
     shape,
     networkCards: cards.length,
@@ -181,7 +185,9 @@ export function parseEnis(value: unknown): IpamdPool | { error: string } {
   // An empty map: a v1.20+ IPAMD with no datastore yet.
   if (keys.length === 0) return pool("by-network-card", []);
   if (keys.every((k) => /^\d+$/.test(k) && isObject(value[k]))) {
-    const cards = keys.map((k) => ({ card: Number(k), raw: value[k] as Json, enis: (value[k] as Json).ENIs })).sort((a, b) => a.card - b.card);
+    const cards = keys
+      .map((k) => ({ card: Number(k), raw: value[k] as Json, enis: (value[k] as Json).ENIs }))
+      .sort((a, b) => a.card - b.card);
     return pool("by-network-card", cards);
   }
   return { error: `enis.json has an unrecognised shape (keys: ${keys.slice(0, 5).join(", ") || "none"})` };
@@ -206,7 +212,8 @@ export function parseCheckpoint(value: unknown): IpamCheckpoint | { error: strin
   if (!isObject(value)) return { error: "ipam.json is not a JSON object" };
   const raw = value.allocations;
   if (raw !== null && raw !== undefined && !Array.isArray(raw)) return { error: "ipam.json allocations is not a list" };
-  if (raw === undefined && value.version === undefined) return { error: "ipam.json has neither version nor allocations" };
+  if (raw === undefined && value.version === undefined)
+    return { error: "ipam.json has neither version nor allocations" };
   const allocations: PodAllocation[] = [];
   for (const entry of raw ?? []) {
     if (!isObject(entry)) continue;

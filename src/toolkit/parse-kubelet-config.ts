@@ -98,7 +98,13 @@ export function parseKubeletUnit(text: string): KubeletUnit {
     if (value === undefined) unresolved.add(variable[1] as string);
     else words.push(...splitWords(value));
   }
-  return { flags: parseFlags(words), environment, unresolved: [...unresolved], environmentFiles, hasExecStart: execStart !== undefined };
+  return {
+    flags: parseFlags(words),
+    environment,
+    unresolved: [...unresolved],
+    environmentFiles,
+    hasExecStart: execStart !== undefined,
+  };
 }
 
 /** `--name=value`, `--name value` and bare boolean `--name`; the last occurrence wins, as in pflag. */

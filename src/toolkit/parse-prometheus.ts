@@ -46,7 +46,8 @@ export function parsePrometheusText(text: string, prefix = ""): MetricSample[] {
     if (rest.startsWith("{")) {
       const close = rest.lastIndexOf("}");
       if (close < 0) continue;
-      for (const m of rest.slice(1, close).matchAll(LABEL)) labels[m[1] as string] = (m[2] as string).replace(/\\(["\\])/g, "$1").replace(/\\n/g, "\n");
+      for (const m of rest.slice(1, close).matchAll(LABEL))
+        labels[m[1] as string] = (m[2] as string).replace(/\\(["\\])/g, "$1").replace(/\\n/g, "\n");
       rest = rest.slice(close + 1);
     }
     const valueText = rest.trim().split(/\s+/)[0];

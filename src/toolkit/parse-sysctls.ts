@@ -7,7 +7,10 @@ export interface SysctlEntry {
   line: number;
 }
 
-export type SysctlRead = { state: "missing" } | { state: "error"; path: string } | { state: "ok"; path: string; values: Map<string, SysctlEntry>; lines: number };
+export type SysctlRead =
+  | { state: "missing" }
+  | { state: "error"; path: string }
+  | { state: "ok"; path: string; values: Map<string, SysctlEntry>; lines: number };
 
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.\-/:*]*$/;
 
@@ -15,7 +18,11 @@ const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.\-/:*]*$/;
  * Streams a `sysctl --all` dump and keeps the keys `wanted` accepts. An empty file, or one without
  * a single `key = value` line (binary garbage, an error message), is recorded as a gap.
  */
-export async function readSysctlValues(read: EvidenceReader, wanted: (key: string) => boolean, name: ArtifactName = "sysctls"): Promise<SysctlRead> {
+export async function readSysctlValues(
+  read: EvidenceReader,
+  wanted: (key: string) => boolean,
+  name: ArtifactName = "sysctls",
+): Promise<SysctlRead> {
   const [path] = await read.paths(name);
   if (!path) return { state: "missing" };
   const values = new Map<string, SysctlEntry>();
@@ -36,7 +43,14 @@ export async function readSysctlValues(read: EvidenceReader, wanted: (key: strin
     parsed += 1;
     if (!wanted(key)) return;
     // `sysctl` prints tabs inside multi-value settings (ip_local_port_range = 32768\t60999).
-    values.set(key, { value: cursor.text().slice(eq + width).trim().replace(/\s+/g, " "), line: cursor.lineNo });
+    values.set(key, {
+      value: cursor
+        .text()
+        .slice(eq + width)
+        .trim()
+        .replace(/\s+/g, " "),
+      line: cursor.lineNo,
+    });
   });
   if (!ok) return { state: "error", path };
   if (lines === 0) {

@@ -34,12 +34,20 @@ export function createCniTimeParser(): CniTimeParser {
   let cachedSecond = "";
   let cachedSecondMs = 0;
   const isoAt = (s: string, at: number): number | undefined => {
-    if (s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 10) !== 84 || s.charCodeAt(at + 13) !== 58) return parseIsoTime(s.slice(at, at + 40));
+    if (s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 10) !== 84 || s.charCodeAt(at + 13) !== 58)
+      return parseIsoTime(s.slice(at, at + 40));
     const second = s.slice(at, at + 19);
     let base: number;
     if (second === cachedSecond) base = cachedSecondMs;
     else {
-      base = Date.UTC(digits(s, at, 4), digits(s, at + 5, 2) - 1, digits(s, at + 8, 2), digits(s, at + 11, 2), digits(s, at + 14, 2), digits(s, at + 17, 2));
+      base = Date.UTC(
+        digits(s, at, 4),
+        digits(s, at + 5, 2) - 1,
+        digits(s, at + 8, 2),
+        digits(s, at + 11, 2),
+        digits(s, at + 14, 2),
+        digits(s, at + 17, 2),
+      );
       if (!Number.isFinite(base)) return parseIsoTime(s.slice(at, at + 40));
       cachedSecond = second;
       cachedSecondMs = base;
@@ -146,10 +154,16 @@ const OPERATION = new RegExp(`\\b(?:ec2:)?(${EC2_OPERATIONS.join("|")})\\b`, "g"
 const OPERATION_HINTS: ReadonlyArray<[RegExp, string]> = [
   [/attachENI|failed to attach (?:the )?ENI|error attaching ENI/i, "AttachNetworkInterface"],
   [/failed to create (?:the )?(?:ENI|network interface)|createENI/i, "CreateNetworkInterface"],
-  [/allocate (?:a |all available |one )?(?:private )?IP|assigning private IP|allocIPAddresses|AllocIPAddresses|IPv4 prefix/i, "AssignPrivateIpAddresses"],
+  [
+    /allocate (?:a |all available |one )?(?:private )?IP|assigning private IP|allocIPAddresses|AllocIPAddresses|IPv4 prefix/i,
+    "AssignPrivateIpAddresses",
+  ],
   [/failed to (?:delete|free) (?:the )?ENI|deleteENI/i, "DeleteNetworkInterface"],
   [/failed to detach|detachENI/i, "DetachNetworkInterface"],
-  [/describe (?:the )?(?:ENI|network interface)|information from EC2 control plane|GetIPv4sFromEC2|GetIPv4PrefixesFromEC2/i, "DescribeNetworkInterfaces"],
+  [
+    /describe (?:the )?(?:ENI|network interface)|information from EC2 control plane|GetIPv4sFromEC2|GetIPv4PrefixesFromEC2/i,
+    "DescribeNetworkInterfaces",
+  ],
   [/tag(?:ging)? (?:the )?ENI|CreateTags/i, "CreateTags"],
 ];
 
@@ -167,14 +181,21 @@ export type Ec2ErrorClass = "throttled" | "permission-denied" | "subnet-exhauste
 
 /** Classifies an EC2 / AWS API error code (`RequestLimitExceeded`, `UnauthorizedOperation`, …). */
 export function ec2ErrorClass(code: string): Ec2ErrorClass {
-  if (/^(RequestLimitExceeded|Throttling|ThrottlingException|RequestThrottled|TooManyRequestsException|SlowDown|EC2ThrottledException)$/i.test(code)) return "throttled";
-  if (/^(UnauthorizedOperation|AccessDenied|AccessDeniedException|UnauthorizedAccess|AuthFailure)$/i.test(code)) return "permission-denied";
+  if (
+    /^(RequestLimitExceeded|Throttling|ThrottlingException|RequestThrottled|TooManyRequestsException|SlowDown|EC2ThrottledException)$/i.test(
+      code,
+    )
+  )
+    return "throttled";
+  if (/^(UnauthorizedOperation|AccessDenied|AccessDeniedException|UnauthorizedAccess|AuthFailure)$/i.test(code))
+    return "permission-denied";
   if (/^(InsufficientFreeAddressesInSubnet|InsufficientCidrBlocks)$/i.test(code)) return "subnet-exhausted";
   if (/^(AttachmentLimitExceeded|NetworkInterfaceLimitExceeded)$/i.test(code)) return "eni-limit";
   return "other";
 }
 
-const CODE = /\b(RequestLimitExceeded|ThrottlingException|Throttling|UnauthorizedOperation|AccessDeniedException|AccessDenied|InsufficientFreeAddressesInSubnet|InsufficientCidrBlocks|AttachmentLimitExceeded|PrivateIpAddressLimitExceeded|InvalidParameterValue)\b/g;
+const CODE =
+  /\b(RequestLimitExceeded|ThrottlingException|Throttling|UnauthorizedOperation|AccessDeniedException|AccessDenied|InsufficientFreeAddressesInSubnet|InsufficientCidrBlocks|AttachmentLimitExceeded|PrivateIpAddressLimitExceeded|InvalidParameterValue)\b/g;
 
 /** The AWS error codes a log line carries (deduplicated). */
 export function ec2ErrorCodesIn(line: string): string[] {
@@ -188,7 +209,10 @@ export function ec2ErrorCodesIn(line: string): string[] {
  * Counts one logical event that a CNI may log on several lines (e.g. the datastore's own error, the
  * RPC reply that repeats it): the primary spelling when the log has it, else the secondary ones.
  */
-export function preferPrimary<T extends { count: number }>(primary: T | undefined, secondary: T | undefined): T | undefined {
+export function preferPrimary<T extends { count: number }>(
+  primary: T | undefined,
+  secondary: T | undefined,
+): T | undefined {
   if (primary && primary.count > 0) return primary;
   return secondary && secondary.count > 0 ? secondary : undefined;
 }

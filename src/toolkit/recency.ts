@@ -15,7 +15,12 @@ export function isRecent(occ: Occurrences, window: WindowMs, staleAfterMs = STAL
  * The severity a signal deserves given when it last occurred: full while recent, `info` once it
  * stopped long before the window's end. Returns the attributes that explain the downgrade.
  */
-export function severityByRecency(base: Severity, occ: Occurrences, window: WindowMs, staleAfterMs = STALE_AFTER_MS): { severity: Severity; stale: boolean } {
+export function severityByRecency(
+  base: Severity,
+  occ: Occurrences,
+  window: WindowMs,
+  staleAfterMs = STALE_AFTER_MS,
+): { severity: Severity; stale: boolean } {
   const recent = isRecent(occ, window, staleAfterMs);
   return { severity: recent ? base : "info", stale: !recent };
 }

@@ -17,7 +17,9 @@ export function toolInputSchema<Extra extends z.ZodRawShape>(tool: ToolDefinitio
         .max(253)
         .optional()
         .describe("Node name or EC2 instance id; optional when the server holds a single bundle"),
-      window: TimeWindowSchema.optional().describe("Only evidence inside this window counts; defaults to everything up to the bundle's collection time"),
+      window: TimeWindowSchema.optional().describe(
+        "Only evidence inside this window counts; defaults to everything up to the bundle's collection time",
+      ),
       ...tool.input,
     })
     .strict();
@@ -30,10 +32,17 @@ export type ToolInput = { node?: string; window?: { start: string; end: string }
  * findings stamped and ordered, severity as their max, everything redacted. The only way a tool's
  * findings leave the process.
  */
-export async function runTool(tool: ToolDefinition, evidence: NodeEvidence, input: ToolInput, signal?: AbortSignal): Promise<ToolReport> {
+export async function runTool(
+  tool: ToolDefinition,
+  evidence: NodeEvidence,
+  input: ToolInput,
+  signal?: AbortSignal,
+): Promise<ToolReport> {
   const started = performance.now();
   const clock = await evidence.clock();
-  const window: WindowMs = input.window ? toWindowMs(input.window) : { start: Number.NEGATIVE_INFINITY, end: clock.collectedAt ?? Number.POSITIVE_INFINITY };
+  const window: WindowMs = input.window
+    ? toWindowMs(input.window)
+    : { start: Number.NEGATIVE_INFINITY, end: clock.collectedAt ?? Number.POSITIVE_INFINITY };
   const read = new EvidenceReader(evidence, signal);
   const drafts = await tool.analyze({ node: evidence.node, window, clock, read, signal }, input as never);
   const findings = drafts
@@ -45,7 +54,11 @@ export async function runTool(tool: ToolDefinition, evidence: NodeEvidence, inpu
     status: read.status(),
     severity: maxSeverity(findings.map((f) => f.severity)),
     findings,
-    stats: { bytesRead: read.bytesRead, linesScanned: read.linesScanned, durationMs: Math.round((performance.now() - started) * 100) / 100 },
+    stats: {
+      bytesRead: read.bytesRead,
+      linesScanned: read.linesScanned,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    },
     gaps: read.gaps,
   };
   return ToolReportSchema.parse(redactDeep(report));

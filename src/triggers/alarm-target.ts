@@ -6,16 +6,36 @@ import { NodeNameSchema, type NodeRef } from "../domain/node-ref.ts";
  */
 
 /** Labels whose value names a node directly (node-exporter, kube-state-metrics, kubelet, cAdvisor). */
-export const NODE_LABELS = ["node", "kubernetes_node", "nodename", "node_name", "exported_node", "k8s_node_name"] as const;
+export const NODE_LABELS = [
+  "node",
+  "kubernetes_node",
+  "nodename",
+  "node_name",
+  "exported_node",
+  "k8s_node_name",
+] as const;
 /** Labels whose value is an EC2 instance id. */
-export const INSTANCE_ID_LABELS = ["instance_id", "InstanceId", "instanceId", "ec2_instance_id", "exported_instance_id"] as const;
+export const INSTANCE_ID_LABELS = [
+  "instance_id",
+  "InstanceId",
+  "instanceId",
+  "ec2_instance_id",
+  "exported_instance_id",
+] as const;
 /**
  * `instance` is the scrape target: the node for node-exporter and the kubelet, but the exporter's own
  * pod for kube-state-metrics. It is read only when no label above names a node.
  */
 export const ADDRESS_LABEL = "instance";
 /** Labels whose value names the cluster. */
-export const CLUSTER_LABELS = ["cluster", "cluster_name", "eks_cluster", "eks_cluster_name", "k8s_cluster", "kubernetes_cluster"] as const;
+export const CLUSTER_LABELS = [
+  "cluster",
+  "cluster_name",
+  "eks_cluster",
+  "eks_cluster_name",
+  "k8s_cluster",
+  "kubernetes_cluster",
+] as const;
 
 /** CloudWatch dimensions (EC2, Container Insights) that carry a node or the cluster. */
 export const INSTANCE_ID_DIMENSIONS = ["InstanceId"] as const;
@@ -33,7 +53,8 @@ const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
 
 // Free-text patterns for annotations ("Node ip-10-0-1-2.ec2.internal is NotReady").
 const TEXT_INSTANCE_ID = /\bi-[0-9a-f]{17}\b/g;
-const TEXT_NODE_NAME = /\b(?:ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}|i-[0-9a-f]{17})(?:\.[a-z0-9-]+)*\.(?:compute|ec2)\.internal\b/g;
+const TEXT_NODE_NAME =
+  /\b(?:ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}|i-[0-9a-f]{17})(?:\.[a-z0-9-]+)*\.(?:compute|ec2)\.internal\b/g;
 
 /**
  * One value as a node: an instance id, a node name, or a scrape address (`10.0.1.2:9100`). `ec2Only`
@@ -48,7 +69,8 @@ export function readNodeValue(raw: string, ec2Only = false): NodeRef | undefined
   const ip = IPV4.exec(value);
   // A bare private address becomes the EKS default hostname's first label; scope matching compares
   // first labels, so `ip-10-0-1-2` finds the bundle of ip-10-0-1-2.ec2.internal.
-  if (ip) return ip.slice(1).every((octet) => Number(octet) <= 255) ? { name: `ip-${ip.slice(1).join("-")}` } : undefined;
+  if (ip)
+    return ip.slice(1).every((octet) => Number(octet) <= 255) ? { name: `ip-${ip.slice(1).join("-")}` } : undefined;
   if (!NodeNameSchema.safeParse(value).success) return undefined;
   if (ec2Only && !EC2_NAME.test(value)) return undefined;
   const resource = RESOURCE_NAME.exec(value);
@@ -87,7 +109,8 @@ export function mergeNodes(refs: readonly NodeRef[]): NodeRef[] {
     if (ref.name && ref.instanceId) paired.set(ref.name, ref.instanceId);
   }
   for (const name of names) {
-    if (!name.includes(".") && [...names].some((other) => other !== name && other.startsWith(`${name}.`))) names.delete(name);
+    if (!name.includes(".") && [...names].some((other) => other !== name && other.startsWith(`${name}.`)))
+      names.delete(name);
   }
   const pairedIds = new Set(paired.values());
   const out: NodeRef[] = [];
@@ -100,7 +123,9 @@ export function mergeNodes(refs: readonly NodeRef[]): NodeRef[] {
     for (const name of loneNames) out.push({ name });
     for (const instanceId of loneIds) out.push({ instanceId });
   }
-  return out.sort((a, b) => (sortToken(a) < sortToken(b) ? -1 : sortToken(a) > sortToken(b) ? 1 : 0)).slice(0, MAX_NODES);
+  return out
+    .sort((a, b) => (sortToken(a) < sortToken(b) ? -1 : sortToken(a) > sortToken(b) ? 1 : 0))
+    .slice(0, MAX_NODES);
 }
 
 function sortToken(ref: NodeRef): string {
@@ -115,7 +140,10 @@ export interface AlertTarget {
 }
 
 /** Reads the nodes and cluster of an Alertmanager alert from its labels, then its annotations. */
-export function readAlertTarget(labels: Readonly<Record<string, string>>, annotations: Readonly<Record<string, string>>): AlertTarget {
+export function readAlertTarget(
+  labels: Readonly<Record<string, string>>,
+  annotations: Readonly<Record<string, string>>,
+): AlertTarget {
   const consumedLabels = new Set<string>();
   const refs: NodeRef[] = [];
   for (const name of [...NODE_LABELS, ...INSTANCE_ID_LABELS]) {
@@ -166,7 +194,10 @@ export function readDimensionTarget(dimensions: readonly Dimension[]): { nodes: 
   const refs: NodeRef[] = [];
   let cluster: string | undefined;
   for (const { name, value } of dimensions) {
-    if ((INSTANCE_ID_DIMENSIONS as readonly string[]).includes(name) || (NODE_NAME_DIMENSIONS as readonly string[]).includes(name)) {
+    if (
+      (INSTANCE_ID_DIMENSIONS as readonly string[]).includes(name) ||
+      (NODE_NAME_DIMENSIONS as readonly string[]).includes(name)
+    ) {
       const ref = readNodeValue(value);
       if (ref) refs.push(ref);
     } else if (cluster === undefined && (CLUSTER_DIMENSIONS as readonly string[]).includes(name)) {

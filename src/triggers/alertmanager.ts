@@ -2,7 +2,14 @@ import { z } from "zod";
 import type { Severity } from "../domain/severity.ts";
 import { ADDRESS_LABEL, INSTANCE_ID_LABELS, NODE_LABELS, readAlertTarget } from "./alarm-target.ts";
 import { alertmanagerIdentity } from "./incident-key.ts";
-import { describeIssues, finishAlarm, toInstant, type NormalizeOptions, type NormalizedAlarm, type Rejection } from "./normalized-alarm.ts";
+import {
+  describeIssues,
+  finishAlarm,
+  toInstant,
+  type NormalizeOptions,
+  type NormalizedAlarm,
+  type Rejection,
+} from "./normalized-alarm.ts";
 
 /**
  * Alertmanager webhook payloads (version 4). Alertmanager sends a whole group on every notification,
@@ -13,7 +20,10 @@ const MAX_ALERTS = 5000;
 const MAX_MAP_ENTRIES = 256;
 const MAX_NAME = 1024;
 
-const Rfc3339 = z.string().max(64).refine((t) => toInstant(t) !== undefined, { message: "expected an RFC 3339 timestamp" });
+const Rfc3339 = z
+  .string()
+  .max(64)
+  .refine((t) => toInstant(t) !== undefined, { message: "expected an RFC 3339 timestamp" });
 const StringMap = (maxValue: number) =>
   z
     .record(z.string().min(1).max(MAX_NAME), z.string().max(maxValue))
@@ -99,7 +109,8 @@ const NODE_HINT = `labels ${[...NODE_LABELS, ...INSTANCE_ID_LABELS, ADDRESS_LABE
 /** Parses a webhook body (already JSON-decoded) into one normalized alarm per alert. */
 export function parseAlertmanager(body: unknown, options: NormalizeOptions = {}): AlertmanagerNotification | Rejection {
   const parsed = AlertmanagerPayloadSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, reason: `not an Alertmanager v4 webhook payload: ${describeIssues(parsed.error)}` };
+  if (!parsed.success)
+    return { ok: false, reason: `not an Alertmanager v4 webhook payload: ${describeIssues(parsed.error)}` };
   const payload = parsed.data;
   const alarms: NormalizedAlarm[] = [];
   const rejected: AlertmanagerNotification["rejected"] = [];
@@ -112,7 +123,10 @@ export function parseAlertmanager(body: unknown, options: NormalizeOptions = {})
 }
 
 /** One alert as a normalized alarm. */
-export function normalizeAlert(alert: AlertmanagerAlert, options: NormalizeOptions = {}): { ok: true; alarm: NormalizedAlarm } | Rejection {
+export function normalizeAlert(
+  alert: AlertmanagerAlert,
+  options: NormalizeOptions = {},
+): { ok: true; alarm: NormalizedAlarm } | Rejection {
   const { labels, annotations } = alert;
   const alertname = labels["alertname"]?.trim() || "(no alertname)";
   const target = readAlertTarget(labels, annotations);

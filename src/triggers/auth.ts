@@ -41,7 +41,11 @@ export function checkBearer(authorization: string | undefined, tokens: readonly 
 }
 
 /** Checks a shared secret sent in a header of its own (EventBridge API destinations' API key). */
-export function checkSharedSecret(presented: string | undefined, secrets: readonly string[], what = "API key"): AuthResult {
+export function checkSharedSecret(
+  presented: string | undefined,
+  secrets: readonly string[],
+  what = "API key",
+): AuthResult {
   const configured = usable(secrets);
   if (configured.length === 0) return { ok: false, reason: `no ${what} is configured for this receiver` };
   if (presented === undefined || presented === "") return { ok: false, reason: `missing ${what}` };
@@ -77,10 +81,16 @@ export function checkHmacSignature(check: HmacCheck): AuthResult {
   if (!/^\d{1,12}$/.test(check.timestamp)) return { ok: false, reason: `${TIMESTAMP_HEADER} must be unix seconds` };
   const skew = Math.abs((check.now ?? Date.now)() - Number(check.timestamp) * 1000);
   const maxSkew = check.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
-  if (skew > maxSkew) return { ok: false, reason: `${TIMESTAMP_HEADER} is ${Math.round(skew / 1000)} s away from now (at most ${Math.round(maxSkew / 1000)} s): refused as a replay` };
+  if (skew > maxSkew)
+    return {
+      ok: false,
+      reason: `${TIMESTAMP_HEADER} is ${Math.round(skew / 1000)} s away from now (at most ${Math.round(maxSkew / 1000)} s): refused as a replay`,
+    };
   const presented = check.signature.trim();
-  if (!/^sha256=[0-9a-fA-F]{64}$/.test(presented)) return { ok: false, reason: `${SIGNATURE_HEADER} must be sha256=<64 hex digits>` };
+  if (!/^sha256=[0-9a-fA-F]{64}$/.test(presented))
+    return { ok: false, reason: `${SIGNATURE_HEADER} must be sha256=<64 hex digits>` };
   let match = false;
-  for (const secret of configured) match = constantTimeEqual(presented.toLowerCase(), signBody(secret, check.timestamp, check.body)) || match;
+  for (const secret of configured)
+    match = constantTimeEqual(presented.toLowerCase(), signBody(secret, check.timestamp, check.body)) || match;
   return match ? { ok: true } : { ok: false, reason: "the signature does not match the body" };
 }

@@ -1,13 +1,22 @@
 import { z } from "zod";
 import { CloudWatchStateSchema, normalizeCloudWatchAlarm, parseAlarmArn } from "./cloudwatch-alarm.ts";
-import { describeIssues, toInstant, type NormalizeOptions, type NormalizedAlarm, type Rejection } from "./normalized-alarm.ts";
+import {
+  describeIssues,
+  toInstant,
+  type NormalizeOptions,
+  type NormalizedAlarm,
+  type Rejection,
+} from "./normalized-alarm.ts";
 
 /**
  * EventBridge "CloudWatch Alarm State Change" events, as an API destination posts them. The alarm
  * ARN is `resources[0]`, the same ARN the SNS delivery carries as `AlarmArn`.
  */
 
-const Timestamp = z.string().max(64).refine((t) => toInstant(t) !== undefined, { message: "expected an ISO 8601 timestamp" });
+const Timestamp = z
+  .string()
+  .max(64)
+  .refine((t) => toInstant(t) !== undefined, { message: "expected an ISO 8601 timestamp" });
 
 const AlarmStateSchema = z.object({
   value: CloudWatchStateSchema,
@@ -64,14 +73,23 @@ export const CloudWatchAlarmEventSchema = z
 export type CloudWatchAlarmEvent = z.infer<typeof CloudWatchAlarmEventSchema>;
 
 /** Parses an EventBridge event body (already JSON-decoded) into a normalized alarm. */
-export function parseEventBridge(body: unknown, options: NormalizeOptions = {}): { ok: true; alarm: NormalizedAlarm } | Rejection {
+export function parseEventBridge(
+  body: unknown,
+  options: NormalizeOptions = {},
+): { ok: true; alarm: NormalizedAlarm } | Rejection {
   const parsed = CloudWatchAlarmEventSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, reason: `not an EventBridge CloudWatch Alarm State Change event: ${describeIssues(parsed.error)}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: `not an EventBridge CloudWatch Alarm State Change event: ${describeIssues(parsed.error)}`,
+    };
   const event = parsed.data;
   const alarmArn = event.resources.find((r) => parseAlarmArn(r) !== undefined);
   if (!alarmArn) return { ok: false, reason: "resources holds no CloudWatch alarm ARN" };
   const metrics = event.detail.configuration?.metrics ?? [];
-  const dimensions = metrics.flatMap((m) => Object.entries(m.metricStat?.metric.dimensions ?? {}).map(([name, value]) => ({ name, value })));
+  const dimensions = metrics.flatMap((m) =>
+    Object.entries(m.metricStat?.metric.dimensions ?? {}).map(([name, value]) => ({ name, value })),
+  );
   const firstStat = metrics.find((m) => m.metricStat)?.metricStat?.metric;
   const { state } = event.detail;
   return normalizeCloudWatchAlarm(

@@ -40,7 +40,10 @@ export interface IncidentKeyInput {
 const VERSION = "fathom/incident-key/v1";
 
 /** The identity of an Alertmanager alert: `alertname` and its labels minus volatile and `excluded` ones. */
-export function alertmanagerIdentity(labels: Readonly<Record<string, string>>, excluded: ReadonlySet<string> = new Set()): AlarmIdentity {
+export function alertmanagerIdentity(
+  labels: Readonly<Record<string, string>>,
+  excluded: ReadonlySet<string> = new Set(),
+): AlarmIdentity {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(labels)) {
     if (name === "alertname" || VOLATILE_LABELS.has(name) || excluded.has(name)) continue;
@@ -57,7 +60,13 @@ export function alertmanagerIdentity(labels: Readonly<Record<string, string>>, e
 export function canonicalIncidentKey(input: IncidentKeyInput): string {
   const alarm =
     input.alarm.kind === "alertmanager"
-      ? ["alertmanager", input.alarm.alertname.trim(), Object.entries(input.alarm.labels).map(([k, v]) => [k, v.trim()]).sort(([a], [b]) => compare(a as string, b as string))]
+      ? [
+          "alertmanager",
+          input.alarm.alertname.trim(),
+          Object.entries(input.alarm.labels)
+            .map(([k, v]) => [k, v.trim()])
+            .sort(([a], [b]) => compare(a as string, b as string)),
+        ]
       : ["cloudwatch", input.alarm.alarmArn.trim()];
   const nodes = new Set<string>();
   for (const ref of input.nodes) {

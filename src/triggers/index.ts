@@ -1,5 +1,11 @@
 /** The webhook receivers' pure half: parse, verify, authenticate, normalize, key. `fathom serve` wires them to HTTP. */
-export { parseAlertmanager, normalizeAlert, mapSeverity, AlertmanagerPayloadSchema, type AlertmanagerNotification } from "./alertmanager.ts";
+export {
+  parseAlertmanager,
+  normalizeAlert,
+  mapSeverity,
+  AlertmanagerPayloadSchema,
+  type AlertmanagerNotification,
+} from "./alertmanager.ts";
 export {
   verifySnsMessage,
   parseSnsBody,
@@ -16,6 +22,21 @@ export {
   type CertificateSource,
 } from "./sns.ts";
 export { parseEventBridge, CloudWatchAlarmEventSchema } from "./eventbridge.ts";
-export { incidentKey, canonicalIncidentKey, alertmanagerIdentity, VOLATILE_LABELS, type AlarmIdentity } from "./incident-key.ts";
-export { checkBearer, checkSharedSecret, checkHmacSignature, signBody, constantTimeEqual, SIGNATURE_HEADER, TIMESTAMP_HEADER, type AuthResult } from "./auth.ts";
+export {
+  incidentKey,
+  canonicalIncidentKey,
+  alertmanagerIdentity,
+  VOLATILE_LABELS,
+  type AlarmIdentity,
+} from "./incident-key.ts";
+export {
+  checkBearer,
+  checkSharedSecret,
+  checkHmacSignature,
+  signBody,
+  constantTimeEqual,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  type AuthResult,
+} from "./auth.ts";
 export type { NormalizedAlarm, NormalizeOptions, AlarmReceiver, AlarmStatus, Rejection } from "./normalized-alarm.ts";

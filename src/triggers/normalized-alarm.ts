@@ -72,9 +72,13 @@ const MAX_TITLE = 500;
 const MAX_DESCRIPTION = 2000;
 
 /** Redacts, keys and validates a draft into a NormalizedAlarm. */
-export function finishAlarm(draft: AlarmDraft, options: NormalizeOptions = {}): { ok: true; alarm: NormalizedAlarm } | Rejection {
+export function finishAlarm(
+  draft: AlarmDraft,
+  options: NormalizeOptions = {},
+): { ok: true; alarm: NormalizedAlarm } | Rejection {
   const labels: Record<string, string> = {};
-  for (const [name, value] of Object.entries(draft.labels).slice(0, MAX_LABELS)) labels[clip(name, 128)] = clip(redactField(name, value), MAX_LABEL_VALUE);
+  for (const [name, value] of Object.entries(draft.labels).slice(0, MAX_LABELS))
+    labels[clip(name, 128)] = clip(redactField(name, value), MAX_LABEL_VALUE);
   const identity: AlarmIdentity =
     draft.identity.kind === "cloudwatch"
       ? { kind: "cloudwatch", alarmArn: redactText(draft.identity.alarmArn) }
@@ -98,7 +102,8 @@ export function finishAlarm(draft: AlarmDraft, options: NormalizeOptions = {}): 
     fingerprint: key,
     labels,
   });
-  if (!parsed.success) return { ok: false, reason: `alarm ${alarmName} does not make a valid incident: ${describeIssues(parsed.error)}` };
+  if (!parsed.success)
+    return { ok: false, reason: `alarm ${alarmName} does not make a valid incident: ${describeIssues(parsed.error)}` };
 
   const reasons: string[] = [];
   if (draft.notActionable) reasons.push(draft.notActionable);
@@ -106,7 +111,8 @@ export function finishAlarm(draft: AlarmDraft, options: NormalizeOptions = {}): 
   if (policy) reasons.push(policy);
   if (draft.nodes.length === 0) reasons.push(`the alarm names no node (looked in ${draft.nodeHint})`);
 
-  const description = draft.description === undefined ? "" : clip(redactText(draft.description).trim(), MAX_DESCRIPTION);
+  const description =
+    draft.description === undefined ? "" : clip(redactText(draft.description).trim(), MAX_DESCRIPTION);
   const alarm: NormalizedAlarm = {
     receiver: draft.receiver,
     status: draft.status,
@@ -134,7 +140,8 @@ function clusterPolicyReason(cluster: string | undefined, allowed: readonly stri
 export function toInstant(text: string): string | undefined {
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)(Z|[+-]\d{2}:?\d{2})$/i.exec(text.trim());
   if (!m) return undefined;
-  const zone = (m[2] as string).toUpperCase() === "Z" ? "Z" : (m[2] as string).replace(/^([+-]\d{2}):?(\d{2})$/, "$1:$2");
+  const zone =
+    (m[2] as string).toUpperCase() === "Z" ? "Z" : (m[2] as string).replace(/^([+-]\d{2}):?(\d{2})$/, "$1:$2");
   const ms = Date.parse(`${m[1]}${zone}`);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }

@@ -19,19 +19,25 @@ interface SnsUrl {
 }
 
 function parseSnsUrl(raw: string, what: string): { ok: true; value: SnsUrl } | Rejection {
-  if (raw.length > 4096 || UNSAFE_URL_TEXT.test(raw)) return { ok: false, reason: `${what} contains characters a URL must not` };
+  if (raw.length > 4096 || UNSAFE_URL_TEXT.test(raw))
+    return { ok: false, reason: `${what} contains characters a URL must not` };
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return { ok: false, reason: `${what} is not a URL` };
   }
-  if (url.protocol !== "https:") return { ok: false, reason: `${what} must use https, not ${url.protocol.replace(/:$/, "")}` };
-  if (url.username !== "" || url.password !== "") return { ok: false, reason: `${what} must not carry user information` };
+  if (url.protocol !== "https:")
+    return { ok: false, reason: `${what} must use https, not ${url.protocol.replace(/:$/, "")}` };
+  if (url.username !== "" || url.password !== "")
+    return { ok: false, reason: `${what} must not carry user information` };
   if (url.port !== "") return { ok: false, reason: `${what} must not name a port` };
   const host = SNS_HOST.exec(url.hostname);
   if (!host || (host[2] !== undefined) !== (host[1] as string).startsWith("cn-")) {
-    return { ok: false, reason: `${what} host ${url.hostname.slice(0, 100)} is not an Amazon SNS host (sns.<region>.amazonaws.com)` };
+    return {
+      ok: false,
+      reason: `${what} host ${url.hostname.slice(0, 100)} is not an Amazon SNS host (sns.<region>.amazonaws.com)`,
+    };
   }
   return { ok: true, value: { url, region: host[1] as string } };
 }
@@ -41,8 +47,10 @@ export function checkSigningCertUrl(raw: string): { ok: true; url: string } | Re
   const parsed = parseSnsUrl(raw, "SigningCertURL");
   if (!parsed.ok) return parsed;
   const { url } = parsed.value;
-  if (url.search !== "" || url.hash !== "") return { ok: false, reason: "SigningCertURL must not carry a query or fragment" };
-  if (!CERT_PATH.test(url.pathname)) return { ok: false, reason: "SigningCertURL must name a .pem file at the root of the SNS host" };
+  if (url.search !== "" || url.hash !== "")
+    return { ok: false, reason: "SigningCertURL must not carry a query or fragment" };
+  if (!CERT_PATH.test(url.pathname))
+    return { ok: false, reason: "SigningCertURL must name a .pem file at the root of the SNS host" };
   return { ok: true, url: url.href };
 }
 
@@ -55,10 +63,14 @@ export function checkSubscribeUrl(raw: string, topicArn: string): { ok: true; ur
   if (!parsed.ok) return parsed;
   const { url, region } = parsed.value;
   const topicRegion = topicArn.split(":")[3];
-  if (region !== topicRegion) return { ok: false, reason: `SubscribeURL is in region ${region}, the topic in ${topicRegion ?? "none"}` };
-  if (url.pathname !== "/" || url.hash !== "") return { ok: false, reason: "SubscribeURL must be the SNS endpoint's root with a query" };
-  if (url.searchParams.get("Action") !== "ConfirmSubscription") return { ok: false, reason: "SubscribeURL must call Action=ConfirmSubscription" };
-  if (url.searchParams.get("TopicArn") !== topicArn) return { ok: false, reason: "SubscribeURL confirms a different topic than the message's TopicArn" };
+  if (region !== topicRegion)
+    return { ok: false, reason: `SubscribeURL is in region ${region}, the topic in ${topicRegion ?? "none"}` };
+  if (url.pathname !== "/" || url.hash !== "")
+    return { ok: false, reason: "SubscribeURL must be the SNS endpoint's root with a query" };
+  if (url.searchParams.get("Action") !== "ConfirmSubscription")
+    return { ok: false, reason: "SubscribeURL must call Action=ConfirmSubscription" };
+  if (url.searchParams.get("TopicArn") !== topicArn)
+    return { ok: false, reason: "SubscribeURL confirms a different topic than the message's TopicArn" };
   return { ok: true, url: url.href };
 }
 
@@ -74,14 +86,18 @@ const MAX_PEM_BYTES = 64 * 1024;
  * fetch; failures are not cached (the next message tries again); at most `maxEntries` certificates
  * are kept, oldest out first.
  */
-export function createCertificateCache(fetcher: CertificateFetcher, options: { maxEntries?: number } = {}): CertificateSource {
+export function createCertificateCache(
+  fetcher: CertificateFetcher,
+  options: { maxEntries?: number } = {},
+): CertificateSource {
   const maxEntries = options.maxEntries ?? 16;
   const entries = new Map<string, Promise<X509Certificate>>();
   return (url: string) => {
     const cached = entries.get(url);
     if (cached) return cached;
     const pending = fetcher(url).then((pem) => {
-      if (Buffer.byteLength(pem, "utf8") > MAX_PEM_BYTES) throw new Error(`the certificate is larger than ${MAX_PEM_BYTES} bytes`);
+      if (Buffer.byteLength(pem, "utf8") > MAX_PEM_BYTES)
+        throw new Error(`the certificate is larger than ${MAX_PEM_BYTES} bytes`);
       return new X509Certificate(pem);
     });
     entries.set(url, pending);

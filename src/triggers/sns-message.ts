@@ -17,7 +17,10 @@ export const DEFAULT_MAX_SNS_BODY_BYTES = 512 * 1024;
 const TopicArn = z
   .string()
   .max(1024)
-  .regex(/^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/, "expected an SNS topic ARN");
+  .regex(
+    /^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/,
+    "expected an SNS topic ARN",
+  );
 const Base64 = z
   .string()
   .min(16)
@@ -45,11 +48,21 @@ export const SnsNotificationSchema = z.object({
   Subject: z.string().max(1024).nullish().describe("Signed only when present"),
   UnsubscribeURL: z.string().max(4096).optional(),
 });
-export const SnsSubscriptionConfirmationSchema = z.object({ Type: z.literal("SubscriptionConfirmation"), ...Confirmation });
-export const SnsUnsubscribeConfirmationSchema = z.object({ Type: z.literal("UnsubscribeConfirmation"), ...Confirmation });
+export const SnsSubscriptionConfirmationSchema = z.object({
+  Type: z.literal("SubscriptionConfirmation"),
+  ...Confirmation,
+});
+export const SnsUnsubscribeConfirmationSchema = z.object({
+  Type: z.literal("UnsubscribeConfirmation"),
+  ...Confirmation,
+});
 
 export const SnsMessageSchema = z
-  .discriminatedUnion("Type", [SnsNotificationSchema, SnsSubscriptionConfirmationSchema, SnsUnsubscribeConfirmationSchema])
+  .discriminatedUnion("Type", [
+    SnsNotificationSchema,
+    SnsSubscriptionConfirmationSchema,
+    SnsUnsubscribeConfirmationSchema,
+  ])
   .describe("An Amazon SNS HTTP(S) delivery");
 export type SnsMessage = z.infer<typeof SnsMessageSchema>;
 export type SnsNotification = z.infer<typeof SnsNotificationSchema>;
@@ -86,7 +99,10 @@ export interface ParseSnsBodyOptions {
 }
 
 /** Reads an SNS delivery body (text, as SNS sends it) into a typed message, or says why not. */
-export function parseSnsBody(body: string | Uint8Array, options: ParseSnsBodyOptions = {}): { ok: true; message: SnsMessage } | Rejection {
+export function parseSnsBody(
+  body: string | Uint8Array,
+  options: ParseSnsBodyOptions = {},
+): { ok: true; message: SnsMessage } | Rejection {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SNS_BODY_BYTES;
   const size = typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.byteLength;
   if (size > maxBytes) return { ok: false, reason: `the SNS body is ${size} bytes, more than the ${maxBytes} allowed` };
@@ -103,13 +119,17 @@ export function parseSnsBody(body: string | Uint8Array, options: ParseSnsBodyOpt
   } catch {
     return { ok: false, reason: "the SNS body is not JSON" };
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return { ok: false, reason: "the SNS body is not a JSON object" };
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    return { ok: false, reason: "the SNS body is not a JSON object" };
   const type = (raw as { Type?: unknown }).Type;
   if (typeof type !== "string" || !(SNS_MESSAGE_TYPES as readonly string[]).includes(type)) {
     return { ok: false, reason: `the SNS message Type must be one of ${SNS_MESSAGE_TYPES.join(", ")}` };
   }
   if (options.messageType !== undefined && options.messageType !== type) {
-    return { ok: false, reason: `the ${SNS_MESSAGE_TYPE_HEADER} header says ${JSON.stringify(options.messageType.slice(0, 40))} but the body is a ${type}` };
+    return {
+      ok: false,
+      reason: `the ${SNS_MESSAGE_TYPE_HEADER} header says ${JSON.stringify(options.messageType.slice(0, 40))} but the body is a ${type}`,
+    };
   }
   const parsed = SnsMessageSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, reason: `not a valid SNS ${type}: ${describeIssues(parsed.error)}` };

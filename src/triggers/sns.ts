@@ -10,8 +10,20 @@ import { SnsMessageSchema, stringToSign, type SnsMessage } from "./sns-message.t
  * the injected source, and the signature checked over the exact string SNS signed.
  */
 
-export { parseSnsBody, isSnsContentType, stringToSign, SNS_MESSAGE_TYPE_HEADER, type SnsMessage } from "./sns-message.ts";
-export { createCertificateCache, checkSigningCertUrl, checkSubscribeUrl, type CertificateFetcher, type CertificateSource } from "./sns-certificate.ts";
+export {
+  parseSnsBody,
+  isSnsContentType,
+  stringToSign,
+  SNS_MESSAGE_TYPE_HEADER,
+  type SnsMessage,
+} from "./sns-message.ts";
+export {
+  createCertificateCache,
+  checkSigningCertUrl,
+  checkSubscribeUrl,
+  type CertificateFetcher,
+  type CertificateSource,
+} from "./sns-certificate.ts";
 export { parseCloudWatchAlarm } from "./cloudwatch-alarm.ts";
 
 /** One hour: SNS retries for longer, but a delivery older than this is treated as a replay. */
@@ -30,7 +42,8 @@ export interface SnsVerifyOptions {
 }
 
 /** Why a message was refused, for metrics; `reason` says it in words. */
-export type SnsRejectionCode = "malformed" | "topic" | "replay" | "certificate-url" | "subscribe-url" | "certificate" | "signature";
+export type SnsRejectionCode =
+  "malformed" | "topic" | "replay" | "certificate-url" | "subscribe-url" | "certificate" | "signature";
 
 export type SnsVerification =
   | {
@@ -47,13 +60,19 @@ export async function verifySnsMessage(input: unknown, options: SnsVerifyOptions
   if (!parsed.success) return reject("malformed", `not a valid SNS message: ${describeIssues(parsed.error)}`);
   const message = parsed.data;
 
-  if (!options.allowedTopicArns.includes(message.TopicArn)) return reject("topic", `topic ${message.TopicArn} is not one this endpoint accepts`);
+  if (!options.allowedTopicArns.includes(message.TopicArn))
+    return reject("topic", `topic ${message.TopicArn} is not one this endpoint accepts`);
 
   const now = (options.now ?? Date.now)();
   const sent = Date.parse(toInstant(message.Timestamp) as string);
   const maxAge = options.maxAgeMs ?? DEFAULT_SNS_MAX_AGE_MS;
-  if (now - sent > maxAge) return reject("replay", `the message was sent at ${message.Timestamp}, more than ${Math.round(maxAge / 1000)} s ago: refused as a replay`);
-  if (sent - now > (options.maxFutureMs ?? DEFAULT_SNS_MAX_FUTURE_MS)) return reject("replay", `the message timestamp ${message.Timestamp} is in the future`);
+  if (now - sent > maxAge)
+    return reject(
+      "replay",
+      `the message was sent at ${message.Timestamp}, more than ${Math.round(maxAge / 1000)} s ago: refused as a replay`,
+    );
+  if (sent - now > (options.maxFutureMs ?? DEFAULT_SNS_MAX_FUTURE_MS))
+    return reject("replay", `the message timestamp ${message.Timestamp} is in the future`);
 
   const certUrl = checkSigningCertUrl(message.SigningCertURL);
   if (!certUrl.ok) return reject("certificate-url", certUrl.reason);
@@ -70,12 +89,20 @@ export async function verifySnsMessage(input: unknown, options: SnsVerifyOptions
     const got = await options.fetchCertificate(certUrl.url);
     certificate = typeof got === "string" ? new X509Certificate(got) : got;
   } catch (error) {
-    return reject("certificate", `could not get the signing certificate ${certUrl.url}: ${(error as Error).message ?? String(error)}`);
+    return reject(
+      "certificate",
+      `could not get the signing certificate ${certUrl.url}: ${(error as Error).message ?? String(error)}`,
+    );
   }
   const validFrom = Date.parse(certificate.validFrom);
   const validTo = Date.parse(certificate.validTo);
-  if (!(now >= validFrom && now <= validTo)) return reject("certificate", `the signing certificate is not valid now (valid ${certificate.validFrom} to ${certificate.validTo})`);
-  if (certificate.publicKey.asymmetricKeyType !== "rsa") return reject("certificate", "the signing certificate does not hold an RSA key");
+  if (!(now >= validFrom && now <= validTo))
+    return reject(
+      "certificate",
+      `the signing certificate is not valid now (valid ${certificate.validFrom} to ${certificate.validTo})`,
+    );
+  if (certificate.publicKey.asymmetricKeyType !== "rsa")
+    return reject("certificate", "the signing certificate does not hold an RSA key");
 
   let valid = false;
   try {
@@ -85,7 +112,11 @@ export async function verifySnsMessage(input: unknown, options: SnsVerifyOptions
   } catch {
     valid = false;
   }
-  if (!valid) return reject("signature", `the signature (version ${message.SignatureVersion}) does not match the message and the certificate`);
+  if (!valid)
+    return reject(
+      "signature",
+      `the signature (version ${message.SignatureVersion}) does not match the message and the certificate`,
+    );
   return subscribeUrl === undefined ? { ok: true, message } : { ok: true, message, subscribeUrl };
 }
 

@@ -9,7 +9,8 @@ import { FAULTS } from "../../src/fixtures/faults/index.ts";
 import { writeBundleDir, writeBundleTarGz } from "../../src/fixtures/write-bundle.ts";
 
 const root = join(import.meta.dirname, "..", "..");
-const fathom = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin", "fathom.mjs"), ...args], { encoding: "utf8", timeout: 120_000 });
+const fathom = (...args: string[]) =>
+  spawnSync(process.execPath, [join(root, "bin", "fathom.mjs"), ...args], { encoding: "utf8", timeout: 120_000 });
 let dir: string;
 let tgz: string;
 

@@ -52,7 +52,9 @@ describe("an investigation over a healthy node", () => {
 
   it("gives the same finding ids and answer for the same input, whatever the lanes' timing", async () => {
     const first = await investigateSources([baseline()]);
-    const second = await investigateSources([baseline()], { deps: { limits: { laneConcurrency: 1, overallConcurrency: 1 } } });
+    const second = await investigateSources([baseline()], {
+      deps: { limits: { laneConcurrency: 1, overallConcurrency: 1 } },
+    });
     const shape = (r: typeof first.report) => r?.findings.map((f) => `${f.id} ${f.node} ${f.tool} ${f.kind}`);
     expect(shape(second.report)).toEqual(shape(first.report));
     expect(second.report?.rootCauses).toEqual(first.report?.rootCauses);
@@ -61,9 +63,14 @@ describe("an investigation over a healthy node", () => {
 
 describe("an investigation's bounds", () => {
   it("turns a tool that times out into a gap and finishes the lane", async () => {
-    const { report } = await investigateSources([baseline()], { tools: [...TOOLS, hangingTool], deps: { limits: { callTimeoutMs: 300 } } });
+    const { report } = await investigateSources([baseline()], {
+      tools: [...TOOLS, hangingTool],
+      deps: { limits: { callTimeoutMs: 300 } },
+    });
     expect(report?.lanes.find((l) => l.lane === "host")?.status).toBe("done");
-    expect(report?.gaps.some((g) => g.tool === "read_hanging_source" && /timed out|timeout/i.test(g.reason))).toBe(true);
+    expect(report?.gaps.some((g) => g.tool === "read_hanging_source" && /timed out|timeout/i.test(g.reason))).toBe(
+      true,
+    );
     expect(report?.rootCauses[0]?.id).toBe("none");
   });
 
@@ -75,7 +82,10 @@ describe("an investigation's bounds", () => {
 
   it("cancels every call when the investigation is aborted", async () => {
     const controller = new AbortController();
-    const pending = investigateSources([baseline()], { tools: [...TOOLS, hangingTool], deps: { signal: controller.signal, limits: { callTimeoutMs: 60_000 } } });
+    const pending = investigateSources([baseline()], {
+      tools: [...TOOLS, hangingTool],
+      deps: { signal: controller.signal, limits: { callTimeoutMs: 60_000 } },
+    });
     setTimeout(() => controller.abort(), 200);
     const { outcome } = await pending;
     expect(outcome.state).toBe("failed");
@@ -85,15 +95,25 @@ describe("an investigation's bounds", () => {
 
 describe("several nodes", () => {
   it("fans lanes out over every node and tags findings by node", async () => {
-    const a = createMemorySource(healthyBaseline({ nodeName: "ip-10-0-1-1.ec2.internal", instanceId: "i-0aaaaaaaaaaaaaaa1" }), "a");
-    const b = createMemorySource(healthyBaseline({ nodeName: "ip-10-0-2-2.ec2.internal", instanceId: "i-0bbbbbbbbbbbbbbb2", seed: 7 }), "b");
+    const a = createMemorySource(
+      healthyBaseline({ nodeName: "ip-10-0-1-1.ec2.internal", instanceId: "i-0aaaaaaaaaaaaaaa1" }),
+      "a",
+    );
+    const b = createMemorySource(
+      healthyBaseline({ nodeName: "ip-10-0-2-2.ec2.internal", instanceId: "i-0bbbbbbbbbbbbbbb2", seed: 7 }),
+      "b",
+    );
     const { report } = await investigateSources([a, b]);
-    expect(new Set(report?.findings.map((f) => f.node))).toEqual(new Set(["ip-10-0-1-1.ec2.internal", "ip-10-0-2-2.ec2.internal"]));
+    expect(new Set(report?.findings.map((f) => f.node))).toEqual(
+      new Set(["ip-10-0-1-1.ec2.internal", "ip-10-0-2-2.ec2.internal"]),
+    );
     expect(report?.nodes.map((n) => n.node)).toEqual(["ip-10-0-1-1.ec2.internal", "ip-10-0-2-2.ec2.internal"]);
   });
 
   it("refuses an incident about a node it has no bundle for, with the reason", async () => {
-    const { outcome } = await investigateSources([baseline()], { incident: manualIncidentAt("2026-11-24T10:30:00Z", [{ name: "ip-10-9-9-9.ec2.internal" }]) });
+    const { outcome } = await investigateSources([baseline()], {
+      incident: manualIncidentAt("2026-11-24T10:30:00Z", [{ name: "ip-10-9-9-9.ec2.internal" }]),
+    });
     expect(outcome.state).toBe("refused");
     expect(outcome.context.scope?.refused).toMatch(/ip-10-9-9-9/);
   });
@@ -119,13 +139,22 @@ describe("a remote MCP server works as well as the local one", () => {
     const registry = await createNodeRegistry([await openBundle(bundle)]);
     const nodes = await describeNodes(registry);
     await registry.close();
-    const outcome = await investigate({ investigationId: "inv-remote", incident: manualIncidentAt(new Date(nodes[0]?.collectedAt ?? 0).toISOString()) }, { client, nodes, reasoner: createRulesReasoner() });
+    const outcome = await investigate(
+      { investigationId: "inv-remote", incident: manualIncidentAt(new Date(nodes[0]?.collectedAt ?? 0).toISOString()) },
+      { client, nodes, reasoner: createRulesReasoner() },
+    );
     return buildReport(outcome);
   };
 
   it("over stdio (fathom mcp as a child process)", async () => {
     const client = new Client({ name: "remote-stdio", version: "1" });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [join(root, "bin", "fathom.mjs"), "mcp", "--bundle", bundle], stderr: "pipe" }));
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(root, "bin", "fathom.mjs"), "mcp", "--bundle", bundle],
+        stderr: "pipe",
+      }),
+    );
     try {
       const report = await remoteRun(client);
       expect(report.findings.map((f) => `${f.id} ${f.kind} ${f.severity}`)).toEqual(expected);
@@ -138,12 +167,26 @@ describe("a remote MCP server works as well as the local one", () => {
   it("over Streamable HTTP with a bearer token, and refuses a request without it", async () => {
     const registry = await createNodeRegistry([await openBundle(bundle)]);
     const token = "test-token-0123456789abcdef";
-    const http = await startHttpMcpServer({ host: "127.0.0.1", port: 0, token, logger: silentLogger(), createServer: () => createMcpServer({ registry, tools: TOOLS, logger: silentLogger(), version: "test" }) });
+    const http = await startHttpMcpServer({
+      host: "127.0.0.1",
+      port: 0,
+      token,
+      logger: silentLogger(),
+      createServer: () => createMcpServer({ registry, tools: TOOLS, logger: silentLogger(), version: "test" }),
+    });
     try {
-      const denied = await fetch(http.url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{}" });
+      const denied = await fetch(http.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: "{}",
+      });
       expect(denied.status).toBe(401);
       const client = new Client({ name: "remote-http", version: "1" });
-      await client.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(http.url), {
+          requestInit: { headers: { Authorization: `Bearer ${token}` } },
+        }),
+      );
       try {
         const report = await remoteRun(client);
         expect(report.findings.map((f) => `${f.id} ${f.kind} ${f.severity}`)).toEqual(expected);
@@ -156,4 +199,3 @@ describe("a remote MCP server works as well as the local one", () => {
     }
   });
 });
-

@@ -1,7 +1,13 @@
 import { createActor, fromPromise, type AnyStateNode } from "xstate";
 import { getShortestPaths } from "xstate/graph";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ExecutionOutcome, InvestigationInput, Scope, Synthesis, VerificationOutcome } from "../../src/coordinator/investigation-types.ts";
+import type {
+  ExecutionOutcome,
+  InvestigationInput,
+  Scope,
+  Synthesis,
+  VerificationOutcome,
+} from "../../src/coordinator/investigation-types.ts";
 import { DEFAULT_LIMITS } from "../../src/coordinator/investigation-types.ts";
 import type { LaneResult } from "../../src/coordinator/lane-runner.ts";
 import type { Approval, RemediationProposal } from "../../src/domain/remediation.ts";
@@ -9,7 +15,15 @@ import { investigationMachine, type LaneActorInput } from "../../workflows/inves
 
 const input: InvestigationInput = {
   investigationId: "inv-test",
-  incident: { id: "i", source: "manual", nodes: [], title: "t", startsAt: "2026-11-24T10:30:00.000Z", fingerprint: "f", labels: {} },
+  incident: {
+    id: "i",
+    source: "manual",
+    nodes: [],
+    title: "t",
+    startsAt: "2026-11-24T10:30:00.000Z",
+    fingerprint: "f",
+    labels: {},
+  },
   limits: { ...DEFAULT_LIMITS, scopeTimeoutMs: 1_000, laneDeadlineMs: 2_000, synthesisTimeoutMs: 1_000 },
   remediation: { enabled: true, approvalTtlMs: 60_000, executionTimeoutMs: 60_000 },
 };
@@ -43,12 +57,32 @@ const approval = (decision: "approved" | "rejected", planHash = proposal.planHas
   decidedAt: "2026-11-24T10:32:00.000Z",
   expiresAt: "2026-11-24T11:32:00.000Z",
 });
-const inScope: Scope = { nodes: [{ node: "n1", bundle: "b", collectedFrom: "archive-name" }], window: { start: "2026-11-23T10:30:00.000Z", end: "2026-11-24T10:30:00.000Z" } };
+const inScope: Scope = {
+  nodes: [{ node: "n1", bundle: "b", collectedFrom: "archive-name" }],
+  window: { start: "2026-11-23T10:30:00.000Z", end: "2026-11-24T10:30:00.000Z" },
+};
 const refused: Scope = { ...inScope, nodes: [], refused: "no bundle for that node" };
-const laneResult = (lane: string): LaneResult => ({ lane: lane as LaneResult["lane"], status: "done", calls: [], toolCalls: 0, durationMs: 1, notes: [] });
+const laneResult = (lane: string): LaneResult => ({
+  lane: lane as LaneResult["lane"],
+  status: "done",
+  calls: [],
+  toolCalls: 0,
+  durationMs: 1,
+  notes: [],
+});
 const synthesis: Synthesis = {
   findings: [],
-  rootCauses: [{ id: "net.conntrack-exhaustion", confidence: 0.8, summary: "s", nodes: ["n1"], supporting: [], contrary: [], ruledOut: [] }],
+  rootCauses: [
+    {
+      id: "net.conntrack-exhaustion",
+      confidence: 0.8,
+      summary: "s",
+      nodes: ["n1"],
+      supporting: [],
+      contrary: [],
+      ruledOut: [],
+    },
+  ],
   verdict: "explained",
   coverage: { toolCalls: 1, ok: 1, noData: 0, errors: 0, failed: 0, ratio: 1 },
   gaps: [],
@@ -83,7 +117,8 @@ function machineEvents(): Array<{ type: string; [k: string]: unknown }> {
     for (const transition of node.after) events.push({ type: transition.eventType });
     for (const type of Object.keys(node.config.on ?? {})) {
       if (type === "DECIDE") {
-        for (const a of [approval("approved"), approval("rejected"), approval("approved", "sha256:changed-plan")]) events.push({ type, approval: a, at: "2026-11-24T10:32:30.000Z" });
+        for (const a of [approval("approved"), approval("rejected"), approval("approved", "sha256:changed-plan")])
+          events.push({ type, approval: a, at: "2026-11-24T10:32:30.000Z" });
         events.push({ type, approval: approval("approved"), at: "2026-11-24T12:00:00.000Z" });
       } else events.push({ type });
     }
@@ -104,7 +139,18 @@ describe("the investigation machine's paths", () => {
 
   it("derives a done and an error event for every invoked actor, and one event per delay", () => {
     const types = new Set(events.map((e) => e.type));
-    for (const id of ["scope", "lane-network", "lane-service", "lane-runtime", "lane-host", "synthesize", "propose", "approvalSource", "execute", "verify"]) {
+    for (const id of [
+      "scope",
+      "lane-network",
+      "lane-service",
+      "lane-runtime",
+      "lane-host",
+      "synthesize",
+      "propose",
+      "approvalSource",
+      "execute",
+      "verify",
+    ]) {
       expect(types.has(`xstate.done.actor.${id}`)).toBe(true);
       expect(types.has(`xstate.error.actor.${id}`)).toBe(true);
     }
@@ -117,7 +163,10 @@ describe("the investigation machine's paths", () => {
 
   it.each(["network", "service", "runtime", "host"])("lets the %s lane end done, failed or timed out", (lane) => {
     for (const end of ["done", "failed", "timedOut"]) {
-      expect(reached.some((r) => r.includes(`"${lane}":"${end}"`)), `${lane} ${end}`).toBe(true);
+      expect(
+        reached.some((r) => r.includes(`"${lane}":"${end}"`)),
+        `${lane} ${end}`,
+      ).toBe(true);
     }
   });
 
@@ -128,7 +177,12 @@ describe("the investigation machine's paths", () => {
   });
 
   it("has no path to execution without an approval of this exact plan", () => {
-    const toExecuting = paths.filter((p) => p.state.value === "executing" || p.state.value === "verifying" || p.steps.some((s) => (s.state.value as string) === "executing"));
+    const toExecuting = paths.filter(
+      (p) =>
+        p.state.value === "executing" ||
+        p.state.value === "verifying" ||
+        p.steps.some((s) => (s.state.value as string) === "executing"),
+    );
     expect(toExecuting.length).toBeGreaterThan(0);
     for (const path of toExecuting) {
       const decision = path.steps.find((s) => s.event.type === "DECIDE");
@@ -149,18 +203,38 @@ describe("each path's outcome with real actors", () => {
   });
 
   const run = (
-    actors: Partial<{ scope: () => Promise<Scope>; lane: (i: LaneActorInput) => Promise<LaneResult>; synthesize: () => Promise<Synthesis>; approvalSource: () => Promise<Approval | undefined>; execute: () => Promise<unknown> }>,
+    actors: Partial<{
+      scope: () => Promise<Scope>;
+      lane: (i: LaneActorInput) => Promise<LaneResult>;
+      synthesize: () => Promise<Synthesis>;
+      approvalSource: () => Promise<Approval | undefined>;
+      execute: () => Promise<unknown>;
+    }>,
     remediation = false,
   ) => {
     const machine = investigationMachine.provide({
       actors: {
         scope: fromPromise(actors.scope ?? (async () => inScope)),
-        lane: fromPromise<LaneResult, LaneActorInput>(({ input: i }) => (actors.lane ?? (async (x: LaneActorInput) => laneResult(x.lane)))(i)),
+        lane: fromPromise<LaneResult, LaneActorInput>(({ input: i }) =>
+          (actors.lane ?? (async (x: LaneActorInput) => laneResult(x.lane)))(i),
+        ),
         synthesize: fromPromise(actors.synthesize ?? (async () => synthesis)),
         propose: fromPromise(async () => [proposal]),
         approvalSource: fromPromise(actors.approvalSource ?? (() => new Promise<undefined>(() => undefined))),
-        execute: fromPromise((actors.execute ?? (async () => ({ executionId: "e-1", status: "Success", clientToken: "00000000-0000-5000-8000-000000000000" }))) as () => Promise<ExecutionOutcome>),
-        verify: fromPromise(async (): Promise<VerificationOutcome> => ({ cleared: true, remaining: [], tool: "read_dmesg", source: "after" })),
+        execute: fromPromise(
+          (actors.execute ??
+            (async () => ({
+              executionId: "e-1",
+              status: "Success",
+              clientToken: "00000000-0000-5000-8000-000000000000",
+            }))) as () => Promise<ExecutionOutcome>,
+        ),
+        verify: fromPromise(async (): Promise<VerificationOutcome> => ({
+          cleared: true,
+          remaining: [],
+          tool: "read_dmesg",
+          source: "after",
+        })),
       },
     });
     const { remediation: settings, ...plain } = input;
@@ -168,12 +242,20 @@ describe("each path's outcome with real actors", () => {
   };
 
   it("executes and verifies only after the person approves this exact plan", async () => {
-    const execute = vi.fn(async () => ({ executionId: "e-1", status: "Success", clientToken: "00000000-0000-5000-8000-000000000000" }));
+    const execute = vi.fn(async () => ({
+      executionId: "e-1",
+      status: "Success",
+      clientToken: "00000000-0000-5000-8000-000000000000",
+    }));
     const actor = run({ execute }, true);
     await vi.advanceTimersByTimeAsync(10);
     expect(actor.getSnapshot().value).toBe("awaitingApproval");
     expect(execute).not.toHaveBeenCalled();
-    actor.send({ type: "DECIDE", approval: approval("approved", "sha256:changed-plan"), at: "2026-11-24T10:32:30.000Z" } as never);
+    actor.send({
+      type: "DECIDE",
+      approval: approval("approved", "sha256:changed-plan"),
+      at: "2026-11-24T10:32:30.000Z",
+    } as never);
     await vi.advanceTimersByTimeAsync(10);
     expect(actor.getSnapshot().value).toBe("awaitingApproval");
     expect(execute).not.toHaveBeenCalled();
@@ -194,7 +276,10 @@ describe("each path's outcome with real actors", () => {
   });
 
   it("fails without retrying when execution breaks", async () => {
-    const actor = run({ approvalSource: async () => approval("approved"), execute: () => Promise.reject(new Error("AccessDenied")) }, true);
+    const actor = run(
+      { approvalSource: async () => approval("approved"), execute: () => Promise.reject(new Error("AccessDenied")) },
+      true,
+    );
     await vi.runAllTimersAsync();
     expect(actor.getSnapshot().value).toBe("failed");
     expect(actor.getSnapshot().context.failure).toMatch(/AccessDenied/);
@@ -228,7 +313,9 @@ describe("each path's outcome with real actors", () => {
   });
 
   it("keeps investigating when one lane fails, and records the failure as that lane's result", async () => {
-    const actor = run({ lane: async (i) => (i.lane === "host" ? Promise.reject(new Error("host lane exploded")) : laneResult(i.lane)) });
+    const actor = run({
+      lane: async (i) => (i.lane === "host" ? Promise.reject(new Error("host lane exploded")) : laneResult(i.lane)),
+    });
     await vi.runAllTimersAsync();
     expect(actor.getSnapshot().value).toBe("done");
     expect(actor.getSnapshot().context.lanes.host?.status).toBe("failed");
@@ -236,7 +323,9 @@ describe("each path's outcome with real actors", () => {
   });
 
   it("gives up on a lane that never reports, at its backstop, and still synthesizes", async () => {
-    const actor = run({ lane: (i) => (i.lane === "network" ? new Promise(() => undefined) : Promise.resolve(laneResult(i.lane))) });
+    const actor = run({
+      lane: (i) => (i.lane === "network" ? new Promise(() => undefined) : Promise.resolve(laneResult(i.lane))),
+    });
     await vi.advanceTimersByTimeAsync(input.limits.laneDeadlineMs + 5_001);
     await vi.runAllTimersAsync();
     expect(actor.getSnapshot().value).toBe("done");

@@ -54,8 +54,10 @@ async function bundleTar(name: string, files: Record<string, string>): Promise<E
   return source;
 }
 
-const ipamdLine = (ts: string, msg = "Received AddNetwork request") => JSON.stringify({ level: "info", ts, caller: "rpc/rpc.pb.go:863", msg });
-const journalLine = (stamp: string, msg = 'I1124 10:01:02.123456    1234 kubelet.go:1] "hello"') => `${stamp} ip-10-0-1-2.ec2.internal kubelet[1234]: ${msg}`;
+const ipamdLine = (ts: string, msg = "Received AddNetwork request") =>
+  JSON.stringify({ level: "info", ts, caller: "rpc/rpc.pb.go:863", msg });
+const journalLine = (stamp: string, msg = 'I1124 10:01:02.123456    1234 kubelet.go:1] "hello"') =>
+  `${stamp} ip-10-0-1-2.ec2.internal kubelet[1234]: ${msg}`;
 
 describe("timestamp parsers", () => {
   const reference = at("2026-11-24T10:30:00Z");
@@ -82,8 +84,12 @@ describe("timestamp parsers", () => {
   });
 
   it("reads the klog header anywhere in the text", () => {
-    expect(iso(parseKlogTime('kubelet[1]: E1124 10:01:02.123456    1234 file.go:1] "x"', reference))).toBe("2026-11-24T10:01:02.123Z");
-    expect(iso(parseKlogTime("E1231 23:00:00.000001 1 x.go:1] y", at("2027-01-01T01:00:00Z")))).toBe("2026-12-31T23:00:00.000Z");
+    expect(iso(parseKlogTime('kubelet[1]: E1124 10:01:02.123456    1234 file.go:1] "x"', reference))).toBe(
+      "2026-11-24T10:01:02.123Z",
+    );
+    expect(iso(parseKlogTime("E1231 23:00:00.000001 1 x.go:1] y", at("2027-01-01T01:00:00Z")))).toBe(
+      "2026-12-31T23:00:00.000Z",
+    );
     expect(parseKlogTime("no header here", reference)).toBeUndefined();
   });
 
@@ -101,7 +107,9 @@ describe("timestamp parsers", () => {
     expect(iso(parseDmesgRelative("[ 1234.567890] eth0: link up", boot))).toBe(iso(1_795_000_000_000 + 1_234_567));
     expect(parseDmesgRelative("[ 1234.567890] eth0: link up", undefined)).toBeUndefined();
     expect(parseDmesgRelative("eth0: link up", boot)).toBeUndefined();
-    expect(iso(parseDmesgCtime("[Tue Nov 24 10:01:02 2026] oom-kill:constraint=CONSTRAINT_MEMCG"))).toBe("2026-11-24T10:01:02.000Z");
+    expect(iso(parseDmesgCtime("[Tue Nov 24 10:01:02 2026] oom-kill:constraint=CONSTRAINT_MEMCG"))).toBe(
+      "2026-11-24T10:01:02.000Z",
+    );
     expect(iso(parseDmesgCtime("[Wed Nov  4 01:02:03 2026] x"))).toBe("2026-11-04T01:02:03.000Z");
     expect(parseBtime("btime not-a-number\n")).toBeUndefined();
   });
@@ -116,14 +124,17 @@ describe("timestamp parsers", () => {
 describe("deriveBundleClock", () => {
   it("gives a year-less kubelet journal the year of the bundle's dated ipamd log", async () => {
     const source = await bundleDir({
-      "var_log/aws-routed-eni/ipamd.log": [ipamdLine("2026-11-24T09:59:00.000Z"), ipamdLine("2026-11-24T10:00:00.500Z")].join("\n") + "\n",
+      "var_log/aws-routed-eni/ipamd.log":
+        [ipamdLine("2026-11-24T09:59:00.000Z"), ipamdLine("2026-11-24T10:00:00.500Z")].join("\n") + "\n",
       "kubelet/kubelet.log": [journalLine("Nov 24 09:58:00"), journalLine("Nov 24 10:01:02")].join("\n") + "\n",
     });
     const clock = await deriveBundleClock(source);
     expect(clock.collectedFrom).toBe("newest-timestamp");
     expect(iso(clock.collectedAt)).toBe("2026-11-24T10:01:02.000Z");
     expect(new Date(clock.yearReference as number).getUTCFullYear()).toBe(2026);
-    expect(iso(parseSyslogTime(journalLine("Nov 24 10:01:02"), clock.yearReference as number))).toBe("2026-11-24T10:01:02.000Z");
+    expect(iso(parseSyslogTime(journalLine("Nov 24 10:01:02"), clock.yearReference as number))).toBe(
+      "2026-11-24T10:01:02.000Z",
+    );
   });
 
   it("reads the year from an ipamd log of a single line", async () => {
@@ -138,7 +149,10 @@ describe("deriveBundleClock", () => {
 
   it("reads the newest line of a dated log longer than its tail window, skipping the partial first line", async () => {
     const lines: string[] = [];
-    for (let i = 0; i < 3000; i += 1) lines.push(ipamdLine(new Date(at("2026-11-24T00:00:00Z") + i * 1000).toISOString(), `event ${i} ${"p".repeat(40)}`));
+    for (let i = 0; i < 3000; i += 1)
+      lines.push(
+        ipamdLine(new Date(at("2026-11-24T00:00:00Z") + i * 1000).toISOString(), `event ${i} ${"p".repeat(40)}`),
+      );
     const source = await bundleDir({ "var_log/aws-routed-eni/ipamd.log": lines.join("\n") + "\n" });
     const clock = await deriveBundleClock(source);
     expect(iso(clock.collectedAt)).toBe(new Date(at("2026-11-24T00:00:00Z") + 2999 * 1000).toISOString());
@@ -151,8 +165,12 @@ describe("deriveBundleClock", () => {
     const clock = await deriveBundleClock(source);
     expect(clock.collectedFrom).toBe("archive-name");
     expect(iso(clock.collectedAt)).toBe("2027-01-02T00:15:00.000Z");
-    expect(iso(parseSyslogTime(journalLine("Dec 31 23:59:58"), clock.yearReference as number))).toBe("2026-12-31T23:59:58.000Z");
-    expect(iso(parseSyslogTime(journalLine("Jan  2 00:14:00"), clock.yearReference as number))).toBe("2027-01-02T00:14:00.000Z");
+    expect(iso(parseSyslogTime(journalLine("Dec 31 23:59:58"), clock.yearReference as number))).toBe(
+      "2026-12-31T23:59:58.000Z",
+    );
+    expect(iso(parseSyslogTime(journalLine("Jan  2 00:14:00"), clock.yearReference as number))).toBe(
+      "2027-01-02T00:14:00.000Z",
+    );
   });
 
   it("takes the collection time from the archive name even when contents are newer or older", async () => {
@@ -161,14 +179,21 @@ describe("deriveBundleClock", () => {
       "system/procstat.txt": "btime 1795000000\n",
     });
     const clock = await deriveBundleClock(source);
-    expect(clock).toEqual({ collectedAt: at("2026-11-24T10:30:00Z"), collectedFrom: "archive-name", bootTime: 1_795_000_000_000, yearReference: at("2026-11-24T10:30:00Z") });
+    expect(clock).toEqual({
+      collectedAt: at("2026-11-24T10:30:00Z"),
+      collectedFrom: "archive-name",
+      bootTime: 1_795_000_000_000,
+      yearReference: at("2026-11-24T10:30:00Z"),
+    });
   });
 
   it("falls back to the newest timestamp for the runbook's archive name without a date", async () => {
     const source = await bundleTar("eks_i-0abc_6f1d9c3e-6a1b-4f5e-9c2d-0123456789ab.tar.gz", {
-      "var_log/aws-routed-eni/ipamd.log": [ipamdLine("2026-11-24T09:00:00Z"), ipamdLine("2026-11-24T09:30:00Z")].join("\n") + "\n",
+      "var_log/aws-routed-eni/ipamd.log":
+        [ipamdLine("2026-11-24T09:00:00Z"), ipamdLine("2026-11-24T09:30:00Z")].join("\n") + "\n",
       "kernel/dmesg.human.current": "[Tue Nov 24 09:40:00 2026] eth0: link up\n[Tue Nov 24 09:45:00 2026] oom\n",
-      "containerd/containerd-log.txt": 'Nov 24 09:00:00 ip containerd[1]: time="2026-11-24T09:50:00.000000000Z" level=info msg="x"\nNov 24 09:00:00 ip containerd[1]: time="2026-11-24T09:51:00.000000000Z" level=info msg="y"\n',
+      "containerd/containerd-log.txt":
+        'Nov 24 09:00:00 ip containerd[1]: time="2026-11-24T09:50:00.000000000Z" level=info msg="x"\nNov 24 09:00:00 ip containerd[1]: time="2026-11-24T09:51:00.000000000Z" level=info msg="y"\n',
       "kubelet/kubelet.log": [journalLine("Nov 24 09:10:00"), journalLine("Nov 24 09:20:00")].join("\n") + "\n",
     });
     const clock = await deriveBundleClock(source);
@@ -181,13 +206,16 @@ describe("deriveBundleClock", () => {
     const source = await bundleDir({
       "system/procstat.txt": `cpu  10 20 30\nbtime ${btime}\n`,
       "kernel/dmesg.current": "[    0.000000] Linux version 6.1\n[ 5400.250000] Out of memory: Killed process 4242\n",
-      "kernel/dmesg.human.current": "[Tue Nov 24 08:00:00 2026] Linux version 6.1\n[Tue Nov 24 09:30:00 2026] Out of memory: Killed process 4242\n",
+      "kernel/dmesg.human.current":
+        "[Tue Nov 24 08:00:00 2026] Linux version 6.1\n[Tue Nov 24 09:30:00 2026] Out of memory: Killed process 4242\n",
     });
     const clock = await deriveBundleClock(source);
     expect(clock.bootTime).toBe(btime * 1000);
     expect(clock.collectedFrom).toBe("newest-timestamp");
     expect(iso(clock.collectedAt)).toBe("2026-11-24T09:30:00.000Z");
-    expect(iso(parseDmesgRelative("[ 5400.250000] Out of memory: Killed process 4242", clock.bootTime))).toBe("2026-11-24T09:30:00.250Z");
+    expect(iso(parseDmesgRelative("[ 5400.250000] Out of memory: Killed process 4242", clock.bootTime))).toBe(
+      "2026-11-24T09:30:00.250Z",
+    );
   });
 
   it("derives a year from btime alone when nothing else is dated", async () => {
@@ -206,8 +234,18 @@ describe("deriveBundleClock", () => {
     const cases: Array<Record<string, string | Buffer>> = [
       {},
       { "kubelet/kubelet.log": journalLine("Nov 24 10:01:02") + "\n" },
-      { "var_log/aws-routed-eni/ipamd.log": "", "kernel/dmesg.human.current": "", "system/procstat.txt": "", "kubelet/kubelet.log": "" },
-      { "var_log/aws-routed-eni/ipamd.log": garbage, "kernel/dmesg.human.current": garbage, "system/procstat.txt": garbage, "var_log/messages": garbage },
+      {
+        "var_log/aws-routed-eni/ipamd.log": "",
+        "kernel/dmesg.human.current": "",
+        "system/procstat.txt": "",
+        "kubelet/kubelet.log": "",
+      },
+      {
+        "var_log/aws-routed-eni/ipamd.log": garbage,
+        "kernel/dmesg.human.current": garbage,
+        "system/procstat.txt": garbage,
+        "var_log/messages": garbage,
+      },
       { "var_log/aws-routed-eni/ipamd.log": '{"level":"info","msg":"no ts field"}\n' },
     ];
     for (const files of cases) {
@@ -228,7 +266,9 @@ describe("deriveBundleClock", () => {
       vi.setSystemTime(new Date(now));
       expect(new Date().getUTCFullYear()).toBe(new Date(now).getUTCFullYear());
       results.push(await deriveBundleClock(await bundleDir(files)));
-      const archived = await bundleTar("eks_i-0abc_2027-01-02_0015-UTC_0.7.9.tar.gz", { "kubelet/kubelet.log": journalLine("Dec 31 23:59:58") + "\n" });
+      const archived = await bundleTar("eks_i-0abc_2027-01-02_0015-UTC_0.7.9.tar.gz", {
+        "kubelet/kubelet.log": journalLine("Dec 31 23:59:58") + "\n",
+      });
       results.push(await deriveBundleClock(archived));
       vi.useRealTimers();
     }
@@ -256,7 +296,10 @@ describe("createNodeEvidence", () => {
   });
 
   it("falls back to the bundle name when nothing identifies the node, even over garbage", async () => {
-    const source = await bundleDir({ "system/instance-id.txt": pseudoRandomBytes(64, 3), "kubelet/kubelet.log": pseudoRandomBytes(40_000, 4) }, "some-bundle");
+    const source = await bundleDir(
+      { "system/instance-id.txt": pseudoRandomBytes(64, 3), "kubelet/kubelet.log": pseudoRandomBytes(40_000, 4) },
+      "some-bundle",
+    );
     const evidence = await createNodeEvidence(source);
     expect(evidence.node).toBe("some-bundle");
     expect(await evidence.identity()).toEqual({ name: undefined, instanceId: undefined });

@@ -61,7 +61,17 @@ describe("openDirectorySource", () => {
     await put(area, "outside.txt", "outside\n");
     await put(bundle, "system/ps.txt", "PID\n");
     const source = await openDirectorySource(bundle);
-    for (const name of ["../outside.txt", "./../outside.txt", "system/../../outside.txt", "/etc/passwd", "system\\ps.txt", "C:/x", "a\0b", "", "./"]) {
+    for (const name of [
+      "../outside.txt",
+      "./../outside.txt",
+      "system/../../outside.txt",
+      "/etc/passwd",
+      "system\\ps.txt",
+      "C:/x",
+      "a\0b",
+      "",
+      "./",
+    ]) {
       const refused = await rejection(source.read(name, 1 << 20));
       expect(refused, JSON.stringify(name)).toBeInstanceOf(UnsafePathError);
       expect(await rejection(source.stat(name))).toBeInstanceOf(UnsafePathError);
@@ -84,7 +94,10 @@ describe("openDirectorySource", () => {
     expect((await source.tail("ipamd/enis.json", 100)).length).toBe(0);
     expect(await collect(source.chunks("kernel/dmesg.current"))).toEqual(Buffer.alloc(0));
     expect(await scanLines(source, "kernel/dmesg.current", () => undefined)).toEqual({ bytesRead: 0, linesScanned: 0 });
-    expect(await scanMatchingLines(source, "kernel/dmesg.current", /x/g, () => undefined)).toEqual({ bytesRead: 0, linesScanned: 0 });
+    expect(await scanMatchingLines(source, "kernel/dmesg.current", /x/g, () => undefined)).toEqual({
+      bytesRead: 0,
+      linesScanned: 0,
+    });
     expect(await source.stat("kubelet/kubelet.log")).toBeUndefined();
     expect(await source.problems()).toEqual([]);
   });

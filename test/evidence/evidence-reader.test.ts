@@ -37,7 +37,7 @@ describe("EvidenceReader status", () => {
   });
 
   it("is error with a gap naming the file for whitespace-only, invalid and binary JSON", async () => {
-    for (const content of [" \n\t\n", "{\"TotalIPs\": 3,", pseudoRandomBytes(4096, 12)]) {
+    for (const content of [" \n\t\n", '{"TotalIPs": 3,', pseudoRandomBytes(4096, 12)]) {
       const { read } = await reader({ "ipamd/enis.json": content });
       const result = await read.json("ipamdEnis");
       expect(result.state).toBe("error");
@@ -48,7 +48,10 @@ describe("EvidenceReader status", () => {
   });
 
   it("is ok when JSON parses, and a later gap on another file does not hide it", async () => {
-    const { read } = await reader({ "ipamd/enis.json": '{"TotalIPs": 3, "AssignedIPs": 1, "ENIs": {}}', "ipamd/ipam.json": "" });
+    const { read } = await reader({
+      "ipamd/enis.json": '{"TotalIPs": 3, "AssignedIPs": 1, "ENIs": {}}',
+      "ipamd/ipam.json": "",
+    });
     const enis = await read.json("ipamdEnis");
     expect(enis).toEqual({ state: "ok", path: "ipamd/enis.json", value: { TotalIPs: 3, AssignedIPs: 1, ENIs: {} } });
     expect(read.status()).toBe("ok");
@@ -68,7 +71,10 @@ describe("EvidenceReader status", () => {
   it("scans an empty log as read (ok), counting nothing", async () => {
     const { read } = await reader({ "kubelet/kubelet.log": "" });
     let lines = 0;
-    expect(await read.scan("kubeletJournal", () => void (lines += 1))).toEqual({ state: "ok", paths: ["kubelet/kubelet.log"] });
+    expect(await read.scan("kubeletJournal", () => void (lines += 1))).toEqual({
+      state: "ok",
+      paths: ["kubelet/kubelet.log"],
+    });
     expect(lines).toBe(0);
     expect(read.status()).toBe("ok");
     expect(read.linesScanned).toBe(0);

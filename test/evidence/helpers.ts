@@ -53,10 +53,17 @@ function packMembers(members: TarMember[]): Pack {
   const add = async () => {
     for (const member of members) {
       const type = member.type ?? "file";
-      const header: Partial<Header> & Pick<Header, "name"> = { name: member.name, type, mode: type === "directory" ? 0o755 : 0o644, mtime: new Date(Date.UTC(2026, 10, 24)) };
+      const header: Partial<Header> & Pick<Header, "name"> = {
+        name: member.name,
+        type,
+        mode: type === "directory" ? 0o755 : 0o644,
+        mtime: new Date(Date.UTC(2026, 10, 24)),
+      };
       if (member.linkname !== undefined) header.linkname = member.linkname;
       if (type !== "file") {
-        await new Promise<void>((resolve, reject) => pack.entry(header, (error) => (error ? reject(error) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          pack.entry(header, (error) => (error ? reject(error) : resolve())),
+        );
         continue;
       }
       if (member.zeros !== undefined) {
@@ -65,8 +72,11 @@ function packMembers(members: TarMember[]): Pack {
         await pipeline(zeroStream(member.zeros), sink);
         continue;
       }
-      const body = typeof member.content === "string" ? Buffer.from(member.content) : (member.content ?? Buffer.alloc(0));
-      await new Promise<void>((resolve, reject) => pack.entry(header, body, (error) => (error ? reject(error) : resolve())));
+      const body =
+        typeof member.content === "string" ? Buffer.from(member.content) : (member.content ?? Buffer.alloc(0));
+      await new Promise<void>((resolve, reject) =>
+        pack.entry(header, body, (error) => (error ? reject(error) : resolve())),
+      );
     }
     pack.finalize();
   };

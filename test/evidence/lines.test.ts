@@ -29,7 +29,7 @@ function rechunked(data: Buffer, size: () => number): EvidenceSource {
   return {
     ...base,
     async *chunks() {
-      for (let offset = 0; offset < data.length; ) {
+      for (let offset = 0; offset < data.length;) {
         const n = Math.max(1, size());
         yield data.subarray(offset, offset + n);
         offset += n;
@@ -38,29 +38,55 @@ function rechunked(data: Buffer, size: () => number): EvidenceSource {
   };
 }
 
-async function allLines(source: EvidenceSource, path = "f.log"): Promise<{ lines: Seen[]; stats: { bytesRead: number; linesScanned: number } }> {
+async function allLines(
+  source: EvidenceSource,
+  path = "f.log",
+): Promise<{ lines: Seen[]; stats: { bytesRead: number; linesScanned: number } }> {
   const lines: Seen[] = [];
   const stats = await scanLines(source, path, keep(lines));
   return { lines, stats };
 }
 
-async function matching(source: EvidenceSource, prefilter: RegExp | MultiLiteral, path = "f.log"): Promise<{ lines: Seen[]; stats: { bytesRead: number; linesScanned: number } }> {
+async function matching(
+  source: EvidenceSource,
+  prefilter: RegExp | MultiLiteral,
+  path = "f.log",
+): Promise<{ lines: Seen[]; stats: { bytesRead: number; linesScanned: number } }> {
   const lines: Seen[] = [];
   const stats = await scanMatchingLines(source, path, prefilter, keep(lines));
   return { lines, stats };
 }
 
 /** A few thousand random log lines: varied lengths, some CRLF, some empty, keywords sprinkled. */
-function randomLog(count: number, seed: number, options: { longLines?: boolean } = {}): { data: Buffer; lines: string[] } {
+function randomLog(
+  count: number,
+  seed: number,
+  options: { longLines?: boolean } = {},
+): { data: Buffer; lines: string[] } {
   const random = seededRandom(seed);
-  const words = ["kubelet", "containerd", "ipamd", "OOMKilled", "error", "ERROR", "timeout", "ok", "pod", "eni-0abc", "10.0.1.23", "é", "ü"];
+  const words = [
+    "kubelet",
+    "containerd",
+    "ipamd",
+    "OOMKilled",
+    "error",
+    "ERROR",
+    "timeout",
+    "ok",
+    "pod",
+    "eni-0abc",
+    "10.0.1.23",
+    "é",
+    "ü",
+  ];
   const lines: string[] = [];
   const parts: string[] = [];
   for (let i = 0; i < count; i += 1) {
     let line = "";
     const r = random();
     if (r < 0.03) line = "";
-    else if (options.longLines && r < 0.05) line = `ERROR long ${i} ${"z".repeat(MAX_LINE_BYTES + Math.floor(random() * 3000))}`;
+    else if (options.longLines && r < 0.05)
+      line = `ERROR long ${i} ${"z".repeat(MAX_LINE_BYTES + Math.floor(random() * 3000))}`;
     else {
       const target = Math.floor(random() * 1500);
       while (line.length < target) line += `${words[Math.floor(random() * words.length)]} `;
@@ -77,7 +103,10 @@ describe("scanLines", () => {
     const { data, lines } = randomLog(3000, 1);
     expect(data.length).toBeGreaterThan(1 << 20);
     const random = seededRandom(2);
-    for (const source of [createMemorySource({ "f.log": data }), rechunked(data, () => 1 + Math.floor(random() * 5000))]) {
+    for (const source of [
+      createMemorySource({ "f.log": data }),
+      rechunked(data, () => 1 + Math.floor(random() * 5000)),
+    ]) {
       const { lines: seen, stats } = await allLines(source);
       expect(stats).toEqual({ bytesRead: data.length, linesScanned: lines.length });
       expect(seen.map((l) => l.text)).toEqual(lines);
@@ -88,7 +117,10 @@ describe("scanLines", () => {
     const small = randomLog(80, 1);
     const { lines: bytewise } = await allLines(rechunked(small.data, () => 1));
     expect(bytewise.map((l) => l.text)).toEqual(small.lines);
-    const { lines: bytewiseHits } = await matching(rechunked(small.data, () => 1), /ERROR|timeout/g);
+    const { lines: bytewiseHits } = await matching(
+      rechunked(small.data, () => 1),
+      /ERROR|timeout/g,
+    );
     expect(bytewiseHits).toEqual(bytewise.filter((l) => /ERROR|timeout/.test(l.text)));
   });
 
@@ -103,9 +135,15 @@ describe("scanLines", () => {
         },
       };
       const { lines } = await allLines(source);
-      expect(lines.map((l) => l.text), `split at ${split}`).toEqual(["first", "second", "", "fourth", "last-without-newline"]);
+      expect(
+        lines.map((l) => l.text),
+        `split at ${split}`,
+      ).toEqual(["first", "second", "", "fourth", "last-without-newline"]);
       const { lines: hits } = await matching(source, /o/g);
-      expect(hits.map((l) => [l.lineNo, l.text]), `split at ${split}`).toEqual([
+      expect(
+        hits.map((l) => [l.lineNo, l.text]),
+        `split at ${split}`,
+      ).toEqual([
         [2, "second"],
         [4, "fourth"],
         [5, "last-without-newline"],
@@ -116,8 +154,13 @@ describe("scanLines", () => {
 
   it("yields nothing for an empty member and one line for a lone newline", async () => {
     expect((await allLines(createMemorySource({ "f.log": "" }))).lines).toEqual([]);
-    expect((await allLines(createMemorySource({ "f.log": "\n" }))).lines).toEqual([{ lineNo: 1, text: "", truncated: false }]);
-    expect((await matching(createMemorySource({ "f.log": "" }), /x/g)).stats).toEqual({ bytesRead: 0, linesScanned: 0 });
+    expect((await allLines(createMemorySource({ "f.log": "\n" }))).lines).toEqual([
+      { lineNo: 1, text: "", truncated: false },
+    ]);
+    expect((await matching(createMemorySource({ "f.log": "" }), /x/g)).stats).toEqual({
+      bytesRead: 0,
+      linesScanned: 0,
+    });
   });
 
   it("stops when the visitor returns false", async () => {
@@ -142,7 +185,11 @@ describe("scanLines", () => {
     const exact = "E".repeat(MAX_LINE_BYTES);
     const data = Buffer.from(`short\n${long}\n${exact}\nafter\n${long}`);
     const random = seededRandom(9);
-    for (const source of [createMemorySource({ "f.log": data }), rechunked(data, () => 1 + Math.floor(random() * 70_000)), rechunked(data, () => 4096)]) {
+    for (const source of [
+      createMemorySource({ "f.log": data }),
+      rechunked(data, () => 1 + Math.floor(random() * 70_000)),
+      rechunked(data, () => 4096),
+    ]) {
       const { lines } = await allLines(source);
       expect(lines.map((l) => [l.lineNo, l.text.length, l.truncated])).toEqual([
         [1, 5, false],
@@ -182,7 +229,10 @@ describe("scanLines", () => {
   it("does not throw on binary garbage with NULs and invalid UTF-8", async () => {
     const garbage = pseudoRandomBytes(2 * 1024 * 1024, 4321);
     const random = seededRandom(5);
-    for (const source of [createMemorySource({ "f.log": garbage }), rechunked(garbage, () => 1 + Math.floor(random() * 100_000))]) {
+    for (const source of [
+      createMemorySource({ "f.log": garbage }),
+      rechunked(garbage, () => 1 + Math.floor(random() * 100_000)),
+    ]) {
       const { stats } = await allLines(source);
       expect(stats.bytesRead).toBe(garbage.length);
       const { stats: matched } = await matching(source, /\xfe\xfe|\xff/g);
@@ -246,7 +296,9 @@ describe("scanMatchingLines", () => {
   });
 
   it("refuses a prefilter that is not global", async () => {
-    await expect(scanMatchingLines(createMemorySource({ "f.log": "x\n" }), "f.log", /x/, () => undefined)).rejects.toThrow(/global/);
+    await expect(
+      scanMatchingLines(createMemorySource({ "f.log": "x\n" }), "f.log", /x/, () => undefined),
+    ).rejects.toThrow(/global/);
   });
 });
 

@@ -7,7 +7,17 @@ import { scanLines } from "../../src/evidence/lines.ts";
 import { openBundle } from "../../src/evidence/open-bundle.ts";
 import type { EvidenceSource } from "../../src/evidence/source.ts";
 import { DEFAULT_ARCHIVE_LIMITS, openTarballSource, type ArchiveLimits } from "../../src/evidence/tarball-source.ts";
-import { collect, exists, listTree, pseudoRandomBytes, tarBytes, tarGzBytes, TempDirs, writeTarGz, type TarMember } from "./helpers.ts";
+import {
+  collect,
+  exists,
+  listTree,
+  pseudoRandomBytes,
+  tarBytes,
+  tarGzBytes,
+  TempDirs,
+  writeTarGz,
+  type TarMember,
+} from "./helpers.ts";
 
 const temps = new TempDirs();
 const opened: EvidenceSource[] = [];
@@ -69,7 +79,10 @@ describe("openTarballSource: an ordinary bundle", () => {
   it("extracts every member of an archive with many members, not only the first", async () => {
     const { scratch, archive } = await area();
     const file = archive("many.tar.gz");
-    const members: TarMember[] = Array.from({ length: 120 }, (_, i) => ({ name: `./var_log/pod-${i}.log`, content: `line of pod ${i}\n`.repeat(i + 1) }));
+    const members: TarMember[] = Array.from({ length: 120 }, (_, i) => ({
+      name: `./var_log/pod-${i}.log`,
+      content: `line of pod ${i}\n`.repeat(i + 1),
+    }));
     await writeTarGz(file, members);
     const source = await open(file, scratch);
     expect((await source.list()).length).toBe(120);
@@ -204,7 +217,9 @@ describe("openTarballSource: hostile member names and types", () => {
     const source = await open(file, scratch);
     expect(await paths(source)).toEqual(["system/ps.txt"]);
     const skipped = await source.skipped();
-    expect(skipped.map((s) => s.path).sort()).toEqual(["../../../../../../../../tmp/fathom-escape-probe", "../../etc/passwd", "./../x", "./kubelet/../../../y"].sort());
+    expect(skipped.map((s) => s.path).sort()).toEqual(
+      ["../../../../../../../../tmp/fathom-escape-probe", "../../etc/passwd", "./../x", "./kubelet/../../../y"].sort(),
+    );
     for (const entry of skipped) expect(entry.reason).toMatch(/unsafe member name/);
     for (const name of ["../../etc/passwd", "./../x", "etc/passwd", "x"]) {
       const refused = await rejection(source.read(name, 1024));
@@ -284,7 +299,9 @@ describe("openTarballSource: hostile member names and types", () => {
     const source = await open(file, scratch);
     expect(await paths(source)).toEqual(["system/ps.txt", "system/top.txt"]);
     expect((await source.read("system/ps.txt", 100)).toString()).toBe("first");
-    expect(await source.skipped()).toEqual([{ path: "system/ps.txt", reason: expect.stringMatching(/cannot be extracted \(EEXIST\)/) }]);
+    expect(await source.skipped()).toEqual([
+      { path: "system/ps.txt", reason: expect.stringMatching(/cannot be extracted \(EEXIST\)/) },
+    ]);
     expect(await source.problems()).toEqual([]);
   });
 
@@ -340,7 +357,10 @@ describe("openTarballSource: hostile member names and types", () => {
 
 describe("openTarballSource: damaged archives", () => {
   const truncatedMembers = (big: Buffer): TarMember[] => [
-    { name: "./kubelet/kubelet.log", content: "Nov 24 10:01:02 ip-10-0-1-2 kubelet[1]: first\nNov 24 10:01:03 ip-10-0-1-2 kubelet[1]: second\n" },
+    {
+      name: "./kubelet/kubelet.log",
+      content: "Nov 24 10:01:02 ip-10-0-1-2 kubelet[1]: first\nNov 24 10:01:03 ip-10-0-1-2 kubelet[1]: second\n",
+    },
     { name: "./system/ps.txt", content: "PID CMD\n1 systemd\n" },
     { name: "./var_log/messages", content: big },
     { name: "./zz-after.txt", content: "never reached" },
@@ -359,13 +379,26 @@ describe("openTarballSource: damaged archives", () => {
     expect(problems.length).toBe(1);
     expect(problems[0]).toMatch(/truncated\.tar\.gz is damaged after 3 members: gzip stream is truncated/);
     // The member cut mid-way is recorded, not listed, not readable, and not left on disk.
-    expect(await source.skipped()).toEqual([{ path: "var_log/messages", reason: expect.stringMatching(/^incomplete/) }]);
+    expect(await source.skipped()).toEqual([
+      { path: "var_log/messages", reason: expect.stringMatching(/^incomplete/) },
+    ]);
     expect(await source.stat("var_log/messages")).toBeUndefined();
     expect(await rejection(source.read("var_log/messages", 8 << 20))).toBeInstanceOf(EvidenceError);
     const [expanded] = await readdir(scratch);
     // Only the (empty) folder of the cut member is left of it.
-    expect(await listTree(join(scratch, expanded as string))).toEqual(["kubelet", "kubelet/kubelet.log", "system", "system/ps.txt", "var_log"]);
-    expect((await listTree(root)).filter((p) => !p.startsWith("a/b/scratch/fathom-bundle-"))).toEqual(["a", "a/b", "a/b/scratch", "truncated.tar.gz"]);
+    expect(await listTree(join(scratch, expanded as string))).toEqual([
+      "kubelet",
+      "kubelet/kubelet.log",
+      "system",
+      "system/ps.txt",
+      "var_log",
+    ]);
+    expect((await listTree(root)).filter((p) => !p.startsWith("a/b/scratch/fathom-bundle-"))).toEqual([
+      "a",
+      "a/b",
+      "a/b/scratch",
+      "truncated.tar.gz",
+    ]);
   });
 
   it("does not serve a member cut mid-way when the tar inside a whole gzip stops early", async () => {
@@ -409,7 +442,10 @@ describe("openTarballSource: damaged archives", () => {
 
   it("cut at any byte, never crashes, never hangs, and serves only whole members", async () => {
     const { scratch, archive } = await area();
-    const members = Array.from({ length: 6 }, (_, i) => ({ name: `./d${i}/f${i}.bin`, content: pseudoRandomBytes(1500 + i * 301, i + 1) }));
+    const members = Array.from({ length: 6 }, (_, i) => ({
+      name: `./d${i}/f${i}.bin`,
+      content: pseudoRandomBytes(1500 + i * 301, i + 1),
+    }));
     const whole = await tarGzBytes(members);
     const cuts = new Set<number>();
     for (let cut = 1; cut < 400; cut += 13) cuts.add(cut); // inside the first member, before its folder exists
@@ -429,7 +465,10 @@ describe("openTarballSource: damaged archives", () => {
       expect((await source.problems()).length, `cut at ${cut}`).toBe(1);
       for (const entry of await source.list()) {
         const index = Number(entry.path.split("/")[0]?.slice(1));
-        expect((await source.read(entry.path, 1 << 20)).equals(members[index]?.content as Buffer), `${entry.path} cut at ${cut}`).toBe(true);
+        expect(
+          (await source.read(entry.path, 1 << 20)).equals(members[index]?.content as Buffer),
+          `${entry.path} cut at ${cut}`,
+        ).toBe(true);
       }
       await source.close();
     }
@@ -470,9 +509,15 @@ describe("openTarballSource: damaged archives", () => {
     const { scratch, archive } = await area();
     // Compressible text: flipped bytes break the deflate stream itself (random data would sit in
     // stored blocks, where only the CRC at the very end notices).
-    const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `Nov 24 10:${String(i % 60).padStart(2, "0")}:00 ip-10-0-1-2 kernel: event ${i * 7919}\n`).join(""));
+    const text = Buffer.from(
+      Array.from(
+        { length: 40_000 },
+        (_, i) => `Nov 24 10:${String(i % 60).padStart(2, "0")}:00 ip-10-0-1-2 kernel: event ${i * 7919}\n`,
+      ).join(""),
+    );
     const whole = Buffer.from(await tarGzBytes(truncatedMembers(text)));
-    for (let i = Math.floor(whole.length * 0.6); i < Math.floor(whole.length * 0.6) + 4096; i += 1) whole[i] = 0xff - (whole[i] as number);
+    for (let i = Math.floor(whole.length * 0.6); i < Math.floor(whole.length * 0.6) + 4096; i += 1)
+      whole[i] = 0xff - (whole[i] as number);
     const file = archive("corrupt.tar.gz");
     await writeFile(file, whole);
     const source = await open(file, scratch);
@@ -493,15 +538,24 @@ describe("openTarballSource: damaged archives", () => {
 });
 
 describe("openTarballSource: decompression bombs", () => {
-  const bombLimits: ArchiveLimits = { maxTotalBytes: 1024 ** 4, maxRatio: 100, ratioGraceBytes: 1024 * 1024, maxMembers: 1000 };
+  const bombLimits: ArchiveLimits = {
+    maxTotalBytes: 1024 ** 4,
+    maxRatio: 100,
+    ratioGraceBytes: 1024 * 1024,
+    maxMembers: 1000,
+  };
 
   it("refuses a 50 MB member of zeros against a 100:1 ratio, saying bomb, and removes its temp folder", async () => {
     const { root, scratch, archive } = await area();
     const file = archive("bomb.tar.gz");
-    await writeTarGz(file, [
-      { name: "./system/ps.txt", content: "PID\n" },
-      { name: "./var_log/messages", zeros: 50 * 1024 * 1024 },
-    ], 9);
+    await writeTarGz(
+      file,
+      [
+        { name: "./system/ps.txt", content: "PID\n" },
+        { name: "./var_log/messages", zeros: 50 * 1024 * 1024 },
+      ],
+      9,
+    );
     const refused = await rejection(openTarballSource(file, bombLimits, scratch));
     expect(refused).toBeInstanceOf(EvidenceError);
     expect(refused.message).toMatch(/bomb/);
@@ -514,11 +568,17 @@ describe("openTarballSource: decompression bombs", () => {
   it("refuses an archive that expands beyond the total bound, even at a modest ratio", async () => {
     const { scratch, archive } = await area();
     const file = archive("too-big.tar.gz");
-    await writeTarGz(file, [
-      { name: "./a.bin", content: pseudoRandomBytes(600_000, 1) },
-      { name: "./b.bin", content: pseudoRandomBytes(600_000, 2) },
-    ], 1);
-    const refused = await rejection(openTarballSource(file, { ...DEFAULT_ARCHIVE_LIMITS, maxTotalBytes: 1_000_000 }, scratch));
+    await writeTarGz(
+      file,
+      [
+        { name: "./a.bin", content: pseudoRandomBytes(600_000, 1) },
+        { name: "./b.bin", content: pseudoRandomBytes(600_000, 2) },
+      ],
+      1,
+    );
+    const refused = await rejection(
+      openTarballSource(file, { ...DEFAULT_ARCHIVE_LIMITS, maxTotalBytes: 1_000_000 }, scratch),
+    );
     expect(refused).toBeInstanceOf(EvidenceError);
     expect(refused.message).toMatch(/expands beyond 1000000 bytes \(decompression bomb\?\)/);
     expect(await readdir(scratch)).toEqual([]);

@@ -12,7 +12,8 @@ export type FakeAutomationOutcome =
   | { kind: "access-denied" }
   | { kind: "invalid-parameters"; message?: string };
 
-export type FakeSsmOperation = "StartAutomationExecution" | "GetAutomationExecution" | "StopAutomationExecution" | "DescribeAutomationExecutions";
+export type FakeSsmOperation =
+  "StartAutomationExecution" | "GetAutomationExecution" | "StopAutomationExecution" | "DescribeAutomationExecutions";
 
 export type FakeSsmError = { code: string; message?: string; status?: number };
 
@@ -46,7 +47,16 @@ export type FakeSsm = {
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TERMINAL = new Set(["Success", "Failed", "TimedOut", "Cancelled", "CompletedWithSuccess", "CompletedWithFailure", "Rejected", "Exited"]);
+const TERMINAL = new Set([
+  "Success",
+  "Failed",
+  "TimedOut",
+  "Cancelled",
+  "CompletedWithSuccess",
+  "CompletedWithFailure",
+  "Rejected",
+  "Exited",
+]);
 
 class SsmFault extends Error {
   readonly code: string;
@@ -79,20 +89,35 @@ export async function startFakeSsm(script: FakeSsmScript): Promise<FakeSsm> {
       const fingerprint = canonicalJson(request);
       if (token !== undefined) {
         if (!UUID.test(token)) {
-          throw new SsmFault("ValidationException", `1 validation error detected: Value '${token}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}`);
+          throw new SsmFault(
+            "ValidationException",
+            `1 validation error detected: Value '${token}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}`,
+          );
         }
         const seen = tokens.get(token.toLowerCase());
         if (seen) {
-          if (seen.fingerprint !== fingerprint) throw new SsmFault("IdempotentParameterMismatch", "The client token was already used with different parameters.");
+          if (seen.fingerprint !== fingerprint)
+            throw new SsmFault(
+              "IdempotentParameterMismatch",
+              "The client token was already used with different parameters.",
+            );
           return { AutomationExecutionId: seen.executionId };
         }
       }
       const outcome = script.documents[documentName];
-      if (!outcome) throw new SsmFault("AutomationDefinitionNotFoundException", `Automation definition ${documentName} not found`);
+      if (!outcome)
+        throw new SsmFault("AutomationDefinitionNotFoundException", `Automation definition ${documentName} not found`);
       if (outcome.kind === "access-denied") {
-        throw new SsmFault("AccessDeniedException", `User: arn:aws:sts::111122223333:assumed-role/fathom/session is not authorized to perform: ssm:StartAutomationExecution on resource: arn:aws:ssm:us-east-1:111122223333:automation-definition/${documentName}:$DEFAULT`);
+        throw new SsmFault(
+          "AccessDeniedException",
+          `User: arn:aws:sts::111122223333:assumed-role/fathom/session is not authorized to perform: ssm:StartAutomationExecution on resource: arn:aws:ssm:us-east-1:111122223333:automation-definition/${documentName}:$DEFAULT`,
+        );
       }
-      if (outcome.kind === "invalid-parameters") throw new SsmFault("InvalidAutomationExecutionParametersException", outcome.message ?? "Parameters are not valid for this document");
+      if (outcome.kind === "invalid-parameters")
+        throw new SsmFault(
+          "InvalidAutomationExecutionParametersException",
+          outcome.message ?? "Parameters are not valid for this document",
+        );
       const execution: FakeExecution = {
         id: randomUUID(),
         documentName,
@@ -122,8 +147,12 @@ export async function startFakeSsm(script: FakeSsmScript): Promise<FakeSsm> {
           ExecutionStartTime: execution.startedAt / 1000,
           Parameters: execution.parameters,
           Mode: "Auto",
-          ...(execution.status === "Success" && execution.outcome.kind === "success" ? { Outputs: execution.outcome.outputs ?? {} } : {}),
-          ...(execution.status === "Failed" && execution.outcome.kind === "failure" ? { FailureMessage: execution.outcome.failureMessage } : {}),
+          ...(execution.status === "Success" && execution.outcome.kind === "success"
+            ? { Outputs: execution.outcome.outputs ?? {} }
+            : {}),
+          ...(execution.status === "Failed" && execution.outcome.kind === "failure"
+            ? { FailureMessage: execution.outcome.failureMessage }
+            : {}),
         },
       };
     },
@@ -131,7 +160,11 @@ export async function startFakeSsm(script: FakeSsmScript): Promise<FakeSsm> {
     StopAutomationExecution(body) {
       const execution = find(stringField(body, "AutomationExecutionId", true));
       execution.stopRequests++;
-      if (TERMINAL.has(execution.status)) throw new SsmFault("InvalidAutomationStatusUpdateException", `Automation execution ${execution.id} is already ${execution.status}`);
+      if (TERMINAL.has(execution.status))
+        throw new SsmFault(
+          "InvalidAutomationStatusUpdateException",
+          `Automation execution ${execution.id} is already ${execution.status}`,
+        );
       execution.status = "Cancelled";
       return {};
     },
@@ -173,9 +206,12 @@ export async function startFakeSsm(script: FakeSsmScript): Promise<FakeSsm> {
     const record: FakeSsmRequest = { operation, body, answered: 200 };
     requests.push(record);
     try {
-      if (req.method !== "POST" || req.url !== "/") throw new SsmFault("UnknownOperationException", "only POST / is served", 404);
-      if (!String(req.headers["content-type"] ?? "").startsWith("application/x-amz-json-1.1")) throw new SsmFault("SerializationException", "expected application/x-amz-json-1.1");
-      if (!String(req.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 ")) throw new SsmFault("MissingAuthenticationTokenException", "Request is missing Authentication Token");
+      if (req.method !== "POST" || req.url !== "/")
+        throw new SsmFault("UnknownOperationException", "only POST / is served", 404);
+      if (!String(req.headers["content-type"] ?? "").startsWith("application/x-amz-json-1.1"))
+        throw new SsmFault("SerializationException", "expected application/x-amz-json-1.1");
+      if (!String(req.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 "))
+        throw new SsmFault("MissingAuthenticationTokenException", "Request is missing Authentication Token");
       try {
         body = raw.length > 0 ? (JSON.parse(raw) as Record<string, unknown>) : {};
       } catch {
@@ -223,7 +259,11 @@ function stringField(body: Record<string, unknown>, name: string, required: fals
 function stringField(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
   const value = body[name];
   if (value === undefined && !required) return undefined;
-  if (typeof value !== "string" || value === "") throw new SsmFault("ValidationException", `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must not be null`);
+  if (typeof value !== "string" || value === "")
+    throw new SsmFault(
+      "ValidationException",
+      `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must not be null`,
+    );
   return value;
 }
 

@@ -24,8 +24,12 @@ async function freePort(): Promise<number> {
  * A real Prometheus Alertmanager (Debian's package) on loopback whose webhook receiver points at
  * fathom serve. Fails loudly — never skips — when it cannot start: .ci/run installs the package.
  */
-export async function startAlertmanager(webhookUrl: string, token: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (!existsSync(ALERTMANAGER_BIN)) throw new Error(`${ALERTMANAGER_BIN} is missing: install Debian's prometheus-alertmanager (.ci/run does)`);
+export async function startAlertmanager(
+  webhookUrl: string,
+  token: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (!existsSync(ALERTMANAGER_BIN))
+    throw new Error(`${ALERTMANAGER_BIN} is missing: install Debian's prometheus-alertmanager (.ci/run does)`);
   const dir = await mkdtemp(join(tmpdir(), "fathom-am-"));
   const port = await freePort();
   const config = join(dir, "alertmanager.yml");
@@ -49,14 +53,26 @@ export async function startAlertmanager(webhookUrl: string, token: string): Prom
       "",
     ].join("\n"),
   );
-  const child: ChildProcess = spawn(ALERTMANAGER_BIN, [`--config.file=${config}`, `--storage.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="], { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn(
+    ALERTMANAGER_BIN,
+    [
+      `--config.file=${config}`,
+      `--storage.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let log = "";
   child.stderr?.setEncoding("utf8").on("data", (d: string) => (log = (log + d).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`alertmanager exited (${child.exitCode}): ${log}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`alertmanager did not become ready: ${log}`);
     await sleep(100);
@@ -72,7 +88,19 @@ export async function startAlertmanager(webhookUrl: string, token: string): Prom
 }
 
 /** Posts alerts to Alertmanager's API as Prometheus would. */
-export async function fireAlerts(alertmanagerUrl: string, alerts: Array<{ labels: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; endsAt?: string }>): Promise<void> {
-  const res = await fetch(`${alertmanagerUrl}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alerts) });
+export async function fireAlerts(
+  alertmanagerUrl: string,
+  alerts: Array<{
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+    startsAt?: string;
+    endsAt?: string;
+  }>,
+): Promise<void> {
+  const res = await fetch(`${alertmanagerUrl}/api/v2/alerts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(alerts),
+  });
   if (!res.ok) throw new Error(`alertmanager refused the alerts: ${res.status} ${await res.text()}`);
 }

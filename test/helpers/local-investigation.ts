@@ -30,7 +30,10 @@ export async function investigateSources(
     const nodes = await describeNodes(registry);
     const at = Math.max(...nodes.map((n) => n.collectedAt ?? 0));
     const incident = options.incident ?? manualIncidentAt(new Date(at).toISOString());
-    const outcome = await investigate({ investigationId: "inv-test", incident }, { client, nodes, reasoner: createRulesReasoner(), ...options.deps });
+    const outcome = await investigate(
+      { investigationId: "inv-test", incident },
+      { client, nodes, reasoner: createRulesReasoner(), ...options.deps },
+    );
     return { outcome, report: outcome.state === "reported" ? buildReport(outcome) : undefined, nodes };
   } finally {
     await client.close();

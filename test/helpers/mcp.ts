@@ -7,7 +7,9 @@ import { createNodeRegistry } from "../../src/mcp/node-registry.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
 
 /** fathom's MCP server and the SDK's client, linked in memory over the given bundles. */
-export async function connectInMemory(sources: EvidenceSource[]): Promise<{ client: Client; close: () => Promise<void> }> {
+export async function connectInMemory(
+  sources: EvidenceSource[],
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const registry = await createNodeRegistry(sources);
   const server = createMcpServer({ registry, tools: TOOLS, logger: silentLogger(), version: "test" });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();

@@ -5,10 +5,26 @@ import { setTimeout as sleep } from "node:timers/promises";
 export class TmuxSession {
   readonly name: string;
 
-  constructor(name: string, command: string[], options: { width?: number; height?: number; cwd?: string; env?: Record<string, string> } = {}) {
+  constructor(
+    name: string,
+    command: string[],
+    options: { width?: number; height?: number; cwd?: string; env?: Record<string, string> } = {},
+  ) {
     this.name = name;
     const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    execFileSync("tmux", ["new-session", "-d", "-s", name, "-x", String(options.width ?? 160), "-y", String(options.height ?? 50), ...(options.cwd ? ["-c", options.cwd] : []), ...env, ...command]);
+    execFileSync("tmux", [
+      "new-session",
+      "-d",
+      "-s",
+      name,
+      "-x",
+      String(options.width ?? 160),
+      "-y",
+      String(options.height ?? 50),
+      ...(options.cwd ? ["-c", options.cwd] : []),
+      ...env,
+      ...command,
+    ]);
     // Keep the pane after the command exits so its last screen can be read.
     execFileSync("tmux", ["set-option", "-t", name, "remain-on-exit", "on"]);
   }

@@ -35,33 +35,50 @@ describe("fathom's MCP server over the SDK's in-memory transport", () => {
       const report = ToolReportSchema.parse(result.structuredContent);
       expect(report.tool).toBe(tool.name);
       expect(report.status, `${tool.name} status`).not.toBe("error");
-      const loud = report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind} ${f.severity}: ${f.summary}`);
+      const loud = report.findings
+        .filter((f) => f.severity !== "info")
+        .map((f) => `${f.kind} ${f.severity}: ${f.summary}`);
       expect(loud, `${tool.name} on the healthy baseline`).toEqual([]);
     }
   });
 
   it("refuses a node it holds no bundle for, saying which nodes it knows", async () => {
-    const result = await session.client.callTool({ name: TOOLS[0]?.name ?? "", arguments: { node: "ip-10-9-9-9.ec2.internal" } });
+    const result = await session.client.callTool({
+      name: TOOLS[0]?.name ?? "",
+      arguments: { node: "ip-10-9-9-9.ec2.internal" },
+    });
     expect(result.isError).toBe(true);
     expect(JSON.stringify(result.content)).toMatch(/no bundle for node/);
   });
 
   it("refuses invalid input as a tool error rather than a crash", async () => {
-    const result = await session.client.callTool({ name: TOOLS[0]?.name ?? "", arguments: { window: { start: "yesterday", end: 5 } } });
+    const result = await session.client.callTool({
+      name: TOOLS[0]?.name ?? "",
+      arguments: { window: { start: "yesterday", end: 5 } },
+    });
     expect(result.isError).toBe(true);
   });
 });
 
 describe("a server holding several bundles", () => {
   it("asks for a node when more than one bundle is loaded, and finds one by instance id", async () => {
-    const a = createMemorySource(healthyBaseline({ nodeName: "ip-10-0-1-1.ec2.internal", instanceId: "i-0aaaaaaaaaaaaaaa1" }), "a");
-    const b = createMemorySource(healthyBaseline({ nodeName: "ip-10-0-2-2.ec2.internal", instanceId: "i-0bbbbbbbbbbbbbbb2", seed: 2 }), "b");
+    const a = createMemorySource(
+      healthyBaseline({ nodeName: "ip-10-0-1-1.ec2.internal", instanceId: "i-0aaaaaaaaaaaaaaa1" }),
+      "a",
+    );
+    const b = createMemorySource(
+      healthyBaseline({ nodeName: "ip-10-0-2-2.ec2.internal", instanceId: "i-0bbbbbbbbbbbbbbb2", seed: 2 }),
+      "b",
+    );
     const session = await connectInMemory([a, b]);
     try {
       const ambiguous = await session.client.callTool({ name: "read_kubelet_journal", arguments: {} });
       expect(ambiguous.isError).toBe(true);
       expect(JSON.stringify(ambiguous.content)).toMatch(/several bundles/);
-      const byId = await session.client.callTool({ name: "read_kubelet_journal", arguments: { node: "i-0bbbbbbbbbbbbbbb2" } });
+      const byId = await session.client.callTool({
+        name: "read_kubelet_journal",
+        arguments: { node: "i-0bbbbbbbbbbbbbbb2" },
+      });
       expect(byId.isError).toBeFalsy();
       expect(ToolReportSchema.parse(byId.structuredContent).node).toBe("ip-10-0-2-2.ec2.internal");
     } finally {

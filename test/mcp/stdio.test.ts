@@ -32,7 +32,11 @@ afterAll(async () => {
 
 describe("fathom mcp over stdio", () => {
   it("serves the tools to the SDK's stdio client from a bundle .tar.gz", async () => {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [bin, "mcp", "--bundle", bundleTgz], stderr: "pipe" });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [bin, "mcp", "--bundle", bundleTgz],
+      stderr: "pipe",
+    });
     const client = new Client({ name: "stdio-test", version: "1.0.0" });
     await client.connect(transport);
     try {
@@ -55,18 +59,25 @@ describe("fathom mcp over stdio", () => {
       }
     });
     expect(systemNode, "an older system node to launch fathom with").toBeDefined();
-    const out = execFileSync(systemNode as string, [bin, "version"], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+    const out = execFileSync(systemNode as string, [bin, "version"], {
+      encoding: "utf8",
+      env: { PATH: "/usr/bin:/bin" },
+    });
     expect(out).toMatch(/node v24\./);
   });
 });
 
 describe("a third-party MCP client: the MCP Inspector CLI", () => {
   const inspector = (args: string[]) =>
-    execFileSync(join(projectBin, "mcp-inspector"), ["--cli", process.execPath, bin, "mcp", "--bundle", bundleDir, ...args], {
-      encoding: "utf8",
-      env: { ...process.env, PATH: `${projectBin}:${process.env.PATH ?? ""}` },
-      timeout: 60_000,
-    });
+    execFileSync(
+      join(projectBin, "mcp-inspector"),
+      ["--cli", process.execPath, bin, "mcp", "--bundle", bundleDir, ...args],
+      {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${projectBin}:${process.env.PATH ?? ""}` },
+        timeout: 60_000,
+      },
+    );
 
   it("lists fathom's tools", () => {
     const listed = JSON.parse(inspector(["--method", "tools/list"])) as { tools: Array<{ name: string }> };
@@ -74,7 +85,10 @@ describe("a third-party MCP client: the MCP Inspector CLI", () => {
   });
 
   it("calls a tool and gets its structured report", () => {
-    const called = JSON.parse(inspector(["--method", "tools/call", "--tool-name", "read_kubelet_journal"])) as { structuredContent: unknown; isError?: boolean };
+    const called = JSON.parse(inspector(["--method", "tools/call", "--tool-name", "read_kubelet_journal"])) as {
+      structuredContent: unknown;
+      isError?: boolean;
+    };
     expect(called.isError).toBeFalsy();
     expect(ToolReportSchema.parse(called.structuredContent).tool).toBe("read_kubelet_journal");
   });

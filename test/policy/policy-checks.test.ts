@@ -10,7 +10,9 @@ const ID = "i-0123456789abcdef0";
 const OTHERS = ["i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2", "i-0aaaaaaaaaaaaaaa3", "i-0aaaaaaaaaaaaaaa4"];
 const ROLE = "arn:aws:iam::111122223333:role/fathom-remediation";
 
-function policyWith(documents = "allow: [Fathom-RaiseConntrackLimit, Fathom-RestartContainerd, Fathom-ResyncClock, AWS-RestartEC2Instance]\n  waiveApproval: [Fathom-ResyncClock]"): Policy {
+function policyWith(
+  documents = "allow: [Fathom-RaiseConntrackLimit, Fathom-RestartContainerd, Fathom-ResyncClock, AWS-RestartEC2Instance]\n  waiveApproval: [Fathom-ResyncClock]",
+): Policy {
   return parsePolicy(
     [
       "apiVersion: fathom/v1",
@@ -34,11 +36,25 @@ function policyWith(documents = "allow: [Fathom-RaiseConntrackLimit, Fathom-Rest
 const POLICY = policyWith();
 
 function report(rootCause: string, instances: string[] = [ID]): Report {
-  const nodes = instances.map((instanceId, i) => ({ node: `ip-10-0-1-${10 + i}.ec2.internal`, instanceId, bundle: "b", collectedFrom: "bundle" }));
+  const nodes = instances.map((instanceId, i) => ({
+    node: `ip-10-0-1-${10 + i}.ec2.internal`,
+    instanceId,
+    bundle: "b",
+    collectedFrom: "bundle",
+  }));
   return ReportSchema.parse({
     schemaVersion: "1.0",
     investigationId: "inv-1",
-    incident: { id: "inc-1", source: "manual", cluster: "prod-east", nodes: [], title: "t", startsAt: "2026-03-01T11:50:00Z", fingerprint: "f", labels: {} },
+    incident: {
+      id: "inc-1",
+      source: "manual",
+      cluster: "prod-east",
+      nodes: [],
+      title: "t",
+      startsAt: "2026-03-01T11:50:00Z",
+      fingerprint: "f",
+      labels: {},
+    },
     window: { start: "2026-03-01T11:00:00Z", end: "2026-03-01T11:50:00Z" },
     nodes,
     verdict: "explained",
@@ -56,14 +72,28 @@ function report(rootCause: string, instances: string[] = [ID]): Report {
       attributes: { conntrackMax: 262144, conntrackCount: 262100 },
       correlateWith: [],
     })),
-    rootCauses: [{ id: rootCause, confidence: 0.9, summary: "s", nodes: nodes.map((n) => n.node), supporting: [], contrary: [], ruledOut: [] }],
+    rootCauses: [
+      {
+        id: rootCause,
+        confidence: 0.9,
+        summary: "s",
+        nodes: nodes.map((n) => n.node),
+        supporting: [],
+        contrary: [],
+        ruledOut: [],
+      },
+    ],
     gaps: [],
     remediations: [],
     timings: { startedAt: "2026-03-01T11:50:00Z", totalMs: 1, lanesMs: 1, synthesisMs: 1 },
   });
 }
 
-function proposal(rootCause = "net.conntrack-exhaustion", instances: string[] = [ID], policy = POLICY): RemediationProposal {
+function proposal(
+  rootCause = "net.conntrack-exhaustion",
+  instances: string[] = [ID],
+  policy = POLICY,
+): RemediationProposal {
   const [p] = proposeRemediations(report(rootCause, instances), policy, NOW);
   if (!p || p.status !== "pending") throw new Error(`no pending proposal for ${rootCause}: ${p?.summary}`);
   return p;
@@ -72,11 +102,20 @@ function proposal(rootCause = "net.conntrack-exhaustion", instances: string[] = 
 /** Changes a plan and recomputes its hash, as someone who can write the store would. */
 function resigned(p: RemediationProposal, change: Partial<RemediationProposal>): RemediationProposal {
   const next = { ...p, ...change };
-  return { ...next, planHash: planHash({ document: next.document, parameters: next.parameters, targets: next.targets, policyVersion: next.policyVersion }) };
+  return {
+    ...next,
+    planHash: planHash({
+      document: next.document,
+      parameters: next.parameters,
+      targets: next.targets,
+      policyVersion: next.policyVersion,
+    }),
+  };
 }
 
 /** Hostile targets go in both places a target lives: the targets and the document's instance-id parameter. */
-const withTargets = (p: RemediationProposal, targets: string[]) => resigned(p, { targets, parameters: { ...p.parameters, InstanceIds: targets } });
+const withTargets = (p: RemediationProposal, targets: string[]) =>
+  resigned(p, { targets, parameters: { ...p.parameters, InstanceIds: targets } });
 
 const approveContext = (over: Partial<ProposalCheckContext> = {}): ProposalCheckContext => ({
   stage: "approve",
@@ -105,7 +144,10 @@ const executeContext = (p: RemediationProposal, over: Partial<ApprovalRecord> = 
 function refused(result: CheckResult, pattern: RegExp): void {
   expect(result.ok).toBe(false);
   const reasons = result.ok ? [] : result.reasons;
-  expect(reasons.some((r) => pattern.test(r)), `${JSON.stringify(reasons)} should match ${pattern}`).toBe(true);
+  expect(
+    reasons.some((r) => pattern.test(r)),
+    `${JSON.stringify(reasons)} should match ${pattern}`,
+  ).toBe(true);
   // Reasons reach a terminal: nothing hostile comes through unescaped.
   for (const reason of reasons) expect(reason).toMatch(/^[\x20-\x7e…–—×]*$/);
 }
@@ -127,16 +169,28 @@ describe("checkProposal on a proper plan", () => {
     // Only `targets` is order-free in planHash; the document parameter keeps the order proposals write (sorted).
     const reordered = { ...p, targets: [...p.targets].reverse() };
     expect(reordered.targets).not.toEqual(p.targets);
-    expect(reordered.planHash).toBe(planHash({ document: reordered.document, parameters: reordered.parameters, targets: reordered.targets, policyVersion: reordered.policyVersion }));
+    expect(reordered.planHash).toBe(
+      planHash({
+        document: reordered.document,
+        parameters: reordered.parameters,
+        targets: reordered.targets,
+        policyVersion: reordered.policyVersion,
+      }),
+    );
     expect(checkProposal(POLICY, reordered, approveContext())).toEqual({ ok: true });
   });
 
   it("runs a document whose approval the policy waives without an approval, and only that one", () => {
     const clock = proposeRemediations(report("node.clock-skew"), POLICY, NOW)[0] as RemediationProposal;
     expect(clock.requiresApproval).toBe(false);
-    expect(checkProposal(POLICY, clock, { ...approveContext({ stage: "execute" }), approval: undefined })).toEqual({ ok: true });
+    expect(checkProposal(POLICY, clock, { ...approveContext({ stage: "execute" }), approval: undefined })).toEqual({
+      ok: true,
+    });
     const conntrack = proposal();
-    refused(checkProposal(POLICY, conntrack, { ...approveContext({ stage: "execute" }), approval: undefined }), /has no approval/);
+    refused(
+      checkProposal(POLICY, conntrack, { ...approveContext({ stage: "execute" }), approval: undefined }),
+      /has no approval/,
+    );
   });
 });
 
@@ -168,15 +222,24 @@ describe("checkProposal refuses hostile targets", () => {
   ];
   it.each(cases)("refuses a target with %s, even when a tampered report lists it as investigated", (_name, target) => {
     const context = approveContext({ investigatedInstances: [ID, target] });
-    refused(checkProposal(POLICY, withTargets(proposal(), [target]), context), /is not an EC2 instance id \(i- and 8 or 17 lowercase hex digits\)/);
+    refused(
+      checkProposal(POLICY, withTargets(proposal(), [target]), context),
+      /is not an EC2 instance id \(i- and 8 or 17 lowercase hex digits\)/,
+    );
   });
 
   it("refuses a well-formed target that is not one of the investigated nodes", () => {
-    refused(checkProposal(POLICY, withTargets(proposal(), ["i-0fffffffffffffff9"]), approveContext()), /not one of the investigated nodes/);
+    refused(
+      checkProposal(POLICY, withTargets(proposal(), ["i-0fffffffffffffff9"]), approveContext()),
+      /not one of the investigated nodes/,
+    );
   });
 
   it("refuses more targets than the policy allows", () => {
-    refused(checkProposal(POLICY, withTargets(proposal(), [ID, ...OTHERS]), approveContext()), /targets 5 instances; the policy allows at most 3/);
+    refused(
+      checkProposal(POLICY, withTargets(proposal(), [ID, ...OTHERS]), approveContext()),
+      /targets 5 instances; the policy allows at most 3/,
+    );
   });
 
   it("refuses a target named twice, and a plan with no target", () => {
@@ -186,7 +249,14 @@ describe("checkProposal refuses hostile targets", () => {
 
   it("refuses a document parameter that names other instances than the plan's targets", () => {
     const p = proposal();
-    refused(checkProposal(POLICY, resigned(p, { parameters: { ...p.parameters, InstanceIds: [OTHERS[0] as string] } }), approveContext()), /InstanceIds must list exactly the proposal's targets/);
+    refused(
+      checkProposal(
+        POLICY,
+        resigned(p, { parameters: { ...p.parameters, InstanceIds: [OTHERS[0] as string] } }),
+        approveContext(),
+      ),
+      /InstanceIds must list exactly the proposal's targets/,
+    );
   });
 });
 
@@ -204,7 +274,14 @@ describe("checkProposal refuses hostile parameters, even when the plan hash was 
   ];
   it.each(conntrack)("refuses ConntrackMax with %s", (_name, value) => {
     const p = proposal();
-    refused(checkProposal(POLICY, resigned(p, { parameters: { ...p.parameters, ConntrackMax: value as string } }), approveContext()), /parameter ConntrackMax/);
+    refused(
+      checkProposal(
+        POLICY,
+        resigned(p, { parameters: { ...p.parameters, ConntrackMax: value as string } }),
+        approveContext(),
+      ),
+      /parameter ConntrackMax/,
+    );
   });
 
   it.each([
@@ -215,16 +292,26 @@ describe("checkProposal refuses hostile parameters, even when the plan hash was 
     ["shell metacharacters", `${ROLE};id`],
   ])("refuses an AutomationAssumeRole that is %s", (_name, role) => {
     const p = proposal();
-    refused(checkProposal(POLICY, resigned(p, { parameters: { ...p.parameters, AutomationAssumeRole: role } }), approveContext()), /AutomationAssumeRole/);
+    refused(
+      checkProposal(
+        POLICY,
+        resigned(p, { parameters: { ...p.parameters, AutomationAssumeRole: role } }),
+        approveContext(),
+      ),
+      /AutomationAssumeRole/,
+    );
   });
 
   it.each([
     ["a free-form command list", { commands: ["rm -rf /"] }],
     ["a working directory", { workingDirectory: "/" }],
-    ["a look-alike parameter name", { "ConntrackМax": "524288" }],
+    ["a look-alike parameter name", { ConntrackМax: "524288" }],
   ])("refuses an extra parameter: %s", (_name, extra) => {
     const p = proposal();
-    refused(checkProposal(POLICY, resigned(p, { parameters: { ...p.parameters, ...extra } }), approveContext()), /parameter \(all\): Unrecognized key/);
+    refused(
+      checkProposal(POLICY, resigned(p, { parameters: { ...p.parameters, ...extra } }), approveContext()),
+      /parameter \(all\): Unrecognized key/,
+    );
   });
 
   it("refuses a plan missing a parameter", () => {
@@ -241,7 +328,11 @@ describe("checkProposal refuses documents that may not run", () => {
     ["a look-alike with a Cyrillic а", "F\u0430thom-RaiseConntrackLimit", /policy does not allow document/],
     ["a path", "../Fathom-RaiseConntrackLimit", /policy does not allow document/],
     ["a NUL byte", "Fathom-RaiseConntrackLimit\u0000", /policy does not allow document/],
-    ["an ARN of a shared document", "arn:aws:ssm:us-east-1:999999999999:document/Fathom-RaiseConntrackLimit", /policy does not allow document/],
+    [
+      "an ARN of a shared document",
+      "arn:aws:ssm:us-east-1:999999999999:document/Fathom-RaiseConntrackLimit",
+      /policy does not allow document/,
+    ],
     ["another allowed document than the catalog's answer", "Fathom-RestartContainerd", /does not answer root cause/],
   ])("refuses %s", (_name, document, pattern) => {
     refused(checkProposal(POLICY, resigned(proposal(), { document }), approveContext()), pattern);
@@ -251,16 +342,29 @@ describe("checkProposal refuses documents that may not run", () => {
 describe("checkProposal refuses a tampered plan", () => {
   it("whose parameters changed after its hash was made", () => {
     const p = proposal();
-    refused(checkProposal(POLICY, { ...p, parameters: { ...p.parameters, ConntrackMax: "1048576" } }, approveContext()), /does not match its hash/);
+    refused(
+      checkProposal(POLICY, { ...p, parameters: { ...p.parameters, ConntrackMax: "1048576" } }, approveContext()),
+      /does not match its hash/,
+    );
   });
 
   it("whose targets changed after its hash was made", () => {
     const p = proposal();
-    refused(checkProposal(POLICY, { ...p, targets: [OTHERS[0] as string], parameters: { ...p.parameters, InstanceIds: [OTHERS[0] as string] } }, approveContext()), /does not match its hash/);
+    refused(
+      checkProposal(
+        POLICY,
+        { ...p, targets: [OTHERS[0] as string], parameters: { ...p.parameters, InstanceIds: [OTHERS[0] as string] } },
+        approveContext(),
+      ),
+      /does not match its hash/,
+    );
   });
 
   it("made under another version of the policy", () => {
-    refused(checkProposal(POLICY, resigned(proposal(), { policyVersion: "sha256:0" }), approveContext()), /made under policy/);
+    refused(
+      checkProposal(POLICY, resigned(proposal(), { policyVersion: "sha256:0" }), approveContext()),
+      /made under policy/,
+    );
     const changed = policyWith("allow: [Fathom-RaiseConntrackLimit]");
     refused(checkProposal(changed, proposal(), approveContext()), /propose it again/);
   });
@@ -268,40 +372,119 @@ describe("checkProposal refuses a tampered plan", () => {
   it("whose risk was lowered, or whose approval was switched off", () => {
     const hang = proposal("kernel.hang");
     expect(hang.risk).toBe("high");
-    refused(checkProposal(POLICY, { ...hang, risk: "low" }, approveContext()), /catalog rates AWS-RestartEC2Instance high/);
+    refused(
+      checkProposal(POLICY, { ...hang, risk: "low" }, approveContext()),
+      /catalog rates AWS-RestartEC2Instance high/,
+    );
     refused(checkProposal(POLICY, { ...hang, requiresApproval: false }, approveContext()), /needs a person's approval/);
-    refused(checkProposal(POLICY, { ...proposal(), requiresApproval: false }, approveContext()), /needs a person's approval/);
+    refused(
+      checkProposal(POLICY, { ...proposal(), requiresApproval: false }, approveContext()),
+      /needs a person's approval/,
+    );
   });
 
   it("that claims another root cause, or is advice, or was already decided", () => {
-    refused(checkProposal(POLICY, { ...proposal(), rootCause: "kernel.hang" }, approveContext()), /does not answer root cause/);
-    refused(checkProposal(POLICY, { ...proposal(), rootCause: "; rm -rf /" }, approveContext()), /does not answer root cause/);
+    refused(
+      checkProposal(POLICY, { ...proposal(), rootCause: "kernel.hang" }, approveContext()),
+      /does not answer root cause/,
+    );
+    refused(
+      checkProposal(POLICY, { ...proposal(), rootCause: "; rm -rf /" }, approveContext()),
+      /does not answer root cause/,
+    );
     refused(checkProposal(POLICY, { ...proposal(), executable: false }, approveContext()), /advice/);
-    for (const status of ["rejected", "expired", "succeeded", "failed", "verified"] as const) refused(checkProposal(POLICY, { ...proposal(), status }, approveContext()), /only a pending or approved proposal/);
+    for (const status of ["rejected", "expired", "succeeded", "failed", "verified"] as const)
+      refused(
+        checkProposal(POLICY, { ...proposal(), status }, approveContext()),
+        /only a pending or approved proposal/,
+      );
   });
 
   it("that is not a proposal at all", () => {
-    refused(checkProposal(POLICY, { ...proposal(), targets: "i-0123456789abcdef0" } as unknown as RemediationProposal, approveContext()), /malformed/);
+    refused(
+      checkProposal(
+        POLICY,
+        { ...proposal(), targets: "i-0123456789abcdef0" } as unknown as RemediationProposal,
+        approveContext(),
+      ),
+      /malformed/,
+    );
   });
 });
 
 describe("checkProposal keeps to the policy's scope", () => {
   const scopes: Array<[string, ProposalCheckContext["target"], RegExp]> = [
     ["an unknown account", { region: "us-east-1", cluster: "prod-east" }, /account the plan would run in is unknown/],
-    ["another account", { account: "999999999999", region: "us-east-1", cluster: "prod-east" }, /account "999999999999" is outside/],
-    ["an account with a space", { account: "111122223333 ", region: "us-east-1", cluster: "prod-east" }, /not a valid account/],
-    ["an account in fullwidth digits", { account: "\uff11\uff11\uff11\uff11\uff12\uff12\uff12\uff12\uff13\uff13\uff13\uff13", region: "us-east-1", cluster: "prod-east" }, /not a valid account/],
+    [
+      "another account",
+      { account: "999999999999", region: "us-east-1", cluster: "prod-east" },
+      /account "999999999999" is outside/,
+    ],
+    [
+      "an account with a space",
+      { account: "111122223333 ", region: "us-east-1", cluster: "prod-east" },
+      /not a valid account/,
+    ],
+    [
+      "an account in fullwidth digits",
+      {
+        account: "\uff11\uff11\uff11\uff11\uff12\uff12\uff12\uff12\uff13\uff13\uff13\uff13",
+        region: "us-east-1",
+        cluster: "prod-east",
+      },
+      /not a valid account/,
+    ],
     ["an unknown region", { account: "111122223333", cluster: "prod-east" }, /region the plan would run in is unknown/],
-    ["another region", { account: "111122223333", region: "eu-west-1", cluster: "prod-east" }, /region "eu-west-1" is outside/],
-    ["a region with a newline", { account: "111122223333", region: "us-east-1\n", cluster: "prod-east" }, /not a valid region/],
-    ["an upper-case region", { account: "111122223333", region: "US-EAST-1", cluster: "prod-east" }, /not a valid region/],
-    ["an unknown cluster", { account: "111122223333", region: "us-east-1" }, /cluster the plan would run in is unknown/],
-    ["another cluster", { account: "111122223333", region: "us-east-1", cluster: "prod-west" }, /cluster "prod-west" is outside/],
-    ["a cluster with a Cyrillic е", { account: "111122223333", region: "us-east-1", cluster: "prod-\u0435ast" }, /not a valid cluster/],
-    ["a cluster with shell metacharacters", { account: "111122223333", region: "us-east-1", cluster: "prod-east; rm -rf /" }, /not a valid cluster/],
-    ["a cluster with a NUL", { account: "111122223333", region: "us-east-1", cluster: "prod-east\u0000" }, /not a valid cluster/],
-    ["a cluster path", { account: "111122223333", region: "us-east-1", cluster: "../prod-east" }, /not a valid cluster/],
-    ["an oversized cluster name", { account: "111122223333", region: "us-east-1", cluster: "p".repeat(10_000) }, /not a valid cluster/],
+    [
+      "another region",
+      { account: "111122223333", region: "eu-west-1", cluster: "prod-east" },
+      /region "eu-west-1" is outside/,
+    ],
+    [
+      "a region with a newline",
+      { account: "111122223333", region: "us-east-1\n", cluster: "prod-east" },
+      /not a valid region/,
+    ],
+    [
+      "an upper-case region",
+      { account: "111122223333", region: "US-EAST-1", cluster: "prod-east" },
+      /not a valid region/,
+    ],
+    [
+      "an unknown cluster",
+      { account: "111122223333", region: "us-east-1" },
+      /cluster the plan would run in is unknown/,
+    ],
+    [
+      "another cluster",
+      { account: "111122223333", region: "us-east-1", cluster: "prod-west" },
+      /cluster "prod-west" is outside/,
+    ],
+    [
+      "a cluster with a Cyrillic е",
+      { account: "111122223333", region: "us-east-1", cluster: "prod-\u0435ast" },
+      /not a valid cluster/,
+    ],
+    [
+      "a cluster with shell metacharacters",
+      { account: "111122223333", region: "us-east-1", cluster: "prod-east; rm -rf /" },
+      /not a valid cluster/,
+    ],
+    [
+      "a cluster with a NUL",
+      { account: "111122223333", region: "us-east-1", cluster: "prod-east\u0000" },
+      /not a valid cluster/,
+    ],
+    [
+      "a cluster path",
+      { account: "111122223333", region: "us-east-1", cluster: "../prod-east" },
+      /not a valid cluster/,
+    ],
+    [
+      "an oversized cluster name",
+      { account: "111122223333", region: "us-east-1", cluster: "p".repeat(10_000) },
+      /not a valid cluster/,
+    ],
   ];
   it.each(scopes)("refuses %s", (_name, target, pattern) => {
     refused(checkProposal(POLICY, proposal(), approveContext({ target })), pattern);
@@ -329,13 +512,37 @@ describe("checkProposal runs a plan only on a valid approval of that exact plan"
     ["a rejection", { decision: "rejected" as const }, /was rejected/],
     ["an approval of another plan", { planHash: "sha256:other" }, /plan changed after it was approved/],
     ["an approval of another proposal", { proposalId: "rem-other" }, /another proposal/],
-    ["an expired approval", { decidedAt: "2026-03-01T11:40:00.000Z", expiresAt: "2026-03-01T11:55:00.000Z" }, /has expired/],
-    ["an approval that outlives the policy's ttl", { decidedAt: "2026-03-01T11:55:00.000Z", expiresAt: "2026-03-02T11:55:00.000Z" }, /longer than the policy's approval ttl/],
-    ["an approval older than the ttl whatever it claims", { decidedAt: "2026-03-01T11:00:00.000Z", expiresAt: "2026-03-01T12:30:00.000Z" }, /has expired/],
-    ["an approval dated in the future", { decidedAt: "2026-03-01T12:05:00.000Z", expiresAt: "2026-03-01T12:20:00.000Z" }, /in the future/],
+    [
+      "an expired approval",
+      { decidedAt: "2026-03-01T11:40:00.000Z", expiresAt: "2026-03-01T11:55:00.000Z" },
+      /has expired/,
+    ],
+    [
+      "an approval that outlives the policy's ttl",
+      { decidedAt: "2026-03-01T11:55:00.000Z", expiresAt: "2026-03-02T11:55:00.000Z" },
+      /longer than the policy's approval ttl/,
+    ],
+    [
+      "an approval older than the ttl whatever it claims",
+      { decidedAt: "2026-03-01T11:00:00.000Z", expiresAt: "2026-03-01T12:30:00.000Z" },
+      /has expired/,
+    ],
+    [
+      "an approval dated in the future",
+      { decidedAt: "2026-03-01T12:05:00.000Z", expiresAt: "2026-03-01T12:20:00.000Z" },
+      /in the future/,
+    ],
     ["an approval with unreadable times", { decidedAt: "yesterday", expiresAt: "tomorrow" }, /not valid instants/],
-    ["an approval by someone not listed", { approver: { user: "mallory" } }, /approval: user "mallory" may not approve/],
-    ["an approval by a look-alike of a listed user", { approver: { user: "b\u043eb" } }, /approval: .* not an OS user name/],
+    [
+      "an approval by someone not listed",
+      { approver: { user: "mallory" } },
+      /approval: user "mallory" may not approve/,
+    ],
+    [
+      "an approval by a look-alike of a listed user",
+      { approver: { user: "b\u043eb" } },
+      /approval: .* not an OS user name/,
+    ],
   ])("refuses %s", (_name, over, pattern) => {
     refused(checkProposal(POLICY, p, executeContext(p, over)), pattern);
   });

@@ -31,15 +31,31 @@ function bundleWithSecrets(): Map<string, string | Uint8Array> {
   appendLines(files, "var_log/aws-routed-eni/ipamd.log", [
     `{"level":"error","ts":"2026-11-24T10:25:03.000Z","caller":"ipamd/ipamd.go:800","msg":"Failed to increase pool: UnauthorizedOperation: You are not authorized to perform: ec2:AssignPrivateIpAddresses session=${SECRETS.sessionToken} password=${SECRETS.dbPassword}"}`,
   ]);
-  appendLines(files, "var_log/messages", [`Nov 24 10:25:04 ip-10-0-12-34 systemd[1]: myapp.service: Failed with result 'exit-code'. cmdline: /opt/app --db-password ${SECRETS.dbPassword} --api-key ${SECRETS.apiKey} token=${SECRETS.jwt}`]);
-  files.set("cni/cni-configuration-variables-containerd.json", JSON.stringify([{ name: "AWS_VPC_K8S_CNI_LOGLEVEL", value: "DEBUG" }, { name: "AWS_SECRET_ACCESS_KEY", value: SECRETS.secretKey }, { name: "ENABLE_PREFIX_DELEGATION", value: "false" }]));
-  files.set("var_log/user-data.log", `+ /etc/eks/bootstrap.sh my-cluster --apiserver-endpoint https://ABC.gr7.us-east-1.eks.amazonaws.com --b64-cluster-ca LS0t\nexport AWS_SESSION_TOKEN=${SECRETS.sessionToken}\nERROR: bootstrap failed: token ${SECRETS.eksToken}\n`);
-  files.set("system/ps.txt", `${String(files.get("system/ps.txt") ?? "")}root 9999 0.0 0.1 1000 100 ? S 08:00 0:00 /usr/bin/app --password=${SECRETS.dbPassword} AWS_ACCESS_KEY_ID=${SECRETS.accessKey}\n`);
+  appendLines(files, "var_log/messages", [
+    `Nov 24 10:25:04 ip-10-0-12-34 systemd[1]: myapp.service: Failed with result 'exit-code'. cmdline: /opt/app --db-password ${SECRETS.dbPassword} --api-key ${SECRETS.apiKey} token=${SECRETS.jwt}`,
+  ]);
+  files.set(
+    "cni/cni-configuration-variables-containerd.json",
+    JSON.stringify([
+      { name: "AWS_VPC_K8S_CNI_LOGLEVEL", value: "DEBUG" },
+      { name: "AWS_SECRET_ACCESS_KEY", value: SECRETS.secretKey },
+      { name: "ENABLE_PREFIX_DELEGATION", value: "false" },
+    ]),
+  );
+  files.set(
+    "var_log/user-data.log",
+    `+ /etc/eks/bootstrap.sh my-cluster --apiserver-endpoint https://ABC.gr7.us-east-1.eks.amazonaws.com --b64-cluster-ca LS0t\nexport AWS_SESSION_TOKEN=${SECRETS.sessionToken}\nERROR: bootstrap failed: token ${SECRETS.eksToken}\n`,
+  );
+  files.set(
+    "system/ps.txt",
+    `${String(files.get("system/ps.txt") ?? "")}root 9999 0.0 0.1 1000 100 ? S 08:00 0:00 /usr/bin/app --password=${SECRETS.dbPassword} AWS_ACCESS_KEY_ID=${SECRETS.accessKey}\n`,
+  );
   return files;
 }
 
 function assertNoSecret(text: string, where: string): void {
-  for (const [name, secret] of Object.entries(SECRETS)) expect(text.includes(secret), `${name} leaked in ${where}`).toBe(false);
+  for (const [name, secret] of Object.entries(SECRETS))
+    expect(text.includes(secret), `${name} leaked in ${where}`).toBe(false);
 }
 
 describe("secrets planted in a bundle", () => {
@@ -51,7 +67,10 @@ describe("secrets planted in a bundle", () => {
         const result = await session.client.callTool({ name: tool.name, arguments: {} });
         const text = JSON.stringify(result);
         assertNoSecret(text, tool.name);
-        if (!result.isError) excerpts += JSON.stringify(ToolReportSchema.parse(result.structuredContent).findings.flatMap((f) => f.evidence));
+        if (!result.isError)
+          excerpts += JSON.stringify(
+            ToolReportSchema.parse(result.structuredContent).findings.flatMap((f) => f.evidence),
+          );
       }
       // The planted lines did reach reports (redacted), so this test can fail.
       expect(excerpts).toContain("[REDACTED]");

@@ -14,7 +14,10 @@ describe("redactText", () => {
     ["AWS_SESSION_TOKEN=FwoGZXIvYXdzEJr//////////wEaDOLk1234567890abcdefghijklmnop", "FwoGZXIvYXdzEJr"],
     ["https://admin:pa55w0rd@registry.example.com/v2", "pa55w0rd"],
     ["token: k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u", "aHR0cHM6Ly9zdHMu"],
-    ["https://s3.amazonaws.com/b/k?X-Amz-Security-Token=IQoJb3JpZ2luX2VjEXAMPLE&X-Amz-Signature=abcdef", "IQoJb3JpZ2luX2VjEXAMPLE"],
+    [
+      "https://s3.amazonaws.com/b/k?X-Amz-Security-Token=IQoJb3JpZ2luX2VjEXAMPLE&X-Amz-Signature=abcdef",
+      "IQoJb3JpZ2luX2VjEXAMPLE",
+    ],
     ["-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA"],
     ["client_secret: 'abc123secretvalue'", "abc123secretvalue"],
   ])("hides the secret in %j", (input, secret) => {

@@ -17,7 +17,12 @@ let sessions: TmuxSession[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fathom-approve-"));
-  ssm = await startFakeSsm({ documents: { "Fathom-RaiseConntrackLimit": { kind: "success", inProgressPolls: 1 }, "AWS-RestartEC2Instance": { kind: "success" } } });
+  ssm = await startFakeSsm({
+    documents: {
+      "Fathom-RaiseConntrackLimit": { kind: "success", inProgressPolls: 1 },
+      "AWS-RestartEC2Instance": { kind: "success" },
+    },
+  });
   policy = join(dir, "policy.yaml");
   await writeFile(
     policy,
@@ -41,12 +46,34 @@ afterEach(() => {
 });
 
 function replay(store: string, scenario: string, extra: string[] = []): TmuxSession {
-  const session = new TmuxSession(`fathom-approve-${process.pid}-${sessions.length}`, [process.execPath, bin, "replay", join(root, "scenarios", scenario), "--interactive", "--policy", policy, "--store", store, ...extra], {
-    cwd: root,
-    width: 200,
-    height: 60,
-    env: { AWS_REGION: "us-east-1", AWS_ENDPOINT_URL_SSM: ssm.url, AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE", AWS_SECRET_ACCESS_KEY: "fake-secret", AWS_ACCOUNT_ID: "111122223333", FATHOM_LOG_LEVEL: "error" },
-  });
+  const session = new TmuxSession(
+    `fathom-approve-${process.pid}-${sessions.length}`,
+    [
+      process.execPath,
+      bin,
+      "replay",
+      join(root, "scenarios", scenario),
+      "--interactive",
+      "--policy",
+      policy,
+      "--store",
+      store,
+      ...extra,
+    ],
+    {
+      cwd: root,
+      width: 200,
+      height: 60,
+      env: {
+        AWS_REGION: "us-east-1",
+        AWS_ENDPOINT_URL_SSM: ssm.url,
+        AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE",
+        AWS_SECRET_ACCESS_KEY: "fake-secret",
+        AWS_ACCOUNT_ID: "111122223333",
+        FATHOM_LOG_LEVEL: "error",
+      },
+    },
+  );
   sessions.push(session);
   return session;
 }
@@ -66,7 +93,9 @@ describe("approving a remediation in a real terminal", () => {
     await tmux.waitFor(/Approve plan sha256/, 20_000);
     tmux.send("y", "Enter");
     const done = await tmux.waitFor(/=> (done|failed|refused)/, 90_000);
-    expect(done).toMatch(/=> done: Fathom-RaiseConntrackLimit ran as .+ \((Success|CompletedWithSuccess)\); verification: cleared/);
+    expect(done).toMatch(
+      /=> done: Fathom-RaiseConntrackLimit ran as .+ \((Success|CompletedWithSuccess)\); verification: cleared/,
+    );
     expect(ssm.executions).toHaveLength(1);
     expect(ssm.executions[0]?.parameters.InstanceIds).toEqual(["i-0abc123def4567890"]);
 
@@ -130,14 +159,37 @@ describe("approving a remediation in a real terminal", () => {
 describe("without a terminal", () => {
   it("leaves the proposal pending and says so in the exit code", () => {
     const store = join(dir, "notty.db");
-    const run = spawnSync(process.execPath, [bin, "replay", join(root, "scenarios", "remediate-conntrack-table-full"), "--interactive", "--policy", policy, "--store", store], {
-      encoding: "utf8",
-      env: { ...process.env, AWS_REGION: "us-east-1", AWS_ENDPOINT_URL_SSM: ssm.url, AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE", AWS_SECRET_ACCESS_KEY: "x", AWS_ACCOUNT_ID: "111122223333" },
-      input: "",
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        bin,
+        "replay",
+        join(root, "scenarios", "remediate-conntrack-table-full"),
+        "--interactive",
+        "--policy",
+        policy,
+        "--store",
+        store,
+      ],
+      {
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          AWS_REGION: "us-east-1",
+          AWS_ENDPOINT_URL_SSM: ssm.url,
+          AWS_ACCESS_KEY_ID: "AKIDFAKEFAKEFAKE",
+          AWS_SECRET_ACCESS_KEY: "x",
+          AWS_ACCOUNT_ID: "111122223333",
+        },
+        input: "",
+      },
+    );
     expect(run.status, run.stderr).toBe(4);
     expect(run.stdout).toMatch(/=> pending: no terminal/);
-    const approve = spawnSync(process.execPath, [bin, "approve", "--store", store, "--policy", policy], { encoding: "utf8", input: "" });
+    const approve = spawnSync(process.execPath, [bin, "approve", "--store", store, "--policy", policy], {
+      encoding: "utf8",
+      input: "",
+    });
     expect(approve.status).toBe(4);
     expect(approve.stderr).toMatch(/nothing was approved/);
   });

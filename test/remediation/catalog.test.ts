@@ -5,7 +5,8 @@ import { ROOT_CAUSE_IDS } from "../../src/synthesis/catalog.ts";
 import { CAUSE_RULES } from "../../src/synthesis/rules/catalog-rules.ts";
 import { TOOLS } from "../../tools/index.ts";
 
-const kindsOf = (signals: ReadonlyArray<{ kind: string | readonly string[] }> | undefined) => (signals ?? []).flatMap((s) => (typeof s.kind === "string" ? [s.kind] : [...s.kind]));
+const kindsOf = (signals: ReadonlyArray<{ kind: string | readonly string[] }> | undefined) =>
+  (signals ?? []).flatMap((s) => (typeof s.kind === "string" ? [s.kind] : [...s.kind]));
 
 describe("the remediation catalog", () => {
   it("answers every root cause in the catalog except none, and nothing else", () => {
@@ -14,7 +15,9 @@ describe("the remediation catalog", () => {
   });
 
   it("maps node-side causes to the documents that fix them, at the agreed risk, and everything else to advice", () => {
-    const actions = Object.fromEntries(Object.entries(REMEDIATIONS).flatMap(([id, t]) => (t.kind === "action" ? [[id, `${t.document} ${t.risk}`]] : [])));
+    const actions = Object.fromEntries(
+      Object.entries(REMEDIATIONS).flatMap(([id, t]) => (t.kind === "action" ? [[id, `${t.document} ${t.risk}`]] : [])),
+    );
     expect(actions).toEqual({
       "runtime.containerd-unhealthy": "Fathom-RestartContainerd medium",
       "runtime.pleg-unhealthy": "Fathom-RestartKubelet medium",
@@ -24,7 +27,18 @@ describe("the remediation catalog", () => {
       "node.clock-skew": "Fathom-ResyncClock low",
       "kernel.hang": "AWS-RestartEC2Instance high",
     });
-    for (const id of ["cni.subnet-exhausted", "cni.ipamd-permission-denied", "node.registration-unauthorized", "node.registration-name-mismatch", "dns.clusterdns-mismatch", "netpol.denied-by-policy", "cni.node-ip-capacity", "kubelet.config-invalid", "storage.ebs-attach-timeout", "storage.efs-mount-timeout"] as const) {
+    for (const id of [
+      "cni.subnet-exhausted",
+      "cni.ipamd-permission-denied",
+      "node.registration-unauthorized",
+      "node.registration-name-mismatch",
+      "dns.clusterdns-mismatch",
+      "netpol.denied-by-policy",
+      "cni.node-ip-capacity",
+      "kubelet.config-invalid",
+      "storage.ebs-attach-timeout",
+      "storage.efs-mount-timeout",
+    ] as const) {
       expect(REMEDIATIONS[id].kind, id).toBe("advice");
     }
   });

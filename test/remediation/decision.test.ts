@@ -23,7 +23,12 @@ describe("checkDecision", () => {
     ["a changed plan", approval({ planHash: "sha256:other" }), "2026-11-24T10:40:00.000Z", /plan changed/],
     ["another proposal", approval({ proposalId: "p-2" }), "2026-11-24T10:40:00.000Z", /for proposal p-2/],
     ["an expired approval", approval(), "2026-11-24T11:32:00.001Z", /expired/],
-    ["a decision dated in the future", approval({ decidedAt: "2026-11-24T12:00:00.000Z", expiresAt: "2026-11-24T13:00:00.000Z" }), "2026-11-24T10:40:00.000Z", /future/],
+    [
+      "a decision dated in the future",
+      approval({ decidedAt: "2026-11-24T12:00:00.000Z", expiresAt: "2026-11-24T13:00:00.000Z" }),
+      "2026-11-24T10:40:00.000Z",
+      /future/,
+    ],
   ])("refuses %s", (_what, decision, at, reason) => {
     const verdict = checkDecision(proposal, decision, at);
     expect(verdict.ok).toBe(false);

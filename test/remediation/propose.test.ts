@@ -14,8 +14,18 @@ const ROLE = "arn:aws:iam::111122223333:role/fathom-remediation";
 const NODE_A = { node: "ip-10-0-1-10.ec2.internal", instanceId: "i-0123456789abcdef0" };
 const NODE_B = { node: "ip-10-0-1-11.ec2.internal", instanceId: "i-0aaaaaaaaaaaaaaa1" };
 
-function policy(options: { allow?: string[]; waive?: string[]; maxTargets?: number; clusters?: string[] } = {}): Policy {
-  const allow = options.allow ?? ["Fathom-RestartContainerd", "Fathom-RestartKubelet", "Fathom-RaiseConntrackLimit", "Fathom-PruneUnusedImages", "Fathom-ResyncClock", "Fathom-RepullSandboxImage", "AWS-RestartEC2Instance"];
+function policy(
+  options: { allow?: string[]; waive?: string[]; maxTargets?: number; clusters?: string[] } = {},
+): Policy {
+  const allow = options.allow ?? [
+    "Fathom-RestartContainerd",
+    "Fathom-RestartKubelet",
+    "Fathom-RaiseConntrackLimit",
+    "Fathom-PruneUnusedImages",
+    "Fathom-ResyncClock",
+    "Fathom-RepullSandboxImage",
+    "AWS-RestartEC2Instance",
+  ];
   return parsePolicy(
     [
       "apiVersion: fathom/v1",
@@ -52,7 +62,16 @@ function report(rootCause: string, o: ReportOptions = {}): Report {
   return ReportSchema.parse({
     schemaVersion: "1.0",
     investigationId: o.investigationId ?? "inv-1",
-    incident: { id: "inc-1", source: "manual", cluster: o.cluster ?? "prod-east", nodes: o.incidentNodes ?? [], title: "t", startsAt: "2026-03-01T11:50:00Z", fingerprint: "f", labels: {} },
+    incident: {
+      id: "inc-1",
+      source: "manual",
+      cluster: o.cluster ?? "prod-east",
+      nodes: o.incidentNodes ?? [],
+      title: "t",
+      startsAt: "2026-03-01T11:50:00Z",
+      fingerprint: "f",
+      labels: {},
+    },
     window: { start: "2026-03-01T11:00:00Z", end: "2026-03-01T11:50:00Z" },
     nodes: nodes.map((n) => ({ ...n, bundle: "b", collectedFrom: "bundle" })),
     verdict: o.verdict ?? "explained",
@@ -73,7 +92,17 @@ function report(rootCause: string, o: ReportOptions = {}): Report {
             attributes: { conntrackMax: o.conntrackMax ?? 0, conntrackCount: (o.conntrackMax ?? 0) - 10 },
             correlateWith: [],
           })),
-    rootCauses: [{ id: rootCause, confidence: 0.9, summary: "s", nodes: o.causeNodes ?? nodes.map((n) => n.node), supporting: [], contrary: [], ruledOut: [] }],
+    rootCauses: [
+      {
+        id: rootCause,
+        confidence: 0.9,
+        summary: "s",
+        nodes: o.causeNodes ?? nodes.map((n) => n.node),
+        supporting: [],
+        contrary: [],
+        ruledOut: [],
+      },
+    ],
     gaps: [],
     remediations: [],
     timings: { startedAt: "2026-03-01T11:50:00Z", totalMs: 1, lanesMs: 1, synthesisMs: 1 },
@@ -89,11 +118,14 @@ function only(r: Report, ...given: [Policy | undefined] | []): RemediationPropos
   return first as RemediationProposal;
 }
 
-const hashOf = (p: RemediationProposal) => planHash({ document: p.document, parameters: p.parameters, targets: p.targets, policyVersion: p.policyVersion });
+const hashOf = (p: RemediationProposal) =>
+  planHash({ document: p.document, parameters: p.parameters, targets: p.targets, policyVersion: p.policyVersion });
 
 describe("proposeRemediations", () => {
   it("proposes nothing unless the report explains the incident", () => {
-    expect(proposeRemediations(report("net.conntrack-exhaustion", { verdict: "inconclusive" }), policy(), NOW)).toEqual([]);
+    expect(proposeRemediations(report("net.conntrack-exhaustion", { verdict: "inconclusive" }), policy(), NOW)).toEqual(
+      [],
+    );
     expect(proposeRemediations(report("none", { verdict: "nothing-found" }), policy(), NOW)).toEqual([]);
     expect(proposeRemediations(report("none"), policy(), NOW)).toEqual([]);
   });
@@ -125,7 +157,13 @@ describe("proposeRemediations", () => {
   it("passes the policy checks it was made for, as made", () => {
     const p = policy();
     const proposal = only(report("net.conntrack-exhaustion", { conntrackMax: 131072 }), p);
-    const context = { stage: "approve" as const, now: NOW, target: { account: "111122223333", region: "us-east-1", cluster: "prod-east" }, investigatedInstances: [NODE_A.instanceId], approver: "alice" };
+    const context = {
+      stage: "approve" as const,
+      now: NOW,
+      target: { account: "111122223333", region: "us-east-1", cluster: "prod-east" },
+      investigatedInstances: [NODE_A.instanceId],
+      approver: "alice",
+    };
     expect(checkProposal(p, proposal, context)).toEqual({ ok: true });
   });
 
@@ -134,9 +172,13 @@ describe("proposeRemediations", () => {
     const b = only(report("net.conntrack-exhaustion", { conntrackMax: 262144 }));
     expect(a.id).toBe(b.id);
     expect(a.id).toMatch(/^rem-[0-9a-f]{16}$/);
-    expect(only(report("net.conntrack-exhaustion", { conntrackMax: 262144, investigationId: "inv-2" })).id).not.toBe(a.id);
+    expect(only(report("net.conntrack-exhaustion", { conntrackMax: 262144, investigationId: "inv-2" })).id).not.toBe(
+      a.id,
+    );
     expect(only(report("net.conntrack-exhaustion", { conntrackMax: 600000 })).id).not.toBe(a.id);
-    expect(only(report("net.conntrack-exhaustion", { conntrackMax: 262144 }), policy({ maxTargets: 2 })).planHash).not.toBe(a.planHash);
+    expect(
+      only(report("net.conntrack-exhaustion", { conntrackMax: 262144 }), policy({ maxTargets: 2 })).planHash,
+    ).not.toBe(a.planHash);
   });
 
   it("targets every affected node, sorted, and lists their names", () => {
@@ -151,41 +193,82 @@ describe("proposeRemediations", () => {
   });
 
   it("finds an instance id in the incident when the bundle did not name one", () => {
-    const proposal = only(report("node.clock-skew", { nodes: [{ node: NODE_A.node }], incidentNodes: [{ name: NODE_A.node, instanceId: NODE_A.instanceId }] }));
+    const proposal = only(
+      report("node.clock-skew", {
+        nodes: [{ node: NODE_A.node }],
+        incidentNodes: [{ name: NODE_A.node, instanceId: NODE_A.instanceId }],
+      }),
+    );
     expect(proposal.executable).toBe(true);
     expect(proposal.targets).toEqual([NODE_A.instanceId]);
   });
 
   it("makes the plan advice, saying why, when a node's instance id is unknown", () => {
-    const proposal = only(report("runtime.containerd-unhealthy", { nodes: [NODE_A, { node: "ip-10-0-1-12.ec2.internal" }] }));
-    expect(proposal).toMatchObject({ executable: false, status: "advice", requiresApproval: false, document: "Fathom-RestartContainerd" });
-    expect(proposal.manualSteps[0]).toBe("Not executable: no EC2 instance id is known for ip-10-0-1-12.ec2.internal: fathom cannot target it.");
+    const proposal = only(
+      report("runtime.containerd-unhealthy", { nodes: [NODE_A, { node: "ip-10-0-1-12.ec2.internal" }] }),
+    );
+    expect(proposal).toMatchObject({
+      executable: false,
+      status: "advice",
+      requiresApproval: false,
+      document: "Fathom-RestartContainerd",
+    });
+    expect(proposal.manualSteps[0]).toBe(
+      "Not executable: no EC2 instance id is known for ip-10-0-1-12.ec2.internal: fathom cannot target it.",
+    );
     expect(proposal.summary).toMatch(/^Advice only — no EC2 instance id is known/);
   });
 
   it("never takes a malformed instance id from a report as a target", () => {
-    const proposal = only(report("node.clock-skew", { nodes: [{ node: NODE_A.node, instanceId: "i-0123456789abcdef0; reboot" }] }));
+    const proposal = only(
+      report("node.clock-skew", { nodes: [{ node: NODE_A.node, instanceId: "i-0123456789abcdef0; reboot" }] }),
+    );
     expect(proposal.executable).toBe(false);
     expect(proposal.targets).toEqual([]);
   });
 
   it("writes only well-formed node names into the steps a person reads", () => {
-    const proposal = only(report("runtime.containerd-unhealthy", { nodes: [{ node: "evil\u001b[2J; rm -rf /", instanceId: NODE_A.instanceId }] }));
+    const proposal = only(
+      report("runtime.containerd-unhealthy", {
+        nodes: [{ node: "evil\u001b[2J; rm -rf /", instanceId: NODE_A.instanceId }],
+      }),
+    );
     expect(proposal.manualSteps.join("\n")).not.toContain("rm -rf");
     expect(proposal.manualSteps[0]).toContain("Cordon a node with an unreadable name");
   });
 
   it("without a policy file shows the plan it would make, as advice: nothing executes", () => {
     const proposal = only(report("node.disk-pressure"), undefined);
-    expect(proposal).toMatchObject({ executable: false, status: "advice", document: "Fathom-PruneUnusedImages", targets: [NODE_A.instanceId], policyVersion: NO_POLICY_VERSION });
+    expect(proposal).toMatchObject({
+      executable: false,
+      status: "advice",
+      document: "Fathom-PruneUnusedImages",
+      targets: [NODE_A.instanceId],
+      policyVersion: NO_POLICY_VERSION,
+    });
     expect(proposal.parameters).not.toHaveProperty("AutomationAssumeRole");
     expect(proposal.manualSteps[0]).toMatch(/no policy file: fathom investigates and executes nothing/);
   });
 
   it.each([
-    ["a document the policy does not allow", policy({ allow: ["Fathom-ResyncClock"] }), {}, /the policy does not allow Fathom-PruneUnusedImages/],
-    ["a cluster outside the policy's scope", policy(), { cluster: "prod-west" }, /cluster prod-west is outside the policy's scope/],
-    ["more nodes than the policy's maxTargets", policy({ maxTargets: 1 }), { nodes: [NODE_A, NODE_B] }, /would touch 2 instances; the policy allows at most 1/],
+    [
+      "a document the policy does not allow",
+      policy({ allow: ["Fathom-ResyncClock"] }),
+      {},
+      /the policy does not allow Fathom-PruneUnusedImages/,
+    ],
+    [
+      "a cluster outside the policy's scope",
+      policy(),
+      { cluster: "prod-west" },
+      /cluster prod-west is outside the policy's scope/,
+    ],
+    [
+      "more nodes than the policy's maxTargets",
+      policy({ maxTargets: 1 }),
+      { nodes: [NODE_A, NODE_B] },
+      /would touch 2 instances; the policy allows at most 1/,
+    ],
   ])("makes the plan advice when it meets %s", (_name, p, options, reason) => {
     const proposal = only(report("node.disk-pressure", options), p);
     expect(proposal.status).toBe("advice");
@@ -202,13 +285,30 @@ describe("proposeRemediations", () => {
     expect(only(report("node.clock-skew")).requiresApproval).toBe(true);
     expect(only(report("node.clock-skew"), policy({ waive: ["Fathom-ResyncClock"] })).requiresApproval).toBe(false);
     const hang = only(report("kernel.hang"));
-    expect(hang).toMatchObject({ document: "AWS-RestartEC2Instance", risk: "high", requiresApproval: true, parameters: { InstanceId: [NODE_A.instanceId], AutomationAssumeRole: ROLE } });
+    expect(hang).toMatchObject({
+      document: "AWS-RestartEC2Instance",
+      risk: "high",
+      requiresApproval: true,
+      parameters: { InstanceId: [NODE_A.instanceId], AutomationAssumeRole: ROLE },
+    });
   });
 
   it("gives advice, never a fake action, for a cause no node action fixes", () => {
-    for (const cause of ["cni.subnet-exhausted", "node.registration-unauthorized", "dns.clusterdns-mismatch", "kubelet.config-invalid"]) {
+    for (const cause of [
+      "cni.subnet-exhausted",
+      "node.registration-unauthorized",
+      "dns.clusterdns-mismatch",
+      "kubelet.config-invalid",
+    ]) {
       const proposal = only(report(cause));
-      expect(proposal).toMatchObject({ executable: false, status: "advice", document: "", parameters: {}, targets: [], requiresApproval: false });
+      expect(proposal).toMatchObject({
+        executable: false,
+        status: "advice",
+        document: "",
+        parameters: {},
+        targets: [],
+        requiresApproval: false,
+      });
       expect(proposal.manualSteps.length).toBeGreaterThan(0);
       expect(proposal.planHash).toBe(hashOf(proposal));
     }
@@ -225,6 +325,12 @@ describe("proposeRemediations after a real investigation", () => {
     const instance = real.nodes[0]?.instanceId;
     expect(instance).toMatch(/^i-[0-9a-f]{17}$/);
     const proposal = only({ ...real, incident: { ...real.incident, cluster: "prod-east" } });
-    expect(proposal).toMatchObject({ executable: true, status: "pending", document: "Fathom-RaiseConntrackLimit", targets: [instance], parameters: { ConntrackMax: "262144" } });
+    expect(proposal).toMatchObject({
+      executable: true,
+      status: "pending",
+      document: "Fathom-RaiseConntrackLimit",
+      targets: [instance],
+      parameters: { ConntrackMax: "262144" },
+    });
   });
 });

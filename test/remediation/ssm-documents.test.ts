@@ -5,14 +5,40 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { REMEDIATIONS } from "../../src/remediation/catalog.ts";
-import { DOCUMENTS, INSTANCE_ID_PATTERN, ROLE_ARN_PATTERN, documentFile, documentParameterSchema } from "../../src/remediation/document-params.ts";
+import {
+  DOCUMENTS,
+  INSTANCE_ID_PATTERN,
+  ROLE_ARN_PATTERN,
+  documentFile,
+  documentParameterSchema,
+} from "../../src/remediation/document-params.ts";
 
 const dir = join(import.meta.dirname, "..", "..", "workflows", "ssm-documents");
 const FATHOM_DOCUMENTS = DOCUMENTS.filter((d) => d.owner === "fathom");
 
 /** Actions a fathom document may use: no aws:executeScript, no free-form anything. */
-const KNOWN_ACTIONS = new Set(["aws:runCommand", "aws:branch", "aws:executeAwsApi", "aws:sleep", "aws:waitForAwsResourceProperty", "aws:assertAwsResourceProperty"]);
-const STEP_KEYS = new Set(["name", "action", "description", "inputs", "timeoutSeconds", "onFailure", "onCancel", "isEnd", "isCritical", "nextStep", "maxAttempts", "outputs"]);
+const KNOWN_ACTIONS = new Set([
+  "aws:runCommand",
+  "aws:branch",
+  "aws:executeAwsApi",
+  "aws:sleep",
+  "aws:waitForAwsResourceProperty",
+  "aws:assertAwsResourceProperty",
+]);
+const STEP_KEYS = new Set([
+  "name",
+  "action",
+  "description",
+  "inputs",
+  "timeoutSeconds",
+  "onFailure",
+  "onCancel",
+  "isEnd",
+  "isCritical",
+  "nextStep",
+  "maxAttempts",
+  "outputs",
+]);
 
 /** Every file or socket a command may name. */
 const ALLOWED_PATHS = new Set([
@@ -25,7 +51,19 @@ const ALLOWED_PATHS = new Set([
   "/dev/null",
 ]);
 const ALLOWED_URLS = new Set(["unix:///run/containerd/containerd.sock", "http://127.0.0.1:10248/healthz"]);
-const FORBIDDEN = [/\brm\s+-[a-z]*r/, /\beval\b/, /\breboot\b/, /\bshutdown\b/, /\bmkfs/, /\bdd\s/, /\|\s*(ba)?sh\b/, /\bcurl\b[^\n]*\|/, /--prune\b/, /\bbase64\b/, /\bnc\b/];
+const FORBIDDEN = [
+  /\brm\s+-[a-z]*r/,
+  /\beval\b/,
+  /\breboot\b/,
+  /\bshutdown\b/,
+  /\bmkfs/,
+  /\bdd\s/,
+  /\|\s*(ba)?sh\b/,
+  /\bcurl\b[^\n]*\|/,
+  /--prune\b/,
+  /\bbase64\b/,
+  /\bnc\b/,
+];
 
 interface Step {
   name: string;
@@ -53,7 +91,9 @@ const documents = FATHOM_DOCUMENTS.map((spec) => ({ spec, doc: load(documentFile
 function commandsOf(doc: SsmDocument): Array<{ step: string; script: string }> {
   return doc.mainSteps
     .filter((s) => s.action === "aws:runCommand")
-    .flatMap((s) => ((s.inputs.Parameters as { commands: string[] }).commands ?? []).map((script) => ({ step: s.name, script })));
+    .flatMap((s) =>
+      ((s.inputs.Parameters as { commands: string[] }).commands ?? []).map((script) => ({ step: s.name, script })),
+    );
 }
 
 /** Every `{{ … }}` reference in a value, at any depth. */
@@ -78,7 +118,9 @@ function pathsIn(script: string): { paths: string[]; urls: string[] } {
 
 describe("the shipped SSM Automation documents", () => {
   it("are exactly the fathom-owned documents the parameter specs name, one YAML file each", () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .sort();
     expect(files).toEqual(FATHOM_DOCUMENTS.map((d) => `${d.name}.yaml`).sort());
   });
 
@@ -89,36 +131,61 @@ describe("the shipped SSM Automation documents", () => {
         expect(doc.assumeRole).toBe("{{ AutomationAssumeRole }}");
         expect(doc.parameters.AutomationAssumeRole).toMatchObject({ type: "String", allowedPattern: ROLE_ARN_PATTERN });
         expect(doc.parameters.AutomationAssumeRole).not.toHaveProperty("default");
-        expect(doc.parameters.InstanceIds).toMatchObject({ type: "StringList", allowedPattern: INSTANCE_ID_PATTERN, minItems: 1, maxItems: 50 });
+        expect(doc.parameters.InstanceIds).toMatchObject({
+          type: "StringList",
+          allowedPattern: INSTANCE_ID_PATTERN,
+          minItems: 1,
+          maxItems: 50,
+        });
         expect(doc.description).toContain(`### ${spec.name}`);
       });
 
       it("constrains every parameter with allowedPattern or allowedValues", () => {
-        for (const [name, parameter] of Object.entries(doc.parameters)) expect(isConstrained(parameter), name).toBe(true);
+        for (const [name, parameter] of Object.entries(doc.parameters))
+          expect(isConstrained(parameter), name).toBe(true);
       });
 
       it("declares the same constraints as its zod schema, and both accept and refuse the same values", () => {
         for (const [name, p] of Object.entries(spec.parameters)) {
           const declared = doc.parameters[name] ?? {};
-          expect({ ...declared, description: undefined }).toEqual(JSON.parse(JSON.stringify({ ...p, description: undefined })));
+          expect({ ...declared, description: undefined }).toEqual(
+            JSON.parse(JSON.stringify({ ...p, description: undefined })),
+          );
         }
         expect(Object.keys(doc.parameters).sort()).toEqual(Object.keys(spec.parameters).sort());
         const schema = documentParameterSchema(spec.name);
         const valid = Object.fromEntries(
           Object.entries(spec.parameters).map(([name, p]) => [
             name,
-            p.allowedValues ? p.allowedValues[0] : name === "AutomationAssumeRole" ? "arn:aws:iam::111122223333:role/fathom" : ["i-0123456789abcdef0"],
+            p.allowedValues
+              ? p.allowedValues[0]
+              : name === "AutomationAssumeRole"
+                ? "arn:aws:iam::111122223333:role/fathom"
+                : ["i-0123456789abcdef0"],
           ]),
         );
         expect(schema?.safeParse(valid).success).toBe(true);
         for (const [name, p] of Object.entries(doc.parameters)) {
           const samples = Array.isArray(p.allowedValues)
             ? [...(p.allowedValues as string[]), "0", "262144 ", "262144;id", "１０４８５７６"]
-            : ["i-0123456789abcdef0", "i-01234567", "i-0123456789abcdef0\n", "i-0123456789ABCDEF0", "і-0123456789abcdef0", "$(id)", "arn:aws:iam::111122223333:role/x", "arn:aws:iam::111122223333:role/x\n"];
+            : [
+                "i-0123456789abcdef0",
+                "i-01234567",
+                "i-0123456789abcdef0\n",
+                "i-0123456789ABCDEF0",
+                "і-0123456789abcdef0",
+                "$(id)",
+                "arn:aws:iam::111122223333:role/x",
+                "arn:aws:iam::111122223333:role/x\n",
+              ];
           for (const sample of samples) {
-            const ssmAccepts = Array.isArray(p.allowedValues) ? (p.allowedValues as string[]).includes(sample) : new RegExp(p.allowedPattern as string).test(sample);
+            const ssmAccepts = Array.isArray(p.allowedValues)
+              ? (p.allowedValues as string[]).includes(sample)
+              : new RegExp(p.allowedPattern as string).test(sample);
             const value = p.type === "StringList" ? [sample] : sample;
-            expect(schema?.safeParse({ ...valid, [name]: value }).success, `${name} = ${JSON.stringify(sample)}`).toBe(ssmAccepts);
+            expect(schema?.safeParse({ ...valid, [name]: value }).success, `${name} = ${JSON.stringify(sample)}`).toBe(
+              ssmAccepts,
+            );
           }
         }
       });
@@ -127,7 +194,8 @@ describe("the shipped SSM Automation documents", () => {
         const all = references(doc);
         for (const ref of all) expect(Object.keys(doc.parameters), `{{ ${ref} }}`).toContain(ref);
         for (const { script } of commandsOf(doc)) {
-          for (const ref of references(script)) expect(isConstrained(doc.parameters[ref]), `{{ ${ref} }} in a command`).toBe(true);
+          for (const ref of references(script))
+            expect(isConstrained(doc.parameters[ref]), `{{ ${ref} }} in a command`).toBe(true);
           // Stronger than the rule: fathom's commands interpolate nothing at all, and never contain `{{`.
           expect(script).not.toContain("{{");
           expect(script).not.toContain("}}");
@@ -146,7 +214,10 @@ describe("the shipped SSM Automation documents", () => {
             expect(step.inputs.InstanceIds).toEqual(["{{ InstanceIds }}"]);
             const parameters = step.inputs.Parameters as Record<string, unknown>;
             expect(Object.keys(parameters).sort()).toEqual(["commands", "executionTimeout"]);
-            expect(Array.isArray(parameters.commands) && parameters.commands.every((c) => typeof c === "string" && c.length > 0)).toBe(true);
+            expect(
+              Array.isArray(parameters.commands) &&
+                parameters.commands.every((c) => typeof c === "string" && c.length > 0),
+            ).toBe(true);
             expect(step.onFailure).toBe("Abort");
             expect(step.timeoutSeconds).toBeGreaterThan(Number(parameters.executionTimeout));
           }
@@ -167,7 +238,9 @@ describe("the shipped SSM Automation documents", () => {
             expect(ALLOWED_PATHS, `${step}: ${path}`).toContain(path);
           }
           for (const pattern of FORBIDDEN) expect(script, `${step} must not match ${pattern}`).not.toMatch(pattern);
-          expect(script.startsWith("set -eu") || /exit 1\s*$/.test(script), `${step} stops at the first failure`).toBe(true);
+          expect(script.startsWith("set -eu") || /exit 1\s*$/.test(script), `${step} stops at the first failure`).toBe(
+            true,
+          );
         }
       });
     });
@@ -210,7 +283,9 @@ describe("Fathom-RaiseConntrackLimit", () => {
 
 describe("Fathom-PruneUnusedImages on a node (its script run against a fake crictl)", () => {
   const doc = documents.find((d) => d.spec.name === "Fathom-PruneUnusedImages")?.doc as SsmDocument;
-  const script = commandsOf(doc).map((c) => c.script).join("\n");
+  const script = commandsOf(doc)
+    .map((c) => c.script)
+    .join("\n");
   const work = mkdtempSync(join(tmpdir(), "fathom-prune-"));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -250,7 +325,9 @@ esac
     ["<none>", "<none>", digest("e"), id("5")],
     ["public.ecr.aws/app/api", "v2", digest("f"), id("6")],
   ];
-  const al2Config = { "config.toml": `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "${PAUSE}:3.5"\n` };
+  const al2Config = {
+    "config.toml": `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "${PAUSE}:3.5"\n`,
+  };
 
   const cases: Case[] = [
     {
@@ -263,7 +340,9 @@ esac
     },
     {
       name: "containerd 2 config with a literal-string sandbox key and a mirror that is not named pause",
-      config: { "config.toml": `version = 3\n[plugins.'io.containerd.cri.v1.images'.pinned_images]\n  sandbox = 'mirror.example.com/infra/sandbox:1.0'\n` },
+      config: {
+        "config.toml": `version = 3\n[plugins.'io.containerd.cri.v1.images'.pinned_images]\n  sandbox = 'mirror.example.com/infra/sandbox:1.0'\n`,
+      },
       images: [...images, ["mirror.example.com/infra/sandbox", "1.0", digest("9"), id("9")]],
       containers: [],
       removed: [id("3"), id("4"), id("5"), id("6")],
@@ -271,8 +350,14 @@ esac
     },
     {
       name: "the sandbox image named by digest in a config.d drop-in",
-      config: { "config.toml": "version = 2\n", "config.d/10-sandbox.toml": `sandbox_image = "mirror.example.com/k8s/infra@${digest("8")}"\n` },
-      images: [["mirror.example.com/k8s/infra", "<none>", digest("8"), id("8")], ["docker.io/library/redis", "7", digest("d"), id("4")]],
+      config: {
+        "config.toml": "version = 2\n",
+        "config.d/10-sandbox.toml": `sandbox_image = "mirror.example.com/k8s/infra@${digest("8")}"\n`,
+      },
+      images: [
+        ["mirror.example.com/k8s/infra", "<none>", digest("8"), id("8")],
+        ["docker.io/library/redis", "7", digest("d"), id("4")],
+      ],
       containers: [],
       removed: [id("4")],
       exit: 0,
@@ -305,7 +390,20 @@ esac
         mkdirSync(join(etc, "config.d"), { recursive: true });
         for (const [file, text] of Object.entries(c.config)) writeFileSync(join(etc, file), text);
         writeFileSync(join(fake, "images.txt"), c.images.map((row) => `${row.join("   ")}   1MB\n`).join(""));
-        writeFileSync(join(fake, "ps.json"), JSON.stringify({ containers: c.containers.map((x, n) => ({ id: `c${n}`, ...(x.image ? { image: { image: x.image, annotations: {} } } : {}), ...(x.imageRef ? { imageRef: x.imageRef } : {}) })) }, null, 2));
+        writeFileSync(
+          join(fake, "ps.json"),
+          JSON.stringify(
+            {
+              containers: c.containers.map((x, n) => ({
+                id: `c${n}`,
+                ...(x.image ? { image: { image: x.image, annotations: {} } } : {}),
+                ...(x.imageRef ? { imageRef: x.imageRef } : {}),
+              })),
+            },
+            null,
+            2,
+          ),
+        );
         writeFileSync(join(fake, "bin", "crictl"), FAKE_CRICTL);
         writeFileSync(join(fake, "bin", "ctr"), "#!/bin/sh\nexit 0\n");
         writeFileSync(join(fake, "bin", "df"), "#!/bin/sh\necho 'Avail Use%'\necho '10G 50%'\n");
@@ -314,13 +412,20 @@ esac
         const local = script.replaceAll("/etc/containerd/", `${etc}/`);
         expect(local).not.toBe(script);
 
-        const run = spawnSync(shell, ["-c", local], { env: { PATH: `${join(fake, "bin")}:${process.env.PATH ?? ""}`, FAKE: fake }, encoding: "utf8" });
-        const removed = readFileSync(join(fake, "rmi.log"), { encoding: "utf8", flag: "a+" }).split("\n").filter(Boolean);
+        const run = spawnSync(shell, ["-c", local], {
+          env: { PATH: `${join(fake, "bin")}:${process.env.PATH ?? ""}`, FAKE: fake },
+          encoding: "utf8",
+        });
+        const removed = readFileSync(join(fake, "rmi.log"), { encoding: "utf8", flag: "a+" })
+          .split("\n")
+          .filter(Boolean);
 
         expect(run.status, run.stderr).toBe(c.exit);
         expect(removed.sort()).toEqual([...c.removed].sort());
         // Whatever the case: no pause image and no configured sandbox image is ever removed.
-        const protectedIds = c.images.filter(([repo]) => repo.split("/").at(-1) === "pause" || /sandbox|infra/.test(repo)).map((row) => row[3]);
+        const protectedIds = c.images
+          .filter(([repo]) => repo.split("/").at(-1) === "pause" || /sandbox|infra/.test(repo))
+          .map((row) => row[3]);
         for (const kept of protectedIds) expect(removed).not.toContain(kept);
         if (c.exit !== 0) expect(run.stderr).toMatch(/Refusing to prune/);
       });

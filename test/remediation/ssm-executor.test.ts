@@ -3,7 +3,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { planHash, type Approval, type Plan } from "../../src/domain/remediation.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { clientTokenFor, uuidV5 } from "../../src/remediation/client-token.ts";
-import { createSsmExecutor, RemediationExecutionError, toAutomationParameters, type SsmExecutorDeps } from "../../src/remediation/ssm-executor.ts";
+import {
+  createSsmExecutor,
+  RemediationExecutionError,
+  toAutomationParameters,
+  type SsmExecutorDeps,
+} from "../../src/remediation/ssm-executor.ts";
 import { startFakeSsm, type FakeSsm, type FakeSsmScript } from "../fakes/fake-ssm-server.ts";
 
 const DOC = "Fathom-RestartContainerd";
@@ -43,7 +48,12 @@ async function fake(script: FakeSsmScript): Promise<FakeSsm> {
 }
 
 function clientFor(f: FakeSsm, maxAttempts = 3): SSMClient {
-  const client = new SSMClient({ region: "us-east-1", endpoint: f.url, credentials: { accessKeyId: "AKIDFAKE", secretAccessKey: "fake" }, maxAttempts });
+  const client = new SSMClient({
+    region: "us-east-1",
+    endpoint: f.url,
+    credentials: { accessKeyId: "AKIDFAKE", secretAccessKey: "fake" },
+    maxAttempts,
+  });
   clients.push(client);
   return client;
 }
@@ -76,7 +86,9 @@ async function rejection(promise: Promise<unknown>): Promise<RemediationExecutio
 describe("clientTokenFor", () => {
   it("produces the RFC 4122 example UUIDv5 for a known name and namespace", () => {
     // DNS namespace and "www.example.com", the vector Python's uuid.uuid5 also gives.
-    expect(uuidV5("www.example.com", "6ba7b810-9dad-11d1-80b4-00c04fd430c8")).toBe("2ed6657d-e927-568b-95e1-2665a8aea6a2");
+    expect(uuidV5("www.example.com", "6ba7b810-9dad-11d1-80b4-00c04fd430c8")).toBe(
+      "2ed6657d-e927-568b-95e1-2665a8aea6a2",
+    );
   });
 
   it("is a version 5 UUID with the RFC 4122 variant", () => {
@@ -85,7 +97,9 @@ describe("clientTokenFor", () => {
   });
 
   it("is the same for the same plan and approval, every time", () => {
-    expect(clientTokenFor(planHash(plan), "A-001")).toBe(clientTokenFor(planHash({ ...plan, targets: [INSTANCE] }), "A-001"));
+    expect(clientTokenFor(planHash(plan), "A-001")).toBe(
+      clientTokenFor(planHash({ ...plan, targets: [INSTANCE] }), "A-001"),
+    );
   });
 
   it("differs for a new approval of the same plan and for a different plan under the same approval id", () => {
@@ -113,8 +127,13 @@ describe("toAutomationParameters", () => {
   });
 
   it("keeps an assume role the plan sets itself", () => {
-    const withRole = { ...plan, parameters: { ...plan.parameters, AutomationAssumeRole: "arn:aws:iam::111122223333:role/plan-role" } };
-    expect(toAutomationParameters(withRole, "arn:aws:iam::111122223333:role/default").AutomationAssumeRole).toEqual(["arn:aws:iam::111122223333:role/plan-role"]);
+    const withRole = {
+      ...plan,
+      parameters: { ...plan.parameters, AutomationAssumeRole: "arn:aws:iam::111122223333:role/plan-role" },
+    };
+    expect(toAutomationParameters(withRole, "arn:aws:iam::111122223333:role/default").AutomationAssumeRole).toEqual([
+      "arn:aws:iam::111122223333:role/plan-role",
+    ]);
   });
 
   it("refuses a plan whose InstanceIds parameter names other instances than its targets", () => {
@@ -125,7 +144,11 @@ describe("toAutomationParameters", () => {
 
 describe("the SSM executor against a loopback SSM endpoint", () => {
   it("starts the approved document, reports each status change and returns the outputs on success", async () => {
-    const f = await fake({ documents: { [DOC]: { kind: "success", inProgressPolls: 3, outputs: { "RestartContainerd.Output": ["restarted"] } } } });
+    const f = await fake({
+      documents: {
+        [DOC]: { kind: "success", inProgressPolls: 3, outputs: { "RestartContainerd.Output": ["restarted"] } },
+      },
+    });
     const { executor, sleeps } = executorFor(clientFor(f), { pollIntervalMs: 1_000, maxPollIntervalMs: 3_000 });
     const signal = new AbortController().signal;
 
@@ -140,13 +163,23 @@ describe("the SSM executor against a loopback SSM endpoint", () => {
     expect(start?.body).toEqual({
       DocumentName: DOC,
       ClientToken: clientToken,
-      Parameters: { DrainTimeoutSeconds: ["120"], Force: ["false"], Units: ["containerd", "kubelet"], Reason: ["containerd hung"], InstanceIds: [INSTANCE] },
+      Parameters: {
+        DrainTimeoutSeconds: ["120"],
+        Force: ["false"],
+        Units: ["containerd", "kubelet"],
+        Reason: ["containerd hung"],
+        InstanceIds: [INSTANCE],
+      },
     });
     expect(clientToken).toBe(clientTokenFor(planHash(plan), "A-001"));
   });
 
   it("returns Failed with the automation's failure message", async () => {
-    const f = await fake({ documents: { [DOC]: { kind: "failure", inProgressPolls: 1, failureMessage: "Step RestartContainerd failed: exit status 1" } } });
+    const f = await fake({
+      documents: {
+        [DOC]: { kind: "failure", inProgressPolls: 1, failureMessage: "Step RestartContainerd failed: exit status 1" },
+      },
+    });
     const { executor } = executorFor(clientFor(f));
     const signal = new AbortController().signal;
     const { executionId } = await executor.start(plan, approvalOf(plan), signal);
@@ -158,7 +191,10 @@ describe("the SSM executor against a loopback SSM endpoint", () => {
   });
 
   it("lets the SDK's own retries absorb a short burst of throttling without starting twice", async () => {
-    const f = await fake({ documents: { [DOC]: { kind: "success", inProgressPolls: 0 } }, throttleFirst: { StartAutomationExecution: 1, GetAutomationExecution: 1 } });
+    const f = await fake({
+      documents: { [DOC]: { kind: "success", inProgressPolls: 0 } },
+      throttleFirst: { StartAutomationExecution: 1, GetAutomationExecution: 1 },
+    });
     const { executor } = executorFor(clientFor(f, 3));
     const signal = new AbortController().signal;
 
@@ -171,7 +207,10 @@ describe("the SSM executor against a loopback SSM endpoint", () => {
   });
 
   it("keeps polling when throttling outlasts the SDK's retries", async () => {
-    const f = await fake({ documents: { [DOC]: { kind: "success", inProgressPolls: 1 } }, throttleFirst: { GetAutomationExecution: 4 } });
+    const f = await fake({
+      documents: { [DOC]: { kind: "success", inProgressPolls: 1 } },
+      throttleFirst: { GetAutomationExecution: 4 },
+    });
     // One SDK attempt per call, so every throttle reaches fathom's own loop (and no real backoff delays the test).
     const { executor, sleeps } = executorFor(clientFor(f, 1), { pollIntervalMs: 500 });
     const signal = new AbortController().signal;
@@ -224,7 +263,9 @@ describe("the SSM executor against a loopback SSM endpoint", () => {
     const executor = createSsmExecutor({ client: clientFor(f), logger: silentLogger(), pollIntervalMs: 600_000 });
     const { executionId } = await executor.start(plan, approvalOf(plan), controller.signal);
 
-    const outcome = await executor.waitForTerminal(executionId, controller.signal, () => setImmediate(() => controller.abort()));
+    const outcome = await executor.waitForTerminal(executionId, controller.signal, () =>
+      setImmediate(() => controller.abort()),
+    );
 
     expect(outcome.status).toBe("Cancelled");
     expect(f.executions[0]?.stopRequests).toBe(1);
@@ -265,11 +306,20 @@ describe("the SSM executor against a loopback SSM endpoint", () => {
     const outcome = await executor.waitForTerminal(executionId, aborted);
 
     expect(outcome.status).toBe("Success");
-    expect(f.requests.find((r) => r.operation === "StopAutomationExecution")?.errorCode).toBe("InvalidAutomationStatusUpdateException");
+    expect(f.requests.find((r) => r.operation === "StopAutomationExecution")?.errorCode).toBe(
+      "InvalidAutomationStatusUpdateException",
+    );
   });
 
   it("says the automation may still be running when SSM refuses to cancel it", async () => {
-    const f = await fake({ documents: { [DOC]: { kind: "slow" } }, failCall: { StopAutomationExecution: { 1: { code: "AccessDeniedException", message: "not authorized to perform: ssm:StopAutomationExecution" } } } });
+    const f = await fake({
+      documents: { [DOC]: { kind: "slow" } },
+      failCall: {
+        StopAutomationExecution: {
+          1: { code: "AccessDeniedException", message: "not authorized to perform: ssm:StopAutomationExecution" },
+        },
+      },
+    });
     const { executor } = executorFor(clientFor(f));
     const { executionId } = await executor.start(plan, approvalOf(plan), new AbortController().signal);
 
@@ -304,7 +354,11 @@ describe("the SSM executor against a loopback SSM endpoint", () => {
   });
 
   it("explains parameters the document rejects", async () => {
-    const f = await fake({ documents: { [DOC]: { kind: "invalid-parameters", message: "Parameter DrainTimeoutSeconds is not defined in the document" } } });
+    const f = await fake({
+      documents: {
+        [DOC]: { kind: "invalid-parameters", message: "Parameter DrainTimeoutSeconds is not defined in the document" },
+      },
+    });
     const { executor } = executorFor(clientFor(f));
 
     const error = await rejection(executor.start(plan, approvalOf(plan), new AbortController().signal));
@@ -320,7 +374,9 @@ describe("the SSM executor against a loopback SSM endpoint", () => {
     const changed: Plan = { ...plan, targets: ["i-0fffffffffffffff0"] };
 
     expect((await rejection(executor.start(changed, approvalOf(plan), signal))).code).toBe("not-approved");
-    expect((await rejection(executor.start(plan, { ...approvalOf(plan), decision: "rejected" }, signal))).code).toBe("not-approved");
+    expect((await rejection(executor.start(plan, { ...approvalOf(plan), decision: "rejected" }, signal))).code).toBe(
+      "not-approved",
+    );
     expect(f.requests).toHaveLength(0);
   });
 
@@ -359,7 +415,9 @@ describe("the SSM executor against a loopback SSM endpoint", () => {
     const signal = new AbortController().signal;
     await executorFor(clientFor(f)).executor.start(plan, approvalOf(plan), signal);
     // fathom's settings changed between the crash and the restore: the request is no longer the approved one.
-    const restored = executorFor(clientFor(f), { automationAssumeRole: "arn:aws:iam::111122223333:role/other" }).executor;
+    const restored = executorFor(clientFor(f), {
+      automationAssumeRole: "arn:aws:iam::111122223333:role/other",
+    }).executor;
 
     const error = await rejection(restored.start(plan, approvalOf(plan), signal));
 
@@ -373,7 +431,9 @@ describe("the fake SSM endpoint", () => {
     const f = await fake({ documents: { [DOC]: { kind: "success" } } });
     const client = clientFor(f);
 
-    const error = await client.send(new StartAutomationExecutionCommand({ DocumentName: DOC, ClientToken: "retry-1" })).catch((e: unknown) => e);
+    const error = await client
+      .send(new StartAutomationExecutionCommand({ DocumentName: DOC, ClientToken: "retry-1" }))
+      .catch((e: unknown) => e);
 
     expect((error as Error).name).toBe("ValidationException");
     expect(f.executions).toHaveLength(0);
@@ -385,8 +445,12 @@ describe("the fake SSM endpoint", () => {
     const token = clientTokenFor(planHash(plan), "A-001");
 
     const first = await client.send(new StartAutomationExecutionCommand({ DocumentName: DOC, ClientToken: token }));
-    const upper = await client.send(new StartAutomationExecutionCommand({ DocumentName: DOC, ClientToken: token.toUpperCase() }));
-    const changed = await client.send(new StartAutomationExecutionCommand({ DocumentName: DOC, ClientToken: token, Parameters: { X: ["1"] } })).catch((e: unknown) => e);
+    const upper = await client.send(
+      new StartAutomationExecutionCommand({ DocumentName: DOC, ClientToken: token.toUpperCase() }),
+    );
+    const changed = await client
+      .send(new StartAutomationExecutionCommand({ DocumentName: DOC, ClientToken: token, Parameters: { X: ["1"] } }))
+      .catch((e: unknown) => e);
 
     expect(upper.AutomationExecutionId).toBe(first.AutomationExecutionId);
     expect((changed as Error).name).toBe("IdempotentParameterMismatch");

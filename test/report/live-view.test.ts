@@ -21,11 +21,16 @@ afterAll(async () => {
 
 describe("the live view in a real terminal", () => {
   it("shows each lane's progress while tools run, then the report", async () => {
-    const tmux = new TmuxSession(`fathom-live-${process.pid}`, [process.execPath, join(root, "bin", "fathom.mjs"), "investigate", "--bundle", bundle, "--tool-latency", "400"], { cwd: root });
+    const tmux = new TmuxSession(
+      `fathom-live-${process.pid}`,
+      [process.execPath, join(root, "bin", "fathom.mjs"), "investigate", "--bundle", bundle, "--tool-latency", "400"],
+      { cwd: root },
+    );
     try {
       const during = await tmux.waitFor(/network\s+running/, 30_000);
       expect(during).toMatch(/fathom: investigating/);
-      for (const lane of ["network", "service", "runtime", "host"]) expect(during).toMatch(new RegExp(`${lane}\\s+(running|waiting|done)\\s+\\d+ done\\s+\\d+ running`));
+      for (const lane of ["network", "service", "runtime", "host"])
+        expect(during).toMatch(new RegExp(`${lane}\\s+(running|waiting|done)\\s+\\d+ done\\s+\\d+ running`));
       const after = await tmux.waitFor(/NOTHING FOUND|ROOT CAUSE/, 60_000);
       expect(after).toMatch(/network\s+done\s+\d+ done\s+0 running/);
       expect(after).toMatch(/nothing below the kubelet explains this incident/);

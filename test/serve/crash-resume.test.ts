@@ -21,10 +21,34 @@ afterAll(async () => {
 });
 
 async function startServe(store: string, policy: string, port: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(root, "bin", "fathom.mjs"), "serve", "--bundles", bundles.dir, "--store", store, "--policy", policy, "--port", String(port), "--tool-latency", "300", "--concurrency", "1"], {
-    env: { ...process.env, FATHOM_ALERTMANAGER_TOKEN: TOKENS.alertmanager, FATHOM_API_TOKEN: TOKENS.api, FATHOM_LOG_LEVEL: "error" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, "bin", "fathom.mjs"),
+      "serve",
+      "--bundles",
+      bundles.dir,
+      "--store",
+      store,
+      "--policy",
+      policy,
+      "--port",
+      String(port),
+      "--tool-latency",
+      "300",
+      "--concurrency",
+      "1",
+    ],
+    {
+      env: {
+        ...process.env,
+        FATHOM_ALERTMANAGER_TOKEN: TOKENS.alertmanager,
+        FATHOM_API_TOKEN: TOKENS.api,
+        FATHOM_LOG_LEVEL: "error",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let err = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr?.setEncoding("utf8").on("data", (d: string) => {
@@ -50,7 +74,10 @@ describe("fathom serve killed in the middle of an investigation", () => {
   it("completes the investigation exactly once after a restart: one report, one pending proposal, an intact audit trail", async () => {
     const store = join(dir, "crash.db");
     const policy = join(dir, "policy.yaml");
-    await writeFile(policy, `apiVersion: fathom/v1\nscope: { accounts: ['111122223333'], regions: [us-east-1], clusters: [prod-shop] }\nexecution: { assumeRole: 'arn:aws:iam::111122223333:role/fathom-remediation' }\ndocuments: { allow: [Fathom-RaiseConntrackLimit] }\napproval: { ttl: 15m, approvers: [${userInfo().username}] }\n`);
+    await writeFile(
+      policy,
+      `apiVersion: fathom/v1\nscope: { accounts: ['111122223333'], regions: [us-east-1], clusters: [prod-shop] }\nexecution: { assumeRole: 'arn:aws:iam::111122223333:role/fathom-remediation' }\ndocuments: { allow: [Fathom-RaiseConntrackLimit] }\napproval: { ttl: 15m, approvers: [${userInfo().username}] }\n`,
+    );
     const port = 20_000 + (process.pid % 20_000);
     const first = await startServe(store, policy, port);
     const alert = {
@@ -63,9 +90,23 @@ describe("fathom serve killed in the middle of an investigation", () => {
       commonLabels: {},
       commonAnnotations: {},
       externalURL: "http://alertmanager.example:9093",
-      alerts: [{ status: "firing", labels: { alertname: "NodeNetworkDrops", node: "ip-10-0-12-34.ec2.internal", cluster: "prod-shop" }, annotations: {}, startsAt: "2026-11-24T10:25:00Z", endsAt: "0001-01-01T00:00:00Z", generatorURL: "http://prometheus/graph", fingerprint: "a1b2c3d4e5f60718" }],
+      alerts: [
+        {
+          status: "firing",
+          labels: { alertname: "NodeNetworkDrops", node: "ip-10-0-12-34.ec2.internal", cluster: "prod-shop" },
+          annotations: {},
+          startsAt: "2026-11-24T10:25:00Z",
+          endsAt: "0001-01-01T00:00:00Z",
+          generatorURL: "http://prometheus/graph",
+          fingerprint: "a1b2c3d4e5f60718",
+        },
+      ],
     };
-    const res = await fetch(`${first.url}/webhooks/alertmanager`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS.alertmanager}` }, body: JSON.stringify(alert) });
+    const res = await fetch(`${first.url}/webhooks/alertmanager`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS.alertmanager}` },
+      body: JSON.stringify(alert),
+    });
     expect(res.status).toBe(202);
     // Kill it once the lanes are running (tool calls take 300 ms each).
     const deadline = Date.now() + 30_000;
@@ -77,7 +118,9 @@ describe("fathom serve killed in the middle of an investigation", () => {
     }
     first.child.kill("SIGKILL");
     await new Promise((resolve) => first.child.once("exit", resolve));
-    expect(readStore(store, (s) => s.getInvestigation(s.listInvestigations()[0]?.id as string)?.report)).toBeUndefined();
+    expect(
+      readStore(store, (s) => s.getInvestigation(s.listInvestigations()[0]?.id as string)?.report),
+    ).toBeUndefined();
 
     const second = await startServe(store, policy, port);
     try {
@@ -89,7 +132,11 @@ describe("fathom serve killed in the middle of an investigation", () => {
         await sleep(100);
       }
       // A re-sent group after the restart attaches to the same incident.
-      await fetch(`${second.url}/webhooks/alertmanager`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS.alertmanager}` }, body: JSON.stringify(alert) });
+      await fetch(`${second.url}/webhooks/alertmanager`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS.alertmanager}` },
+        body: JSON.stringify(alert),
+      });
       readStore(store, (s) => {
         const investigations = s.listInvestigations();
         expect(investigations).toHaveLength(1);
@@ -97,7 +144,9 @@ describe("fathom serve killed in the middle of an investigation", () => {
         expect(s.getInvestigation(id)?.report?.rootCauses[0]?.id).toBe("net.conntrack-exhaustion");
         expect(s.listProposals({ investigationId: id })).toHaveLength(1);
         expect(s.listProposals({ investigationId: id })[0]?.status).toBe("pending");
-        expect(s.listAudit({ type: "proposal" }).filter((a) => (a.data as { event?: string }).event !== "status")).toHaveLength(1);
+        expect(
+          s.listAudit({ type: "proposal" }).filter((a) => (a.data as { event?: string }).event !== "status"),
+        ).toHaveLength(1);
         expect(s.verifyAudit().ok).toBe(true);
       });
     } finally {

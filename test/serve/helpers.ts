@@ -23,16 +23,41 @@ export function testPolicy(): Policy {
   );
 }
 
-export const TOKENS = { alertmanager: "am-token-0123456789abcdef", eventbridge: "eb-key-0123456789abcdef", api: "api-token-0123456789abcdef" };
+export const TOKENS = {
+  alertmanager: "am-token-0123456789abcdef",
+  eventbridge: "eb-key-0123456789abcdef",
+  api: "api-token-0123456789abcdef",
+};
 
 /** A bundles folder holding one node with a conntrack-table-full fault (collected 2026-11-24 10:30 UTC). */
-export async function bundlesWithFault(fault = "conntrack-table-full"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function bundlesWithFault(
+  fault = "conntrack-table-full",
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "fathom-serve-bundles-"));
-  await writeBundleDir(withFaults({}, (FAULTS[fault] as () => never)()), join(dir, "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9"));
+  await writeBundleDir(
+    withFaults({}, (FAULTS[fault] as () => never)()),
+    join(dir, "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9"),
+  );
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function startServe(options: { bundles: string; fetchCertificate?: CertificateSource; topics?: string[]; queueLimit?: number; concurrency?: number; maxBodyBytes?: number; store?: string; policy?: Policy }): Promise<{ app: ServeApp; url: string; store: Store; storePath: string; confirmed: string[]; stop: () => Promise<void> }> {
+export async function startServe(options: {
+  bundles: string;
+  fetchCertificate?: CertificateSource;
+  topics?: string[];
+  queueLimit?: number;
+  concurrency?: number;
+  maxBodyBytes?: number;
+  store?: string;
+  policy?: Policy;
+}): Promise<{
+  app: ServeApp;
+  url: string;
+  store: Store;
+  storePath: string;
+  confirmed: string[];
+  stop: () => Promise<void>;
+}> {
   const scratch = await mkdtemp(join(tmpdir(), "fathom-serve-store-"));
   const storePath = options.store ?? join(scratch, "fathom.db");
   const store = openStore(storePath);
@@ -44,18 +69,43 @@ export async function startServe(options: { bundles: string; fetchCertificate?: 
     reasoner: createRulesReasoner(),
     remediation: options.policy
       ? {
-          actors: createRemediationActors({ store, policy: options.policy, executor: undefined, verify: async (p) => ({ cleared: false, remaining: p.verification.clears, tool: p.verification.tool, source: "not verified in this test" }), target: { account: "111122223333", region: "us-east-1" }, now: () => new Date(), logger: silentLogger() }),
+          actors: createRemediationActors({
+            store,
+            policy: options.policy,
+            executor: undefined,
+            verify: async (p) => ({
+              cleared: false,
+              remaining: p.verification.clears,
+              tool: p.verification.tool,
+              source: "not verified in this test",
+            }),
+            target: { account: "111122223333", region: "us-east-1" },
+            now: () => new Date(),
+            logger: silentLogger(),
+          }),
           approvalTtlMs: options.policy.approval.ttlMs,
         }
       : undefined,
     logger: silentLogger(),
-    auth: { alertmanagerTokens: [TOKENS.alertmanager], eventbridgeKeys: [TOKENS.eventbridge], snsTopicArns: options.topics ?? [], apiTokens: [TOKENS.api] },
+    auth: {
+      alertmanagerTokens: [TOKENS.alertmanager],
+      eventbridgeKeys: [TOKENS.eventbridge],
+      snsTopicArns: options.topics ?? [],
+      apiTokens: [TOKENS.api],
+    },
     allowedClusters: undefined,
-    fetchCertificate: options.fetchCertificate ?? (async () => Promise.reject(new Error("no certificates in this test"))),
+    fetchCertificate:
+      options.fetchCertificate ?? (async () => Promise.reject(new Error("no certificates in this test"))),
     confirmSubscription: async (url) => {
       confirmed.push(url);
     },
-    limits: { maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024, queueLimit: options.queueLimit ?? 100, concurrency: options.concurrency ?? 2, staleAfterMs: 6 * 3_600_000, retryAfterSeconds: 5 },
+    limits: {
+      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+      queueLimit: options.queueLimit ?? 100,
+      concurrency: options.concurrency ?? 2,
+      staleAfterMs: 6 * 3_600_000,
+      retryAfterSeconds: 5,
+    },
   });
   const url = await app.listen("127.0.0.1", 0);
   return {

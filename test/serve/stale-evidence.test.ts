@@ -15,8 +15,33 @@ afterAll(async () => {
 
 describe("a bundle collected long before the alarm", () => {
   it("is not silently used: the report says the evidence is stale and the verdict is inconclusive", async () => {
-    const alert = { version: "4", status: "firing", receiver: "fathom", groupKey: "{}", truncatedAlerts: 0, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "http://am", alerts: [{ status: "firing", labels: { alertname: "NodeNetworkDrops", node: "ip-10-0-12-34.ec2.internal" }, annotations: {}, startsAt: "2026-11-26T09:00:00Z", endsAt: "0001-01-01T00:00:00Z", generatorURL: "", fingerprint: "beef" }] };
-    const res = await fetch(`${serve.url}/webhooks/alertmanager`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS.alertmanager}` }, body: JSON.stringify(alert) });
+    const alert = {
+      version: "4",
+      status: "firing",
+      receiver: "fathom",
+      groupKey: "{}",
+      truncatedAlerts: 0,
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: "http://am",
+      alerts: [
+        {
+          status: "firing",
+          labels: { alertname: "NodeNetworkDrops", node: "ip-10-0-12-34.ec2.internal" },
+          annotations: {},
+          startsAt: "2026-11-26T09:00:00Z",
+          endsAt: "0001-01-01T00:00:00Z",
+          generatorURL: "",
+          fingerprint: "beef",
+        },
+      ],
+    };
+    const res = await fetch(`${serve.url}/webhooks/alertmanager`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS.alertmanager}` },
+      body: JSON.stringify(alert),
+    });
     expect(res.status).toBe(202);
     await serve.app.idle();
     const report = serve.store.getInvestigation(serve.store.listInvestigations()[0]?.id as string)?.report;

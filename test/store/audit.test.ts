@@ -102,8 +102,19 @@ describe("the audit trail", () => {
     const db = new DatabaseSync(path);
     const row = db.prepare("SELECT * FROM audit WHERE seq = 3").get() as Record<string, string | number>;
     db.close();
-    const forged = { seq: 3, at: String(row.at), type: "incident" as const, subject: String(row.subject), actor: null, data: { event: "opened", n: 300 }, prevHash: String(row.prev_hash) };
-    tamper(path, `UPDATE audit SET data = '${JSON.stringify(forged.data)}', hash = '${auditHash(forged)}' WHERE seq = 3`);
+    const forged = {
+      seq: 3,
+      at: String(row.at),
+      type: "incident" as const,
+      subject: String(row.subject),
+      actor: null,
+      data: { event: "opened", n: 300 },
+      prevHash: String(row.prev_hash),
+    };
+    tamper(
+      path,
+      `UPDATE audit SET data = '${JSON.stringify(forged.data)}', hash = '${auditHash(forged)}' WHERE seq = 3`,
+    );
     restoreTriggers(path);
     const result = verify(path);
     expect(result.firstBad).toMatchObject({ seq: 4, problem: "edited" });
@@ -140,7 +151,10 @@ describe("the audit trail", () => {
 
   it("names reordered records", () => {
     const path = writtenTrail();
-    tamper(path, "UPDATE audit SET seq = -1 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = 6; UPDATE audit SET seq = 6 WHERE seq = -1;");
+    tamper(
+      path,
+      "UPDATE audit SET seq = -1 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = 6; UPDATE audit SET seq = 6 WHERE seq = -1;",
+    );
     restoreTriggers(path);
     const result = verify(path);
     expect(result.firstBad).toMatchObject({ seq: 3, problem: "reordered" });
@@ -160,7 +174,8 @@ describe("the audit trail", () => {
     const a = temp.open(path);
     const b = temp.open(path);
     const stores: Store[] = [a, b];
-    for (let i = 0; i < 20; i++) (stores[i % 2] as Store).appendAudit({ type: "execution", subject: `s-${i}`, data: { i } });
+    for (let i = 0; i < 20; i++)
+      (stores[i % 2] as Store).appendAudit({ type: "execution", subject: `s-${i}`, data: { i } });
     const result = a.verifyAudit();
     expect(result).toMatchObject({ ok: true, records: 20 });
     expect(b.listAudit().map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));

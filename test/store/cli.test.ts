@@ -9,7 +9,10 @@ import { makeProposal, makeReport, manualClock, useTempStores } from "./helpers.
 
 const temp = useTempStores();
 
-async function run(command: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; stdout: string }> {
+async function run(
+  command: (argv: string[]) => Promise<number>,
+  argv: string[],
+): Promise<{ code: number; stdout: string }> {
   let stdout = "";
   const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
     stdout += String(chunk);
@@ -39,7 +42,11 @@ function populated(): string {
   store.saveReport("inv-done", makeReport("inv-done"));
   store.saveProposal(makeProposal("inv-done"));
   clock.advance(60_000);
-  store.saveSnapshot("inv-running", { status: "active", value: { investigating: {} }, context: { incident: { title: "NodeDown" } } }, JSON.stringify({ investigating: {} }));
+  store.saveSnapshot(
+    "inv-running",
+    { status: "active", value: { investigating: {} }, context: { incident: { title: "NodeDown" } } },
+    JSON.stringify({ investigating: {} }),
+  );
   store.close();
   return path;
 }
@@ -53,7 +60,9 @@ describe("fathom audit verify", () => {
     const path = populated();
     const { code, stdout } = await run(runAuditCommand, ["verify", "--store", path]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^audit trail intact: 3 records \(1 proposal, 2 investigation\) \(head 3 sha256:[0-9a-f]{64}\)\n$/);
+    expect(stdout).toMatch(
+      /^audit trail intact: 3 records \(1 proposal, 2 investigation\) \(head 3 sha256:[0-9a-f]{64}\)\n$/,
+    );
   });
 
   it("exits 1 naming the first broken record and why", async () => {
@@ -63,9 +72,15 @@ describe("fathom audit verify", () => {
     db.close();
     const { code, stdout } = await run(runAuditCommand, ["verify", "--store", path]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^audit trail broken at record 2 \(edited\): record 2 \(proposal someone-else\) does not match its hash/);
+    expect(stdout).toMatch(
+      /^audit trail broken at record 2 \(edited\): record 2 \(proposal someone-else\) does not match its hash/,
+    );
     const json = await run(runAuditCommand, ["verify", "--store", path, "--format", "json"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, firstBad: { seq: 2, problem: "edited" }, triggersIntact: false });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      firstBad: { seq: 2, problem: "edited" },
+      triggersIntact: false,
+    });
   });
 
   it("reads the store from $FATHOM_STORE, and refuses a missing store with exit 2", async () => {
@@ -85,12 +100,16 @@ describe("fathom list", () => {
     const lines = stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^ID\s+STATE\s+CREATED\s+ROOT CAUSE\s+PENDING\s+TITLE$/);
     expect(lines[1]).toMatch(/^inv-running\s+investigating\s+2026-11-24T10:31:00Z\s+—\s+0\s+NodeDown$/);
-    expect(lines[2]).toMatch(/^inv-done\s+reported\s+2026-11-24T10:30:00Z\s+net\.conntrack-exhaustion \(0\.92\)\s+1\s+KubeNodeNotReady$/);
+    expect(lines[2]).toMatch(
+      /^inv-done\s+reported\s+2026-11-24T10:30:00Z\s+net\.conntrack-exhaustion \(0\.92\)\s+1\s+KubeNodeNotReady$/,
+    );
   });
 
   it("filters by state and prints JSON", async () => {
     const { stdout } = await run(runListCommand, ["--store", populated(), "--state", "reported", "--format", "json"]);
-    expect(JSON.parse(stdout)).toMatchObject([{ id: "inv-done", pendingProposals: 1, rootCause: { id: "net.conntrack-exhaustion" } }]);
+    expect(JSON.parse(stdout)).toMatchObject([
+      { id: "inv-done", pendingProposals: 1, rootCause: { id: "net.conntrack-exhaustion" } },
+    ]);
   });
 
   it("says there is nothing yet when no store exists, without creating one", async () => {
@@ -112,7 +131,9 @@ describe("fathom show", () => {
     const { code, stdout } = await run(runShowCommand, ["inv-done", "--store", populated()]);
     expect(code).toBe(0);
     expect(stdout.split("\n")[0]).toMatch(/^ROOT CAUSE {2}net\.conntrack-exhaustion/);
-    expect(stdout).toMatch(/Proposals\n {2}prop-inv-done \[pending\] Fathom-RaiseConntrackLimit on i-0abc123def4567890 · risk low · sha256:/);
+    expect(stdout).toMatch(
+      /Proposals\n {2}prop-inv-done \[pending\] Fathom-RaiseConntrackLimit on i-0abc123def4567890 · risk low · sha256:/,
+    );
   });
 
   it("prints the stored report as JSON, the same document investigate prints", async () => {
@@ -122,7 +143,10 @@ describe("fathom show", () => {
 
   it("exits 1 for an investigation without a report, 2 for an unknown id", async () => {
     const path = populated();
-    expect(await failure(runShowCommand, ["inv-running", "--store", path])).toMatchObject({ exitCode: 1, message: "investigation inv-running has no report yet (state: investigating)" });
+    expect(await failure(runShowCommand, ["inv-running", "--store", path])).toMatchObject({
+      exitCode: 1,
+      message: "investigation inv-running has no report yet (state: investigating)",
+    });
     expect((await failure(runShowCommand, ["inv-nope", "--store", path])).exitCode).toBe(2);
     expect((await failure(runShowCommand, ["--store", path])).exitCode).toBe(2);
   });

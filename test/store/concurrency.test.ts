@@ -16,13 +16,19 @@ interface Summary {
 
 function runWriter(path: string, worker: number, iterations: number, startAt: number): Promise<Summary> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, path, String(worker), String(iterations), String(startAt)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [writer, path, String(worker), String(iterations), String(startAt)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(stdout) as Summary) : reject(new Error(`writer ${worker} exited ${code}: ${stderr}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout) as Summary)
+        : reject(new Error(`writer ${worker} exited ${code}: ${stderr}`)),
+    );
   });
 }
 
@@ -32,7 +38,9 @@ describe("concurrent writers", () => {
     const workers = 4;
     const iterations = 60;
     const startAt = Date.now() + 1_500;
-    const summaries = await Promise.all(Array.from({ length: workers }, (_, w) => runWriter(path, w, iterations, startAt)));
+    const summaries = await Promise.all(
+      Array.from({ length: workers }, (_, w) => runWriter(path, w, iterations, startAt)),
+    );
     const total = (key: keyof Summary) => summaries.reduce((sum, s) => sum + s[key], 0);
     expect(total("proposalsCreated")).toBe(1);
     expect(total("decisionsAccepted")).toBe(1);

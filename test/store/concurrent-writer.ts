@@ -16,14 +16,26 @@ const summary = { proposalsCreated: 0, decisionsAccepted: 0, executionsCreated: 
 
 const saved = store.saveProposal(makeProposal("inv-shared", { id: `prop-w${worker}` }));
 if (saved.created) summary.proposalsCreated++;
-const decision = store.recordDecision(makeApproval(saved.proposal, { id: `appr-w${worker}`, expiresAt: "2999-01-01T00:00:00.000Z", approver: { user: `worker-${worker}` } }));
+const decision = store.recordDecision(
+  makeApproval(saved.proposal, {
+    id: `appr-w${worker}`,
+    expiresAt: "2999-01-01T00:00:00.000Z",
+    approver: { user: `worker-${worker}` },
+  }),
+);
 if (decision.ok) summary.decisionsAccepted++;
 
 for (let i = 0; i < Number(iterations); i++) {
   store.appendAudit({ type: "execution", subject: `worker-${worker}`, data: { i } });
   summary.audits++;
   store.saveSnapshot(`inv-w${worker}`, { status: "active", value: `step-${i}`, context: { i } }, `step-${i}`);
-  const incident = store.openIncident({ key: "prod|NodeDown|i-0abc123def4567890", alarm: "NodeDown", nodes: [{ instanceId: "i-0abc123def4567890" }], source: `worker-${worker}`, investigationId: `inv-incident-w${worker}` });
+  const incident = store.openIncident({
+    key: "prod|NodeDown|i-0abc123def4567890",
+    alarm: "NodeDown",
+    nodes: [{ instanceId: "i-0abc123def4567890" }],
+    source: `worker-${worker}`,
+    investigationId: `inv-incident-w${worker}`,
+  });
   if (incident.outcome === "opened") summary.incidentsOpened++;
 }
 

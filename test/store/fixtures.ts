@@ -16,9 +16,25 @@ export function makeReport(investigationId: string, overrides: Partial<Report> =
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     investigationId,
-    incident: { id: "alarm-1", source: "alertmanager", cluster: "prod", nodes: [{ name: "ip-10-0-12-34.ec2.internal" }], title: "KubeNodeNotReady", startsAt: "2026-11-24T10:30:00.000Z", fingerprint: "fp-1", labels: { alertname: "KubeNodeNotReady" } },
+    incident: {
+      id: "alarm-1",
+      source: "alertmanager",
+      cluster: "prod",
+      nodes: [{ name: "ip-10-0-12-34.ec2.internal" }],
+      title: "KubeNodeNotReady",
+      startsAt: "2026-11-24T10:30:00.000Z",
+      fingerprint: "fp-1",
+      labels: { alertname: "KubeNodeNotReady" },
+    },
     window: { start: "2026-11-24T09:30:00.000Z", end: "2026-11-24T10:30:00.000Z" },
-    nodes: [{ node: "ip-10-0-12-34.ec2.internal", instanceId: "i-0abc123def4567890", bundle: "bundle.tar.gz", collectedFrom: "archive-name" }],
+    nodes: [
+      {
+        node: "ip-10-0-12-34.ec2.internal",
+        instanceId: "i-0abc123def4567890",
+        bundle: "bundle.tar.gz",
+        collectedFrom: "archive-name",
+      },
+    ],
     verdict: "explained",
     coverage: { toolCalls: 10, ok: 9, noData: 1, errors: 0, failed: 0, ratio: 0.9 },
     lanes: [],
@@ -30,13 +46,29 @@ export function makeReport(investigationId: string, overrides: Partial<Report> =
         kind: "conntrack.table-full",
         severity: "critical",
         summary: "nf_conntrack: table full, dropping packet (1,204 times)",
-        evidence: [{ source: "kernel/dmesg.current", line: 812, excerpt: "nf_conntrack: nf_conntrack: table full, dropping packet" }],
+        evidence: [
+          {
+            source: "kernel/dmesg.current",
+            line: 812,
+            excerpt: "nf_conntrack: nf_conntrack: table full, dropping packet",
+          },
+        ],
         count: 1204,
         attributes: {},
         correlateWith: [],
       },
     ],
-    rootCauses: [{ id: "net.conntrack-exhaustion", confidence: 0.92, summary: "The conntrack table is full", nodes: ["ip-10-0-12-34.ec2.internal"], supporting: ["F-001"], contrary: [], ruledOut: [] }],
+    rootCauses: [
+      {
+        id: "net.conntrack-exhaustion",
+        confidence: 0.92,
+        summary: "The conntrack table is full",
+        nodes: ["ip-10-0-12-34.ec2.internal"],
+        supporting: ["F-001"],
+        contrary: [],
+        ruledOut: [],
+      },
+    ],
     gaps: [],
     remediations: [],
     timings: { startedAt: "2026-11-24T10:31:00.000Z", totalMs: 1200, lanesMs: 900, synthesisMs: 30 },
@@ -44,8 +76,16 @@ export function makeReport(investigationId: string, overrides: Partial<Report> =
   };
 }
 
-export function makeProposal(investigationId: string, overrides: Partial<RemediationProposal> = {}): RemediationProposal {
-  const plan = { document: "Fathom-RaiseConntrackLimit", parameters: { ConntrackMax: 524288 }, targets: ["i-0abc123def4567890"], policyVersion: "policy-v1" };
+export function makeProposal(
+  investigationId: string,
+  overrides: Partial<RemediationProposal> = {},
+): RemediationProposal {
+  const plan = {
+    document: "Fathom-RaiseConntrackLimit",
+    parameters: { ConntrackMax: 524288 },
+    targets: ["i-0abc123def4567890"],
+    policyVersion: "policy-v1",
+  };
   return {
     id: `prop-${investigationId}`,
     investigationId,

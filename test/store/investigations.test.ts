@@ -9,7 +9,10 @@ const temp = useTempStores();
 
 /** A small investigation-shaped machine: parallel lanes, then synthesis, then a final state. */
 const machine = setup({
-  types: { context: {} as { incident: { title: string }; notes: string[] }, events: {} as { type: "SCOPED" | "NETWORK_DONE" | "HOST_DONE" | "SYNTHESIZED"; note?: string } },
+  types: {
+    context: {} as { incident: { title: string }; notes: string[] },
+    events: {} as { type: "SCOPED" | "NETWORK_DONE" | "HOST_DONE" | "SYNTHESIZED"; note?: string },
+  },
 }).createMachine({
   id: "investigation",
   context: { incident: { title: "KubeNodeNotReady" }, notes: [] },
@@ -24,7 +27,11 @@ const machine = setup({
       },
       onDone: "synthesizing",
     },
-    synthesizing: { on: { SYNTHESIZED: { target: "reported", actions: ({ context, event }) => void context.notes.push(event.note ?? "") } } },
+    synthesizing: {
+      on: {
+        SYNTHESIZED: { target: "reported", actions: ({ context, event }) => void context.notes.push(event.note ?? "") },
+      },
+    },
     reported: { type: "final" },
   },
 });
@@ -43,7 +50,9 @@ describe("investigations", () => {
     actor.subscribe((snapshot) => {
       clock.advance(10);
       const persisted = actor.getPersistedSnapshot();
-      store.saveSnapshot("inv-1", persisted, valueText(snapshot.value), { incidentKey: "prod|KubeNodeNotReady|i-0abc123def4567890" });
+      store.saveSnapshot("inv-1", persisted, valueText(snapshot.value), {
+        incidentKey: "prod|KubeNodeNotReady|i-0abc123def4567890",
+      });
       // What is on disk after each transition is that transition's snapshot.
       expect(store.getInvestigation("inv-1")?.snapshot).toEqual(JSON.parse(JSON.stringify(persisted)));
       saved.push(persisted);
@@ -52,7 +61,11 @@ describe("investigations", () => {
     actor.send({ type: "SCOPED" });
     actor.send({ type: "NETWORK_DONE" });
     expect(saved).toHaveLength(3);
-    expect(store.getInvestigation("inv-1")).toMatchObject({ state: "investigating", status: "active", incidentKey: "prod|KubeNodeNotReady|i-0abc123def4567890" });
+    expect(store.getInvestigation("inv-1")).toMatchObject({
+      state: "investigating",
+      status: "active",
+      incidentKey: "prod|KubeNodeNotReady|i-0abc123def4567890",
+    });
     actor.stop();
     store.close();
 
@@ -61,7 +74,9 @@ describe("investigations", () => {
     const [resumable] = reopened.resumableInvestigations();
     expect(resumable?.id).toBe("inv-1");
     const resumed = createActor(machine, { snapshot: resumable?.snapshot as never });
-    resumed.subscribe((snapshot) => reopened.saveSnapshot("inv-1", resumed.getPersistedSnapshot(), valueText(snapshot.value)));
+    resumed.subscribe((snapshot) =>
+      reopened.saveSnapshot("inv-1", resumed.getPersistedSnapshot(), valueText(snapshot.value)),
+    );
     resumed.start();
     expect(resumed.getSnapshot().value).toEqual({ investigating: { network: "done", host: "running" } });
     resumed.send({ type: "HOST_DONE" });
@@ -110,19 +125,42 @@ describe("investigations", () => {
   it("list newest first, with the root cause, pending proposals and a state filter", () => {
     const clock = manualClock();
     const store = temp.open(temp.path(), clock);
-    store.saveReport("inv-old", makeReport("inv-old", { verdict: "nothing-found", rootCauses: [{ id: "none", confidence: 0.7, summary: "nothing", nodes: [], supporting: [], contrary: [], ruledOut: [] }] }));
+    store.saveReport(
+      "inv-old",
+      makeReport("inv-old", {
+        verdict: "nothing-found",
+        rootCauses: [
+          { id: "none", confidence: 0.7, summary: "nothing", nodes: [], supporting: [], contrary: [], ruledOut: [] },
+        ],
+      }),
+    );
     clock.advance(60_000);
     store.saveReport("inv-new", makeReport("inv-new"));
     store.saveProposal(makeProposal("inv-new"));
-    store.saveProposal(makeProposal("inv-new", { id: "prop-advice", document: "advice:scale-subnet", status: "advice", executable: false }));
+    store.saveProposal(
+      makeProposal("inv-new", {
+        id: "prop-advice",
+        document: "advice:scale-subnet",
+        status: "advice",
+        executable: false,
+      }),
+    );
     clock.advance(60_000);
-    store.saveSnapshot("inv-running", { status: "active", value: { investigating: {} }, context: { incident: { title: "NodeDown" } } }, JSON.stringify({ investigating: {} }));
+    store.saveSnapshot(
+      "inv-running",
+      { status: "active", value: { investigating: {} }, context: { incident: { title: "NodeDown" } } },
+      JSON.stringify({ investigating: {} }),
+    );
 
     const all = store.listInvestigations();
     expect(all.map((i) => i.id)).toEqual(["inv-running", "inv-new", "inv-old"]);
     expect(all[0]).toMatchObject({ state: "investigating", title: "NodeDown", pendingProposals: 0 });
     expect(all[0]?.rootCause).toBeUndefined();
-    expect(all[1]).toMatchObject({ rootCause: { id: "net.conntrack-exhaustion", confidence: 0.92 }, verdict: "explained", pendingProposals: 1 });
+    expect(all[1]).toMatchObject({
+      rootCause: { id: "net.conntrack-exhaustion", confidence: 0.92 },
+      verdict: "explained",
+      pendingProposals: 1,
+    });
     expect(all[2]).toMatchObject({ rootCause: { id: "none" }, verdict: "nothing-found" });
     expect(store.listInvestigations({ states: ["investigating"] }).map((i) => i.id)).toEqual(["inv-running"]);
     expect(store.listInvestigations({ limit: 1 })).toHaveLength(1);

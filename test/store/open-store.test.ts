@@ -26,8 +26,19 @@ describe("opening the store", () => {
       expect(db.prepare("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
       expect(db.prepare("PRAGMA application_id").get()).toEqual({ application_id: 0x4641544d });
       expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((t) => t.name);
-      expect(tables).toEqual(["alarms", "approvals", "audit", "executions", "incidents", "investigations", "meta", "proposals"]);
+      const tables = (
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>
+      ).map((t) => t.name);
+      expect(tables).toEqual([
+        "alarms",
+        "approvals",
+        "audit",
+        "executions",
+        "incidents",
+        "investigations",
+        "meta",
+        "proposals",
+      ]);
     } finally {
       db.close();
     }
@@ -57,7 +68,11 @@ describe("opening the store", () => {
 
   it("refuses a corrupt SQLite file (a valid header over garbage) and leaves it untouched", () => {
     const path = temp.path();
-    const bytes = Buffer.concat([Buffer.from("SQLite format 3\0", "latin1"), Buffer.from([0x10, 0x00, 0x01, 0x01]), Buffer.alloc(8192, 0xab)]);
+    const bytes = Buffer.concat([
+      Buffer.from("SQLite format 3\0", "latin1"),
+      Buffer.from([0x10, 0x00, 0x01, 0x01]),
+      Buffer.alloc(8192, 0xab),
+    ]);
     writeFileSync(path, bytes);
     const error = refusal(path);
     expect(error.code).toBe("corrupt");

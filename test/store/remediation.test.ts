@@ -28,7 +28,9 @@ describe("proposals", () => {
     const path = temp.path();
     const first = temp.open(path).saveProposal(makeProposal("inv-1"));
     // A restored investigation proposes again, with a fresh id: nothing new is created.
-    const again = temp.open(path).saveProposal(makeProposal("inv-1", { id: "prop-other-id", createdAt: "2026-11-24T11:00:00.000Z" }));
+    const again = temp
+      .open(path)
+      .saveProposal(makeProposal("inv-1", { id: "prop-other-id", createdAt: "2026-11-24T11:00:00.000Z" }));
     expect(first.created).toBe(true);
     expect(again).toEqual({ proposal: first.proposal, created: false });
     const store = temp.open(path);
@@ -39,24 +41,40 @@ describe("proposals", () => {
   it("are new when the plan changes (another plan hash)", () => {
     const store = temp.open(temp.path());
     store.saveProposal(makeProposal("inv-1"));
-    const plan = { document: "Fathom-RaiseConntrackLimit", parameters: { ConntrackMax: 1048576 }, targets: ["i-0abc123def4567890"], policyVersion: "policy-v1" };
-    const changed = store.saveProposal(makeProposal("inv-1", { id: "prop-2", parameters: plan.parameters, planHash: planHash(plan) }));
+    const plan = {
+      document: "Fathom-RaiseConntrackLimit",
+      parameters: { ConntrackMax: 1048576 },
+      targets: ["i-0abc123def4567890"],
+      policyVersion: "policy-v1",
+    };
+    const changed = store.saveProposal(
+      makeProposal("inv-1", { id: "prop-2", parameters: plan.parameters, planHash: planHash(plan) }),
+    );
     expect(changed.created).toBe(true);
     expect(store.listProposals()).toHaveLength(2);
   });
 
   it("are created pending or as advice, never already approved", () => {
     const store = temp.open(temp.path());
-    expect(refusedWith(() => store.saveProposal(makeProposal("inv-1", { status: "approved" })), "invalid")).toMatch(/created pending/);
+    expect(refusedWith(() => store.saveProposal(makeProposal("inv-1", { status: "approved" })), "invalid")).toMatch(
+      /created pending/,
+    );
     expect(store.saveProposal(makeProposal("inv-2", { status: "advice", executable: false })).created).toBe(true);
   });
 
   it("move only along the allowed statuses, each move audited", () => {
     const store = temp.open(temp.path());
     const { proposal } = store.saveProposal(makeProposal("inv-1"));
-    expect(refusedWith(() => store.setProposalStatus(proposal.id, "executing"), "invalid")).toMatch(/cannot go from pending to executing/);
+    expect(refusedWith(() => store.setProposalStatus(proposal.id, "executing"), "invalid")).toMatch(
+      /cannot go from pending to executing/,
+    );
     expect(store.setProposalStatus(proposal.id, "expired", "nobody answered within the TTL").status).toBe("expired");
-    expect(store.listAudit({ subject: proposal.id }).at(-1)?.data).toMatchObject({ event: "status", from: "pending", to: "expired", reason: "nobody answered within the TTL" });
+    expect(store.listAudit({ subject: proposal.id }).at(-1)?.data).toMatchObject({
+      event: "status",
+      from: "pending",
+      to: "expired",
+      reason: "nobody answered within the TTL",
+    });
   });
 });
 
@@ -70,7 +88,14 @@ describe("decisions", () => {
     expect(decision).toMatchObject({
       subject: proposal.id,
       actor: { user: "alice", displayName: "Alice Example" },
-      data: { approvalId: approval.id, decision: "approved", planHash: proposal.planHash, reason: "drops confirmed on the node", decidedAt: "2026-11-24T10:33:00.000Z", approver: { user: "alice", displayName: "Alice Example" } },
+      data: {
+        approvalId: approval.id,
+        decision: "approved",
+        planHash: proposal.planHash,
+        reason: "drops confirmed on the node",
+        decidedAt: "2026-11-24T10:33:00.000Z",
+        approver: { user: "alice", displayName: "Alice Example" },
+      },
     });
   });
 
@@ -87,7 +112,9 @@ describe("decisions", () => {
   it("allow one decision per proposal and plan hash", () => {
     const store = temp.open(temp.path());
     const { proposal } = approvedProposal(store);
-    const second = store.recordDecision(makeApproval(proposal, { id: "appr-2", decision: "rejected", approver: { user: "mallory" } }));
+    const second = store.recordDecision(
+      makeApproval(proposal, { id: "appr-2", decision: "rejected", approver: { user: "mallory" } }),
+    );
     expect(second).toMatchObject({ ok: false, reason: "already-decided" });
     expect(store.getProposal(proposal.id)?.status).toBe("approved");
   });
@@ -103,7 +130,10 @@ describe("decisions", () => {
   it("refuse decisions on unknown or no longer pending proposals", () => {
     const store = temp.open(temp.path());
     const { proposal } = store.saveProposal(makeProposal("inv-1"));
-    expect(store.recordDecision(makeApproval(proposal, { proposalId: "prop-nope" }))).toMatchObject({ ok: false, reason: "unknown-proposal" });
+    expect(store.recordDecision(makeApproval(proposal, { proposalId: "prop-nope" }))).toMatchObject({
+      ok: false,
+      reason: "unknown-proposal",
+    });
     store.setProposalStatus(proposal.id, "expired");
     expect(store.recordDecision(makeApproval(proposal))).toMatchObject({ ok: false, reason: "not-pending" });
   });
@@ -114,7 +144,12 @@ describe("decisions", () => {
     const rejection = makeApproval(proposal, { decision: "rejected", reason: "not during the sale" });
     expect(store.recordDecision(rejection).ok).toBe(true);
     expect(store.getProposal(proposal.id)?.status).toBe("rejected");
-    expect(refusedWith(() => store.beginExecution({ proposalId: proposal.id, approvalId: rejection.id, clientToken: CLIENT_TOKEN }), "not-approved")).toMatch(/rejected by alice/);
+    expect(
+      refusedWith(
+        () => store.beginExecution({ proposalId: proposal.id, approvalId: rejection.id, clientToken: CLIENT_TOKEN }),
+        "not-approved",
+      ),
+    ).toMatch(/rejected by alice/);
   });
 });
 
@@ -124,7 +159,9 @@ describe("executions", () => {
     const store = temp.open(path);
     const { proposal, approval } = approvedProposal(store);
     const first = store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: CLIENT_TOKEN });
-    const restored = temp.open(path).beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: CLIENT_TOKEN });
+    const restored = temp
+      .open(path)
+      .beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: CLIENT_TOKEN });
     expect(first.created).toBe(true);
     expect(restored).toEqual({ execution: first.execution, created: false });
     expect(store.getProposal(proposal.id)?.status).toBe("executing");
@@ -134,11 +171,18 @@ describe("executions", () => {
   it("refuse to start without an approval of this plan, or a second run of one approval", () => {
     const store = temp.open(temp.path());
     const pending = store.saveProposal(makeProposal("inv-2")).proposal;
-    expect(refusedWith(() => store.beginExecution({ proposalId: pending.id, approvalId: "appr-none", clientToken: CLIENT_TOKEN }), "not-approved")).toMatch(/nothing runs without one/);
+    expect(
+      refusedWith(
+        () => store.beginExecution({ proposalId: pending.id, approvalId: "appr-none", clientToken: CLIENT_TOKEN }),
+        "not-approved",
+      ),
+    ).toMatch(/nothing runs without one/);
     const { proposal, approval } = approvedProposal(store);
     store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: CLIENT_TOKEN });
     const other = "0b9c8d7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e";
-    expect(() => store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: other })).toThrow(StoreError);
+    expect(() =>
+      store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: other }),
+    ).toThrow(StoreError);
     expect(store.getExecution(other)).toBeUndefined();
   });
 
@@ -146,13 +190,23 @@ describe("executions", () => {
     const clock = manualClock(Date.parse("2026-11-24T12:00:00.000Z"));
     const store = temp.open(temp.path(), clock);
     const { proposal, approval } = approvedProposal(store);
-    expect(refusedWith(() => store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: CLIENT_TOKEN }), "not-approved")).toMatch(/expired at 2026-11-24T11:33/);
+    expect(
+      refusedWith(
+        () => store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: CLIENT_TOKEN }),
+        "not-approved",
+      ),
+    ).toMatch(/expired at 2026-11-24T11:33/);
   });
 
   it("refuse a client token that is not a UUID", () => {
     const store = temp.open(temp.path());
     const { proposal, approval } = approvedProposal(store);
-    expect(refusedWith(() => store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: "retry-1" }), "invalid")).toMatch(/not a UUID/);
+    expect(
+      refusedWith(
+        () => store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: "retry-1" }),
+        "invalid",
+      ),
+    ).toMatch(/not a UUID/);
   });
 
   it("record SSM's status; a terminal status settles the proposal, then verification", () => {
@@ -164,9 +218,17 @@ describe("executions", () => {
     const done = store.updateExecution(CLIENT_TOKEN, { status: "Success" });
     expect(done).toMatchObject({ executionId: "exec-123", status: "Success", finishedAt: "2026-11-24T10:30:00.000Z" });
     expect(store.getProposal(proposal.id)?.status).toBe("succeeded");
-    const verified = store.recordVerification({ proposalId: proposal.id, cleared: true, remaining: [], tool: "inspect_conntrack", source: "after-bundle" });
+    const verified = store.recordVerification({
+      proposalId: proposal.id,
+      cleared: true,
+      remaining: [],
+      tool: "inspect_conntrack",
+      source: "after-bundle",
+    });
     expect(verified.status).toBe("verified");
-    expect(store.listAudit({ subject: proposal.id }).map((r) => `${r.type}:${String(r.data.event ?? r.data.cleared)}`)).toEqual([
+    expect(
+      store.listAudit({ subject: proposal.id }).map((r) => `${r.type}:${String(r.data.event ?? r.data.cleared)}`),
+    ).toEqual([
       "proposal:proposed",
       "decision:undefined",
       "execution:started",
@@ -181,9 +243,15 @@ describe("executions", () => {
     const store = temp.open(temp.path());
     const { proposal, approval } = approvedProposal(store);
     store.beginExecution({ proposalId: proposal.id, approvalId: approval.id, clientToken: CLIENT_TOKEN });
-    store.updateExecution(CLIENT_TOKEN, { executionId: "exec-9", status: "Failed", error: "Step restart failed: exit 1" });
+    store.updateExecution(CLIENT_TOKEN, {
+      executionId: "exec-9",
+      status: "Failed",
+      error: "Step restart failed: exit 1",
+    });
     expect(store.getProposal(proposal.id)?.status).toBe("failed");
     expect(store.getExecution(CLIENT_TOKEN)?.error).toBe("Step restart failed: exit 1");
-    expect(() => store.recordVerification({ proposalId: proposal.id, cleared: true, remaining: [], tool: "t", source: "s" })).toThrow(/only a succeeded execution is verified/);
+    expect(() =>
+      store.recordVerification({ proposalId: proposal.id, cleared: true, remaining: [], tool: "t", source: "s" }),
+    ).toThrow(/only a succeeded execution is verified/);
   });
 });

@@ -1,12 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { criMessage, criTime, dedupeContainerLogs, goDurationSeconds, parseContainerLogPath } from "../../src/toolkit/parse-container-log.ts";
+import {
+  criMessage,
+  criTime,
+  dedupeContainerLogs,
+  goDurationSeconds,
+  parseContainerLogPath,
+} from "../../src/toolkit/parse-container-log.ts";
 
 const HEX = "3f9a1c0d2b4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8";
 
 describe("container log helpers", () => {
   it("reads pod, namespace and container from both collector path forms", () => {
-    expect(parseContainerLogPath(`var_log/ebs-csi-node-h4x9q_kube-system_node-driver-registrar-${HEX}.log`)).toMatchObject({ form: "containers", pod: "ebs-csi-node-h4x9q", namespace: "kube-system", container: "node-driver-registrar" });
-    expect(parseContainerLogPath("var_log/kube-system_coredns-5b9dfbf96-q8w2z_5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b/coredns/3.log")).toMatchObject({ form: "pods", pod: "coredns-5b9dfbf96-q8w2z", namespace: "kube-system", container: "coredns", restart: 3 });
+    expect(
+      parseContainerLogPath(`var_log/ebs-csi-node-h4x9q_kube-system_node-driver-registrar-${HEX}.log`),
+    ).toMatchObject({
+      form: "containers",
+      pod: "ebs-csi-node-h4x9q",
+      namespace: "kube-system",
+      container: "node-driver-registrar",
+    });
+    expect(
+      parseContainerLogPath(
+        "var_log/kube-system_coredns-5b9dfbf96-q8w2z_5e6f7a8b-1c2d-4e3f-9a0b-1c2d3e4f5a6b/coredns/3.log",
+      ),
+    ).toMatchObject({
+      form: "pods",
+      pod: "coredns-5b9dfbf96-q8w2z",
+      namespace: "kube-system",
+      container: "coredns",
+      restart: 3,
+    });
     expect(parseContainerLogPath("var_log/cloud-init-output.log")).toBeUndefined();
     expect(parseContainerLogPath("var_log/kube-proxy.log")).toBeUndefined();
   });
@@ -15,11 +38,17 @@ describe("container log helpers", () => {
     const containers = `var_log/coredns-a-b_kube-system_coredns-${HEX}.log`;
     const pods = "var_log/kube-system_coredns-a-b_uid-1/coredns/0.log";
     const other = `var_log/coredns-a-c_kube-system_coredns-${HEX}.log`;
-    expect(dedupeContainerLogs([containers, pods, other, "var_log/kube-proxy.log"])).toEqual([pods, other, "var_log/kube-proxy.log"]);
+    expect(dedupeContainerLogs([containers, pods, other, "var_log/kube-proxy.log"])).toEqual([
+      pods,
+      other,
+      "var_log/kube-proxy.log",
+    ]);
   });
 
   it("strips the CRI prefix and leaves plain lines alone", () => {
-    expect(criMessage("2026-11-24T10:00:00.123456789Z stderr F E1124 10:00:00.123456 1 x.go:1] boom")).toBe("E1124 10:00:00.123456 1 x.go:1] boom");
+    expect(criMessage("2026-11-24T10:00:00.123456789Z stderr F E1124 10:00:00.123456 1 x.go:1] boom")).toBe(
+      "E1124 10:00:00.123456 1 x.go:1] boom",
+    );
     expect(criMessage("2026-11-24T10:00:00.1Z stdout P partial")).toBe("partial");
     expect(criMessage("I1124 10:00:00.123456 1 x.go:1] plain")).toBe("I1124 10:00:00.123456 1 x.go:1] plain");
   });

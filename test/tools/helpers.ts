@@ -5,7 +5,11 @@ import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
 import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
 
 /** Runs a tool over in-memory bundle files through the real runner (status, ordering, redaction). */
-export async function runOn(tool: unknown, files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
+export async function runOn(
+  tool: unknown,
+  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
+  input: ToolInput = {},
+): Promise<ToolReport> {
   return runTool(tool as ToolDefinition, await createNodeEvidence(createMemorySource(files)), input);
 }
 

@@ -12,7 +12,10 @@ import { inspectConntrack } from "../../tools/inspect-conntrack.ts";
 const CONNTRACK = "networking/conntrack.txt";
 const SYSCTLS = "sysctls/sysctl_all.txt";
 
-async function run(files: Record<string, string | Uint8Array> | Map<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
+async function run(
+  files: Record<string, string | Uint8Array> | Map<string, string | Uint8Array>,
+  input: ToolInput = {},
+): Promise<ToolReport> {
   return runTool(inspectConntrack, await createNodeEvidence(createMemorySource(files)), input);
 }
 
@@ -43,22 +46,35 @@ function entryLines(n: number, opts: { unrepliedDns?: number } = {}): string[] {
     const pod = `10.0.${12 + (i % 5)}.${20 + (i % 200)}`;
     switch (i % 5) {
       case 0:
-        lines.push(`tcp      6 86397 ESTABLISHED src=10.0.12.34 dst=10.0.100.20 sport=${port} dport=443 src=10.0.100.20 dst=10.0.12.34 sport=443 dport=${port} [ASSURED] mark=0 use=1`);
+        lines.push(
+          `tcp      6 86397 ESTABLISHED src=10.0.12.34 dst=10.0.100.20 sport=${port} dport=443 src=10.0.100.20 dst=10.0.12.34 sport=443 dport=${port} [ASSURED] mark=0 use=1`,
+        );
         break;
       case 1:
         if (unreplied > 0) {
           unreplied--;
-          lines.push(`udp      17 27 src=${pod} dst=172.20.0.10 sport=${port} dport=53 [UNREPLIED] src=10.0.12.101 dst=${pod} sport=53 dport=${port} mark=0 use=1`);
-        } else lines.push(`udp      17 28 src=${pod} dst=172.20.0.10 sport=${port} dport=53 src=10.0.12.101 dst=${pod} sport=53 dport=${port} mark=0 use=1`);
+          lines.push(
+            `udp      17 27 src=${pod} dst=172.20.0.10 sport=${port} dport=53 [UNREPLIED] src=10.0.12.101 dst=${pod} sport=53 dport=${port} mark=0 use=1`,
+          );
+        } else
+          lines.push(
+            `udp      17 28 src=${pod} dst=172.20.0.10 sport=${port} dport=53 src=10.0.12.101 dst=${pod} sport=53 dport=${port} mark=0 use=1`,
+          );
         break;
       case 2:
-        lines.push(`tcp      6 117 TIME_WAIT src=${pod} dst=10.0.14.77 sport=${port} dport=8080 src=10.0.14.77 dst=${pod} sport=8080 dport=${port} [ASSURED] mark=0 use=1`);
+        lines.push(
+          `tcp      6 117 TIME_WAIT src=${pod} dst=10.0.14.77 sport=${port} dport=8080 src=10.0.14.77 dst=${pod} sport=8080 dport=${port} [ASSURED] mark=0 use=1`,
+        );
         break;
       case 3:
-        lines.push(`udp      17 3 src=10.0.12.34 dst=10.0.0.2 sport=${port} dport=53 src=10.0.0.2 dst=10.0.12.34 sport=53 dport=${port} mark=0 use=1`);
+        lines.push(
+          `udp      17 3 src=10.0.12.34 dst=10.0.0.2 sport=${port} dport=53 src=10.0.0.2 dst=10.0.12.34 sport=53 dport=${port} mark=0 use=1`,
+        );
         break;
       default:
-        lines.push(`icmp     1 29 src=10.0.12.34 dst=10.0.100.20 type=8 code=0 id=${i % 65536} src=10.0.100.20 dst=10.0.12.34 type=0 code=0 id=${i % 65536} mark=0 use=1`);
+        lines.push(
+          `icmp     1 29 src=10.0.12.34 dst=10.0.100.20 type=8 code=0 id=${i % 65536} src=10.0.100.20 dst=10.0.12.34 type=0 code=0 id=${i % 65536} mark=0 use=1`,
+        );
     }
   }
   return lines;
@@ -69,16 +85,35 @@ function conntrackFile(stats: string[], entries: string[]): string {
 }
 
 function sysctl(max: number, count: number): string {
-  return [`net.netfilter.nf_conntrack_acct = 0`, `net.netfilter.nf_conntrack_buckets = 65536`, `net.netfilter.nf_conntrack_count = ${count}`, `net.netfilter.nf_conntrack_max = ${max}`, `net.nf_conntrack_max = ${max}`, ""].join("\n");
+  return [
+    `net.netfilter.nf_conntrack_acct = 0`,
+    `net.netfilter.nf_conntrack_buckets = 65536`,
+    `net.netfilter.nf_conntrack_count = ${count}`,
+    `net.netfilter.nf_conntrack_max = ${max}`,
+    `net.nf_conntrack_max = ${max}`,
+    "",
+  ].join("\n");
 }
 
 describe("inspect_conntrack", () => {
   it("sums per-CPU counters and reports insert_failed=0 as a fact against the conntrack race", async () => {
-    const report = await run({ [CONNTRACK]: conntrackFile(statsLines(), entryLines(50)), [SYSCTLS]: sysctl(131072, 52) });
+    const report = await run({
+      [CONNTRACK]: conntrackFile(statsLines(), entryLines(50)),
+      [SYSCTLS]: sysctl(131072, 52),
+    });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
     const stats = find(report, "conntrack.stats");
-    expect(stats?.attributes).toMatchObject({ format: "per-cpu", cpus: 2, insertFailed: 0, drop: 0, earlyDrop: 0, invalid: 211, searchRestart: 81, clashResolve: 2 });
+    expect(stats?.attributes).toMatchObject({
+      format: "per-cpu",
+      cpus: 2,
+      insertFailed: 0,
+      drop: 0,
+      earlyDrop: 0,
+      invalid: 211,
+      searchRestart: 81,
+      clashResolve: 2,
+    });
     expect(stats?.summary).toContain("insert_failed=0");
     expect(stats?.evidence[0]?.line).toBe(2);
     expect(find(report, "conntrack.insert-failed")).toBeUndefined();
@@ -86,10 +121,22 @@ describe("inspect_conntrack", () => {
   });
 
   it("counts entries by protocol, TCP state and UDP/53 against nf_conntrack_max", async () => {
-    const report = await run({ [CONNTRACK]: conntrackFile(statsLines(), entryLines(100, { unrepliedDns: 4 })), [SYSCTLS]: sysctl(131072, 98) });
+    const report = await run({
+      [CONNTRACK]: conntrackFile(statsLines(), entryLines(100, { unrepliedDns: 4 })),
+      [SYSCTLS]: sysctl(131072, 98),
+    });
     const entries = find(report, "conntrack.entries");
     expect(entries?.severity).toBe("info");
-    expect(entries?.attributes).toMatchObject({ entries: 100, listed: 100, conntrackCount: 98, conntrackMax: 131072, udp53: 40, udp53Unreplied: 4, tcp53: 0, maxSource: "sysctl" });
+    expect(entries?.attributes).toMatchObject({
+      entries: 100,
+      listed: 100,
+      conntrackCount: 98,
+      conntrackMax: 131072,
+      udp53: 40,
+      udp53Unreplied: 4,
+      tcp53: 0,
+      maxSource: "sysctl",
+    });
     expect(entries?.attributes.byProtocol).toEqual(["tcp=40", "udp=40", "icmp=20"]);
     expect(entries?.attributes.tcpStates).toEqual(["ESTABLISHED=20", "TIME_WAIT=20"]);
     expect(entries?.attributes.dnsDestinations).toEqual(["10.0.0.2=20", "172.20.0.10=20"]);
@@ -97,10 +144,34 @@ describe("inspect_conntrack", () => {
   });
 
   it("reads the legacy aggregated conntrack -S format", async () => {
-    const legacy = ["entries   \t\t90", "searched  \t\t2228", "found     \t\t3774748", "new       \t\t132421", "invalid   \t\t1", "ignore    \t\t0", "delete    \t\t327481", "delete_list\t\t327481", "insert    \t\t132421", "insert_failed\t\t0", "drop      \t\t0", "early_drop\t\t0", "icmp_error\t\t0", "expect_new\t\t0", "search_restart\t\t0"];
-    const report = await run({ [CONNTRACK]: ["*** Output of conntrack -S *** ", ...legacy, "*** Output of conntrack -L ***", ""].join("\n") });
+    const legacy = [
+      "entries   \t\t90",
+      "searched  \t\t2228",
+      "found     \t\t3774748",
+      "new       \t\t132421",
+      "invalid   \t\t1",
+      "ignore    \t\t0",
+      "delete    \t\t327481",
+      "delete_list\t\t327481",
+      "insert    \t\t132421",
+      "insert_failed\t\t0",
+      "drop      \t\t0",
+      "early_drop\t\t0",
+      "icmp_error\t\t0",
+      "expect_new\t\t0",
+      "search_restart\t\t0",
+    ];
+    const report = await run({
+      [CONNTRACK]: ["*** Output of conntrack -S *** ", ...legacy, "*** Output of conntrack -L ***", ""].join("\n"),
+    });
     const stats = find(report, "conntrack.stats");
-    expect(stats?.attributes).toMatchObject({ format: "aggregated", insertFailed: 0, insert: 132421, entries: 90, found: 3774748 });
+    expect(stats?.attributes).toMatchObject({
+      format: "aggregated",
+      insertFailed: 0,
+      insert: 132421,
+      entries: 90,
+      found: 3774748,
+    });
     expect(find(report, "conntrack.entries")?.attributes.entries).toBe(90);
   });
 
@@ -137,7 +208,8 @@ describe("inspect_conntrack", () => {
     const report = await run({
       [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [150, 150] }), entryLines(10)),
       "system/procstat.txt": `cpu  1 2 3 4\nbtime ${Date.UTC(2026, 10, 24, 0, 30) / 1000}\n`,
-      "var_log/aws-routed-eni/ipamd.log": '{"level":"info","ts":"2026-11-24T10:30:00.000Z","caller":"ipamd/ipamd.go:1","msg":"tick"}\n',
+      "var_log/aws-routed-eni/ipamd.log":
+        '{"level":"info","ts":"2026-11-24T10:30:00.000Z","caller":"ipamd/ipamd.go:1","msg":"tick"}\n',
     });
     const finding = find(report, "conntrack.insert-failed");
     expect(finding?.severity).toBe("medium");
@@ -145,7 +217,9 @@ describe("inspect_conntrack", () => {
   });
 
   it("reports drops and early drops", async () => {
-    const report = await run({ [CONNTRACK]: conntrackFile(statsLines({ drop: [120, 80], earlyDrop: [9, 0] }), entryLines(10)) });
+    const report = await run({
+      [CONNTRACK]: conntrackFile(statsLines({ drop: [120, 80], earlyDrop: [9, 0] }), entryLines(10)),
+    });
     const finding = find(report, "conntrack.drops");
     expect(finding?.severity).toBe("high");
     expect(finding?.attributes).toMatchObject({ drop: 200, earlyDrop: 9 });
@@ -154,14 +228,23 @@ describe("inspect_conntrack", () => {
   });
 
   it("reports a table near full from nf_conntrack_count: high at 90%, medium at 75%", async () => {
-    const full = await run({ [CONNTRACK]: conntrackFile(statsLines({ drop: [3, 0] }), entryLines(200)), [SYSCTLS]: sysctl(131072, 130912) });
+    const full = await run({
+      [CONNTRACK]: conntrackFile(statsLines({ drop: [3, 0] }), entryLines(200)),
+      [SYSCTLS]: sysctl(131072, 130912),
+    });
     const finding = find(full, "conntrack.table-near-full");
     expect(finding?.severity).toBe("high");
     expect(finding?.attributes).toMatchObject({ entries: 130912, conntrackMax: 131072, percent: 99.9, listed: 200 });
     expect(finding?.evidence[0]?.excerpt).toBe("net.netfilter.nf_conntrack_count = 130912");
-    const busy = await run({ [CONNTRACK]: conntrackFile(statsLines(), entryLines(10)), [SYSCTLS]: sysctl(131072, 104000) });
+    const busy = await run({
+      [CONNTRACK]: conntrackFile(statsLines(), entryLines(10)),
+      [SYSCTLS]: sysctl(131072, 104000),
+    });
     expect(find(busy, "conntrack.table-near-full")?.severity).toBe("medium");
-    const calm = await run({ [CONNTRACK]: conntrackFile(statsLines(), entryLines(10)), [SYSCTLS]: sysctl(131072, 40000) });
+    const calm = await run({
+      [CONNTRACK]: conntrackFile(statsLines(), entryLines(10)),
+      [SYSCTLS]: sysctl(131072, 40000),
+    });
     expect(find(calm, "conntrack.table-near-full")).toBeUndefined();
   });
 
@@ -181,12 +264,19 @@ describe("inspect_conntrack", () => {
 
   it("reads extended output with the ipv4 prefix and the trailing entries-shown line", async () => {
     const lines = entryLines(10).map((l) => `ipv4     2 ${l}`);
-    const report = await run({ [CONNTRACK]: conntrackFile(statsLines(), [...lines, "conntrack v1.4.6 (conntrack-tools): 10 flow entries have been shown."]) });
+    const report = await run({
+      [CONNTRACK]: conntrackFile(statsLines(), [
+        ...lines,
+        "conntrack v1.4.6 (conntrack-tools): 10 flow entries have been shown.",
+      ]),
+    });
     expect(find(report, "conntrack.entries")?.attributes).toMatchObject({ entries: 10, udp53: 4, reported: 10 });
   });
 
   it("copes with CRLF line endings", async () => {
-    const report = await run({ [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [1, 0] }), entryLines(10)).replace(/\n/g, "\r\n") });
+    const report = await run({
+      [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [1, 0] }), entryLines(10)).replace(/\n/g, "\r\n"),
+    });
     expect(find(report, "conntrack.stats")?.attributes.insertFailed).toBe(1);
     expect(find(report, "conntrack.entries")?.attributes).toMatchObject({ entries: 10, udp53: 4 });
   });
@@ -224,16 +314,25 @@ describe("inspect_conntrack", () => {
   });
 });
 
-const VARIANTS: BaselineOptions[] = [{}, { cniLogFormat: "text" }, { enisShape: "legacy" }, { ignoreIntrospection: true }, { nodeadm: false }];
+const VARIANTS: BaselineOptions[] = [
+  {},
+  { cniLogFormat: "text" },
+  { enisShape: "legacy" },
+  { ignoreIntrospection: true },
+  { nodeadm: false },
+];
 
 describe("inspect_conntrack on generated bundles", () => {
-  it.each(VARIANTS)("raises nothing above info on the healthy baseline %j, and its insert_failed=0 argues against the race", async (opts) => {
-    const report = await run(healthyBaseline(opts));
-    expect(report.status).toBe("ok");
-    expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-    expect(find(report, "conntrack.stats")?.attributes.insertFailed).toBe(0);
-    expect(find(report, "conntrack.entries")?.attributes.conntrackMax).toBe(131072);
-  });
+  it.each(VARIANTS)(
+    "raises nothing above info on the healthy baseline %j, and its insert_failed=0 argues against the race",
+    async (opts) => {
+      const report = await run(healthyBaseline(opts));
+      expect(report.status).toBe("ok");
+      expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
+      expect(find(report, "conntrack.stats")?.attributes.insertFailed).toBe(0);
+      expect(find(report, "conntrack.entries")?.attributes.conntrackMax).toBe(131072);
+    },
+  );
 
   it("finds a full table: near-full from nf_conntrack_count and drops from the counters", async () => {
     const report = await run(withFaults({}, conntrackTableFull()));

@@ -15,7 +15,15 @@ type Counters = Partial<Record<"bw_in" | "bw_out" | "pps" | "conntrack" | "linkl
 
 /** `ethtool -S` of an ENA interface (driver 2.x): device counters, allowance counters, then per-queue counters. */
 function ena(c: Counters = {}, withAllowances = true): string[] {
-  const lines = ["tx_timeout: 0", "suspend: 0", "resume: 0", "wd_expired: 0", "interface_up: 2", "interface_down: 1", "admin_q_pause: 0"];
+  const lines = [
+    "tx_timeout: 0",
+    "suspend: 0",
+    "resume: 0",
+    "wd_expired: 0",
+    "interface_up: 2",
+    "interface_down: 1",
+    "admin_q_pause: 0",
+  ];
   if (withAllowances) {
     lines.push(
       `bw_in_allowance_exceeded: ${c.bw_in ?? 0}`,
@@ -26,13 +34,26 @@ function ena(c: Counters = {}, withAllowances = true): string[] {
       `conntrack_allowance_available: ${c.available ?? 5000000}`,
     );
   }
-  for (let q = 0; q < 2; q++) lines.push(`queue_${q}_tx_cnt: 8812345`, `queue_${q}_tx_bytes: 4409123456`, `queue_${q}_rx_cnt: 9912345`, `queue_${q}_rx_bytes: 9123456789`, `queue_${q}_rx_csum_bad: 0`);
+  for (let q = 0; q < 2; q++)
+    lines.push(
+      `queue_${q}_tx_cnt: 8812345`,
+      `queue_${q}_tx_bytes: 4409123456`,
+      `queue_${q}_rx_cnt: 9912345`,
+      `queue_${q}_rx_bytes: 9123456789`,
+      `queue_${q}_rx_csum_bad: 0`,
+    );
   lines.push("ena_admin_q_aq_completed: 412", "ena_admin_q_no_completion: 0");
   return ["NIC statistics:", ...lines.map((l) => `     ${l}`)];
 }
 
 function veth(ifindex: number): string[] {
-  return ["NIC statistics:", `     peer_ifindex: ${ifindex}`, "     rx_queue_0_xdp_packets: 0", "     rx_queue_0_drops: 0", "     tx_queue_0_xdp_xmit: 0"];
+  return [
+    "NIC statistics:",
+    `     peer_ifindex: ${ifindex}`,
+    "     rx_queue_0_xdp_packets: 0",
+    "     rx_queue_0_drops: 0",
+    "     tx_queue_0_xdp_xmit: 0",
+  ];
 }
 
 /** The collector's layout: `Interface <name>`, the ethtool output, two blank lines. */
@@ -78,8 +99,15 @@ describe("inspect_ena_allowances", () => {
     const report = await run({ [ETHTOOL]: node({ linklocal: 48213 }, { linklocal: 1207 }) });
     const linklocal = find(report, "ena.linklocal-exceeded");
     expect(linklocal?.severity).toBe("high");
-    expect(linklocal?.attributes).toMatchObject({ total: 49420, interfaces: ["ens5", "ens6"], linklocalAllowanceExceededByInterface: [48213, 1207] });
-    expect(linklocal?.evidence[0]).toMatchObject({ source: ETHTOOL, excerpt: "ens5: linklocal_allowance_exceeded: 48213" });
+    expect(linklocal?.attributes).toMatchObject({
+      total: 49420,
+      interfaces: ["ens5", "ens6"],
+      linklocalAllowanceExceededByInterface: [48213, 1207],
+    });
+    expect(linklocal?.evidence[0]).toMatchObject({
+      source: ETHTOOL,
+      excerpt: "ens5: linklocal_allowance_exceeded: 48213",
+    });
     expect(linklocal?.correlateWith).toContain("check_resolv_conf");
     expect(find(report, "ena.allowances")?.attributes.linklocalAllowanceExceeded).toBe(49420);
   });
@@ -91,7 +119,9 @@ describe("inspect_ena_allowances", () => {
   });
 
   it("raises pps, bandwidth and conntrack allowance findings", async () => {
-    const report = await run({ [ETHTOOL]: node({ pps: 250000, bw_in: 5, bw_out: 31000, conntrack: 4400, available: 0 }) });
+    const report = await run({
+      [ETHTOOL]: node({ pps: 250000, bw_in: 5, bw_out: 31000, conntrack: 4400, available: 0 }),
+    });
     expect(find(report, "ena.pps-exceeded")?.severity).toBe("high");
     const bw = find(report, "ena.bandwidth-exceeded");
     expect(bw?.severity).toBe("high");
@@ -103,7 +133,11 @@ describe("inspect_ena_allowances", () => {
 
   it("computes a rate since boot when the bundle knows its boot and collection times", async () => {
     const files = { [ETHTOOL]: node({ linklocal: 7200 }), "system/procstat.txt": "cpu  1 2 3\nbtime 1795256400\n" };
-    const report = await runTool(inspectEnaAllowances, await createNodeEvidence(createMemorySource(files, "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz")), {});
+    const report = await runTool(
+      inspectEnaAllowances,
+      await createNodeEvidence(createMemorySource(files, "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz")),
+      {},
+    );
     expect(find(report, "ena.linklocal-exceeded")?.attributes.perHourSinceBoot).toBeGreaterThan(0);
     expect(find(report, "ena.allowances")?.attributes.uptimeHours).toBeGreaterThan(0);
   });

@@ -3,7 +3,13 @@ import type { ToolReport } from "../../src/domain/tool-report.ts";
 import { createMemorySource } from "../../src/evidence/memory-source.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { ec2Throttled, ipamdDown, ipamdPermissionDenied, nodeIpCapacity, subnetExhausted } from "../../src/fixtures/faults/network.ts";
+import {
+  ec2Throttled,
+  ipamdDown,
+  ipamdPermissionDenied,
+  nodeIpCapacity,
+  subnetExhausted,
+} from "../../src/fixtures/faults/network.ts";
 import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
 import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
@@ -30,14 +36,28 @@ function aboveInfo(report: ToolReport): string[] {
 }
 
 /** One ENI as /v1/enis (v1.9+) writes it: secondary /32s or /28 prefixes, assigned ones with an IPAMKey. */
-function eni(id: string, dev: number, secondaries: string[], assigned: number, opts: { prefixes?: string[]; primary?: boolean; subnet?: string } = {}) {
+function eni(
+  id: string,
+  dev: number,
+  secondaries: string[],
+  assigned: number,
+  opts: { prefixes?: string[]; primary?: boolean; subnet?: string } = {},
+) {
   const cidrs: Record<string, unknown> = {};
   let left = assigned;
   for (const ip of secondaries) {
     const used = left-- > 0;
     cidrs[`${ip}/32`] = {
       Cidr: { IP: ip, Mask: "/////w==" },
-      IPAddresses: used ? { [ip]: { Address: ip, IPAMKey: { networkName: "aws-cni", containerID: `c0ffee${dev}${ip.replace(/\./g, "")}`, ifName: "eth0" }, UnassignedTime: "0001-01-01T00:00:00Z" } } : {},
+      IPAddresses: used
+        ? {
+            [ip]: {
+              Address: ip,
+              IPAMKey: { networkName: "aws-cni", containerID: `c0ffee${dev}${ip.replace(/\./g, "")}`, ifName: "eth0" },
+              UnassignedTime: "0001-01-01T00:00:00Z",
+            },
+          }
+        : {},
       IsPrefix: false,
       AddressFamily: "4",
     };
@@ -50,9 +70,22 @@ function eni(id: string, dev: number, secondaries: string[], assigned: number, o
       const ip = `${parts[0]}.${parts[1]}.${parts[2]}.${(parts[3] as number) + i}`;
       addresses[ip] = { Address: ip, IPAMKey: { networkName: "aws-cni", containerID: `beef${i}`, ifName: "eth0" } };
     }
-    cidrs[prefix] = { Cidr: { IP: base, Mask: "////8A==" }, IPAddresses: addresses, IsPrefix: true, AddressFamily: "4" };
+    cidrs[prefix] = {
+      Cidr: { IP: base, Mask: "////8A==" },
+      IPAddresses: addresses,
+      IsPrefix: true,
+      AddressFamily: "4",
+    };
   }
-  const out: Record<string, unknown> = { ID: id, IsPrimary: opts.primary ?? dev === 0, IsTrunk: false, IsEFA: false, DeviceNumber: dev, AvailableIPv4Cidrs: cidrs, IPv6Cidrs: {} };
+  const out: Record<string, unknown> = {
+    ID: id,
+    IsPrimary: opts.primary ?? dev === 0,
+    IsTrunk: false,
+    IsEFA: false,
+    DeviceNumber: dev,
+    AvailableIPv4Cidrs: cidrs,
+    IPv6Cidrs: {},
+  };
   if (opts.subnet) out.SubnetID = opts.subnet;
   return [id, out] as const;
 }
@@ -65,20 +98,30 @@ function byCard(total: number, assigned: number, enis: ReadonlyArray<readonly [s
   return JSON.stringify({ "0": { TotalIPs: total, AssignedIPs: assigned, ENIs: Object.fromEntries(enis) } });
 }
 
-function metrics(values: { total: number; assigned: number; enis: number; eniMax: number; ipMax?: number; noAvailable?: number; apiErrors?: Array<[string, string, number]> }): string {
+function metrics(values: {
+  total: number;
+  assigned: number;
+  enis: number;
+  eniMax: number;
+  ipMax?: number;
+  noAvailable?: number;
+  apiErrors?: Array<[string, string, number]>;
+}): string {
   const lines = [
     "# HELP awscni_assigned_ip_addresses The number of IP addresses assigned to pods",
     "# TYPE awscni_assigned_ip_addresses gauge",
     `awscni_assigned_ip_addresses ${values.assigned}`,
     "# HELP awscni_aws_api_error_count The number of times AWS API returns an error",
     "# TYPE awscni_aws_api_error_count counter",
-    ...(values.apiErrors ?? []).map(([api, error, n]) => `awscni_aws_api_error_count{api="${api}",error="${error}"} ${n}`),
+    ...(values.apiErrors ?? []).map(
+      ([api, error, n]) => `awscni_aws_api_error_count{api="${api}",error="${error}"} ${n}`,
+    ),
     `awscni_eni_allocated ${values.enis}`,
     `awscni_eni_max ${values.eniMax}`,
     `awscni_ip_max ${values.ipMax ?? values.eniMax * 9}`,
     `awscni_total_ip_addresses ${values.total}`,
     `awscni_no_available_ip_addresses ${values.noAvailable ?? 0}`,
-    'go_goroutines 87',
+    "go_goroutines 87",
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -86,20 +129,51 @@ function metrics(values: { total: number; assigned: number; enis: number; eniMax
 const CHECKPOINT = JSON.stringify({
   version: "vpc-cni-ipam/1",
   allocations: [
-    { containerID: "a1b2c3d4e5f6a7b8", ifName: "eth0", ipv4: "10.0.12.40", metadata: { k8sPodNamespace: "kube-system", k8sPodName: "coredns-5d8f7c9b4-x2x9q" } },
-    { containerID: "b1b2c3d4e5f6a7b8", ifName: "eth0", ipv4: "10.0.12.41", metadata: { k8sPodNamespace: "shop", k8sPodName: "orders-7c9d-4kq2z" } },
+    {
+      containerID: "a1b2c3d4e5f6a7b8",
+      ifName: "eth0",
+      ipv4: "10.0.12.40",
+      metadata: { k8sPodNamespace: "kube-system", k8sPodName: "coredns-5d8f7c9b4-x2x9q" },
+    },
+    {
+      containerID: "b1b2c3d4e5f6a7b8",
+      ifName: "eth0",
+      ipv4: "10.0.12.41",
+      metadata: { k8sPodNamespace: "shop", k8sPodName: "orders-7c9d-4kq2z" },
+    },
   ],
 });
 
-const ENV = JSON.stringify({ AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: "false", ENABLE_PREFIX_DELEGATION: "false", MAX_ENI: "-1", MINIMUM_IP_TARGET: "", WARM_ENI_TARGET: "1", WARM_IP_TARGET: "", WARM_PREFIX_TARGET: "1" });
-const NET_ENV = JSON.stringify({ AWS_VPC_K8S_CNI_EXTERNALSNAT: false, AWS_VPC_ENI_MTU: 9001, AWS_VPC_K8S_CNI_VETHPREFIX: "eni" });
+const ENV = JSON.stringify({
+  AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: "false",
+  ENABLE_PREFIX_DELEGATION: "false",
+  MAX_ENI: "-1",
+  MINIMUM_IP_TARGET: "",
+  WARM_ENI_TARGET: "1",
+  WARM_IP_TARGET: "",
+  WARM_PREFIX_TARGET: "1",
+});
+const NET_ENV = JSON.stringify({
+  AWS_VPC_K8S_CNI_EXTERNALSNAT: false,
+  AWS_VPC_ENI_MTU: 9001,
+  AWS_VPC_K8S_CNI_VETHPREFIX: "eni",
+});
 
 function healthyState(): Record<string, string> {
   return {
-    "ipamd/enis.json": byCard(18, 5, [eni("eni-0a1", 0, ips("10.0.12", 40, 9), 4, { subnet: "subnet-0abc" }), eni("eni-0b2", 1, ips("10.0.12", 60, 9), 1, { subnet: "subnet-0abc" })]),
+    "ipamd/enis.json": byCard(18, 5, [
+      eni("eni-0a1", 0, ips("10.0.12", 40, 9), 4, { subnet: "subnet-0abc" }),
+      eni("eni-0b2", 1, ips("10.0.12", 60, 9), 1, { subnet: "subnet-0abc" }),
+    ]),
     "ipamd/ipamd-env-settings.json": ENV,
     "ipamd/networkutils-env-settings.json": NET_ENV,
-    "ipamd/metrics.json": metrics({ total: 18, assigned: 5, enis: 2, eniMax: 3, apiErrors: [["CreateTags", "InvalidNetworkInterfaceID.NotFound", 1]] }),
+    "ipamd/metrics.json": metrics({
+      total: 18,
+      assigned: 5,
+      enis: 2,
+      eniMax: 3,
+      apiErrors: [["CreateTags", "InvalidNetworkInterfaceID.NotFound", 1]],
+    }),
     "ipamd/ipam.json": CHECKPOINT,
     "system/script-params.txt": "ignore_introspection: false\nignore_metrics: false\n",
   };
@@ -111,16 +185,38 @@ describe("inspect_ipamd_state", () => {
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
     const pool = find(report, "ipamd.pool");
-    expect(pool.attributes).toMatchObject({ totalIps: 18, assignedIps: 5, freeIps: 13, enisAttached: 2, maxEnis: 3, atMaxEnis: false, prefixMode: false, shape: "by-network-card", ipCapacity: 27 });
+    expect(pool.attributes).toMatchObject({
+      totalIps: 18,
+      assignedIps: 5,
+      freeIps: 13,
+      enisAttached: 2,
+      maxEnis: 3,
+      atMaxEnis: false,
+      prefixMode: false,
+      shape: "by-network-card",
+      ipCapacity: 27,
+    });
     expect(pool.attributes.subnetIds).toEqual(["subnet-0abc"]);
-    expect(kinds(report)).toEqual(expect.arrayContaining(["ipamd.pool", "ipamd.settings", "ipamd.pod-ips", "ipamd.api-errors"]));
+    expect(kinds(report)).toEqual(
+      expect.arrayContaining(["ipamd.pool", "ipamd.settings", "ipamd.pod-ips", "ipamd.api-errors"]),
+    );
     expect(find(report, "ipamd.api-errors").attributes.classes).toEqual(["other"]);
   });
 
   it("reads the pre-1.20 flat enis.json shape", async () => {
-    const flat = JSON.stringify({ TotalIPs: 9, AssignedIPs: 3, ENIs: Object.fromEntries([eni("eni-0a1", 0, ips("10.0.12", 40, 9), 3)]) });
+    const flat = JSON.stringify({
+      TotalIPs: 9,
+      AssignedIPs: 3,
+      ENIs: Object.fromEntries([eni("eni-0a1", 0, ips("10.0.12", 40, 9), 3)]),
+    });
     const report = await run({ "ipamd/enis.json": flat });
-    expect(find(report, "ipamd.pool").attributes).toMatchObject({ shape: "flat", totalIps: 9, assignedIps: 3, freeIps: 6, enisAttached: 1 });
+    expect(find(report, "ipamd.pool").attributes).toMatchObject({
+      shape: "flat",
+      totalIps: 9,
+      assignedIps: 3,
+      freeIps: 6,
+      enisAttached: 1,
+    });
   });
 
   it("reads the very old ENIIPPools shape", async () => {
@@ -133,16 +229,32 @@ describe("inspect_ipamd_state", () => {
           ID: "eni-0a1",
           DeviceNumber: 0,
           AssignedIPv4Addresses: 2,
-          IPv4Addresses: { "10.0.12.40": { Address: "10.0.12.40", Assigned: true }, "10.0.12.41": { Address: "10.0.12.41", Assigned: true }, "10.0.12.42": { Address: "10.0.12.42", Assigned: false } },
+          IPv4Addresses: {
+            "10.0.12.40": { Address: "10.0.12.40", Assigned: true },
+            "10.0.12.41": { Address: "10.0.12.41", Assigned: true },
+            "10.0.12.42": { Address: "10.0.12.42", Assigned: false },
+          },
         },
       },
     });
     const report = await run({ "ipamd/enis.json": legacy });
-    expect(find(report, "ipamd.pool").attributes).toMatchObject({ shape: "legacy", totalIps: 3, assignedIps: 2, freeIps: 1 });
+    expect(find(report, "ipamd.pool").attributes).toMatchObject({
+      shape: "legacy",
+      totalIps: 3,
+      assignedIps: 2,
+      freeIps: 1,
+    });
   });
 
   it("counts addresses from the ENIs when the top-level totals are absent", async () => {
-    const noTotals = JSON.stringify({ "0": { ENIs: Object.fromEntries([eni("eni-0a1", 0, ips("10.0.12", 40, 5), 5), eni("eni-0b2", 1, ips("10.0.12", 60, 4), 1)]) } });
+    const noTotals = JSON.stringify({
+      "0": {
+        ENIs: Object.fromEntries([
+          eni("eni-0a1", 0, ips("10.0.12", 40, 5), 5),
+          eni("eni-0b2", 1, ips("10.0.12", 60, 4), 1),
+        ]),
+      },
+    });
     const report = await run({ "ipamd/enis.json": noTotals });
     expect(find(report, "ipamd.pool").attributes).toMatchObject({ totalIps: 9, assignedIps: 6 });
   });
@@ -150,7 +262,14 @@ describe("inspect_ipamd_state", () => {
   it("reports a full pool below max ENIs as pool-exhausted, high once assignments failed", async () => {
     const files = {
       "ipamd/enis.json": byCard(9, 9, [eni("eni-0a1", 0, ips("10.0.12", 40, 9), 9)]),
-      "ipamd/metrics.json": metrics({ total: 9, assigned: 9, enis: 1, eniMax: 3, noAvailable: 14, apiErrors: [["CreateNetworkInterface", "InsufficientFreeAddressesInSubnet", 6]] }),
+      "ipamd/metrics.json": metrics({
+        total: 9,
+        assigned: 9,
+        enis: 1,
+        eniMax: 3,
+        noAvailable: 14,
+        apiErrors: [["CreateNetworkInterface", "InsufficientFreeAddressesInSubnet", 6]],
+      }),
     };
     const report = await run(files);
     const exhausted = find(report, "ipamd.pool-exhausted");
@@ -164,7 +283,11 @@ describe("inspect_ipamd_state", () => {
 
   it("reports a full pool at max ENIs as node capacity, without EC2 errors", async () => {
     const files = {
-      "ipamd/enis.json": byCard(27, 27, [eni("eni-0a1", 0, ips("10.0.12", 40, 9), 9), eni("eni-0b2", 1, ips("10.0.12", 60, 9), 9), eni("eni-0c3", 2, ips("10.0.12", 80, 9), 9)]),
+      "ipamd/enis.json": byCard(27, 27, [
+        eni("eni-0a1", 0, ips("10.0.12", 40, 9), 9),
+        eni("eni-0b2", 1, ips("10.0.12", 60, 9), 9),
+        eni("eni-0c3", 2, ips("10.0.12", 80, 9), 9),
+      ]),
       "ipamd/metrics.json": metrics({ total: 27, assigned: 27, enis: 3, eniMax: 3, noAvailable: 3 }),
     };
     const report = await run(files);
@@ -175,9 +298,17 @@ describe("inspect_ipamd_state", () => {
 
   it("does not call a full pool node capacity when the attached ENIs could hold more addresses (WARM_IP_TARGET)", async () => {
     const files = {
-      "ipamd/enis.json": byCard(11, 11, [eni("eni-0a1", 0, ips("10.0.12", 40, 6), 6), eni("eni-0b2", 1, ips("10.0.12", 60, 3), 3), eni("eni-0c3", 2, ips("10.0.12", 80, 2), 2)]),
+      "ipamd/enis.json": byCard(11, 11, [
+        eni("eni-0a1", 0, ips("10.0.12", 40, 6), 6),
+        eni("eni-0b2", 1, ips("10.0.12", 60, 3), 3),
+        eni("eni-0c3", 2, ips("10.0.12", 80, 2), 2),
+      ]),
       "ipamd/metrics.json": metrics({ total: 11, assigned: 11, enis: 3, eniMax: 3, ipMax: 27, noAvailable: 9 }),
-      "ipamd/ipamd-env-settings.json": JSON.stringify({ WARM_IP_TARGET: "2", MINIMUM_IP_TARGET: "4", WARM_ENI_TARGET: "0" }),
+      "ipamd/ipamd-env-settings.json": JSON.stringify({
+        WARM_IP_TARGET: "2",
+        MINIMUM_IP_TARGET: "4",
+        WARM_ENI_TARGET: "0",
+      }),
     };
     const report = await run(files);
     const atMax = find(report, "ipamd.at-max-enis");
@@ -191,19 +322,30 @@ describe("inspect_ipamd_state", () => {
 
   it("counts only prefix addresses as usable when prefix delegation is on", async () => {
     const files = {
-      "ipamd/enis.json": byCard(18, 11, [eni("eni-0a1", 0, ips("10.0.12", 40, 9), 8), eni("eni-0b2", 1, ips("10.0.12", 60, 9), 3)]),
+      "ipamd/enis.json": byCard(18, 11, [
+        eni("eni-0a1", 0, ips("10.0.12", 40, 9), 8),
+        eni("eni-0b2", 1, ips("10.0.12", 60, 9), 3),
+      ]),
       "ipamd/ipamd-env-settings.json": JSON.stringify({ ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" }),
     };
     const report = await run(files);
     const empty = find(report, "ipamd.no-ips-no-enis");
     expect(empty.severity).toBe("high");
     expect(empty.summary).toMatch(/no \/28/);
-    expect(find(report, "ipamd.pool").attributes).toMatchObject({ totalIps: 0, unusableSecondaryIps: 18, prefixMode: true });
+    expect(find(report, "ipamd.pool").attributes).toMatchObject({
+      totalIps: 0,
+      unusableSecondaryIps: 18,
+      prefixMode: true,
+    });
   });
 
   it("keeps all-ENIs-attached at info while addresses remain", async () => {
     const files = {
-      "ipamd/enis.json": byCard(27, 20, [eni("eni-0a1", 0, ips("10.0.12", 40, 9), 9), eni("eni-0b2", 1, ips("10.0.12", 60, 9), 9), eni("eni-0c3", 2, ips("10.0.12", 80, 9), 2)]),
+      "ipamd/enis.json": byCard(27, 20, [
+        eni("eni-0a1", 0, ips("10.0.12", 40, 9), 9),
+        eni("eni-0b2", 1, ips("10.0.12", 60, 9), 9),
+        eni("eni-0c3", 2, ips("10.0.12", 80, 9), 2),
+      ]),
       "ipamd/metrics.json": metrics({ total: 27, assigned: 20, enis: 3, eniMax: 3 }),
     };
     const report = await run(files);
@@ -224,13 +366,27 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("counts 16 addresses per /28 prefix", async () => {
-    const files = { "ipamd/enis.json": byCard(32, 20, [eni("eni-0a1", 0, [], 20, { prefixes: ["10.0.12.16/28", "10.0.12.32/28"] })]) };
+    const files = {
+      "ipamd/enis.json": byCard(32, 20, [eni("eni-0a1", 0, [], 20, { prefixes: ["10.0.12.16/28", "10.0.12.32/28"] })]),
+    };
     const report = await run(files);
     expect(find(report, "ipamd.pool").attributes).toMatchObject({ totalIps: 32, prefixes: 2, prefixMode: true });
   });
 
   it("does not read an empty IPv4 pool on an IPv6 node as a fault", async () => {
-    const v6 = JSON.stringify({ TotalIPs: 0, AssignedIPs: 0, ENIs: { "eni-0a1": { ID: "eni-0a1", IsPrimary: true, DeviceNumber: 0, AvailableIPv4Cidrs: {}, IPv6Cidrs: { "2600:1f14::/80": { IsPrefix: true } } } } });
+    const v6 = JSON.stringify({
+      TotalIPs: 0,
+      AssignedIPs: 0,
+      ENIs: {
+        "eni-0a1": {
+          ID: "eni-0a1",
+          IsPrimary: true,
+          DeviceNumber: 0,
+          AvailableIPv4Cidrs: {},
+          IPv6Cidrs: { "2600:1f14::/80": { IsPrefix: true } },
+        },
+      },
+    });
     const report = await run({ "ipamd/enis.json": v6 });
     expect(kinds(report)).not.toContain("ipamd.no-ips-no-enis");
     expect(find(report, "ipamd.pool").attributes.ipv6).toBe(true);
@@ -244,19 +400,53 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("separates permission errors from throttling in the API error counters", async () => {
-    const denied = await run({ "ipamd/metrics.json": metrics({ total: 9, assigned: 3, enis: 1, eniMax: 3, apiErrors: [["AssignPrivateIpAddresses", "UnauthorizedOperation", 12], ["CreateNetworkInterface", "UnauthorizedOperation", 4]] }) });
+    const denied = await run({
+      "ipamd/metrics.json": metrics({
+        total: 9,
+        assigned: 3,
+        enis: 1,
+        eniMax: 3,
+        apiErrors: [
+          ["AssignPrivateIpAddresses", "UnauthorizedOperation", 12],
+          ["CreateNetworkInterface", "UnauthorizedOperation", 4],
+        ],
+      }),
+    });
     const d = find(denied, "ipamd.api-errors");
     expect(d.severity).toBe("high");
-    expect(d.attributes).toMatchObject({ classes: ["permission-denied"], permissionErrors: 16, apis: ["AssignPrivateIpAddresses", "CreateNetworkInterface"] });
+    expect(d.attributes).toMatchObject({
+      classes: ["permission-denied"],
+      permissionErrors: 16,
+      apis: ["AssignPrivateIpAddresses", "CreateNetworkInterface"],
+    });
 
-    const throttled = await run({ "ipamd/metrics.json": metrics({ total: 9, assigned: 3, enis: 1, eniMax: 3, apiErrors: [["DescribeNetworkInterfaces", "RequestLimitExceeded", 57]] }) });
+    const throttled = await run({
+      "ipamd/metrics.json": metrics({
+        total: 9,
+        assigned: 3,
+        enis: 1,
+        eniMax: 3,
+        apiErrors: [["DescribeNetworkInterfaces", "RequestLimitExceeded", 57]],
+      }),
+    });
     const t = find(throttled, "ipamd.api-errors");
     expect(t.severity).toBe("medium");
     expect(t.attributes).toMatchObject({ classes: ["throttled"], throttledErrors: 57, permissionErrors: 0 });
   });
 
   it("keeps a few throttles and benign API races at info", async () => {
-    const report = await run({ "ipamd/metrics.json": metrics({ total: 9, assigned: 3, enis: 1, eniMax: 3, apiErrors: [["DescribeNetworkInterfaces", "RequestLimitExceeded", 2], ["CreateTags", "InvalidNetworkInterfaceID.NotFound", 1]] }) });
+    const report = await run({
+      "ipamd/metrics.json": metrics({
+        total: 9,
+        assigned: 3,
+        enis: 1,
+        eniMax: 3,
+        apiErrors: [
+          ["DescribeNetworkInterfaces", "RequestLimitExceeded", 2],
+          ["CreateTags", "InvalidNetworkInterfaceID.NotFound", 1],
+        ],
+      }),
+    });
     expect(find(report, "ipamd.api-errors").severity).toBe("info");
   });
 
@@ -275,7 +465,11 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("reads empty files as skipped when script-params says ignore_introspection even without the marker", async () => {
-    const report = await run({ "ipamd/enis.json": "", "ipamd/ipamd-env-settings.json": "", "system/script-params.txt": "ignore_introspection: true\nignore_metrics: false\n" });
+    const report = await run({
+      "ipamd/enis.json": "",
+      "ipamd/ipamd-env-settings.json": "",
+      "system/script-params.txt": "ignore_introspection: true\nignore_metrics: false\n",
+    });
     expect(kinds(report)).toEqual(["ipamd.introspection-skipped"]);
     expect(report.gaps).toEqual([]);
   });
@@ -301,7 +495,10 @@ describe("inspect_ipamd_state", () => {
     const report = await run({ "ipamd/ipam.json": CHECKPOINT });
     const pods = find(report, "ipamd.pod-ips");
     expect(pods.attributes.podIPs).toEqual(["10.0.12.40", "10.0.12.41"]);
-    expect(pods.attributes.pods).toEqual(["kube-system/coredns-5d8f7c9b4-x2x9q=10.0.12.40", "shop/orders-7c9d-4kq2z=10.0.12.41"]);
+    expect(pods.attributes.pods).toEqual([
+      "kube-system/coredns-5d8f7c9b4-x2x9q=10.0.12.40",
+      "shop/orders-7c9d-4kq2z=10.0.12.41",
+    ]);
     expect(pods.count).toBe(2);
   });
 
@@ -312,19 +509,39 @@ describe("inspect_ipamd_state", () => {
 
   it("reports the settings as configuration facts, never faults", async () => {
     const report = await run({
-      "ipamd/ipamd-env-settings.json": JSON.stringify({ WARM_IP_TARGET: 5, MINIMUM_IP_TARGET: 10, WARM_ENI_TARGET: 0, ENABLE_PREFIX_DELEGATION: true, AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: true }),
-      "ipamd/networkutils-env-settings.json": JSON.stringify({ AWS_VPC_K8S_CNI_EXTERNALSNAT: true, AWS_VPC_ENI_MTU: 9001 }),
+      "ipamd/ipamd-env-settings.json": JSON.stringify({
+        WARM_IP_TARGET: 5,
+        MINIMUM_IP_TARGET: 10,
+        WARM_ENI_TARGET: 0,
+        ENABLE_PREFIX_DELEGATION: true,
+        AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: true,
+      }),
+      "ipamd/networkutils-env-settings.json": JSON.stringify({
+        AWS_VPC_K8S_CNI_EXTERNALSNAT: true,
+        AWS_VPC_ENI_MTU: 9001,
+      }),
     });
     const settings = find(report, "ipamd.settings");
     expect(settings.severity).toBe("info");
-    expect(settings.attributes).toMatchObject({ warmIpTarget: 5, minimumIpTarget: 10, warmEniTarget: 0, prefixDelegation: true, customNetworking: true, externalSnat: true, mtu: 9001 });
+    expect(settings.attributes).toMatchObject({
+      warmIpTarget: 5,
+      minimumIpTarget: 10,
+      warmEniTarget: 0,
+      prefixDelegation: true,
+      customNetworking: true,
+      externalSnat: true,
+      mtu: 9001,
+    });
     expect(aboveInfo(report)).toEqual([]);
   });
 
   it("flags a kubelet maxPods above what the ENIs can address", async () => {
     const files = { "ipamd/metrics.json": metrics({ total: 27, assigned: 27, enis: 3, eniMax: 3, ipMax: 27 }) };
     const above = await run(files, { maxPods: 110 });
-    expect(find(above, "ipamd.max-pods-above-capacity")).toMatchObject({ severity: "high", attributes: { maxPods: 110, ipCapacity: 27, shortfall: 81 } });
+    expect(find(above, "ipamd.max-pods-above-capacity")).toMatchObject({
+      severity: "high",
+      attributes: { maxPods: 110, ipCapacity: 27, shortfall: 81 },
+    });
     const within = await run(files, { maxPods: 29 });
     expect(kinds(within)).not.toContain("ipamd.max-pods-above-capacity");
     expect(find(within, "ipamd.pool").attributes.maxPodsWithinCapacity).toBe(true);
@@ -338,7 +555,10 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("answers no_data when no IPAMD file is in the bundle", async () => {
-    const report = await run({ "system/script-params.txt": "ignore_introspection: false\n", "kubelet/kubelet.log": "" });
+    const report = await run({
+      "system/script-params.txt": "ignore_introspection: false\n",
+      "kubelet/kubelet.log": "",
+    });
     expect(report.status).toBe("no_data");
     expect(report.findings).toEqual([]);
   });
@@ -364,15 +584,23 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("copes with CRLF metrics", async () => {
-    const report = await run({ "ipamd/metrics.json": metrics({ total: 9, assigned: 2, enis: 1, eniMax: 3 }).replace(/\n/g, "\r\n") });
-    expect(find(report, "ipamd.pool").attributes).toMatchObject({ source: "metrics", totalIps: 9, assignedIps: 2, maxEnis: 3 });
+    const report = await run({
+      "ipamd/metrics.json": metrics({ total: 9, assigned: 2, enis: 1, eniMax: 3 }).replace(/\n/g, "\r\n"),
+    });
+    expect(find(report, "ipamd.pool").attributes).toMatchObject({
+      source: "metrics",
+      totalIps: 9,
+      assignedIps: 2,
+      maxEnis: 3,
+    });
   });
 
   it("downgrades a snapshot collected long after the incident window", async () => {
     const files = {
       "ipamd/enis.json": byCard(9, 9, [eni("eni-0a1", 0, ips("10.0.12", 40, 9), 9)]),
       "ipamd/metrics.json": metrics({ total: 9, assigned: 9, enis: 1, eniMax: 3, noAvailable: 2 }),
-      "var_log/aws-routed-eni/ipamd.log": '{"level":"debug","ts":"2026-11-24T10:29:40.000Z","caller":"ipamd/ipamd.go:780","msg":"Successfully Reconciled ENI/IP pool"}\n',
+      "var_log/aws-routed-eni/ipamd.log":
+        '{"level":"debug","ts":"2026-11-24T10:29:40.000Z","caller":"ipamd/ipamd.go:780","msg":"Successfully Reconciled ENI/IP pool"}\n',
     };
     const report = await run(files, { window: { start: "2026-11-24T00:00:00Z", end: "2026-11-24T04:00:00Z" } });
     const exhausted = find(report, "ipamd.pool-exhausted");
@@ -386,7 +614,12 @@ describe("inspect_ipamd_state on the healthy baseline and the network faults", (
     return runTool(tool, await createNodeEvidence(createMemorySource(files)), input);
   }
 
-  it.each([{}, { enisShape: "flat" as const }, { enisShape: "legacy" as const, cniLogFormat: "text" as const }, { ignoreIntrospection: true }])("raises nothing above info on the healthy baseline %j", async (opts) => {
+  it.each([
+    {},
+    { enisShape: "flat" as const },
+    { enisShape: "legacy" as const, cniLogFormat: "text" as const },
+    { ignoreIntrospection: true },
+  ])("raises nothing above info on the healthy baseline %j", async (opts) => {
     const report = await runFiles(healthyBaseline(opts));
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
@@ -422,7 +655,10 @@ describe("inspect_ipamd_state on the healthy baseline and the network faults", (
 
   it("reads empty introspection files as IPAMD not answering, unless the collector skipped them", async () => {
     const down = await runFiles(withFaults({}, ipamdDown()));
-    expect(find(down, "ipamd.introspection-empty")).toMatchObject({ severity: "medium", attributes: { enisEmpty: true, metricsEmpty: true } });
+    expect(find(down, "ipamd.introspection-empty")).toMatchObject({
+      severity: "medium",
+      attributes: { enisEmpty: true, metricsEmpty: true },
+    });
     expect(down.gaps.map((g) => g.source)).toContain("ipamd/enis.json");
     const skipped = await runFiles(withFaults({ ignoreIntrospection: true }, ipamdDown()));
     expect(aboveInfo(skipped)).toEqual([]);
@@ -435,6 +671,10 @@ describe("inspect_ipamd_state on the healthy baseline and the network faults", (
     expect(throttled.attributes).toMatchObject({ permissionErrors: 0, throttledErrors: 204 });
     const denied = find(await runFiles(withFaults({}, ipamdPermissionDenied())), "ipamd.api-errors");
     expect(denied.severity).toBe("high");
-    expect(denied.attributes).toMatchObject({ throttledErrors: 0, permissionErrors: 50, apis: ["AssignPrivateIpAddresses", "CreateTags"] });
+    expect(denied.attributes).toMatchObject({
+      throttledErrors: 0,
+      permissionErrors: 50,
+      apis: ["AssignPrivateIpAddresses", "CreateTags"],
+    });
   });
 });

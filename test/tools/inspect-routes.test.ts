@@ -43,7 +43,8 @@ function rules(pods: Pod[] = PODS): string {
 
 function routes(pods: Pod[] = PODS, opts: { eniTable?: boolean; main?: boolean } = {}): string {
   const lines: string[] = [];
-  if (opts.eniTable !== false) lines.push("default via 10.0.0.1 dev ens6 table 2 ", "10.0.0.1 dev ens6 table 2 scope link ");
+  if (opts.eniTable !== false)
+    lines.push("default via 10.0.0.1 dev ens6 table 2 ", "10.0.0.1 dev ens6 table 2 scope link ");
   if (opts.main !== false) {
     lines.push(
       "default via 10.0.0.1 dev ens5 proto dhcp src 10.0.12.34 metric 512 ",
@@ -65,20 +66,45 @@ function routes(pods: Pod[] = PODS, opts: { eniTable?: boolean; main?: boolean }
 function checkpoint(pods: Pod[] = PODS): string {
   return JSON.stringify({
     version: "vpc-cni-ipam/1",
-    allocations: pods.map((p, i) => ({ containerID: `${i}`.padStart(64, "a"), ifName: "eth0", ipv4: p.ip, metadata: { k8sPodNamespace: p.ns, k8sPodName: p.name } })),
+    allocations: pods.map((p, i) => ({
+      containerID: `${i}`.padStart(64, "a"),
+      ifName: "eth0",
+      ipv4: p.ip,
+      metadata: { k8sPodNamespace: p.ns, k8sPodName: p.name },
+    })),
   });
 }
 
 /** `/v1/enis` keyed by network card (VPC CNI >= 1.20). */
 function enis(): string {
-  const ips = (list: string[]) => Object.fromEntries(list.map((ip) => [`${ip}/32`, { Cidr: { IP: ip, Mask: "/////w==" }, IPAddresses: {}, IsPrefix: false, AddressFamily: "4" }]));
+  const ips = (list: string[]) =>
+    Object.fromEntries(
+      list.map((ip) => [
+        `${ip}/32`,
+        { Cidr: { IP: ip, Mask: "/////w==" }, IPAddresses: {}, IsPrefix: false, AddressFamily: "4" },
+      ]),
+    );
   return JSON.stringify({
     "0": {
       TotalIPs: 18,
       AssignedIPs: 4,
       ENIs: {
-        "eni-0a1b2c3d4e5f60718": { ID: "eni-0a1b2c3d4e5f60718", IsPrimary: true, IsTrunk: false, IsEFA: false, DeviceNumber: 0, AvailableIPv4Cidrs: ips(["10.0.12.77", "10.0.14.200", "10.0.15.3"]) },
-        "eni-0f9e8d7c6b5a40312": { ID: "eni-0f9e8d7c6b5a40312", IsPrimary: false, IsTrunk: false, IsEFA: false, DeviceNumber: 1, AvailableIPv4Cidrs: ips(["10.0.13.5", "10.0.13.61", "10.0.16.8"]) },
+        "eni-0a1b2c3d4e5f60718": {
+          ID: "eni-0a1b2c3d4e5f60718",
+          IsPrimary: true,
+          IsTrunk: false,
+          IsEFA: false,
+          DeviceNumber: 0,
+          AvailableIPv4Cidrs: ips(["10.0.12.77", "10.0.14.200", "10.0.15.3"]),
+        },
+        "eni-0f9e8d7c6b5a40312": {
+          ID: "eni-0f9e8d7c6b5a40312",
+          IsPrimary: false,
+          IsTrunk: false,
+          IsEFA: false,
+          DeviceNumber: 1,
+          AvailableIPv4Cidrs: ips(["10.0.13.5", "10.0.13.61", "10.0.16.8"]),
+        },
       },
     },
   });
@@ -98,17 +124,38 @@ function find(report: ToolReport, kind: string) {
 
 describe("ip rule / ip route parsing", () => {
   it("parses new and old iproute2 rule spellings", () => {
-    expect(parseIpRule("512:\tfrom all to 10.0.12.77 lookup main")).toMatchObject({ priority: 512, from: "all", to: "10.0.12.77", table: 254 });
-    expect(parseIpRule("1536:\tfrom 10.200.202.222 to 10.200.0.0/16 lookup 2")).toMatchObject({ from: "10.200.202.222", to: "10.200.0.0/16", table: 2 });
+    expect(parseIpRule("512:\tfrom all to 10.0.12.77 lookup main")).toMatchObject({
+      priority: 512,
+      from: "all",
+      to: "10.0.12.77",
+      table: 254,
+    });
+    expect(parseIpRule("1536:\tfrom 10.200.202.222 to 10.200.0.0/16 lookup 2")).toMatchObject({
+      from: "10.200.202.222",
+      to: "10.200.0.0/16",
+      table: 2,
+    });
     expect(parseIpRule("1536: from 10.0.13.5 table 2")).toMatchObject({ from: "10.0.13.5", table: 2 });
     expect(parseIpRule("1024:\tnot from all to 10.0.0.0/16 lookup main")).toMatchObject({ not: true });
     expect(parseIpRule("garbage")).toBeUndefined();
   });
 
   it("parses routes of every table and type", () => {
-    expect(parseIpRoute("default via 10.0.0.1 dev ens6 table 2 ")).toMatchObject({ dst: "default", via: "10.0.0.1", dev: "ens6", table: 2 });
-    expect(parseIpRoute("10.0.12.77 dev eni5b1d0c2e9a4 scope link ")).toMatchObject({ dst: "10.0.12.77", table: 254, scope: "link" });
-    expect(parseIpRoute("local 10.0.12.34 dev ens5 table local proto kernel scope host src 10.0.12.34")).toMatchObject({ type: "local", table: 255 });
+    expect(parseIpRoute("default via 10.0.0.1 dev ens6 table 2 ")).toMatchObject({
+      dst: "default",
+      via: "10.0.0.1",
+      dev: "ens6",
+      table: 2,
+    });
+    expect(parseIpRoute("10.0.12.77 dev eni5b1d0c2e9a4 scope link ")).toMatchObject({
+      dst: "10.0.12.77",
+      table: 254,
+      scope: "link",
+    });
+    expect(parseIpRoute("local 10.0.12.34 dev ens5 table local proto kernel scope host src 10.0.12.34")).toMatchObject({
+      type: "local",
+      table: 255,
+    });
     expect(parseIpRoute("\tnexthop via 10.0.0.1 dev ens5 weight 1")).toBeUndefined();
   });
 });
@@ -119,7 +166,16 @@ describe("inspect_routes", () => {
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
     const summary = find(report, "routes.summary");
-    expect(summary?.attributes).toMatchObject({ toPodRules: 4, fromPodRules: 2, perEniTables: [2], perEniTablesWithDefault: [2], podIPsChecked: 4, podIPSource: "checkpoint", podsOnSecondaryEnis: 2, podHostRoutes: 4 });
+    expect(summary?.attributes).toMatchObject({
+      toPodRules: 4,
+      fromPodRules: 2,
+      perEniTables: [2],
+      perEniTablesWithDefault: [2],
+      podIPsChecked: 4,
+      podIPSource: "checkpoint",
+      podsOnSecondaryEnis: 2,
+      podHostRoutes: 4,
+    });
     expect(find(report, "routes.pod-rule-missing")).toBeUndefined();
     expect(find(report, "routes.eni-table-missing")).toBeUndefined();
   });
@@ -155,21 +211,35 @@ describe("inspect_routes", () => {
     const missing = find(report, "routes.pod-rule-missing");
     // One pod of four is a quarter of the node's pods: high.
     expect(missing?.severity).toBe("high");
-    expect(missing?.attributes).toMatchObject({ missingFromRule: ["10.0.13.61"], missingToRule: [], brokenPods: 1, fromRulesChecked: true });
+    expect(missing?.attributes).toMatchObject({
+      missingFromRule: ["10.0.13.61"],
+      missingToRule: [],
+      brokenPods: 1,
+      fromRulesChecked: true,
+    });
   });
 
   it("keeps a single broken pod among many at medium", async () => {
     const many = [...PODS.map((p) => p.ip), "10.0.14.201", "10.0.14.202", "10.0.14.203", "10.0.14.204"];
     const extra = many.slice(4).map((ip, i) => ({ ns: "shop", name: `web-${i}`, ip, veth: `enia${i}` }));
     const all = [...PODS, ...extra];
-    const report = await run({ [RULES]: rules(all).replace("512:\tfrom all to 10.0.14.204 lookup main\n", ""), [ROUTES]: routes(all), [CHECKPOINT]: checkpoint(all) });
+    const report = await run({
+      [RULES]: rules(all).replace("512:\tfrom all to 10.0.14.204 lookup main\n", ""),
+      [ROUTES]: routes(all),
+      [CHECKPOINT]: checkpoint(all),
+    });
     const missing = find(report, "routes.pod-rule-missing");
     expect(missing?.severity).toBe("medium");
     expect(missing?.attributes).toMatchObject({ missingToRule: ["10.0.14.204"], brokenPods: 1, podIPsChecked: 8 });
   });
 
   it("flags pods whose host route is gone", async () => {
-    const report = await run({ ...healthy(), [ROUTES]: routes().replace("10.0.13.5 dev eni0f2a7c9d1b3 scope link \n", "").replace("10.0.14.200 dev eni2e9d4b6a8c1 scope link \n", "") });
+    const report = await run({
+      ...healthy(),
+      [ROUTES]: routes()
+        .replace("10.0.13.5 dev eni0f2a7c9d1b3 scope link \n", "")
+        .replace("10.0.14.200 dev eni2e9d4b6a8c1 scope link \n", ""),
+    });
     expect(find(report, "routes.pod-rule-missing")?.attributes.missingRoute).toEqual(["10.0.13.5", "10.0.14.200"]);
   });
 
@@ -198,8 +268,18 @@ describe("inspect_routes", () => {
       AssignedIPs: 4,
       TotalIPs: 18,
       ENIIPPools: {
-        "eni-0a1b2c3d4e5f60718": { ID: "eni-0a1b2c3d4e5f60718", IsPrimary: true, DeviceNumber: 0, IPv4Addresses: { "10.0.12.77": { Address: "10.0.12.77", Assigned: true } } },
-        "eni-0f9e8d7c6b5a40312": { ID: "eni-0f9e8d7c6b5a40312", IsPrimary: false, DeviceNumber: 1, IPv4Addresses: { "10.0.13.5": { Address: "10.0.13.5", Assigned: true } } },
+        "eni-0a1b2c3d4e5f60718": {
+          ID: "eni-0a1b2c3d4e5f60718",
+          IsPrimary: true,
+          DeviceNumber: 0,
+          IPv4Addresses: { "10.0.12.77": { Address: "10.0.12.77", Assigned: true } },
+        },
+        "eni-0f9e8d7c6b5a40312": {
+          ID: "eni-0f9e8d7c6b5a40312",
+          IsPrimary: false,
+          DeviceNumber: 1,
+          IPv4Addresses: { "10.0.13.5": { Address: "10.0.13.5", Assigned: true } },
+        },
       },
     };
     const r2 = await run({ ...healthy(), [RULES]: text, [ENIS]: JSON.stringify(legacy) });
@@ -207,8 +287,23 @@ describe("inspect_routes", () => {
   });
 
   it("matches pod IPs inside /28 prefixes under prefix delegation", async () => {
-    const pd = { "0": { ENIs: { "eni-1": { ID: "eni-1", IsPrimary: false, DeviceNumber: 1, AvailableIPv4Cidrs: { "10.0.13.0/28": { IsPrefix: true, IPAddresses: {} } } } } } };
-    const report = await run({ ...healthy(), [RULES]: rules().replace("1536:\tfrom 10.0.13.5 lookup 2\n", ""), [ENIS]: JSON.stringify(pd) });
+    const pd = {
+      "0": {
+        ENIs: {
+          "eni-1": {
+            ID: "eni-1",
+            IsPrimary: false,
+            DeviceNumber: 1,
+            AvailableIPv4Cidrs: { "10.0.13.0/28": { IsPrefix: true, IPAddresses: {} } },
+          },
+        },
+      },
+    };
+    const report = await run({
+      ...healthy(),
+      [RULES]: rules().replace("1536:\tfrom 10.0.13.5 lookup 2\n", ""),
+      [ENIS]: JSON.stringify(pd),
+    });
     expect(find(report, "routes.pod-rule-missing")?.attributes.missingFromRule).toEqual(["10.0.13.5"]);
   });
 
@@ -250,16 +345,30 @@ describe("inspect_routes", () => {
   });
 
   it("copes with CRLF line endings", async () => {
-    const report = await run({ ...healthy(), [RULES]: rules().replaceAll("\n", "\r\n"), [ROUTES]: routes().replaceAll("\n", "\r\n") });
+    const report = await run({
+      ...healthy(),
+      [RULES]: rules().replaceAll("\n", "\r\n"),
+      [ROUTES]: routes().replaceAll("\n", "\r\n"),
+    });
     expect(report.severity).toBe("info");
     expect(find(report, "routes.summary")?.attributes.toPodRules).toBe(4);
   });
 
   describe("on generated bundles", () => {
-    const variants: BaselineOptions[] = [{}, { nodeadm: false }, { enisShape: "flat" }, { enisShape: "legacy" }, { ignoreIntrospection: true }];
+    const variants: BaselineOptions[] = [
+      {},
+      { nodeadm: false },
+      { enisShape: "flat" },
+      { enisShape: "legacy" },
+      { ignoreIntrospection: true },
+    ];
     for (const opts of variants) {
       it(`raises nothing above info on the healthy baseline ${JSON.stringify(opts)}`, async () => {
-        const report = await runTool(inspectRoutes, await createNodeEvidence(createMemorySource(healthyBaseline(opts))), {});
+        const report = await runTool(
+          inspectRoutes,
+          await createNodeEvidence(createMemorySource(healthyBaseline(opts))),
+          {},
+        );
         expect(report.status).toBe("ok");
         expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
         expect(find(report, "routes.summary")?.attributes.podIPsChecked).toBeGreaterThan(5);

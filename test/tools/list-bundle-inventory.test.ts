@@ -34,13 +34,16 @@ function completeBundle(overrides: Record<string, string | undefined> = {}): Rec
     "storage/inodes.txt": "Filesystem Inodes IUsed IFree IUse% Mounted on\n",
     "var_log/aws-routed-eni/ipamd.log": '{"level":"info","ts":"2026-11-24T10:29:58.100Z","msg":"ok"}\n',
     "var_log/aws-routed-eni/plugin.log": '{"level":"info","ts":"2026-11-24T10:29:50.100Z","msg":"ok"}\n',
-    "var_log/kube-proxy-6xk2p_kube-system_kube-proxy-4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081.log": "2026-11-24T10:29:00.1Z stderr F I1124 ok\n",
+    "var_log/kube-proxy-6xk2p_kube-system_kube-proxy-4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081.log":
+      "2026-11-24T10:29:00.1Z stderr F I1124 ok\n",
     "networking/iptables-save.txt": "*nat\nCOMMIT\n",
-    "networking/conntrack.txt": "*** Output of conntrack -S ***\ncpu=0 found=0 invalid=0 insert=0 insert_failed=0 drop=0\n",
+    "networking/conntrack.txt":
+      "*** Output of conntrack -S ***\ncpu=0 found=0 invalid=0 insert=0 insert_failed=0 drop=0\n",
     "networking/iproute.txt": "default via 10.0.0.1 dev ens5\n",
     "networking/iprule.txt": "0: from all lookup local\n",
     "networking/resolv.conf": "nameserver 10.0.0.2\n",
-    "containerd/containerd-log.txt": 'Nov 24 10:29:00 ip-10-0-12-34 containerd[2871]: time="2026-11-24T10:29:00Z" level=info msg="ok"\n',
+    "containerd/containerd-log.txt":
+      'Nov 24 10:29:00 ip-10-0-12-34 containerd[2871]: time="2026-11-24T10:29:00Z" level=info msg="ok"\n',
     "containerd/containerd-config.txt": "version = 2\n",
     "sandbox-image/sandbox-image-log.txt": "-- No entries --\n",
     "ipamd/enis.json": "{}\n",
@@ -63,7 +66,10 @@ function completeBundle(overrides: Record<string, string | undefined> = {}): Rec
   return Object.fromEntries(Object.entries(files).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-async function run(files: Record<string, string | Uint8Array>, extra?: { skipped?: SkippedEntry[]; problems?: string[] }): Promise<ToolReport> {
+async function run(
+  files: Record<string, string | Uint8Array>,
+  extra?: { skipped?: SkippedEntry[]; problems?: string[] },
+): Promise<ToolReport> {
   const memory = createMemorySource(files, ARCHIVE);
   const source: EvidenceSource = extra
     ? { ...memory, skipped: async () => extra.skipped ?? [], problems: async () => extra.problems ?? [] }
@@ -88,9 +94,20 @@ describe("list_bundle_inventory", () => {
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
     const inventory = find(report, "bundle.inventory");
-    expect(inventory?.attributes).toMatchObject({ instanceId: "i-0abc123def4567890", region: "us-east-1", availabilityZone: "us-east-1a", ignoreIntrospection: false, ignoreMetrics: false, containerLogs: 1 });
-    expect(inventory?.attributes.artifactsPresent).toEqual(expect.arrayContaining(["kubeletJournal", "containerdLog", "dmesgHuman", "ipamdEnis", "kubeProxyLog"]));
-    expect(inventory?.attributes.artifactsMissing).toEqual(expect.arrayContaining(["messages", "introspectionIgnored", "metricsIgnored"]));
+    expect(inventory?.attributes).toMatchObject({
+      instanceId: "i-0abc123def4567890",
+      region: "us-east-1",
+      availabilityZone: "us-east-1a",
+      ignoreIntrospection: false,
+      ignoreMetrics: false,
+      containerLogs: 1,
+    });
+    expect(inventory?.attributes.artifactsPresent).toEqual(
+      expect.arrayContaining(["kubeletJournal", "containerdLog", "dmesgHuman", "ipamdEnis", "kubeProxyLog"]),
+    );
+    expect(inventory?.attributes.artifactsMissing).toEqual(
+      expect.arrayContaining(["messages", "introspectionIgnored", "metricsIgnored"]),
+    );
     expect(inventory?.attributes.foldersWithoutFiles).toEqual(["docker", "gpu"]);
     expect(inventory?.attributes.unexpectedTopLevel).toEqual([]);
     expect(find(report, "bundle.missing-sources")).toBeUndefined();
@@ -106,8 +123,15 @@ describe("list_bundle_inventory", () => {
       uptimeHours: 72.1,
       archiveName: ARCHIVE,
     });
-    const unnamed = await runTool(listBundleInventory, await createNodeEvidence(createMemorySource(completeBundle(), "bundle")), {});
-    expect(find(unnamed, "bundle.collection-time")?.attributes).toMatchObject({ collectedFrom: "newest-timestamp", collectedAt: "2026-11-24T10:29:59.000Z" });
+    const unnamed = await runTool(
+      listBundleInventory,
+      await createNodeEvidence(createMemorySource(completeBundle(), "bundle")),
+      {},
+    );
+    expect(find(unnamed, "bundle.collection-time")?.attributes).toMatchObject({
+      collectedFrom: "newest-timestamp",
+      collectedAt: "2026-11-24T10:29:59.000Z",
+    });
   });
 
   it("reports skipped introspection from script-params and the marker files, without calling the files missing", async () => {
@@ -123,34 +147,60 @@ describe("list_bundle_inventory", () => {
       "ipamd/ipam_metrics_ignore.txt": "Ignoring Prometheus Metrics collection as mentioned\n",
     });
     const report = await run(files);
-    expect(find(report, "bundle.introspection-skipped")).toMatchObject({ severity: "info", attributes: { introspectionSkipped: true, metricsSkipped: true } });
+    expect(find(report, "bundle.introspection-skipped")).toMatchObject({
+      severity: "info",
+      attributes: { introspectionSkipped: true, metricsSkipped: true },
+    });
     expect(find(report, "bundle.missing-sources")).toBeUndefined();
     expect(aboveInfo(report)).toEqual([]);
   });
 
   it("lists missing key sources, with why containerd's may be absent", async () => {
-    const report = await run(completeBundle({ "containerd/containerd-log.txt": undefined, "containerd/containerd-config.txt": undefined, "cni/10-aws.conflist": undefined }));
+    const report = await run(
+      completeBundle({
+        "containerd/containerd-log.txt": undefined,
+        "containerd/containerd-config.txt": undefined,
+        "cni/10-aws.conflist": undefined,
+      }),
+    );
     const missing = find(report, "bundle.missing-sources");
-    expect(missing).toMatchObject({ severity: "low", count: 3, attributes: { missing: ["containerdLog", "containerdConfig", "cniConflist"], archiveDamaged: false } });
-    expect((missing?.attributes.notes as string[]).join(" ")).toMatch(/only gathers containerd files while a containerd process runs/);
+    expect(missing).toMatchObject({
+      severity: "low",
+      count: 3,
+      attributes: { missing: ["containerdLog", "containerdConfig", "cniConflist"], archiveDamaged: false },
+    });
+    expect((missing?.attributes.notes as string[]).join(" ")).toMatch(
+      /only gathers containerd files while a containerd process runs/,
+    );
   });
 
   it("rates a bundle missing most key sources as medium", async () => {
-    const report = await run({ "system/instance-id.txt": "i-0abc123def4567890\n", "kubelet/kubelet.log": "Nov 24 10:29:59 h kubelet[1]: ok\n" });
+    const report = await run({
+      "system/instance-id.txt": "i-0abc123def4567890\n",
+      "kubelet/kubelet.log": "Nov 24 10:29:59 h kubelet[1]: ok\n",
+    });
     expect(find(report, "bundle.missing-sources")?.severity).toBe("medium");
   });
 
   it("reports key files that are present but empty, and empty introspection when it was not skipped", async () => {
-    const report = await run(completeBundle({ "kubelet/kubelet.log": "", "ipamd/enis.json": "", "ipamd/pods.json": "" }));
+    const report = await run(
+      completeBundle({ "kubelet/kubelet.log": "", "ipamd/enis.json": "", "ipamd/pods.json": "" }),
+    );
     const empty = find(report, "bundle.empty-sources");
-    expect(empty).toMatchObject({ severity: "low", attributes: { coreEmpty: ["kubeletJournal", "ipamdEnis"], emptyIntrospection: ["ipamdEnis", "ipamdPods"] } });
+    expect(empty).toMatchObject({
+      severity: "low",
+      attributes: { coreEmpty: ["kubeletJournal", "ipamdEnis"], emptyIntrospection: ["ipamdEnis", "ipamdPods"] },
+    });
     expect(empty?.attributes.empty).toEqual(["kubeletJournal", "ipamdEnis", "ipamdPods"]);
     expect(empty?.evidence.map((e) => e.source)).toEqual(["kubelet/kubelet.log", "ipamd/enis.json", "ipamd/pods.json"]);
   });
 
   it("rates empty non-key files as info", async () => {
     const report = await run(completeBundle({ "nodeadm/nodeadm-run.log": "" }));
-    expect(find(report, "bundle.empty-sources")).toMatchObject({ severity: "info", attributes: { coreEmpty: [], empty: ["nodeadmRun"] } });
+    expect(find(report, "bundle.empty-sources")).toMatchObject({
+      severity: "info",
+      attributes: { coreEmpty: [], empty: ["nodeadmRun"] },
+    });
   });
 
   it("reports members refused on purpose as low", async () => {
@@ -160,7 +210,11 @@ describe("list_bundle_inventory", () => {
         { path: "../../etc/shadow", reason: "unsafe member name (absolute or traversal)" },
       ],
     });
-    expect(find(report, "bundle.skipped-members")).toMatchObject({ severity: "low", count: 2, attributes: { members: ["var_log/containers", "../../etc/shadow"] } });
+    expect(find(report, "bundle.skipped-members")).toMatchObject({
+      severity: "low",
+      count: 2,
+      attributes: { members: ["var_log/containers", "../../etc/shadow"] },
+    });
     expect(find(report, "bundle.archive-damaged")).toBeUndefined();
   });
 
@@ -200,11 +254,17 @@ describe("list_bundle_inventory", () => {
   it("still answers ok when no identity or flag file is present", async () => {
     const report = await run({ "kubelet/kubelet.log": "Nov 24 10:29:59 h kubelet[1]: ok\n", "stray/notes.txt": "x" });
     expect(report.status).toBe("ok");
-    expect(find(report, "bundle.inventory")?.attributes).toMatchObject({ unexpectedTopLevel: ["stray"], unclaimedFiles: 1 });
+    expect(find(report, "bundle.inventory")?.attributes).toMatchObject({
+      unexpectedTopLevel: ["stray"],
+      unclaimedFiles: 1,
+    });
   });
 
   it("classifies a large listing quickly", () => {
-    const files = Array.from({ length: 100_000 }, (_, i) => ({ path: `var_log/pod-${i}_ns_c-${i.toString(16).padStart(64, "0")}.log`, size: 10 }));
+    const files = Array.from({ length: 100_000 }, (_, i) => ({
+      path: `var_log/pod-${i}_ns_c-${i.toString(16).padStart(64, "0")}.log`,
+      size: 10,
+    }));
     const started = performance.now();
     const inventory = inventoryOf(files);
     expect(performance.now() - started).toBeLessThan(3000);
@@ -213,15 +273,25 @@ describe("list_bundle_inventory", () => {
 });
 
 describe("list_bundle_inventory on generated bundles", () => {
-  const runOn = async (files: Map<string, string | Uint8Array>) => runTool(listBundleInventory, await createNodeEvidence(createMemorySource(files, ARCHIVE)), {});
+  const runOn = async (files: Map<string, string | Uint8Array>) =>
+    runTool(listBundleInventory, await createNodeEvidence(createMemorySource(files, ARCHIVE)), {});
 
-  it.each([{}, { nodeadm: false }, { cniLogFormat: "text" as const, enisShape: "legacy" as const }, { seed: 7 }])("raises nothing above info on the healthy baseline %j", async (opts) => {
-    const report = await runOn(healthyBaseline(opts));
-    expect(report.status).toBe("ok");
-    expect(aboveInfo(report)).toEqual([]);
-    expect(find(report, "bundle.inventory")?.attributes).toMatchObject({ instanceId: "i-0abc123def4567890", ignoreIntrospection: false });
-    expect(find(report, "bundle.collection-time")?.attributes).toMatchObject({ collectedFrom: "archive-name", collectedAt: "2026-11-24T10:30:00.000Z" });
-  });
+  it.each([{}, { nodeadm: false }, { cniLogFormat: "text" as const, enisShape: "legacy" as const }, { seed: 7 }])(
+    "raises nothing above info on the healthy baseline %j",
+    async (opts) => {
+      const report = await runOn(healthyBaseline(opts));
+      expect(report.status).toBe("ok");
+      expect(aboveInfo(report)).toEqual([]);
+      expect(find(report, "bundle.inventory")?.attributes).toMatchObject({
+        instanceId: "i-0abc123def4567890",
+        ignoreIntrospection: false,
+      });
+      expect(find(report, "bundle.collection-time")?.attributes).toMatchObject({
+        collectedFrom: "archive-name",
+        collectedAt: "2026-11-24T10:30:00.000Z",
+      });
+    },
+  );
 
   it("reports the collector's --ignore_introspection on the baseline variant, nothing missing", async () => {
     const report = await runOn(healthyBaseline({ ignoreIntrospection: true }));

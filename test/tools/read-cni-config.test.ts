@@ -22,8 +22,32 @@ function conflist(opts: { mtu?: string; sgMode?: string } = {}): string {
       name: "aws-cni",
       disableCheck: true,
       plugins: [
-        { name: "aws-cni", type: "aws-cni", vethPrefix: "eni", mtu: opts.mtu ?? "9001", podSGEnforcingMode: opts.sgMode ?? "strict", pluginLogFile: "/var/log/aws-routed-eni/plugin.log", pluginLogLevel: "DEBUG", capabilities: { "io.kubernetes.cri.pod-annotations": true } },
-        { name: "egress-cni", type: "egress-cni", mtu: "9001", enabled: "false", randomizeSNAT: "prng", nodeIP: "", ipam: { type: "host-local", ranges: [[{ subnet: "fd00::ac:00/118" }]], routes: [{ dst: "::/0" }], dataDir: "/run/cni/v4pd/egress-v6-ipam" }, pluginLogFile: "/var/log/aws-routed-eni/egress-v6-plugin.log", pluginLogLevel: "DEBUG" },
+        {
+          name: "aws-cni",
+          type: "aws-cni",
+          vethPrefix: "eni",
+          mtu: opts.mtu ?? "9001",
+          podSGEnforcingMode: opts.sgMode ?? "strict",
+          pluginLogFile: "/var/log/aws-routed-eni/plugin.log",
+          pluginLogLevel: "DEBUG",
+          capabilities: { "io.kubernetes.cri.pod-annotations": true },
+        },
+        {
+          name: "egress-cni",
+          type: "egress-cni",
+          mtu: "9001",
+          enabled: "false",
+          randomizeSNAT: "prng",
+          nodeIP: "",
+          ipam: {
+            type: "host-local",
+            ranges: [[{ subnet: "fd00::ac:00/118" }]],
+            routes: [{ dst: "::/0" }],
+            dataDir: "/run/cni/v4pd/egress-v6-ipam",
+          },
+          pluginLogFile: "/var/log/aws-routed-eni/egress-v6-plugin.log",
+          pluginLogLevel: "DEBUG",
+        },
         { type: "portmap", capabilities: { portMappings: true }, snat: true },
       ],
     },
@@ -44,7 +68,10 @@ function ctrInfo(env: string[], created = "2026-11-21T10:15:02.123456789Z"): str
       Snapshotter: "overlayfs",
       CreatedAt: created,
       UpdatedAt: created,
-      Spec: { ociVersion: "1.1.0", process: { user: { uid: 0, gid: 0 }, args: ["/app/aws-vpc-cni"], env, cwd: "/app" } },
+      Spec: {
+        ociVersion: "1.1.0",
+        process: { user: { uid: 0, gid: 0 }, args: ["/app/aws-vpc-cni"], env, cwd: "/app" },
+      },
     },
     null,
     4,
@@ -85,7 +112,7 @@ const DEFAULT_ENV = [
 ];
 
 function withEnv(overrides: Record<string, string>): string[] {
-  const env = DEFAULT_ENV.filter((line) => !(line.split("=")[0] as string in overrides));
+  const env = DEFAULT_ENV.filter((line) => !((line.split("=")[0] as string) in overrides));
   return [...env, ...Object.entries(overrides).map(([k, v]) => `${k}=${v}`)];
 }
 
@@ -121,7 +148,12 @@ describe("read_cni_config", () => {
       cniImage: IMAGE,
       sources: ["conflist", "aws-node env"],
     });
-    expect(find(report, "cni-config.jumbo-mtu")?.attributes).toMatchObject({ eniMtu: 9001, podMtu: 9001, explicit: true, source: "conflist" });
+    expect(find(report, "cni-config.jumbo-mtu")?.attributes).toMatchObject({
+      eniMtu: 9001,
+      podMtu: 9001,
+      explicit: true,
+      source: "conflist",
+    });
   });
 
   it("never copies unknown env values such as credentials into the report", async () => {
@@ -135,14 +167,36 @@ describe("read_cni_config", () => {
   });
 
   it("reports prefix delegation, custom networking, external SNAT and strict SGP mode as configuration facts, never faults", async () => {
-    const env = withEnv({ ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1", AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: "true", ENI_CONFIG_LABEL_DEF: "topology.kubernetes.io/zone", AWS_VPC_K8S_CNI_EXTERNALSNAT: "true", ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "strict", WARM_IP_TARGET: "5", MINIMUM_IP_TARGET: "10" });
+    const env = withEnv({
+      ENABLE_PREFIX_DELEGATION: "true",
+      WARM_PREFIX_TARGET: "1",
+      AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: "true",
+      ENI_CONFIG_LABEL_DEF: "topology.kubernetes.io/zone",
+      AWS_VPC_K8S_CNI_EXTERNALSNAT: "true",
+      ENABLE_POD_ENI: "true",
+      POD_SECURITY_GROUP_ENFORCING_MODE: "strict",
+      WARM_IP_TARGET: "5",
+      MINIMUM_IP_TARGET: "10",
+    });
     const report = await run({ [CONFLIST]: conflist(), [ENV]: ctrInfo(env) });
     expect(report.severity).toBe("info");
-    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({ prefixDelegation: true, customNetworking: true, externalSnat: true, podEni: true, sgppMode: "strict", warmIpTarget: 5, minimumIpTarget: 10, warmEniTarget: 1 });
+    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({
+      prefixDelegation: true,
+      customNetworking: true,
+      externalSnat: true,
+      podEni: true,
+      sgppMode: "strict",
+      warmIpTarget: 5,
+      minimumIpTarget: 10,
+      warmEniTarget: 1,
+    });
   });
 
   it("does not report jumbo frames when the MTU was lowered", async () => {
-    const report = await run({ [CONFLIST]: conflist({ mtu: "1500" }), [ENV]: ctrInfo(withEnv({ AWS_VPC_ENI_MTU: "1500" })) });
+    const report = await run({
+      [CONFLIST]: conflist({ mtu: "1500" }),
+      [ENV]: ctrInfo(withEnv({ AWS_VPC_ENI_MTU: "1500" })),
+    });
     expect(find(report, "cni-config.jumbo-mtu")).toBeUndefined();
     expect(find(report, "cni-config.settings")?.attributes.mtu).toBe(1500);
   });
@@ -156,18 +210,45 @@ describe("read_cni_config", () => {
   });
 
   it("reads the dockershim variant (docker inspect's Config.Env)", async () => {
-    const docker = JSON.stringify([{ Id: "abc", Created: "2023-01-02T03:04:05Z", Config: { Image: "602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.12.6", Env: withEnv({ AWS_VPC_K8S_CNI_EXTERNALSNAT: "true" }) } }]);
+    const docker = JSON.stringify([
+      {
+        Id: "abc",
+        Created: "2023-01-02T03:04:05Z",
+        Config: {
+          Image: "602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.12.6",
+          Env: withEnv({ AWS_VPC_K8S_CNI_EXTERNALSNAT: "true" }),
+        },
+      },
+    ]);
     const report = await run({ [CONFLIST]: conflist(), "cni/cni-configuration-variables-dockershim.json": docker });
-    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({ externalSnat: true, cniImage: "602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.12.6" });
+    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({
+      externalSnat: true,
+      cniImage: "602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.12.6",
+    });
   });
 
   it("falls back to IPAMD's env-settings introspection when the container env is missing", async () => {
     const report = await run({
       [CONFLIST]: conflist(),
       [IPAMD_ENV]: JSON.stringify({ AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: true, WARM_ENI_TARGET: 0, WARM_IP_TARGET: 3 }),
-      [NETUTILS_ENV]: JSON.stringify({ AWS_VPC_CNI_NODE_PORT_SUPPORT: true, AWS_VPC_ENI_MTU: 9001, AWS_VPC_K8S_CNI_CONNMARK: 128, AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: null, AWS_VPC_K8S_CNI_EXTERNALSNAT: true, AWS_VPC_K8S_CNI_RANDOMIZESNAT: "prng", AWS_VPC_K8S_CNI_VETHPREFIX: "eni" }),
+      [NETUTILS_ENV]: JSON.stringify({
+        AWS_VPC_CNI_NODE_PORT_SUPPORT: true,
+        AWS_VPC_ENI_MTU: 9001,
+        AWS_VPC_K8S_CNI_CONNMARK: 128,
+        AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: null,
+        AWS_VPC_K8S_CNI_EXTERNALSNAT: true,
+        AWS_VPC_K8S_CNI_RANDOMIZESNAT: "prng",
+        AWS_VPC_K8S_CNI_VETHPREFIX: "eni",
+      }),
     });
-    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({ customNetworking: true, externalSnat: true, warmIpTarget: 3, warmEniTarget: 0, mtu: 9001, sources: ["conflist", "ipamd env-settings", "networkutils env-settings"] });
+    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({
+      customNetworking: true,
+      externalSnat: true,
+      warmIpTarget: 3,
+      warmEniTarget: 0,
+      mtu: 9001,
+      sources: ["conflist", "ipamd env-settings", "networkutils env-settings"],
+    });
   });
 
   it("raises cni-config.invalid with a gap when the conflist is not JSON", async () => {
@@ -183,12 +264,18 @@ describe("read_cni_config", () => {
     const empty = await run({ [CONFLIST]: "" });
     expect(empty.status).toBe("error");
     expect(find(empty, "cni-config.invalid")?.attributes.problem).toBe("file is empty");
-    const noPlugins = await run({ [CONFLIST]: JSON.stringify({ cniVersion: "0.4.0", name: "aws-cni", type: "aws-cni" }) });
+    const noPlugins = await run({
+      [CONFLIST]: JSON.stringify({ cniVersion: "0.4.0", name: "aws-cni", type: "aws-cni" }),
+    });
     expect(find(noPlugins, "cni-config.invalid")?.severity).toBe("medium");
   });
 
   it("reports another CNI configuration that sorts before 10-aws.conflist", async () => {
-    const multus = JSON.stringify({ cniVersion: "0.3.1", name: "multus-cni-network", plugins: [{ type: "multus", kubeconfig: "/etc/cni/net.d/multus.d/multus.kubeconfig", delegates: [] }] });
+    const multus = JSON.stringify({
+      cniVersion: "0.3.1",
+      name: "multus-cni-network",
+      plugins: [{ type: "multus", kubeconfig: "/etc/cni/net.d/multus.d/multus.kubeconfig", delegates: [] }],
+    });
     const report = await run({ [CONFLIST]: conflist(), "cni/00-multus.conflist": multus, [ENV]: ctrInfo(DEFAULT_ENV) });
     const other = find(report, "cni-config.other-cni");
     expect(other?.severity).toBe("info");
@@ -202,7 +289,7 @@ describe("read_cni_config", () => {
   });
 
   it("records a gap for an unreadable env file and still reports the conflist", async () => {
-    const report = await run({ [CONFLIST]: conflist(), [ENV]: "ctr: container \"abc\" not found\n" });
+    const report = await run({ [CONFLIST]: conflist(), [ENV]: 'ctr: container "abc" not found\n' });
     expect(report.status).toBe("ok");
     expect(report.gaps.map((g) => g.source)).toEqual([ENV]);
     expect(find(report, "cni-config.settings")?.attributes.sources).toEqual(["conflist"]);
@@ -222,12 +309,19 @@ describe("read_cni_config", () => {
   });
 
   it("raises mtu-mismatch when pods are configured above the uplinks' MTU in ifconfig", async () => {
-    const ifconfig = "ens5: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n        inet 10.0.12.34  netmask 255.255.224.0  broadcast 10.0.31.255\n\neni5b1d0c2e9a4: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 9001\n        ether 7e:2f:41:0a:bc:11  txqueuelen 0  (Ethernet)\n\nlo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n";
-    const report = await run({ [CONFLIST]: conflist(), [ENV]: ctrInfo(DEFAULT_ENV), "networking/ifconfig.txt": ifconfig });
+    const ifconfig =
+      "ens5: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n        inet 10.0.12.34  netmask 255.255.224.0  broadcast 10.0.31.255\n\neni5b1d0c2e9a4: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 9001\n        ether 7e:2f:41:0a:bc:11  txqueuelen 0  (Ethernet)\n\nlo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n";
+    const report = await run({
+      [CONFLIST]: conflist(),
+      [ENV]: ctrInfo(DEFAULT_ENV),
+      "networking/ifconfig.txt": ifconfig,
+    });
     const mismatch = find(report, "cni-config.mtu-mismatch");
     expect(mismatch?.severity).toBe("high");
     expect(mismatch?.attributes).toMatchObject({ podMtu: 9001, minUplinkMtu: 1500, uplinkMtus: ["ens5=1500"] });
-    expect(mismatch?.evidence.some((e) => e.source === "networking/ifconfig.txt" && e.excerpt.startsWith("ens5: flags="))).toBe(true);
+    expect(
+      mismatch?.evidence.some((e) => e.source === "networking/ifconfig.txt" && e.excerpt.startsWith("ens5: flags=")),
+    ).toBe(true);
   });
 
   describe("on generated bundles", () => {

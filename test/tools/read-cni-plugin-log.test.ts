@@ -35,10 +35,12 @@ function ts(minute: number, second = 0): string {
   return new Date(Date.UTC(2026, 10, 24, 10, 0, 0) + minute * 60_000 + second * 1000).toISOString();
 }
 
-const j = (at: string, level: string, msg: string, caller = "routed-eni-cni-plugin/cni.go:128") => JSON.stringify({ level, ts: at, caller, msg });
+const j = (at: string, level: string, msg: string, caller = "routed-eni-cni-plugin/cni.go:128") =>
+  JSON.stringify({ level, ts: at, caller, msg });
 const t = (at: string, level: string, msg: string) => `${at} [${level.toUpperCase()}]\t${msg}`;
 
-const STDIN = '{"cniVersion":"0.4.0","mtu":"9001","name":"aws-cni","pluginLogFile":"/var/log/aws-routed-eni/plugin.log","pluginLogLevel":"DEBUG","podSGEnforcingMode":"strict","type":"aws-cni","vethPrefix":"eni"}';
+const STDIN =
+  '{"cniVersion":"0.4.0","mtu":"9001","name":"aws-cni","pluginLogFile":"/var/log/aws-routed-eni/plugin.log","pluginLogLevel":"DEBUG","podSGEnforcingMode":"strict","type":"aws-cni","vethPrefix":"eni"}';
 
 function addRequest(at: string, id: string, ns: string, pod: string, fmt: "json" | "text" = "json"): string {
   const msg = `Received CNI add request: ContainerID(${id}) Netns(/var/run/netns/cni-1f2e) IfName(eth0) Args(K8S_POD_INFRA_CONTAINER_ID=${id};K8S_POD_UID=3c1d;IgnoreUnknown=1;K8S_POD_NAMESPACE=${ns};K8S_POD_NAME=${pod}) Path(/opt/cni/bin) argsStdinData(${STDIN})`;
@@ -50,13 +52,20 @@ function addOk(at: string, id: string, ip: string, fmt: "json" | "text" = "json"
   return fmt === "json" ? j(at, "info", msg) : t(at, "info", msg);
 }
 
-const ID = (n: number) => `${n.toString(16).padStart(4, "0")}c0ffee1234567890abcdef1234567890abcdef1234567890abcdef1234`.slice(0, 64);
+const ID = (n: number) =>
+  `${n.toString(16).padStart(4, "0")}c0ffee1234567890abcdef1234567890abcdef1234567890abcdef1234`.slice(0, 64);
 
 function healthy(fmt: "json" | "text" = "json"): string[] {
-  return [addRequest(ts(0), ID(1), "kube-system", "coredns-5d8f7c9b4-x2x9q", fmt), addOk(ts(0, 1), ID(1), "10.0.12.40", fmt), addRequest(ts(5), ID(2), "shop", "orders-7c9d-4kq2z", fmt), addOk(ts(5, 1), ID(2), "10.0.12.41", fmt)];
+  return [
+    addRequest(ts(0), ID(1), "kube-system", "coredns-5d8f7c9b4-x2x9q", fmt),
+    addOk(ts(0, 1), ID(1), "10.0.12.40", fmt),
+    addRequest(ts(5), ID(2), "shop", "orders-7c9d-4kq2z", fmt),
+    addOk(ts(5, 1), ID(2), "10.0.12.41", fmt),
+  ];
 }
 
-const REFUSED = 'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:50051: connect: connection refused"';
+const REFUSED =
+  'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:50051: connect: connection refused"';
 
 describe("read_cni_plugin_log", () => {
   it("reports request counts and nothing above info for healthy adds in either format", async () => {
@@ -64,7 +73,13 @@ describe("read_cni_plugin_log", () => {
       const report = await run(healthy(fmt));
       expect(report.status).toBe("ok");
       expect(aboveInfo(report)).toEqual([]);
-      expect(find(report, "cni.requests").attributes).toMatchObject({ adds: 2, dels: 0, successfulAdds: 2, failedAdds: 0, lastSuccessfulAddAt: ts(5, 1) });
+      expect(find(report, "cni.requests").attributes).toMatchObject({
+        adds: 2,
+        dels: 0,
+        successfulAdds: 2,
+        failedAdds: 0,
+        lastSuccessfulAddAt: ts(5, 1),
+      });
     }
   });
 
@@ -78,7 +93,11 @@ describe("read_cni_plugin_log", () => {
     ]);
     const down = find(report, "cni.ipamd-unreachable");
     expect(down.severity).toBe("high");
-    expect(down.attributes).toMatchObject({ addFailures: 2, delFailures: 0, pods: ["shop/cart-6f7d-9xk2p", "shop/cart-6f7d-2mn8q"] });
+    expect(down.attributes).toMatchObject({
+      addFailures: 2,
+      delFailures: 0,
+      pods: ["shop/cart-6f7d-9xk2p", "shop/cart-6f7d-2mn8q"],
+    });
     expect(kinds(report)).not.toContain("cni.add-errors");
     expect(find(report, "cni.requests").attributes.failedAdds).toBe(2);
   });
@@ -86,7 +105,11 @@ describe("read_cni_plugin_log", () => {
   it("reports IPAMD unreachable in the old text format", async () => {
     const report = await run([
       ...healthy("text"),
-      t(ts(20), "error", `Error received from AddNetwork grpc call for pod cart-6f7d-9xk2p namespace shop container ${ID(3)}: rpc error: code = Unavailable desc = all SubConns are in TransientFailure, latest connection error: connection error: desc = "transport: Error while dialing dial tcp 127.0.0.1:50051: connect: connection refused"`),
+      t(
+        ts(20),
+        "error",
+        `Error received from AddNetwork grpc call for pod cart-6f7d-9xk2p namespace shop container ${ID(3)}: rpc error: code = Unavailable desc = all SubConns are in TransientFailure, latest connection error: connection error: desc = "transport: Error while dialing dial tcp 127.0.0.1:50051: connect: connection refused"`,
+      ),
     ]);
     const down = find(report, "cni.ipamd-unreachable");
     expect(down.severity).toBe("high");
@@ -108,7 +131,10 @@ describe("read_cni_plugin_log", () => {
   });
 
   it("reports IPAMD unreachable only on DEL as medium", async () => {
-    const report = await run([...healthy(), j(ts(20), "error", `Error received from DelNetwork gRPC call for container ${ID(2)}: ${REFUSED}`)]);
+    const report = await run([
+      ...healthy(),
+      j(ts(20), "error", `Error received from DelNetwork gRPC call for container ${ID(2)}: ${REFUSED}`),
+    ]);
     const down = find(report, "cni.ipamd-unreachable");
     expect(down.severity).toBe("medium");
     expect(down.attributes).toMatchObject({ addFailures: 0, delFailures: 1 });
@@ -128,7 +154,11 @@ describe("read_cni_plugin_log", () => {
   });
 
   it("counts the old 'Failed CNI request: add cmd: failed to assign' wording once", async () => {
-    const report = await run([...healthy("text"), t(ts(30), "error", "Failed CNI request: add cmd: failed to assign an IP address to container"), t(ts(31), "error", "Failed CNI request: add cmd: failed to assign an IP address to container")]);
+    const report = await run([
+      ...healthy("text"),
+      t(ts(30), "error", "Failed CNI request: add cmd: failed to assign an IP address to container"),
+      t(ts(31), "error", "Failed CNI request: add cmd: failed to assign an IP address to container"),
+    ]);
     const failed = find(report, "cni.ip-assign-failed");
     expect(failed.count).toBe(2);
     expect(kinds(report)).not.toContain("cni.add-errors");
@@ -137,7 +167,11 @@ describe("read_cni_plugin_log", () => {
   it("reports other ADD failures with their reasons", async () => {
     const report = await run([
       ...healthy(),
-      j(ts(30), "error", `Failed SetupPodNetwork for container ${ID(8)}: SetupPodNetwork: failed to setup veth pair: failed to setup veth network: file exists`),
+      j(
+        ts(30),
+        "error",
+        `Failed SetupPodNetwork for container ${ID(8)}: SetupPodNetwork: failed to setup veth pair: failed to setup veth network: file exists`,
+      ),
       j(ts(31), "error", "Failed to connect to network policy agent: context deadline exceeded"),
     ]);
     const errors = find(report, "cni.add-errors");
@@ -147,11 +181,19 @@ describe("read_cni_plugin_log", () => {
   });
 
   it("keeps a few DEL failures at info and flags many", async () => {
-    const few = await run([...healthy(), j(ts(30), "error", `Failed on TeardownPodNetwork for container ID ${ID(2)}: failed to delete route: no such process`)]);
+    const few = await run([
+      ...healthy(),
+      j(
+        ts(30),
+        "error",
+        `Failed on TeardownPodNetwork for container ID ${ID(2)}: failed to delete route: no such process`,
+      ),
+    ]);
     expect(find(few, "cni.del-errors").severity).toBe("info");
     expect(aboveInfo(few)).toEqual([]);
     const lines = healthy();
-    for (let i = 0; i < 12; i++) lines.push(j(ts(30, i), "error", `Failed to process delete request for container ${ID(i)}: Success == false`));
+    for (let i = 0; i < 12; i++)
+      lines.push(j(ts(30, i), "error", `Failed to process delete request for container ${ID(i)}: Success == false`));
     expect(find(await run(lines), "cni.del-errors").severity).toBe("low");
   });
 
@@ -161,15 +203,26 @@ describe("read_cni_plugin_log", () => {
   });
 
   it("marks failures that stopped hours before the window's end as stale info", async () => {
-    const report = await run([...healthy(), j(ts(10), "error", `Error received from AddNetwork grpc call for containerID ${ID(3)}: ${REFUSED}`), j(ts(11), "error", `Failed to assign an IP address to container ${ID(3)}`)], {
-      window: { start: ts(0), end: ts(8 * 60) },
-    });
+    const report = await run(
+      [
+        ...healthy(),
+        j(ts(10), "error", `Error received from AddNetwork grpc call for containerID ${ID(3)}: ${REFUSED}`),
+        j(ts(11), "error", `Failed to assign an IP address to container ${ID(3)}`),
+      ],
+      {
+        window: { start: ts(0), end: ts(8 * 60) },
+      },
+    );
     expect(aboveInfo(report)).toEqual([]);
     expect(find(report, "cni.ipamd-unreachable").attributes.stale).toBe(true);
   });
 
   it("answers no_data when the log is missing and error when it is empty", async () => {
-    const missing = await runTool(tool, await createNodeEvidence(createMemorySource({ "var_log/aws-routed-eni/ipamd.log": "x\n" })), {});
+    const missing = await runTool(
+      tool,
+      await createNodeEvidence(createMemorySource({ "var_log/aws-routed-eni/ipamd.log": "x\n" })),
+      {},
+    );
     expect(missing.status).toBe("no_data");
     const empty = await run("");
     expect(empty.status).toBe("error");
@@ -177,7 +230,9 @@ describe("read_cni_plugin_log", () => {
   });
 
   it("copes with CRLF line ends and binary garbage", async () => {
-    const crlf = await run(`${[...healthy(), j(ts(20), "error", `Error received from AddNetwork grpc call for containerID ${ID(3)}: ${REFUSED}`)].join("\r\n")}\r\n`);
+    const crlf = await run(
+      `${[...healthy(), j(ts(20), "error", `Error received from AddNetwork grpc call for containerID ${ID(3)}: ${REFUSED}`)].join("\r\n")}\r\n`,
+    );
     expect(find(crlf, "cni.ipamd-unreachable").severity).toBe("high");
     const garbage = await run(Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31 + 7) % 256));
     expect(garbage.status).toBe("ok");
@@ -191,14 +246,17 @@ describe("read_cni_plugin_log on the healthy baseline and the network faults", (
   }
   const formats = [{}, { cniLogFormat: "text" as const, enisShape: "legacy" as const }];
 
-  it.each([...formats, { ignoreIntrospection: true }])("raises nothing above info on the healthy baseline %j", async (opts) => {
-    const report = await runFiles(healthyBaseline(opts));
-    expect(report.status).toBe("ok");
-    expect(aboveInfo(report)).toEqual([]);
-    const requests = find(report, "cni.requests");
-    expect(requests.attributes.failedAdds).toBe(0);
-    expect(requests.attributes.successfulAdds).toBe(requests.attributes.adds);
-  });
+  it.each([...formats, { ignoreIntrospection: true }])(
+    "raises nothing above info on the healthy baseline %j",
+    async (opts) => {
+      const report = await runFiles(healthyBaseline(opts));
+      expect(report.status).toBe("ok");
+      expect(aboveInfo(report)).toEqual([]);
+      const requests = find(report, "cni.requests");
+      expect(requests.attributes.failedAdds).toBe(0);
+      expect(requests.attributes.successfulAdds).toBe(requests.attributes.adds);
+    },
+  );
 
   it.each(formats)("reads IPAMD down as ADDs refused on 127.0.0.1:50051, naming the pods %j", async (opts) => {
     const report = await runFiles(withFaults(opts, ipamdDown()));

@@ -22,33 +22,63 @@ function cri(minutesAgo: number, msg: string): string {
 function startup(minutesAgo: number): string[] {
   return [
     cri(minutesAgo, ".:53"),
-    cri(minutesAgo, "[INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908"),
+    cri(
+      minutesAgo,
+      "[INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908",
+    ),
     cri(minutesAgo, "CoreDNS-1.11.4"),
     cri(minutesAgo, "linux/amd64, go1.22.8, 3a1e7b2"),
   ];
 }
 function timeout(minutesAgo: number, name = "api.stripe.com.", qtype = "A", upstream = "10.0.0.2"): string {
-  return cri(minutesAgo, `[ERROR] plugin/errors: 2 ${name} ${qtype}: read udp 10.0.12.77:${40000 + minutesAgo}->${upstream}:53: i/o timeout`);
+  return cri(
+    minutesAgo,
+    `[ERROR] plugin/errors: 2 ${name} ${qtype}: read udp 10.0.12.77:${40000 + minutesAgo}->${upstream}:53: i/o timeout`,
+  );
 }
 function query(minutesAgo: number, name: string, rcode: string, seconds = "0.000312"): string {
-  return cri(minutesAgo, `[INFO] 10.0.12.91:51234 - 4242 "A IN ${name} udp 41 false 512" ${rcode} qr,aa,rd 134 ${seconds}s`);
+  return cri(
+    minutesAgo,
+    `[INFO] 10.0.12.91:51234 - 4242 "A IN ${name} udp 41 false 512" ${rcode} qr,aa,rd 134 ${seconds}s`,
+  );
 }
 const text = (lines: string[]) => `${lines.join("\n")}\n`;
 
-async function run(files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
+async function run(
+  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
+  input: ToolInput = {},
+): Promise<ToolReport> {
   const evidence = await createNodeEvidence(createMemorySource(files, ARCHIVE));
   return runTool(readCorednsLog as unknown as ToolDefinition, evidence, input);
 }
 const find = (report: ToolReport, kind: string) => report.findings.find((f) => f.kind === kind);
-const VARIANTS = [{}, { nodeadm: false }, { cniLogFormat: "text" as const }, { enisShape: "flat" as const }, { enisShape: "legacy" as const }, { ignoreIntrospection: true }, { seed: 11 }];
-const loud = (report: ToolReport) => report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
+const VARIANTS = [
+  {},
+  { nodeadm: false },
+  { cniLogFormat: "text" as const },
+  { enisShape: "flat" as const },
+  { enisShape: "legacy" as const },
+  { ignoreIntrospection: true },
+  { seed: 11 },
+];
+const loud = (report: ToolReport) =>
+  report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 
 describe("read_coredns_log", () => {
   it("reports only the pod fact for a CoreDNS that started cleanly", async () => {
-    const report = await run({ [CONTAINERS_LOG]: text([...startup(4000), cri(3999, "[WARNING] No files matching import glob pattern: custom/*.override")]) });
+    const report = await run({
+      [CONTAINERS_LOG]: text([
+        ...startup(4000),
+        cri(3999, "[WARNING] No files matching import glob pattern: custom/*.override"),
+      ]),
+    });
     expect(report.status).toBe("ok");
     expect(loud(report)).toEqual([]);
-    expect(find(report, "coredns.pods")?.attributes).toMatchObject({ pods: [POD], version: "CoreDNS-1.11.4", errorLines: 0 });
+    expect(find(report, "coredns.pods")?.attributes).toMatchObject({
+      pods: [POD],
+      version: "CoreDNS-1.11.4",
+      errorLines: 0,
+    });
   });
 
   it("reports upstream timeouts to the VPC resolver as high, naming the upstream", async () => {
@@ -58,7 +88,12 @@ describe("read_coredns_log", () => {
     const finding = find(report, "coredns.upstream-timeouts");
     expect(finding?.severity).toBe("high");
     expect(finding?.count).toBe(30);
-    expect(finding?.attributes).toMatchObject({ upstreams: ["10.0.0.2:53"], toVpcResolver: true, qtypes: ["A"], loopProbeOnly: false });
+    expect(finding?.attributes).toMatchObject({
+      upstreams: ["10.0.0.2:53"],
+      toVpcResolver: true,
+      qtypes: ["A"],
+      loopProbeOnly: false,
+    });
     expect(finding?.correlateWith).toContain("check_resolv_conf");
   });
 
@@ -87,7 +122,13 @@ describe("read_coredns_log", () => {
   });
 
   it("reports a forwarding loop as critical", async () => {
-    const lines = [...startup(10), cri(10, `[FATAL] plugin/loop: Loop (127.0.0.1:55953 -> :53) detected for zone ".", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO 4547991504243258144.3688648895315093531."`)];
+    const lines = [
+      ...startup(10),
+      cri(
+        10,
+        `[FATAL] plugin/loop: Loop (127.0.0.1:55953 -> :53) detected for zone ".", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO 4547991504243258144.3688648895315093531."`,
+      ),
+    ];
     const report = await run({ [PODS_LOG]: text(lines) });
     const loop = find(report, "coredns.loop-detected");
     expect(loop?.severity).toBe("critical");
@@ -120,7 +161,13 @@ describe("read_coredns_log", () => {
 
   it("reports the kubernetes plugin failing to reach the API server, apart from upstream timeouts", async () => {
     const lines = [...startup(100)];
-    for (let m = 90; m >= 0; m -= 10) lines.push(cri(m, `[ERROR] plugin/kubernetes: pkg/mod/k8s.io/client-go@v0.31.2/tools/cache/reflector.go:243: Failed to watch *v1.EndpointSlice: failed to list *v1.EndpointSlice: Get "https://172.20.0.1:443/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0": dial tcp 172.20.0.1:443: i/o timeout`));
+    for (let m = 90; m >= 0; m -= 10)
+      lines.push(
+        cri(
+          m,
+          `[ERROR] plugin/kubernetes: pkg/mod/k8s.io/client-go@v0.31.2/tools/cache/reflector.go:243: Failed to watch *v1.EndpointSlice: failed to list *v1.EndpointSlice: Get "https://172.20.0.1:443/apis/discovery.k8s.io/v1/endpointslices?limit=500&resourceVersion=0": dial tcp 172.20.0.1:443: i/o timeout`,
+        ),
+      );
     lines.push(cri(5, `[INFO] plugin/ready: Still waiting on: "kubernetes"`));
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
     expect(find(report, "coredns.apiserver-unreachable")?.severity).toBe("high");
@@ -129,14 +176,23 @@ describe("read_coredns_log", () => {
   });
 
   it("keeps the start-up warning about an unsynced Kubernetes API at info once it stopped", async () => {
-    const lines = [cri(4000, `[WARNING] plugin/kubernetes: Kubernetes API connection failure: Get "https://172.20.0.1:443/version": dial tcp 172.20.0.1:443: i/o timeout`), ...startup(3999)];
+    const lines = [
+      cri(
+        4000,
+        `[WARNING] plugin/kubernetes: Kubernetes API connection failure: Get "https://172.20.0.1:443/version": dial tcp 172.20.0.1:443: i/o timeout`,
+      ),
+      ...startup(3999),
+    ];
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
     expect(loud(report)).toEqual([]);
   });
 
   it("reports other errors with their causes", async () => {
     const lines = [...startup(100)];
-    for (let m = 50; m >= 10; m -= 5) lines.push(cri(m, `[ERROR] plugin/errors: 2 s3.amazonaws.com. A: dial udp 10.0.0.2:53: connect: network is unreachable`));
+    for (let m = 50; m >= 10; m -= 5)
+      lines.push(
+        cri(m, `[ERROR] plugin/errors: 2 s3.amazonaws.com. A: dial udp 10.0.0.2:53: connect: network is unreachable`),
+      );
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
     expect(find(report, "coredns.errors")?.severity).toBe("medium");
     expect(find(report, "coredns.errors")?.attributes.causes).toEqual(["unreachable"]);
@@ -144,7 +200,8 @@ describe("read_coredns_log", () => {
 
   it("reads each pod once when both log copies are present, and lists every pod", async () => {
     const lines = text([...startup(100), timeout(5)]);
-    const second = "var_log/coredns-5b9dfbf96-r7t4n_kube-system_coredns-0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9.log";
+    const second =
+      "var_log/coredns-5b9dfbf96-r7t4n_kube-system_coredns-0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9.log";
     const report = await run({ [CONTAINERS_LOG]: lines, [PODS_LOG]: lines, [second]: text(startup(50)) });
     expect(find(report, "coredns.upstream-timeouts")?.count).toBe(1);
     expect(find(report, "coredns.pods")?.attributes.pods).toEqual([POD, "coredns-5b9dfbf96-r7t4n"]);
@@ -166,7 +223,13 @@ describe("read_coredns_log", () => {
 
   it("survives binary garbage and CRLF line ends", async () => {
     const garbage = new Uint8Array(8192).map((_, i) => (i * 31 + 7) % 256);
-    const report = await run({ [PODS_LOG]: garbage, [CONTAINERS_LOG.replace(POD, "coredns-5b9dfbf96-zzzzz")]: text([...startup(10), timeout(2)]).replace(/\n/g, "\r\n") });
+    const report = await run({
+      [PODS_LOG]: garbage,
+      [CONTAINERS_LOG.replace(POD, "coredns-5b9dfbf96-zzzzz")]: text([...startup(10), timeout(2)]).replace(
+        /\n/g,
+        "\r\n",
+      ),
+    });
     expect(report.status).toBe("ok");
     expect(find(report, "coredns.upstream-timeouts")?.attributes.upstreams).toEqual(["10.0.0.2:53"]);
   });
@@ -178,7 +241,10 @@ describe("read_coredns_log", () => {
 
   it("reports the generated upstream-timeout fault as timeouts to the VPC resolver", async () => {
     const report = await run(withFaults({}, corednsUpstreamTimeouts()), { nameservers: ["10.0.0.2"] });
-    expect(find(report, "coredns.upstream-timeouts")).toMatchObject({ severity: "high", attributes: { upstreams: ["10.0.0.2:53"], toVpcResolver: true } });
+    expect(find(report, "coredns.upstream-timeouts")).toMatchObject({
+      severity: "high",
+      attributes: { upstreams: ["10.0.0.2:53"], toVpcResolver: true },
+    });
   });
 
   it("reports the generated loop fault as a critical loop from the restarted containers' logs", async () => {

@@ -32,16 +32,29 @@ function cri(minutesAgo: number, text: string, level?: string, file = "driver.go
 }
 const text = (lines: string[]) => `${lines.join("\n")}\n`;
 function nodeStartup(minutesAgo: number): string[] {
-  return [cri(minutesAgo, `"Driver Information" Driver="ebs.csi.aws.com" Version="v1.48.0"`, "I", "driver.go:69"), cri(minutesAgo, `"Listening for connections" address="/csi/csi.sock"`, "I", "server.go:109")];
+  return [
+    cri(minutesAgo, `"Driver Information" Driver="ebs.csi.aws.com" Version="v1.48.0"`, "I", "driver.go:69"),
+    cri(minutesAgo, `"Listening for connections" address="/csi/csi.sock"`, "I", "server.go:109"),
+  ];
 }
 function registrar(minutesAgo: number, registered = true): string[] {
-  const status = registered ? "&RegistrationStatus{PluginRegistered:true,Error:,}" : "&RegistrationStatus{PluginRegistered:false,Error:RegisterPlugin error -- plugin registration failed with err: rpc error: code = Unavailable desc = connection error,}";
+  const status = registered
+    ? "&RegistrationStatus{PluginRegistered:true,Error:,}"
+    : "&RegistrationStatus{PluginRegistered:false,Error:RegisterPlugin error -- plugin registration failed with err: rpc error: code = Unavailable desc = connection error,}";
   const lines = [
     cri(minutesAgo, `"Version" version="v2.14.0"`, "I", "main.go:150"),
     cri(minutesAgo, `"CSI driver name" csiDriverName="ebs.csi.aws.com"`, "I", "main.go:189"),
     cri(minutesAgo, `"Received NotifyRegistrationStatus call" status="${status}"`, "I", "main.go:108"),
   ];
-  if (!registered) lines.push(cri(minutesAgo, `"Registration process failed with error, restarting registration container" err="RegisterPlugin error -- plugin registration failed with err: rpc error: code = Unavailable desc = connection error"`, "E", "main.go:120"));
+  if (!registered)
+    lines.push(
+      cri(
+        minutesAgo,
+        `"Registration process failed with error, restarting registration container" err="RegisterPlugin error -- plugin registration failed with err: rpc error: code = Unavailable desc = connection error"`,
+        "E",
+        "main.go:120",
+      ),
+    );
   return lines;
 }
 /** The 4.3 excerpt: a NodeStage re-mount failing because the NVMe device is already mounted. */
@@ -52,17 +65,34 @@ function nvmeRemount(minutesAgo: number): string[] {
     cri(minutesAgo, `Mounting arguments: -t ext4 -o defaults /dev/xvdba ${PV}`),
     cri(minutesAgo, `Output: mount: ${PV}: /dev/nvme3n1 already mounted on ${PV}.`),
     cri(minutesAgo, ""),
-    cri(minutesAgo, `GRPC error: rpc error: code = Internal desc = could not format "/dev/xvdba" and mount it at "${PV}": mount failed: exit status 32`, "E", "driver.go:119"),
+    cri(
+      minutesAgo,
+      `GRPC error: rpc error: code = Internal desc = could not format "/dev/xvdba" and mount it at "${PV}": mount failed: exit status 32`,
+      "E",
+      "driver.go:119",
+    ),
   ];
 }
 
-async function run(files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
+async function run(
+  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
+  input: ToolInput = {},
+): Promise<ToolReport> {
   const evidence = await createNodeEvidence(createMemorySource(files, ARCHIVE));
   return runTool(readCsiLogs as unknown as ToolDefinition, evidence, input);
 }
 const find = (report: ToolReport, kind: string) => report.findings.find((f) => f.kind === kind);
-const VARIANTS = [{}, { nodeadm: false }, { cniLogFormat: "text" as const }, { enisShape: "flat" as const }, { enisShape: "legacy" as const }, { ignoreIntrospection: true }, { seed: 11 }];
-const loud = (report: ToolReport) => report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
+const VARIANTS = [
+  {},
+  { nodeadm: false },
+  { cniLogFormat: "text" as const },
+  { enisShape: "flat" as const },
+  { enisShape: "legacy" as const },
+  { ignoreIntrospection: true },
+  { seed: 11 },
+];
+const loud = (report: ToolReport) =>
+  report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 
 describe("read_csi_logs", () => {
   it("reports only facts for a healthy EBS CSI node plugin: the registered driver and its version", async () => {
@@ -70,18 +100,39 @@ describe("read_csi_logs", () => {
     expect(report.status).toBe("ok");
     expect(loud(report)).toEqual([]);
     expect(find(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com"]);
-    expect(find(report, "csi.plugins")?.attributes).toMatchObject({ pods: ["ebs-csi-node-h4x9q"], drivers: ["ebs.csi.aws.com"], versions: ["ebs.csi.aws.com v1.48.0"], nodePlugin: true, controller: false });
+    expect(find(report, "csi.plugins")?.attributes).toMatchObject({
+      pods: ["ebs-csi-node-h4x9q"],
+      drivers: ["ebs.csi.aws.com"],
+      versions: ["ebs.csi.aws.com v1.48.0"],
+      nodePlugin: true,
+      controller: false,
+    });
   });
 
-  it("reads the old registrar wording CSI driver name: \"…\"", async () => {
-    const old = [cri(100, `CSI driver name: "efs.csi.aws.com"`, "I", "main.go:113"), cri(100, "Received NotifyRegistrationStatus call: &RegistrationStatus{PluginRegistered:true,Error:,}", "I", "main.go:121")];
+  it('reads the old registrar wording CSI driver name: "…"', async () => {
+    const old = [
+      cri(100, `CSI driver name: "efs.csi.aws.com"`, "I", "main.go:113"),
+      cri(
+        100,
+        "Received NotifyRegistrationStatus call: &RegistrationStatus{PluginRegistered:true,Error:,}",
+        "I",
+        "main.go:121",
+      ),
+    ];
     const report = await run({ [`var_log/efs-csi-node-p2m8w_kube-system_csi-driver-registrar-${HEX}.log`]: text(old) });
     expect(find(report, "csi.driver-registered")?.attributes.drivers).toEqual(["efs.csi.aws.com"]);
   });
 
   it("reports Failed to find device path as a high EBS device-not-found, naming volume and device", async () => {
     const lines = [...nodeStartup(300)];
-    for (let m = 60; m >= 2; m -= 2) lines.push(cri(m, `"GRPC error" err="rpc error: code = Internal desc = Failed to find device path /dev/xvdaa. no device path for device \\"/dev/xvdaa\\" volume \\"vol-0f1bd87aca480b924\\" found"`, "E"));
+    for (let m = 60; m >= 2; m -= 2)
+      lines.push(
+        cri(
+          m,
+          `"GRPC error" err="rpc error: code = Internal desc = Failed to find device path /dev/xvdaa. no device path for device \\"/dev/xvdaa\\" volume \\"vol-0f1bd87aca480b924\\" found"`,
+          "E",
+        ),
+      );
     const report = await run({ [EBS_NODE]: text(lines) });
     const finding = find(report, "csi.ebs-device-not-found");
     expect(finding?.severity).toBe("high");
@@ -92,26 +143,61 @@ describe("read_csi_logs", () => {
 
   it("counts the multi-line NVMe re-mount failure once, as device-not-found and not as a generic mount failure", async () => {
     const report = await run({ [EBS_NODE]: text([...nodeStartup(300), ...nvmeRemount(20), ...nvmeRemount(10)]) });
-    expect(find(report, "csi.ebs-device-not-found")).toMatchObject({ severity: "high", count: 2, attributes: { devices: ["/dev/nvme3n1"] } });
+    expect(find(report, "csi.ebs-device-not-found")).toMatchObject({
+      severity: "high",
+      count: 2,
+      attributes: { devices: ["/dev/nvme3n1"] },
+    });
     expect(find(report, "csi.mount-failed")).toBeUndefined();
   });
 
   it("reports attach failures from the controller and the attacher with their causes", async () => {
-    const controller = [cri(30, `"GRPC error" err="rpc error: code = Internal desc = Could not attach volume \\"vol-0a1b2c3d4e5f60718\\" to node \\"i-0abc123def4567890\\": could not attach volume \\"vol-0a1b2c3d4e5f60718\\" to node \\"i-0abc123def4567890\\": VolumeInUse: vol-0a1b2c3d4e5f60718 is already attached to an instance"`, "E")];
-    const attacher = [cri(25, `Error processing "csi-8d0e4b1f9c2a": failed to attach: rpc error: code = DeadlineExceeded desc = context deadline exceeded`, "I", "csi_handler.go:234")];
+    const controller = [
+      cri(
+        30,
+        `"GRPC error" err="rpc error: code = Internal desc = Could not attach volume \\"vol-0a1b2c3d4e5f60718\\" to node \\"i-0abc123def4567890\\": could not attach volume \\"vol-0a1b2c3d4e5f60718\\" to node \\"i-0abc123def4567890\\": VolumeInUse: vol-0a1b2c3d4e5f60718 is already attached to an instance"`,
+        "E",
+      ),
+    ];
+    const attacher = [
+      cri(
+        25,
+        `Error processing "csi-8d0e4b1f9c2a": failed to attach: rpc error: code = DeadlineExceeded desc = context deadline exceeded`,
+        "I",
+        "csi_handler.go:234",
+      ),
+    ];
     const report = await run({ [EBS_CONTROLLER]: text(controller), [ATTACHER]: text(attacher) });
     const attach = find(report, "csi.ebs-attach-failed");
     expect(attach?.severity).toBe("high");
     expect(attach?.count).toBe(2);
-    expect(attach?.attributes).toMatchObject({ causes: ["in-use-elsewhere", "timeout"], volumes: ["vol-0a1b2c3d4e5f60718"] });
+    expect(attach?.attributes).toMatchObject({
+      causes: ["in-use-elsewhere", "timeout"],
+      volumes: ["vol-0a1b2c3d4e5f60718"],
+    });
     expect(find(report, "csi.plugins")?.attributes.controller).toBe(true);
   });
 
   it("does not treat successful attaches or detach chatter as failures", async () => {
     const lines = [
-      cri(30, `"ControllerPublishVolume: attaching" volumeID="vol-0a1b2c3d4e5f60718" nodeID="i-0abc123def4567890"`, "I", "controller.go:431"),
-      cri(30, `"ControllerPublishVolume: attached" volumeID="vol-0a1b2c3d4e5f60718" nodeID="i-0abc123def4567890" devicePath="/dev/xvdaa"`, "I", "controller.go:440"),
-      cri(20, `"ControllerUnpublishVolume: detach failed, retrying" err="timed out waiting for the condition"`, "W", "controller.go:470"),
+      cri(
+        30,
+        `"ControllerPublishVolume: attaching" volumeID="vol-0a1b2c3d4e5f60718" nodeID="i-0abc123def4567890"`,
+        "I",
+        "controller.go:431",
+      ),
+      cri(
+        30,
+        `"ControllerPublishVolume: attached" volumeID="vol-0a1b2c3d4e5f60718" nodeID="i-0abc123def4567890" devicePath="/dev/xvdaa"`,
+        "I",
+        "controller.go:440",
+      ),
+      cri(
+        20,
+        `"ControllerUnpublishVolume: detach failed, retrying" err="timed out waiting for the condition"`,
+        "W",
+        "controller.go:470",
+      ),
     ];
     const report = await run({ [EBS_CONTROLLER]: text(lines) });
     expect(loud(report)).toEqual([]);
@@ -119,69 +205,151 @@ describe("read_csi_logs", () => {
 
   it("reports EFS mount timeouts from the efs-plugin once per attempt, and TLS tunnel failures as a cause", async () => {
     const attempt = (m: number, output: string) => [
-      cri(m, `GRPC error: rpc error: code = Internal desc = Could not mount "fs-0123456789abcdef0:/" at "/var/lib/kubelet/pods/4c1d2e3f/volumes/kubernetes.io~csi/efs-pv/mount": mount failed: exit status 32`, "E", "driver.go:103"),
+      cri(
+        m,
+        `GRPC error: rpc error: code = Internal desc = Could not mount "fs-0123456789abcdef0:/" at "/var/lib/kubelet/pods/4c1d2e3f/volumes/kubernetes.io~csi/efs-pv/mount": mount failed: exit status 32`,
+        "E",
+        "driver.go:103",
+      ),
       cri(m, "Mounting command: mount"),
-      cri(m, "Mounting arguments: -t efs -o accesspoint=fsap-0a1b2c3d4e5f60718,tls fs-0123456789abcdef0:/ /var/lib/kubelet/pods/4c1d2e3f/volumes/kubernetes.io~csi/efs-pv/mount"),
+      cri(
+        m,
+        "Mounting arguments: -t efs -o accesspoint=fsap-0a1b2c3d4e5f60718,tls fs-0123456789abcdef0:/ /var/lib/kubelet/pods/4c1d2e3f/volumes/kubernetes.io~csi/efs-pv/mount",
+      ),
       cri(m, `Output: ${output}`),
     ];
-    const report = await run({ [EFS_NODE]: text([...attempt(30, "mount.nfs4: Connection timed out"), ...attempt(20, "mount.nfs4: Connection timed out"), ...attempt(10, "Failed to initialize TLS tunnel for fs-0123456789abcdef0")]) });
+    const report = await run({
+      [EFS_NODE]: text([
+        ...attempt(30, "mount.nfs4: Connection timed out"),
+        ...attempt(20, "mount.nfs4: Connection timed out"),
+        ...attempt(10, "Failed to initialize TLS tunnel for fs-0123456789abcdef0"),
+      ]),
+    });
     const efs = find(report, "csi.efs-mount-timeout");
     expect(efs).toMatchObject({ severity: "high", count: 3, attributes: { causes: ["nfs-timeout", "tls-tunnel"] } });
     expect(find(report, "csi.mount-failed")).toBeUndefined();
   });
 
   it("reads the efs-utils mount.log when the bundle has one", async () => {
-    const log = ["2026-11-24 10:20:01,512 - INFO - version=2.1.0 options={'tls': None, 'rw': None}", `2026-11-24 10:22:03,204 - ERROR - Failed to mount fs-0123456789abcdef0.efs.us-east-1.amazonaws.com at /var/lib/kubelet/pods/4c1d2e3f/volumes/kubernetes.io~csi/efs-pv/mount: returncode=32, stderr="mount.nfs4: Connection timed out"`];
+    const log = [
+      "2026-11-24 10:20:01,512 - INFO - version=2.1.0 options={'tls': None, 'rw': None}",
+      `2026-11-24 10:22:03,204 - ERROR - Failed to mount fs-0123456789abcdef0.efs.us-east-1.amazonaws.com at /var/lib/kubelet/pods/4c1d2e3f/volumes/kubernetes.io~csi/efs-pv/mount: returncode=32, stderr="mount.nfs4: Connection timed out"`,
+    ];
     const report = await run({ "var_log/amazon/efs/mount.log": text(log) });
     expect(find(report, "csi.efs-mount-timeout")).toMatchObject({ severity: "high", count: 1 });
     expect(find(report, "csi.plugins")?.attributes.efsUtilsLog).toBe(true);
   });
 
   it("does not call an EC2 API connection timeout in the EBS driver an EFS mount timeout", async () => {
-    const lines = [cri(10, `"Error" err="operation error EC2: DescribeVolumes, https response error StatusCode: 0, RequestID: , request send failed, Post \\"https://ec2.us-east-1.amazonaws.com/\\": dial tcp 52.46.154.12:443: connect: connection timed out"`, "E", "cloud.go:612")];
+    const lines = [
+      cri(
+        10,
+        `"Error" err="operation error EC2: DescribeVolumes, https response error StatusCode: 0, RequestID: , request send failed, Post \\"https://ec2.us-east-1.amazonaws.com/\\": dial tcp 52.46.154.12:443: connect: connection timed out"`,
+        "E",
+        "cloud.go:612",
+      ),
+    ];
     const report = await run({ [EBS_CONTROLLER]: text(lines) });
     expect(find(report, "csi.efs-mount-timeout")).toBeUndefined();
   });
 
   it("reports other mount failures as medium", async () => {
-    const lines = [cri(10, `"NodeStageVolume: failed to mount" err="mount failed: exit status 32\\nMounting command: mount\\nOutput: mount: ${PV}: wrong fs type, bad option, bad superblock on /dev/nvme2n1"`, "E", "node.go:301")];
+    const lines = [
+      cri(
+        10,
+        `"NodeStageVolume: failed to mount" err="mount failed: exit status 32\\nMounting command: mount\\nOutput: mount: ${PV}: wrong fs type, bad option, bad superblock on /dev/nvme2n1"`,
+        "E",
+        "node.go:301",
+      ),
+    ];
     const report = await run({ [EBS_NODE]: text(lines) });
-    expect(find(report, "csi.mount-failed")).toMatchObject({ severity: "medium", attributes: { causes: ["filesystem"] } });
+    expect(find(report, "csi.mount-failed")).toMatchObject({
+      severity: "medium",
+      attributes: { causes: ["filesystem"] },
+    });
   });
 
   it("reports IMDS errors as medium and notes the fall-back to the Kubernetes API", async () => {
-    const lines = [cri(10, `"Failed to retrieve instance data from ec2 metadata; retrieving instance data from kubernetes api" err="could not get EC2 instance identity metadata: operation error ec2imds: GetInstanceIdentityDocument, canceled, context deadline exceeded"`, "E", "metadata.go:52"), cri(10, `"kubernetes api is available"`, "I", "metadata.go:61")];
+    const lines = [
+      cri(
+        10,
+        `"Failed to retrieve instance data from ec2 metadata; retrieving instance data from kubernetes api" err="could not get EC2 instance identity metadata: operation error ec2imds: GetInstanceIdentityDocument, canceled, context deadline exceeded"`,
+        "E",
+        "metadata.go:52",
+      ),
+      cri(10, `"kubernetes api is available"`, "I", "metadata.go:61"),
+    ];
     const report = await run({ [EBS_NODE]: text(lines) });
-    expect(find(report, "csi.imds-error")).toMatchObject({ severity: "medium", attributes: { kubernetesFallback: true } });
+    expect(find(report, "csi.imds-error")).toMatchObject({
+      severity: "medium",
+      attributes: { kubernetesFallback: true },
+    });
 
-    const efs = await run({ [EFS_NODE]: text([cri(5, "error retrieving metadata from EC2 metadata service: EC2MetadataError: failed to make EC2Metadata request", "E", "cloud.go:134")]) });
-    expect(find(efs, "csi.imds-error")).toMatchObject({ severity: "medium", attributes: { kubernetesFallback: false } });
+    const efs = await run({
+      [EFS_NODE]: text([
+        cri(
+          5,
+          "error retrieving metadata from EC2 metadata service: EC2MetadataError: failed to make EC2Metadata request",
+          "E",
+          "cloud.go:134",
+        ),
+      ]),
+    });
+    expect(find(efs, "csi.imds-error")).toMatchObject({
+      severity: "medium",
+      attributes: { kubernetesFallback: false },
+    });
   });
 
   it("reports a failed driver registration once per attempt, and clears it when a later one succeeded", async () => {
     const failing = await run({ [REGISTRAR]: text([...registrar(30, false), ...registrar(20, false)]) });
-    expect(find(failing, "csi.registration-failed")).toMatchObject({ severity: "high", count: 2, attributes: { drivers: ["ebs.csi.aws.com"] } });
+    expect(find(failing, "csi.registration-failed")).toMatchObject({
+      severity: "high",
+      count: 2,
+      attributes: { drivers: ["ebs.csi.aws.com"] },
+    });
     expect(find(failing, "csi.driver-registered")).toBeUndefined();
 
     const recovered = await run({ [REGISTRAR]: text([...registrar(30, false), ...registrar(20, true)]) });
-    expect(find(recovered, "csi.registration-failed")).toMatchObject({ severity: "info", attributes: { cleared: true } });
+    expect(find(recovered, "csi.registration-failed")).toMatchObject({
+      severity: "info",
+      attributes: { cleared: true },
+    });
   });
 
   it("keeps failures that stopped hours before the window's end at info", async () => {
-    const lines = [cri(900, `"GRPC error" err="rpc error: code = Internal desc = Failed to find device path /dev/xvdab. no device path for device \\"/dev/xvdab\\" volume \\"vol-0f1bd87aca480b924\\" found"`, "E")];
+    const lines = [
+      cri(
+        900,
+        `"GRPC error" err="rpc error: code = Internal desc = Failed to find device path /dev/xvdab. no device path for device \\"/dev/xvdab\\" volume \\"vol-0f1bd87aca480b924\\" found"`,
+        "E",
+      ),
+    ];
     const report = await run({ [EBS_NODE]: text(lines) });
     expect(find(report, "csi.ebs-device-not-found")).toMatchObject({ severity: "info", attributes: { stale: true } });
   });
 
   it("ignores lines outside the requested window", async () => {
-    const lines = [cri(300, `"GRPC error" err="rpc error: code = Internal desc = Failed to find device path /dev/xvdab. no device path for device \\"/dev/xvdab\\" volume \\"vol-0f1bd87aca480b924\\" found"`, "E")];
+    const lines = [
+      cri(
+        300,
+        `"GRPC error" err="rpc error: code = Internal desc = Failed to find device path /dev/xvdab. no device path for device \\"/dev/xvdab\\" volume \\"vol-0f1bd87aca480b924\\" found"`,
+        "E",
+      ),
+    ];
     const window = { start: new Date(END - 120 * 60_000).toISOString(), end: new Date(END).toISOString() };
     const report = await run({ [EBS_NODE]: text(lines) }, { window });
     expect(find(report, "csi.ebs-device-not-found")).toBeUndefined();
   });
 
   it("reads each container once when both log copies are present", async () => {
-    const lines = text([cri(10, `"GRPC error" err="rpc error: code = Internal desc = Failed to find device path /dev/xvdac. no device path for device \\"/dev/xvdac\\" volume \\"vol-0f1bd87aca480b924\\" found"`, "E")]);
+    const lines = text([
+      cri(
+        10,
+        `"GRPC error" err="rpc error: code = Internal desc = Failed to find device path /dev/xvdac. no device path for device \\"/dev/xvdac\\" volume \\"vol-0f1bd87aca480b924\\" found"`,
+        "E",
+      ),
+    ]);
     const podsCopy = `var_log/kube-system_ebs-csi-node-h4x9q_9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a/ebs-plugin/0.log`;
     const report = await run({ [EBS_NODE]: lines, [podsCopy]: lines });
     expect(find(report, "csi.ebs-device-not-found")?.count).toBe(1);
@@ -194,9 +362,15 @@ describe("read_csi_logs", () => {
   });
 
   it("notes that no CSI pod logged when other pods' logs were collected", async () => {
-    const report = await run({ [`var_log/kube-proxy-x7k2p_kube-system_kube-proxy-${HEX}.log`]: "x\n", [`var_log/aws-node-8x2lq_kube-system_aws-node-${HEX}.log`]: "y\n" });
+    const report = await run({
+      [`var_log/kube-proxy-x7k2p_kube-system_kube-proxy-${HEX}.log`]: "x\n",
+      [`var_log/aws-node-8x2lq_kube-system_aws-node-${HEX}.log`]: "y\n",
+    });
     expect(report.status).toBe("no_data");
-    expect(find(report, "csi.no-plugin-logs")).toMatchObject({ severity: "info", attributes: { containerLogFiles: 2 } });
+    expect(find(report, "csi.no-plugin-logs")).toMatchObject({
+      severity: "info",
+      attributes: { containerLogFiles: 2 },
+    });
   });
 
   it("survives binary garbage and CRLF line ends", async () => {
@@ -214,13 +388,19 @@ describe("read_csi_logs", () => {
 
   it("reports the generated EBS fault as device-not-found naming the device", async () => {
     const report = await run(withFaults({}, ebsDeviceNotFound()));
-    expect(find(report, "csi.ebs-device-not-found")).toMatchObject({ severity: "high", attributes: { devices: ["/dev/xvdaa"] } });
+    expect(find(report, "csi.ebs-device-not-found")).toMatchObject({
+      severity: "high",
+      attributes: { devices: ["/dev/xvdaa"] },
+    });
     expect(find(report, "csi.mount-failed")).toBeUndefined();
   });
 
   it("reports the generated EFS fault as mount timeouts, with the EFS driver registered", async () => {
     const report = await run(withFaults({ nodeadm: false }, efsMountTimeout()));
-    expect(find(report, "csi.efs-mount-timeout")).toMatchObject({ severity: "high", attributes: { causes: ["nfs-timeout"] } });
+    expect(find(report, "csi.efs-mount-timeout")).toMatchObject({
+      severity: "high",
+      attributes: { causes: ["nfs-timeout"] },
+    });
     expect(find(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com", "efs.csi.aws.com"]);
     expect(find(report, "csi.mount-failed")).toBeUndefined();
   });

@@ -41,9 +41,18 @@ function ago(minutes: number): number {
 }
 
 const BOOT_BANNER: Event[] = [
-  [0, `Linux version ${KERNEL} (mockbuild@ip-10-0-54-181) (gcc (GCC) 11.5.0 20240719 (Red Hat 11.5.0-5), GNU ld version 2.41-50.amzn2023.0.3) #1 SMP PREEMPT_DYNAMIC Tue Oct 13 18:02:37 UTC 2026`],
-  [0, "Command line: BOOT_IMAGE=(hd0,gpt1)/boot/vmlinuz root=UUID=5d3a3a7e ro console=tty0 console=ttyS0,115200n8 nvme_core.io_timeout=4294967295 rd.emergency=poweroff"],
-  [0.000004, "clocksource: kvm-clock: mask: 0xffffffffffffffff max_cycles: 0x1cd42e4dffb, max_idle_ns: 881590591483 ns"],
+  [
+    0,
+    `Linux version ${KERNEL} (mockbuild@ip-10-0-54-181) (gcc (GCC) 11.5.0 20240719 (Red Hat 11.5.0-5), GNU ld version 2.41-50.amzn2023.0.3) #1 SMP PREEMPT_DYNAMIC Tue Oct 13 18:02:37 UTC 2026`,
+  ],
+  [
+    0,
+    "Command line: BOOT_IMAGE=(hd0,gpt1)/boot/vmlinuz root=UUID=5d3a3a7e ro console=tty0 console=ttyS0,115200n8 nvme_core.io_timeout=4294967295 rd.emergency=poweroff",
+  ],
+  [
+    0.000004,
+    "clocksource: kvm-clock: mask: 0xffffffffffffffff max_cycles: 0x1cd42e4dffb, max_idle_ns: 881590591483 ns",
+  ],
   [0.803962, "nvme nvme0: pci function 0000:00:04.0"],
   [0.815037, "nvme nvme0: 2/0/0 default/read/poll queues"],
   [0.902716, "ena 0000:00:05.0: ENA device version: 0.10"],
@@ -67,29 +76,52 @@ function workloadOom(sec: number, pid = 48211): Event[] {
     [sec, " mem_cgroup_out_of_memory+0x136/0x150"],
     [sec, "memory: usage 1048576kB, limit 1048576kB, failcnt 1873"],
     [sec, `Memory cgroup stats for ${MEMCG}:`],
-    [sec, `oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-4f1c.scope,mems_allowed=0,oom_memcg=${MEMCG},task_memcg=${MEMCG},task=java,pid=${pid},uid=0`],
-    [sec + 0.002, `Memory cgroup out of memory: Killed process ${pid} (java) total-vm:4049380kB, anon-rss:1036156kB, file-rss:12420kB, shmem-rss:0kB, UID:0 pgtables:2484kB oom_score_adj:968`],
+    [
+      sec,
+      `oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-4f1c.scope,mems_allowed=0,oom_memcg=${MEMCG},task_memcg=${MEMCG},task=java,pid=${pid},uid=0`,
+    ],
+    [
+      sec + 0.002,
+      `Memory cgroup out of memory: Killed process ${pid} (java) total-vm:4049380kB, anon-rss:1036156kB, file-rss:12420kB, shmem-rss:0kB, UID:0 pgtables:2484kB oom_score_adj:968`,
+    ],
   ];
 }
 
 /** A global OOM (the node out of memory) killing `name`. */
 function globalOom(sec: number, name: string, pid: number, taskMemcg: string, invoker = "containerd"): Event[] {
   return [
-    [sec, `${invoker} invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=-999`],
+    [
+      sec,
+      `${invoker} invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=-999`,
+    ],
     [sec, `CPU: 0 PID: 2876 Comm: ${invoker} Not tainted ${KERNEL} #1`],
     [sec, " out_of_memory+0xed/0x2e0"],
     [sec, "Mem-Info:"],
     [sec, "Node 0 Normal free:33288kB boost:0kB min:33384kB low:41728kB high:50072kB"],
-    [sec, `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=${taskMemcg},task=${name},pid=${pid},uid=0`],
-    [sec + 0.001, `Out of memory: Killed process ${pid} (${name}) total-vm:1940492kB, anon-rss:160852kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:920kB oom_score_adj:-999`],
+    [
+      sec,
+      `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=${taskMemcg},task=${name},pid=${pid},uid=0`,
+    ],
+    [
+      sec + 0.001,
+      `Out of memory: Killed process ${pid} (${name}) total-vm:1940492kB, anon-rss:160852kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:920kB oom_score_adj:-999`,
+    ],
     [sec + 0.05, `oom_reaper: reaped process ${pid} (${name}), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB`],
   ];
 }
 
-async function run(files: Record<string, string | Uint8Array>, opts: { btime?: boolean; window?: { start: string; end: string } } = {}): Promise<ToolReport> {
+async function run(
+  files: Record<string, string | Uint8Array>,
+  opts: { btime?: boolean; window?: { start: string; end: string } } = {},
+): Promise<ToolReport> {
   const all: Record<string, string | Uint8Array> = { ...files };
-  if (opts.btime !== false) all["system/procstat.txt"] = `cpu  1 2 3 4\nbtime ${Math.floor(BOOT / 1000)}\nprocesses 31337\n`;
-  return runTool(readDmesg, await createNodeEvidence(createMemorySource(all, ARCHIVE)), opts.window ? { window: opts.window } : {});
+  if (opts.btime !== false)
+    all["system/procstat.txt"] = `cpu  1 2 3 4\nbtime ${Math.floor(BOOT / 1000)}\nprocesses 31337\n`;
+  return runTool(
+    readDmesg,
+    await createNodeEvidence(createMemorySource(all, ARCHIVE)),
+    opts.window ? { window: opts.window } : {},
+  );
 }
 
 function find(report: ToolReport, kind: string) {
@@ -105,16 +137,36 @@ describe("read_dmesg", () => {
     const report = await run(both([...BOOT_BANNER, ...workloadOom(ago(197))]));
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
-    expect(find(report, "kernel.oom-kill-workload")).toMatchObject({ severity: "info", count: 1, attributes: { victims: ["java"], podUids: [POD_UID] } });
+    expect(find(report, "kernel.oom-kill-workload")).toMatchObject({
+      severity: "info",
+      count: 1,
+      attributes: { victims: ["java"], podUids: [POD_UID] },
+    });
     expect(find(report, "kernel.oom-kill-system")).toBeUndefined();
-    expect(find(report, "kernel.boot")?.attributes).toMatchObject({ source: HUMAN, timestamps: "ctime", kernelVersion: KERNEL, coversFrom: new Date(BOOT).toISOString() });
+    expect(find(report, "kernel.boot")?.attributes).toMatchObject({
+      source: HUMAN,
+      timestamps: "ctime",
+      kernelVersion: KERNEL,
+      coversFrom: new Date(BOOT).toISOString(),
+    });
   });
 
   it("reports the kubelet killed by a global OOM as high, with when it happened", async () => {
     const sec = ago(11);
-    const report = await run(both([...BOOT_BANNER, ...globalOom(sec, "kubelet", 2345, "/runtime.slice/kubelet.service")]));
+    const report = await run(
+      both([...BOOT_BANNER, ...globalOom(sec, "kubelet", 2345, "/runtime.slice/kubelet.service")]),
+    );
     const oom = find(report, "kernel.oom-kill-system");
-    expect(oom).toMatchObject({ severity: "high", count: 1, attributes: { systemVictims: ["kubelet"], victims: ["kubelet(2345)"], systemProcessKilled: true, globalOom: true } });
+    expect(oom).toMatchObject({
+      severity: "high",
+      count: 1,
+      attributes: {
+        systemVictims: ["kubelet"],
+        victims: ["kubelet(2345)"],
+        systemProcessKilled: true,
+        globalOom: true,
+      },
+    });
     expect(oom?.lastSeen).toBe(new Date(BOOT + Math.floor(sec) * 1000).toISOString());
     expect(oom?.evidence[0]).toMatchObject({ source: HUMAN });
     expect(oom?.correlateWith).toContain("read_kubelet_config");
@@ -122,7 +174,10 @@ describe("read_dmesg", () => {
 
   it("rates a global OOM that only killed pod processes as medium", async () => {
     const report = await run(both(globalOom(ago(30), "java", 48211, MEMCG, "java")));
-    expect(find(report, "kernel.oom-kill-system")).toMatchObject({ severity: "medium", attributes: { systemProcessKilled: false, systemVictims: [] } });
+    expect(find(report, "kernel.oom-kill-system")).toMatchObject({
+      severity: "medium",
+      attributes: { systemProcessKilled: false, systemVictims: [] },
+    });
     expect(find(report, "kernel.oom-kill-workload")).toBeUndefined();
   });
 
@@ -130,12 +185,19 @@ describe("read_dmesg", () => {
     const sec = ago(9);
     const report = await run(
       both([
-        [sec, "containerd invoked oom-killer: gfp_mask=0x14200ca(GFP_HIGHUSER_MOVABLE), nodemask=(null), order=0, oom_score_adj=-999"],
+        [
+          sec,
+          "containerd invoked oom-killer: gfp_mask=0x14200ca(GFP_HIGHUSER_MOVABLE), nodemask=(null), order=0, oom_score_adj=-999",
+        ],
         [sec, "Out of memory: Kill process 2871 (containerd) score 0 or sacrifice child"],
         [sec, "Killed process 2871 (containerd) total-vm:1872364kB, anon-rss:52424kB, file-rss:0kB, shmem-rss:0kB"],
       ]),
     );
-    expect(find(report, "kernel.oom-kill-system")).toMatchObject({ severity: "high", count: 1, attributes: { systemVictims: ["containerd"] } });
+    expect(find(report, "kernel.oom-kill-system")).toMatchObject({
+      severity: "high",
+      count: 1,
+      attributes: { systemVictims: ["containerd"] },
+    });
   });
 
   it("reads the old memcg format (Task in … killed as a result of limit of …) as a workload OOM", async () => {
@@ -143,17 +205,31 @@ describe("read_dmesg", () => {
     const report = await run(
       both([
         [sec, "node invoked oom-killer: gfp_mask=0x14000c0(GFP_KERNEL), nodemask=(null), order=0, oom_score_adj=999"],
-        [sec, `Task in /kubepods/burstable/pod${POD_UID}/0a1b2c3d killed as a result of limit of /kubepods/burstable/pod${POD_UID}`],
+        [
+          sec,
+          `Task in /kubepods/burstable/pod${POD_UID}/0a1b2c3d killed as a result of limit of /kubepods/burstable/pod${POD_UID}`,
+        ],
         [sec, "Memory cgroup out of memory: Kill process 7788 (node) score 1989 or sacrifice child"],
         [sec, "Killed process 7788 (node) total-vm:1346868kB, anon-rss:520384kB, file-rss:29788kB, shmem-rss:0kB"],
       ]),
     );
-    expect(find(report, "kernel.oom-kill-workload")).toMatchObject({ severity: "info", count: 1, attributes: { victims: ["node"], podUids: [POD_UID] } });
+    expect(find(report, "kernel.oom-kill-workload")).toMatchObject({
+      severity: "info",
+      count: 1,
+      attributes: { victims: ["node"], podUids: [POD_UID] },
+    });
     expect(find(report, "kernel.oom-kill-system")).toBeUndefined();
   });
 
   it("reports conntrack table full as high while it lasts, info once it stopped days ago", async () => {
-    const recent = await run(both([...BOOT_BANNER, [ago(4), "nf_conntrack: nf_conntrack: table full, dropping packet"], [ago(3), "nf_conntrack: table full, dropping packet"], [ago(3), "net_ratelimit: 412 callbacks suppressed"]]));
+    const recent = await run(
+      both([
+        ...BOOT_BANNER,
+        [ago(4), "nf_conntrack: nf_conntrack: table full, dropping packet"],
+        [ago(3), "nf_conntrack: table full, dropping packet"],
+        [ago(3), "net_ratelimit: 412 callbacks suppressed"],
+      ]),
+    );
     expect(find(recent, "kernel.conntrack-table-full")).toMatchObject({ severity: "high", count: 2 });
     const old = await run(both([...BOOT_BANNER, [ago(60 * 30), "nf_conntrack: table full, dropping packet"]]));
     expect(find(old, "kernel.conntrack-table-full")).toMatchObject({ severity: "info", attributes: { stale: true } });
@@ -173,8 +249,16 @@ describe("read_dmesg", () => {
         [start + 480, "INFO: rcu_preempt self-detected stall on CPU"],
       ]),
     );
-    expect(find(report, "kernel.soft-lockup")).toMatchObject({ severity: "high", count: 2, attributes: { maxStuckSeconds: 45, processes: ["kworker/1:2"] } });
-    expect(find(report, "kernel.hung-task")).toMatchObject({ severity: "high", count: 2, attributes: { tasks: ["containerd", "jbd2/nvme0n1p1-8"] } });
+    expect(find(report, "kernel.soft-lockup")).toMatchObject({
+      severity: "high",
+      count: 2,
+      attributes: { maxStuckSeconds: 45, processes: ["kworker/1:2"] },
+    });
+    expect(find(report, "kernel.hung-task")).toMatchObject({
+      severity: "high",
+      count: 2,
+      attributes: { tasks: ["containerd", "jbd2/nvme0n1p1-8"] },
+    });
     expect(find(report, "kernel.rcu-stall")).toMatchObject({ severity: "high", count: 2 });
   });
 
@@ -182,11 +266,20 @@ describe("read_dmesg", () => {
     const report = await run(
       both([
         ...BOOT_BANNER,
-        [ago(12), "EXT4-fs error (device nvme1n1): ext4_find_entry:1455: inode #2: comm kubelet: reading directory lblock 0"],
+        [
+          ago(12),
+          "EXT4-fs error (device nvme1n1): ext4_find_entry:1455: inode #2: comm kubelet: reading directory lblock 0",
+        ],
         [ago(12), "EXT4-fs (nvme1n1): Remounting filesystem read-only"],
-        [ago(10), "XFS (nvme2n1): Metadata corruption detected at xfs_buf_ioend+0x51/0x180 [xfs], xfs_inode block 0x1a3c0"],
+        [
+          ago(10),
+          "XFS (nvme2n1): Metadata corruption detected at xfs_buf_ioend+0x51/0x180 [xfs], xfs_inode block 0x1a3c0",
+        ],
         [ago(9), "Buffer I/O error on dev nvme3n1, logical block 0, async page read"],
-        [ago(8), "blk_update_request: I/O error, dev nvme3n1, sector 2048 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0"],
+        [
+          ago(8),
+          "blk_update_request: I/O error, dev nvme3n1, sector 2048 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0",
+        ],
       ]),
     );
     const fs = find(report, "kernel.fs-errors");
@@ -205,26 +298,41 @@ describe("read_dmesg", () => {
         [ago(5), "nvme nvme1: I/O 0 QID 0 timeout, reset controller"],
       ]),
     );
-    expect(find(report, "kernel.nvme-errors")).toMatchObject({ severity: "high", count: 3, attributes: { devices: ["nvme1"] } });
+    expect(find(report, "kernel.nvme-errors")).toMatchObject({
+      severity: "high",
+      count: 3,
+      attributes: { devices: ["nvme1"] },
+    });
   });
 
   it("reports ENA resets, not ENA devices appearing at boot or on ENI attach", async () => {
     const report = await run(
       both([
         ...BOOT_BANNER,
-        [ago(7), "ena 0000:00:05.0 ens5: TX hasn't completed, qid 1, index 712. 13320 msecs since last interrupt, 12000 msecs since last napi execution, napi scheduled: 1"],
+        [
+          ago(7),
+          "ena 0000:00:05.0 ens5: TX hasn't completed, qid 1, index 712. 13320 msecs since last interrupt, 12000 msecs since last napi execution, napi scheduled: 1",
+        ],
         [ago(7), "ena 0000:00:05.0 ens5: Trigger reset is on"],
-        [ago(7), "ena 0000:00:05.0: Device reset completed successfully, Driver info: Elastic Network Adapter (ENA) v2.12.0g"],
+        [
+          ago(7),
+          "ena 0000:00:05.0: Device reset completed successfully, Driver info: Elastic Network Adapter (ENA) v2.12.0g",
+        ],
       ]),
     );
-    expect(find(report, "kernel.ena-reset")).toMatchObject({ severity: "high", count: 3, attributes: { interfaces: ["ens5"] } });
+    expect(find(report, "kernel.ena-reset")).toMatchObject({
+      severity: "high",
+      count: 3,
+      attributes: { interfaces: ["ens5"] },
+    });
     const single = await run(both([...BOOT_BANNER, [ago(7), "ena 0000:00:06.0 ens6: Keep alive watchdog timeout."]]));
     expect(find(single, "kernel.ena-reset")?.severity).toBe("medium");
     expect(find(await run(both(BOOT_BANNER)), "kernel.ena-reset")).toBeUndefined();
   });
 
   it("reports a clocksource marked unstable as a time jump, info when only at boot", async () => {
-    const line = "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because the skew is too large:";
+    const line =
+      "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because the skew is too large:";
     const recent = await run(both([...BOOT_BANNER, [ago(14), line]]));
     expect(find(recent, "kernel.time-jump")?.severity).toBe("medium");
     const boot = await run(both([...BOOT_BANNER, [2.5, line]]));
@@ -232,35 +340,61 @@ describe("read_dmesg", () => {
   });
 
   it("reports fragmentation-needed drops", async () => {
-    const report = await run(both([[ago(3), "IPv4: host 10.0.12.34 (ens5): fragmentation needed and DF set, dropped oversized packet (len 9001 > mtu 1500)"]]));
+    const report = await run(
+      both([
+        [
+          ago(3),
+          "IPv4: host 10.0.12.34 (ens5): fragmentation needed and DF set, dropped oversized packet (len 9001 > mtu 1500)",
+        ],
+      ]),
+    );
     expect(find(report, "kernel.fragmentation-needed")?.severity).toBe("medium");
   });
 
   it("turns seconds since boot into instants with btime when there is no --ctime file", async () => {
     const sec = ago(11);
-    const report = await run({ [CURRENT]: relative([...BOOT_BANNER, ...globalOom(sec, "kubelet", 2345, "/runtime.slice/kubelet.service")]) });
+    const report = await run({
+      [CURRENT]: relative([...BOOT_BANNER, ...globalOom(sec, "kubelet", 2345, "/runtime.slice/kubelet.service")]),
+    });
     const oom = find(report, "kernel.oom-kill-system");
     expect(oom?.lastSeen).toBe(new Date(BOOT + Math.round((sec + 0.001) * 1000)).toISOString());
     expect(find(report, "kernel.boot")?.attributes).toMatchObject({ source: CURRENT, timestamps: "relative" });
   });
 
   it("keeps findings without times when the boot time is unknown", async () => {
-    const report = await run({ [CURRENT]: relative([[ago(60 * 30), "nf_conntrack: table full, dropping packet"]]) }, { btime: false });
-    expect(find(report, "kernel.conntrack-table-full")).toMatchObject({ severity: "high", attributes: { timesUnknown: true } });
-    expect(find(report, "kernel.boot")?.attributes).toMatchObject({ timestamps: "relative-without-boot-time", timesKnown: false });
+    const report = await run(
+      { [CURRENT]: relative([[ago(60 * 30), "nf_conntrack: table full, dropping packet"]]) },
+      { btime: false },
+    );
+    expect(find(report, "kernel.conntrack-table-full")).toMatchObject({
+      severity: "high",
+      attributes: { timesUnknown: true },
+    });
+    expect(find(report, "kernel.boot")?.attributes).toMatchObject({
+      timestamps: "relative-without-boot-time",
+      timesKnown: false,
+    });
   });
 
   it("reads dmesg -x and raw printk level prefixes", async () => {
     const sec = Math.floor(ago(5));
-    const report = await run({ [CURRENT]: `kern  :warn  : [${sec}.000000] nf_conntrack: table full, dropping packet\n<3>[${sec}.100000] INFO: task kubelet:2345 blocked for more than 120 seconds.\n` });
+    const report = await run({
+      [CURRENT]: `kern  :warn  : [${sec}.000000] nf_conntrack: table full, dropping packet\n<3>[${sec}.100000] INFO: task kubelet:2345 blocked for more than 120 seconds.\n`,
+    });
     expect(find(report, "kernel.conntrack-table-full")?.lastSeen).toBe(new Date(BOOT + sec * 1000).toISOString());
     expect(find(report, "kernel.hung-task")?.attributes.tasks).toEqual(["kubelet"]);
   });
 
   it("ignores events outside the window", async () => {
-    const report = await run(both([...BOOT_BANNER, ...globalOom(ago(11), "kubelet", 2345, "/runtime.slice/kubelet.service")]), {
-      window: { start: new Date(COLLECTED - 6 * 3_600_000).toISOString(), end: new Date(COLLECTED - 60 * 60_000).toISOString() },
-    });
+    const report = await run(
+      both([...BOOT_BANNER, ...globalOom(ago(11), "kubelet", 2345, "/runtime.slice/kubelet.service")]),
+      {
+        window: {
+          start: new Date(COLLECTED - 6 * 3_600_000).toISOString(),
+          end: new Date(COLLECTED - 60 * 60_000).toISOString(),
+        },
+      },
+    );
     expect(find(report, "kernel.oom-kill-system")).toBeUndefined();
   });
 
@@ -289,28 +423,40 @@ describe("read_dmesg", () => {
 });
 
 describe("read_dmesg on generated bundles", () => {
-  const run = async (files: Map<string, string | Uint8Array>) => runTool(readDmesg, await createNodeEvidence(createMemorySource(files, ARCHIVE)), {});
+  const run = async (files: Map<string, string | Uint8Array>) =>
+    runTool(readDmesg, await createNodeEvidence(createMemorySource(files, ARCHIVE)), {});
 
-  it.each([{}, { nodeadm: false }, { ignoreIntrospection: true }, { cniLogFormat: "text" as const, enisShape: "legacy" as const }, { seed: 7 }])(
-    "raises nothing above info on the healthy baseline %j",
-    async (opts) => {
-      const report = await run(healthyBaseline(opts));
-      expect(report.status).toBe("ok");
-      expect(aboveInfo(report)).toEqual([]);
-      expect(find(report, "kernel.oom-kill-workload")?.severity).toBe("info");
-    },
-  );
+  it.each([
+    {},
+    { nodeadm: false },
+    { ignoreIntrospection: true },
+    { cniLogFormat: "text" as const, enisShape: "legacy" as const },
+    { seed: 7 },
+  ])("raises nothing above info on the healthy baseline %j", async (opts) => {
+    const report = await run(healthyBaseline(opts));
+    expect(report.status).toBe("ok");
+    expect(aboveInfo(report)).toEqual([]);
+    expect(find(report, "kernel.oom-kill-workload")?.severity).toBe("info");
+  });
 
   it("finds the kubelet killed by a system OOM", async () => {
     const report = await run(withFaults({}, systemOomKillsKubelet));
     const oom = find(report, "kernel.oom-kill-system");
-    expect(oom).toMatchObject({ severity: "high", count: 2, attributes: { systemVictims: ["kubelet"], globalOom: true } });
+    expect(oom).toMatchObject({
+      severity: "high",
+      count: 2,
+      attributes: { systemVictims: ["kubelet"], globalOom: true },
+    });
     expect(find(report, "kernel.oom-kill-workload")?.severity).toBe("info");
   });
 
   it("finds the kernel hang", async () => {
     const report = await run(withFaults({}, kernelHang));
-    expect(aboveInfo(report).sort()).toEqual(["kernel.hung-task:high", "kernel.rcu-stall:high", "kernel.soft-lockup:high"]);
+    expect(aboveInfo(report).sort()).toEqual([
+      "kernel.hung-task:high",
+      "kernel.rcu-stall:high",
+      "kernel.soft-lockup:high",
+    ]);
     expect(find(report, "kernel.hung-task")?.attributes.tasks).toEqual(["containerd", "kubelet", "jbd2/nvme0n1p1-8"]);
   });
 });

@@ -4,7 +4,11 @@ import { createMemorySource } from "../../src/evidence/memory-source.ts";
 import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { baselineFacts, healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { bootstrapServerNone, cgroupDriverMismatch, systemOomKillsKubelet } from "../../src/fixtures/faults/runtime-host.ts";
+import {
+  bootstrapServerNone,
+  cgroupDriverMismatch,
+  systemOomKillsKubelet,
+} from "../../src/fixtures/faults/runtime-host.ts";
 import { runTool } from "../../src/toolkit/run-tool.ts";
 import { readKubeletConfig } from "../../tools/read-kubelet-config.ts";
 
@@ -16,7 +20,10 @@ const UNIT = "kubelet/kubelet_service.txt";
 const CONTAINERD_CONFIG = "containerd/containerd-config.txt";
 const ENDPOINT = "https://7C3F1A9B2D4E6F8091A2B3C4D5E6F708.gr7.us-east-1.eks.amazonaws.com";
 
-async function run(files: Record<string, string | Uint8Array>, input: Record<string, unknown> = {}): Promise<ToolReport> {
+async function run(
+  files: Record<string, string | Uint8Array>,
+  input: Record<string, unknown> = {},
+): Promise<ToolReport> {
   return runTool(readKubeletConfig, await createNodeEvidence(createMemorySource(files)), input);
 }
 
@@ -37,7 +44,11 @@ function kubeletConfig(overrides: Record<string, unknown> = {}, remove: string[]
   const config: Record<string, unknown> = {
     address: "0.0.0.0",
     apiVersion: "kubelet.config.k8s.io/v1beta1",
-    authentication: { anonymous: { enabled: false }, webhook: { cacheTTL: "2m0s", enabled: true }, x509: { clientCAFile: "/etc/kubernetes/pki/ca.crt" } },
+    authentication: {
+      anonymous: { enabled: false },
+      webhook: { cacheTTL: "2m0s", enabled: true },
+      x509: { clientCAFile: "/etc/kubernetes/pki/ca.crt" },
+    },
     authorization: { mode: "Webhook", webhook: { cacheAuthorizedTTL: "5m0s", cacheUnauthorizedTTL: "30s" } },
     cgroupDriver: "systemd",
     cgroupRoot: "/",
@@ -58,7 +69,11 @@ function kubeletConfig(overrides: Record<string, unknown> = {}, remove: string[]
   return `${JSON.stringify(config, null, 4)}\n`;
 }
 
-function kubeconfig(server = ENDPOINT, cluster = "      certificate-authority: /etc/kubernetes/pki/ca.crt\n", user?: string): string {
+function kubeconfig(
+  server = ENDPOINT,
+  cluster = "      certificate-authority: /etc/kubernetes/pki/ca.crt\n",
+  user?: string,
+): string {
   return `---
 apiVersion: v1
 kind: Config
@@ -130,7 +145,10 @@ Environment='KUBELET_ARGS=${args}'
 ${extra}`;
 }
 
-function containerdConfig(systemdCgroup: boolean, sandbox = "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.10"): string {
+function containerdConfig(
+  systemdCgroup: boolean,
+  sandbox = "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.10",
+): string {
   return `version = 2
 root = "/var/lib/containerd"
 state = "/run/containerd"
@@ -179,16 +197,37 @@ describe("read_kubelet_config", () => {
       dropIns: [DROP_IN],
     });
     expect(settings?.evidence[0]).toMatchObject({ source: CONFIG, excerpt: '"maxPods": 29,' });
-    expect(find(report, "kubelet-config.api-server")?.attributes).toMatchObject({ server: ENDPOINT, caConfigured: true, authMethod: "exec", clusterName: "prod-shop", region: "us-east-1", eksEndpoint: true });
-    expect(find(report, "kubelet-config.cgroup-driver")?.attributes).toMatchObject({ cgroupDriver: "systemd", explicit: true, containerdSystemdCgroup: true, containerdFrom: CONTAINERD_CONFIG });
+    expect(find(report, "kubelet-config.api-server")?.attributes).toMatchObject({
+      server: ENDPOINT,
+      caConfigured: true,
+      authMethod: "exec",
+      clusterName: "prod-shop",
+      region: "us-east-1",
+      eksEndpoint: true,
+    });
+    expect(find(report, "kubelet-config.cgroup-driver")?.attributes).toMatchObject({
+      cgroupDriver: "systemd",
+      explicit: true,
+      containerdSystemdCgroup: true,
+      containerdFrom: CONTAINERD_CONFIG,
+    });
     expect(find(report, "kubelet-config.no-system-reserve")).toBeUndefined();
   });
 
   it("lets drop-ins override the config file in lexical order and ignores files that are not .conf", async () => {
     const report = await run({
       [CONFIG]: kubeletConfig(),
-      "kubelet/config.json.d/10-max-pods.conf": JSON.stringify({ apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration", maxPods: 58, evictionHard: { "memory.available": "500Mi" } }),
-      "kubelet/config.json.d/20-more.conf": JSON.stringify({ apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration", maxPods: 110 }),
+      "kubelet/config.json.d/10-max-pods.conf": JSON.stringify({
+        apiVersion: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        maxPods: 58,
+        evictionHard: { "memory.available": "500Mi" },
+      }),
+      "kubelet/config.json.d/20-more.conf": JSON.stringify({
+        apiVersion: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        maxPods: 110,
+      }),
       "kubelet/config.json.d/README": "not read by the kubelet",
     });
     expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({
@@ -208,9 +247,17 @@ describe("read_kubelet_config", () => {
       ),
     });
     const settings = find(report, "kubelet-config.settings");
-    expect(settings?.attributes).toMatchObject({ maxPods: 58, maxPodsSource: "flag", nodeIp: "10.0.12.34", podInfraContainerImage: "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.5" });
+    expect(settings?.attributes).toMatchObject({
+      maxPods: 58,
+      maxPodsSource: "flag",
+      nodeIp: "10.0.12.34",
+      podInfraContainerImage: "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.5",
+    });
     expect(settings?.attributes.flagOverrides).toContain("max-pods");
-    expect(find(report, "kubelet-config.hostname-override")).toMatchObject({ severity: "info", attributes: { hostnameOverride: "ip-10-0-12-34.ec2.internal", unexpanded: false } });
+    expect(find(report, "kubelet-config.hostname-override")).toMatchObject({
+      severity: "info",
+      attributes: { hostnameOverride: "ip-10-0-12-34.ec2.internal", unexpanded: false },
+    });
     expect(find(report, "kubelet-config.hostname-override")?.evidence[0]?.source).toBe(UNIT);
   });
 
@@ -235,33 +282,54 @@ describe("read_kubelet_config", () => {
   it("accepts a private endpoint that is not an EKS hostname", async () => {
     const report = await run({ [KUBECONFIG]: kubeconfig("https://api.internal.example.com:6443") });
     expect(find(report, "kubelet-config.server-invalid")).toBeUndefined();
-    expect(find(report, "kubelet-config.api-server")?.attributes).toMatchObject({ eksEndpoint: false, serverHost: "api.internal.example.com" });
+    expect(find(report, "kubelet-config.api-server")?.attributes).toMatchObject({
+      eksEndpoint: false,
+      serverHost: "api.internal.example.com",
+    });
   });
 
   it("reports a missing CA and never echoes credential data", async () => {
     const report = await run({
       [KUBECONFIG]: kubeconfig(ENDPOINT, "", "      token: abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ\n"),
     });
-    expect(find(report, "kubelet-config.ca-missing")).toMatchObject({ severity: "high", attributes: { caSource: "none" } });
+    expect(find(report, "kubelet-config.ca-missing")).toMatchObject({
+      severity: "high",
+      attributes: { caSource: "none" },
+    });
     expect(find(report, "kubelet-config.api-server")?.attributes.authMethod).toBe("token");
     expect(JSON.stringify(report)).not.toContain("abcdefghijklmnopqrstuvwxyz0123456789");
   });
 
   it("treats kubectl's DATA+OMITTED as a configured CA and embedded PEM data as configured, without copying it", async () => {
-    const omitted = await run({ [KUBECONFIG]: kubeconfig(ENDPOINT, "      certificate-authority-data: DATA+OMITTED\n") });
+    const omitted = await run({
+      [KUBECONFIG]: kubeconfig(ENDPOINT, "      certificate-authority-data: DATA+OMITTED\n"),
+    });
     expect(find(omitted, "kubelet-config.ca-missing")).toBeUndefined();
-    const pem = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIC5zCCAc+gAwIBAgIBADANBgkqhkiG9w0BAQsFADAVMRMwEQYDVQQDEwprdWJl\n-----END CERTIFICATE-----\n").toString("base64");
+    const pem = Buffer.from(
+      "-----BEGIN CERTIFICATE-----\nMIIC5zCCAc+gAwIBAgIBADANBgkqhkiG9w0BAQsFADAVMRMwEQYDVQQDEwprdWJl\n-----END CERTIFICATE-----\n",
+    ).toString("base64");
     const embedded = await run({ [KUBECONFIG]: kubeconfig(ENDPOINT, `      certificate-authority-data: ${pem}\n`) });
     expect(find(embedded, "kubelet-config.ca-missing")).toBeUndefined();
-    expect(find(embedded, "kubelet-config.api-server")?.attributes).toMatchObject({ caConfigured: true, caSource: "data" });
+    expect(find(embedded, "kubelet-config.api-server")?.attributes).toMatchObject({
+      caConfigured: true,
+      caSource: "data",
+    });
     expect(JSON.stringify(embedded)).not.toContain(pem.slice(0, 40));
   });
 
   it("flags a placeholder CA and a CA replaced by insecure-skip-tls-verify", async () => {
-    const placeholder = await run({ [KUBECONFIG]: kubeconfig(ENDPOINT, "      certificate-authority-data: B64_CLUSTER_CA\n") });
-    expect(find(placeholder, "kubelet-config.ca-missing")).toMatchObject({ severity: "high", attributes: { caSource: "placeholder" } });
+    const placeholder = await run({
+      [KUBECONFIG]: kubeconfig(ENDPOINT, "      certificate-authority-data: B64_CLUSTER_CA\n"),
+    });
+    expect(find(placeholder, "kubelet-config.ca-missing")).toMatchObject({
+      severity: "high",
+      attributes: { caSource: "placeholder" },
+    });
     const insecure = await run({ [KUBECONFIG]: kubeconfig(ENDPOINT, "      insecure-skip-tls-verify: true\n") });
-    expect(find(insecure, "kubelet-config.ca-missing")).toMatchObject({ severity: "medium", attributes: { caSource: "insecure" } });
+    expect(find(insecure, "kubelet-config.ca-missing")).toMatchObject({
+      severity: "medium",
+      attributes: { caSource: "insecure" },
+    });
   });
 
   it("flags a kubeconfig user without any credentials", async () => {
@@ -284,7 +352,10 @@ describe("read_kubelet_config", () => {
   });
 
   it("counts reserve given by --system-reserved / --kube-reserved flags", async () => {
-    const report = await run({ [AL2_CONFIG]: kubeletConfig({}, ["kubeReserved"]), [UNIT]: al2Unit("--kube-reserved=memory=512Mi,cpu=100m --system-reserved=memory=1Gi") });
+    const report = await run({
+      [AL2_CONFIG]: kubeletConfig({}, ["kubeReserved"]),
+      [UNIT]: al2Unit("--kube-reserved=memory=512Mi,cpu=100m --system-reserved=memory=1Gi"),
+    });
     expect(find(report, "kubelet-config.no-system-reserve")).toBeUndefined();
     expect(find(report, "kubelet-config.settings")?.attributes.reservedMemoryMiB).toBe(1536);
   });
@@ -297,68 +368,115 @@ describe("read_kubelet_config", () => {
   });
 
   it("reports a drop-in without kind/apiVersion as invalid while still using the main config", async () => {
-    const report = await run({ [CONFIG]: kubeletConfig(), "kubelet/config.json.d/40-custom.conf": JSON.stringify({ maxPods: 250 }) });
+    const report = await run({
+      [CONFIG]: kubeletConfig(),
+      "kubelet/config.json.d/40-custom.conf": JSON.stringify({ maxPods: 250 }),
+    });
     expect(report.status).toBe("ok");
     expect(find(report, "kubelet-config.invalid")?.attributes.files).toEqual(["kubelet/config.json.d/40-custom.conf"]);
     expect(find(report, "kubelet-config.settings")?.attributes.maxPods).toBe(29);
   });
 
   it("accepts a YAML KubeletConfiguration as the kubelet does", async () => {
-    const report = await run({ [CONFIG]: "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: 17\ncgroupDriver: systemd\nsystemReserved:\n  memory: 300Mi\n" });
+    const report = await run({
+      [CONFIG]:
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: 17\ncgroupDriver: systemd\nsystemReserved:\n  memory: 300Mi\n",
+    });
     expect(find(report, "kubelet-config.invalid")).toBeUndefined();
     expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({ maxPods: 17, reservedMemoryMiB: 300 });
   });
 
   it("uses the kubelet's default of 110 pods when a valid config leaves maxPods out", async () => {
     const report = await run({ [CONFIG]: kubeletConfig({}, ["maxPods"]) });
-    expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({ maxPods: 110, maxPodsSource: "default" });
+    expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({
+      maxPods: 110,
+      maxPodsSource: "default",
+    });
   });
 
   it("flags a cgroup driver mismatch from the hand-off input", async () => {
-    const report = await run({ [CONFIG]: kubeletConfig({ cgroupDriver: "cgroupfs" }) }, { containerdSystemdCgroup: true });
-    expect(find(report, "kubelet-config.cgroup-driver-mismatch")).toMatchObject({ severity: "high", attributes: { cgroupDriver: "cgroupfs", containerdSystemdCgroup: true } });
+    const report = await run(
+      { [CONFIG]: kubeletConfig({ cgroupDriver: "cgroupfs" }) },
+      { containerdSystemdCgroup: true },
+    );
+    expect(find(report, "kubelet-config.cgroup-driver-mismatch")).toMatchObject({
+      severity: "high",
+      attributes: { cgroupDriver: "cgroupfs", containerdSystemdCgroup: true },
+    });
     expect(find(report, "kubelet-config.cgroup-driver")?.attributes.containerdFrom).toBe("input");
   });
 
   it("flags a cgroup driver mismatch set by a drop-in, reading containerd's dump when no hand-off is given", async () => {
-    const report = await run({ ...healthyAl2023(), [DROP_IN]: JSON.stringify({ apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration", cgroupDriver: "cgroupfs" }) });
+    const report = await run({
+      ...healthyAl2023(),
+      [DROP_IN]: JSON.stringify({
+        apiVersion: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        cgroupDriver: "cgroupfs",
+      }),
+    });
     expect(find(report, "kubelet-config.cgroup-driver-mismatch")?.severity).toBe("high");
   });
 
   it("rates a mismatch against the default driver, or with KubeletCgroupDriverFromCRI, as medium", async () => {
     const implicit = await run({ [CONFIG]: kubeletConfig({}, ["cgroupDriver"]) }, { containerdSystemdCgroup: true });
-    expect(find(implicit, "kubelet-config.cgroup-driver-mismatch")).toMatchObject({ severity: "medium", attributes: { explicit: false } });
-    const fromCri = await run({ [CONFIG]: kubeletConfig({ cgroupDriver: "cgroupfs", featureGates: { KubeletCgroupDriverFromCRI: true } }) }, { containerdSystemdCgroup: true });
+    expect(find(implicit, "kubelet-config.cgroup-driver-mismatch")).toMatchObject({
+      severity: "medium",
+      attributes: { explicit: false },
+    });
+    const fromCri = await run(
+      { [CONFIG]: kubeletConfig({ cgroupDriver: "cgroupfs", featureGates: { KubeletCgroupDriverFromCRI: true } }) },
+      { containerdSystemdCgroup: true },
+    );
     expect(find(fromCri, "kubelet-config.cgroup-driver-mismatch")?.severity).toBe("medium");
   });
 
   it("does not flag matching drivers", async () => {
-    const report = await run({ [CONFIG]: kubeletConfig({ cgroupDriver: "cgroupfs" }) }, { containerdSystemdCgroup: false });
+    const report = await run(
+      { [CONFIG]: kubeletConfig({ cgroupDriver: "cgroupfs" }) },
+      { containerdSystemdCgroup: false },
+    );
     expect(find(report, "kubelet-config.cgroup-driver-mismatch")).toBeUndefined();
   });
 
   it("flags a --pod-infra-container-image that is not containerd's sandbox image", async () => {
     const report = await run(
-      { [AL2_CONFIG]: kubeletConfig(), [UNIT]: al2Unit("--pod-infra-container-image=602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.5") },
+      {
+        [AL2_CONFIG]: kubeletConfig(),
+        [UNIT]: al2Unit("--pod-infra-container-image=602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.5"),
+      },
       { containerdSandboxImage: "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.10" },
     );
-    expect(find(report, "kubelet-config.sandbox-image-mismatch")).toMatchObject({ severity: "medium", attributes: { containerdSandboxImage: "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.10" } });
-    const same = await run(
-      { [AL2_CONFIG]: kubeletConfig(), [UNIT]: al2Unit("--pod-infra-container-image=602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.10"), [CONTAINERD_CONFIG]: containerdConfig(true) },
-    );
+    expect(find(report, "kubelet-config.sandbox-image-mismatch")).toMatchObject({
+      severity: "medium",
+      attributes: { containerdSandboxImage: "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.10" },
+    });
+    const same = await run({
+      [AL2_CONFIG]: kubeletConfig(),
+      [UNIT]: al2Unit("--pod-infra-container-image=602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.10"),
+      [CONTAINERD_CONFIG]: containerdConfig(true),
+    });
     expect(find(same, "kubelet-config.sandbox-image-mismatch")).toBeUndefined();
   });
 
   it("says maxPods is unknown when only the unit could be read", async () => {
     const report = await run({ [UNIT]: AL2023_UNIT });
     expect(report.status).toBe("ok");
-    expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({ maxPods: null, maxPodsSource: "unknown", configRead: false, unitVariablesNotInBundle: ["NODEADM_KUBELET_ARGS"] });
+    expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({
+      maxPods: null,
+      maxPodsSource: "unknown",
+      configRead: false,
+      unitVariablesNotInBundle: ["NODEADM_KUBELET_ARGS"],
+    });
     expect(find(report, "kubelet-config.cgroup-driver")).toBeUndefined();
     expect(find(report, "kubelet-config.no-system-reserve")).toBeUndefined();
   });
 
   it("answers no_data when none of the kubelet's files are in the bundle", async () => {
-    const report = await run({ [CONTAINERD_CONFIG]: containerdConfig(true), "system/instance-id.txt": "i-0abc123def4567890\n" });
+    const report = await run({
+      [CONTAINERD_CONFIG]: containerdConfig(true),
+      "system/instance-id.txt": "i-0abc123def4567890\n",
+    });
     expect(report.status).toBe("no_data");
     expect(report.findings).toEqual([]);
   });
@@ -377,7 +495,10 @@ describe("read_kubelet_config", () => {
   });
 
   it("reads CRLF files", async () => {
-    const report = await run({ [CONFIG]: kubeletConfig().replace(/\n/g, "\r\n"), [KUBECONFIG]: kubeconfig("None").replace(/\n/g, "\r\n") });
+    const report = await run({
+      [CONFIG]: kubeletConfig().replace(/\n/g, "\r\n"),
+      [KUBECONFIG]: kubeconfig("None").replace(/\n/g, "\r\n"),
+    });
     expect(find(report, "kubelet-config.server-invalid")?.attributes.server).toBe("None");
     expect(find(report, "kubelet-config.settings")?.attributes.maxPods).toBe(29);
   });
@@ -385,25 +506,42 @@ describe("read_kubelet_config", () => {
 
 describe("read_kubelet_config on generated bundles", () => {
   const ARCHIVE = "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz";
-  const runOn = async (files: Map<string, string | Uint8Array>, input: Record<string, unknown> = {}) => runTool(readKubeletConfig, await createNodeEvidence(createMemorySource(files, ARCHIVE)), input);
+  const runOn = async (files: Map<string, string | Uint8Array>, input: Record<string, unknown> = {}) =>
+    runTool(readKubeletConfig, await createNodeEvidence(createMemorySource(files, ARCHIVE)), input);
 
-  it.each([{}, { nodeadm: false }, { ignoreIntrospection: true }, { cniLogFormat: "text" as const, enisShape: "legacy" as const }, { seed: 7, maxPods: 58 }])(
-    "raises nothing above info on the healthy baseline %j",
-    async (opts) => {
-      const facts = baselineFacts(opts);
-      const report = await runOn(healthyBaseline(opts));
-      expect(report.status).toBe("ok");
-      expect(aboveInfo(report)).toEqual([]);
-      expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({ maxPods: facts.maxPods, clusterDNS: [facts.clusterDns] });
-      expect(find(report, "kubelet-config.api-server")?.attributes).toMatchObject({ server: facts.clusterEndpoint, caConfigured: true, clusterName: facts.clusterName });
-    },
-  );
+  it.each([
+    {},
+    { nodeadm: false },
+    { ignoreIntrospection: true },
+    { cniLogFormat: "text" as const, enisShape: "legacy" as const },
+    { seed: 7, maxPods: 58 },
+  ])("raises nothing above info on the healthy baseline %j", async (opts) => {
+    const facts = baselineFacts(opts);
+    const report = await runOn(healthyBaseline(opts));
+    expect(report.status).toBe("ok");
+    expect(aboveInfo(report)).toEqual([]);
+    expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({
+      maxPods: facts.maxPods,
+      clusterDNS: [facts.clusterDns],
+    });
+    expect(find(report, "kubelet-config.api-server")?.attributes).toMatchObject({
+      server: facts.clusterEndpoint,
+      caConfigured: true,
+      clusterName: facts.clusterName,
+    });
+  });
 
   it("finds the bootstrap's server: None", async () => {
     const report = await runOn(withFaults({}, bootstrapServerNone));
-    expect(find(report, "kubelet-config.server-invalid")).toMatchObject({ severity: "high", attributes: { server: "None" } });
+    expect(find(report, "kubelet-config.server-invalid")).toMatchObject({
+      severity: "high",
+      attributes: { server: "None" },
+    });
     const al2 = await runOn(withFaults({ nodeadm: false }, bootstrapServerNone));
-    expect(find(al2, "kubelet-config.api-server")?.attributes).toMatchObject({ execCommand: "aws-iam-authenticator", clusterName: "prod-shop" });
+    expect(find(al2, "kubelet-config.api-server")?.attributes).toMatchObject({
+      execCommand: "aws-iam-authenticator",
+      clusterName: "prod-shop",
+    });
   });
 
   it("finds the cgroup driver mismatch from the containerd dump and from the hand-off", async () => {
@@ -411,7 +549,9 @@ describe("read_kubelet_config on generated bundles", () => {
     expect(find(await runOn(files), "kubelet-config.cgroup-driver-mismatch")?.severity).toBe("high");
     files.delete("containerd/containerd-config.txt");
     expect(find(await runOn(files), "kubelet-config.cgroup-driver-mismatch")).toBeUndefined();
-    expect(find(await runOn(files, { containerdSystemdCgroup: true }), "kubelet-config.cgroup-driver-mismatch")?.severity).toBe("high");
+    expect(
+      find(await runOn(files, { containerdSystemdCgroup: true }), "kubelet-config.cgroup-driver-mismatch")?.severity,
+    ).toBe("high");
   });
 
   it("finds the missing system reserve behind a system OOM", async () => {
@@ -422,7 +562,14 @@ describe("read_kubelet_config on generated bundles", () => {
 
 describe("read_kubelet_config with both config files in the bundle", () => {
   it("reads the file the unit's --config names", async () => {
-    const report = await run({ [CONFIG]: kubeletConfig({ maxPods: 17 }), [AL2_CONFIG]: kubeletConfig({ maxPods: 58 }), [UNIT]: al2Unit("--node-ip=10.0.12.34") });
-    expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({ maxPods: 58, otherConfigFiles: [CONFIG] });
+    const report = await run({
+      [CONFIG]: kubeletConfig({ maxPods: 17 }),
+      [AL2_CONFIG]: kubeletConfig({ maxPods: 58 }),
+      [UNIT]: al2Unit("--node-ip=10.0.12.34"),
+    });
+    expect(find(report, "kubelet-config.settings")?.attributes).toMatchObject({
+      maxPods: 58,
+      otherConfigFiles: [CONFIG],
+    });
   });
 });

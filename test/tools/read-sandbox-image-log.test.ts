@@ -42,35 +42,47 @@ function pullError(at: string, why: string): string[] {
       at,
       `E1121 ${at.slice(3)}.512345    1990 remote_image.go:180] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \\"${PAUSE}\\": failed to resolve reference \\"${PAUSE}\\": ${why}" image="${PAUSE}"`,
     ),
-    script(at, `time="2026-11-21T${at.slice(3)}Z" level=fatal msg="pulling image: rpc error: code = Unknown desc = failed to pull and unpack image \\"${PAUSE}\\": ${why}"`),
+    script(
+      at,
+      `time="2026-11-21T${at.slice(3)}Z" level=fatal msg="pulling image: rpc error: code = Unknown desc = failed to pull and unpack image \\"${PAUSE}\\": ${why}"`,
+    ),
   ];
 }
 
 /** AL2023: a first attempt that fails with `why`, three retries, then the unit fails. */
 function failingBoot(why: string): string {
-  return [
-    systemd("21 10:14:05", STARTING),
-    ...pullError("21 10:14:06", why),
-    script("21 10:14:17", "Attempt 1 of 3"),
-    ...pullError("21 10:14:18", why),
-    script("21 10:14:39", "Attempt 2 of 3"),
-    ...pullError("21 10:14:40", why),
-    script("21 10:15:21", "Attempt 3 of 3"),
-    ...pullError("21 10:15:22", why),
-    ...FAILED.map((m) => systemd("21 10:15:22", m)),
-  ].join("\n") + "\n";
+  return (
+    [
+      systemd("21 10:14:05", STARTING),
+      ...pullError("21 10:14:06", why),
+      script("21 10:14:17", "Attempt 1 of 3"),
+      ...pullError("21 10:14:18", why),
+      script("21 10:14:39", "Attempt 2 of 3"),
+      ...pullError("21 10:14:40", why),
+      script("21 10:15:21", "Attempt 3 of 3"),
+      ...pullError("21 10:15:22", why),
+      ...FAILED.map((m) => systemd("21 10:15:22", m)),
+    ].join("\n") + "\n"
+  );
 }
 
-const HEALTHY_AL2023 = [
-  systemd("21 10:14:05", STARTING),
-  script("21 10:14:07", "Image is up to date for sha256:873ed75102791e5b0b8a7fcd41606c92fcec98d56d05ead4ac5131650004c136"),
-  systemd("21 10:14:07", "sandbox-image.service: Deactivated successfully."),
-  systemd("21 10:14:07", FINISHED),
-].join("\n") + "\n";
+const HEALTHY_AL2023 =
+  [
+    systemd("21 10:14:05", STARTING),
+    script(
+      "21 10:14:07",
+      "Image is up to date for sha256:873ed75102791e5b0b8a7fcd41606c92fcec98d56d05ead4ac5131650004c136",
+    ),
+    systemd("21 10:14:07", "sandbox-image.service: Deactivated successfully."),
+    systemd("21 10:14:07", FINISHED),
+  ].join("\n") + "\n";
 
 describe("read_sandbox_image_log", () => {
   it("reports the pause image pulled at boot as an info fact with the image from containerd's config", async () => {
-    const report = await run({ [LOG]: HEALTHY_AL2023, [CONTAINERD_CONFIG]: `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n    sandbox_image = "${PAUSE}"\n` });
+    const report = await run({
+      [LOG]: HEALTHY_AL2023,
+      [CONTAINERD_CONFIG]: `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n    sandbox_image = "${PAUSE}"\n`,
+    });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
     const pulled = find(report, "sandbox-image.pulled");
@@ -91,22 +103,40 @@ describe("read_sandbox_image_log", () => {
   });
 
   it("raises a high pull failure with reason auth when ECR answers 401 Unauthorized and the unit fails", async () => {
-    const report = await run({ [LOG]: failingBoot(`unexpected status from HEAD request to https://602401143452.dkr.ecr.us-east-1.amazonaws.com/v2/eks/pause/manifests/3.10: 401 Unauthorized`) });
+    const report = await run({
+      [LOG]: failingBoot(
+        `unexpected status from HEAD request to https://602401143452.dkr.ecr.us-east-1.amazonaws.com/v2/eks/pause/manifests/3.10: 401 Unauthorized`,
+      ),
+    });
     const failed = find(report, "sandbox-image.pull-failed");
     expect(failed?.severity).toBe("high");
-    expect(failed?.attributes).toMatchObject({ reason: "auth", image: PAUSE, attempts: 4, final: true, recovered: false });
+    expect(failed?.attributes).toMatchObject({
+      reason: "auth",
+      image: PAUSE,
+      attempts: 4,
+      final: true,
+      recovered: false,
+    });
     expect(failed?.evidence[0]?.source).toBe(LOG);
     expect(failed?.correlateWith).toContain("read_containerd_log");
     expect(find(report, "sandbox-image.pulled")).toBeUndefined();
   });
 
   it("classifies `no basic auth credentials` as auth", async () => {
-    const report = await run({ [LOG]: failingBoot("pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials") });
+    const report = await run({
+      [LOG]: failingBoot(
+        "pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials",
+      ),
+    });
     expect(find(report, "sandbox-image.pull-failed")?.attributes.reason).toBe("auth");
   });
 
   it("classifies registry timeouts as network and a missing tag as not-found", async () => {
-    const timeout = await run({ [LOG]: failingBoot(`failed to do request: Head "https://602401143452.dkr.ecr.us-east-1.amazonaws.com/v2/eks/pause/manifests/3.10": dial tcp 52.46.135.10:443: i/o timeout`) });
+    const timeout = await run({
+      [LOG]: failingBoot(
+        `failed to do request: Head "https://602401143452.dkr.ecr.us-east-1.amazonaws.com/v2/eks/pause/manifests/3.10": dial tcp 52.46.135.10:443: i/o timeout`,
+      ),
+    });
     expect(find(timeout, "sandbox-image.pull-failed")?.attributes.reason).toBe("network");
     const missing = await run({ [LOG]: failingBoot(`${PAUSE}: not found`) });
     expect(find(missing, "sandbox-image.pull-failed")?.attributes.reason).toBe("not-found");
@@ -115,7 +145,10 @@ describe("read_sandbox_image_log", () => {
   it("reports an ECR login failure that stopped the pull, with the unit's failure", async () => {
     const log = [
       systemd("21 10:14:05", STARTING),
-      script("21 10:14:09", "An error occurred (AccessDeniedException) when calling the GetAuthorizationToken operation: User: arn:aws:sts::111122223333:assumed-role/eks-node/i-0abc123def4567890 is not authorized to perform: ecr:GetAuthorizationToken on resource: *"),
+      script(
+        "21 10:14:09",
+        "An error occurred (AccessDeniedException) when calling the GetAuthorizationToken operation: User: arn:aws:sts::111122223333:assumed-role/eks-node/i-0abc123def4567890 is not authorized to perform: ecr:GetAuthorizationToken on resource: *",
+      ),
       script("21 10:14:09", "Unable to retrieve the ECR password. Image pull may not be properly authenticated."),
       ...pullError("21 10:14:10", "401 Unauthorized"),
       ...FAILED.map((m) => systemd("21 10:14:10", m)),
@@ -132,12 +165,18 @@ describe("read_sandbox_image_log", () => {
       systemd("21 10:14:05", STARTING),
       script("21 10:14:08", `Could not connect to the endpoint URL: "https://api.ecr.us-east-1.amazonaws.com/"`),
       script("21 10:14:08", "Unable to retrieve the ECR password. Image pull may not be properly authenticated."),
-      script("21 10:14:11", "Image is up to date for sha256:873ed75102791e5b0b8a7fcd41606c92fcec98d56d05ead4ac5131650004c136"),
+      script(
+        "21 10:14:11",
+        "Image is up to date for sha256:873ed75102791e5b0b8a7fcd41606c92fcec98d56d05ead4ac5131650004c136",
+      ),
       systemd("21 10:14:11", FINISHED),
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
     expect(report.severity).toBe("info");
-    expect(find(report, "sandbox-image.ecr-login-failed")?.attributes).toMatchObject({ reason: "network", pullSucceeded: true });
+    expect(find(report, "sandbox-image.ecr-login-failed")?.attributes).toMatchObject({
+      reason: "network",
+      pullSucceeded: true,
+    });
     expect(find(report, "sandbox-image.pulled")).toBeDefined();
   });
 
@@ -146,7 +185,10 @@ describe("read_sandbox_image_log", () => {
       systemd("21 10:14:05", STARTING),
       ...pullError("21 10:14:06", "dial tcp 52.46.135.10:443: i/o timeout"),
       script("21 10:14:17", "Attempt 1 of 3"),
-      script("21 10:14:19", "Image is up to date for sha256:873ed75102791e5b0b8a7fcd41606c92fcec98d56d05ead4ac5131650004c136"),
+      script(
+        "21 10:14:19",
+        "Image is up to date for sha256:873ed75102791e5b0b8a7fcd41606c92fcec98d56d05ead4ac5131650004c136",
+      ),
       systemd("21 10:14:19", FINISHED),
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
@@ -166,21 +208,34 @@ describe("read_sandbox_image_log", () => {
   });
 
   it("reports a unit still retrying at collection as failing", async () => {
-    const log = [systemd("24 10:20:05", STARTING), ...pullError("24 10:20:06", "401 Unauthorized"), script("24 10:20:17", "Attempt 1 of 3"), ...pullError("24 10:20:18", "401 Unauthorized")].join("\n");
+    const log = [
+      systemd("24 10:20:05", STARTING),
+      ...pullError("24 10:20:06", "401 Unauthorized"),
+      script("24 10:20:17", "Attempt 1 of 3"),
+      ...pullError("24 10:20:18", "401 Unauthorized"),
+    ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
     expect(find(report, "sandbox-image.pull-failed")?.attributes).toMatchObject({ inProgress: true, final: true });
     expect(find(report, "sandbox-image.pull-failed")?.severity).toBe("high");
   });
 
   it("reports an image that was already cached as a fact", async () => {
-    const log = [systemd("21 10:14:05", STARTING), script("21 10:14:05", `Skipping ... sandbox_image '${PAUSE}' is already present`), systemd("21 10:14:05", FINISHED)].join("\n");
+    const log = [
+      systemd("21 10:14:05", STARTING),
+      script("21 10:14:05", `Skipping ... sandbox_image '${PAUSE}' is already present`),
+      systemd("21 10:14:05", FINISHED),
+    ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
     expect(find(report, "sandbox-image.cached")?.attributes.image).toBe(PAUSE);
     expect(report.severity).toBe("info");
   });
 
   it("reports a containerd config without sandbox_image as a fact", async () => {
-    const log = [systemd("21 10:14:05", STARTING), script("21 10:14:05", "Skipping ... missing sandbox_image from /etc/containerd/config.toml"), systemd("21 10:14:05", FINISHED)].join("\n");
+    const log = [
+      systemd("21 10:14:05", STARTING),
+      script("21 10:14:05", "Skipping ... missing sandbox_image from /etc/containerd/config.toml"),
+      systemd("21 10:14:05", FINISHED),
+    ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
     expect(find(report, "sandbox-image.config-missing")?.severity).toBe("info");
   });
@@ -193,7 +248,10 @@ describe("read_sandbox_image_log", () => {
 
   it("ignores lines after the window's end", async () => {
     const log = `${HEALTHY_AL2023}${systemd("24 10:20:05", STARTING)}\n${pullError("24 10:20:06", "401 Unauthorized").join("\n")}\n${FAILED.map((m) => systemd("24 10:20:06", m)).join("\n")}\n`;
-    const before = await run({ [LOG]: log }, { window: { start: "2026-11-21T00:00:00Z", end: "2026-11-23T00:00:00Z" } });
+    const before = await run(
+      { [LOG]: log },
+      { window: { start: "2026-11-21T00:00:00Z", end: "2026-11-23T00:00:00Z" } },
+    );
     expect(find(before, "sandbox-image.pull-failed")).toBeUndefined();
     expect(find(before, "sandbox-image.pulled")).toBeDefined();
     const all = await run({ [LOG]: log });
@@ -225,13 +283,25 @@ describe("read_sandbox_image_log", () => {
   });
 
   describe("on generated bundles", () => {
-    const variants: BaselineOptions[] = [{}, { nodeadm: false }, { cniLogFormat: "text" }, { enisShape: "legacy" }, { ignoreIntrospection: true }];
+    const variants: BaselineOptions[] = [
+      {},
+      { nodeadm: false },
+      { cniLogFormat: "text" },
+      { enisShape: "legacy" },
+      { ignoreIntrospection: true },
+    ];
     for (const opts of variants) {
       it(`raises nothing above info on the healthy baseline ${JSON.stringify(opts)}`, async () => {
-        const report = await runTool(readSandboxImageLog, await createNodeEvidence(createMemorySource(healthyBaseline(opts))), {});
+        const report = await runTool(
+          readSandboxImageLog,
+          await createNodeEvidence(createMemorySource(healthyBaseline(opts))),
+          {},
+        );
         expect(report.status).toBe("ok");
         expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-        expect(report.findings.find((f) => f.kind === "sandbox-image.pulled")?.attributes.image).toMatch(/\/eks\/pause:/);
+        expect(report.findings.find((f) => f.kind === "sandbox-image.pulled")?.attributes.image).toMatch(
+          /\/eks\/pause:/,
+        );
       });
     }
 
@@ -242,7 +312,9 @@ describe("read_sandbox_image_log", () => {
         const failed = report.findings.find((f) => f.kind === "sandbox-image.pull-failed");
         expect(failed?.severity).toBe("high");
         expect(failed?.attributes).toMatchObject({ reason, attempts: 4, final: true });
-        expect(report.findings.find((f) => f.kind === "sandbox-image.ecr-login-failed")?.attributes.reason).toBe(reason);
+        expect(report.findings.find((f) => f.kind === "sandbox-image.ecr-login-failed")?.attributes.reason).toBe(
+          reason,
+        );
         // The boot-time pull that succeeded is superseded by the failed run.
         expect(report.findings.find((f) => f.kind === "sandbox-image.pulled")).toBeUndefined();
       });

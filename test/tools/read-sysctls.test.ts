@@ -96,7 +96,10 @@ describe("read_sysctls", () => {
 
   it("reports the conntrack count near its max: high at 90%, medium at 75%", async () => {
     const full = await run({ [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "130500" }) });
-    expect(find(full, "sysctl.conntrack-near-max")).toMatchObject({ severity: "high", attributes: { conntrackCount: 130500, conntrackMax: 131072, percent: 99.6 } });
+    expect(find(full, "sysctl.conntrack-near-max")).toMatchObject({
+      severity: "high",
+      attributes: { conntrackCount: 130500, conntrackMax: 131072, percent: 99.6 },
+    });
     const busy = await run({ [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "100000" }) });
     expect(find(busy, "sysctl.conntrack-near-max")?.severity).toBe("medium");
     const calm = await run({ [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "90000" }) });
@@ -104,8 +107,12 @@ describe("read_sysctls", () => {
   });
 
   it("reports a low pid_max, medium below the 32768 default", async () => {
-    expect(find(await run({ [SYSCTLS]: dump({ "kernel.pid_max": "32768" }) }), "sysctl.pid-max-low")?.severity).toBe("low");
-    expect(find(await run({ [SYSCTLS]: dump({ "kernel.pid_max": "16384" }) }), "sysctl.pid-max-low")?.severity).toBe("medium");
+    expect(find(await run({ [SYSCTLS]: dump({ "kernel.pid_max": "32768" }) }), "sysctl.pid-max-low")?.severity).toBe(
+      "low",
+    );
+    expect(find(await run({ [SYSCTLS]: dump({ "kernel.pid_max": "16384" }) }), "sysctl.pid-max-low")?.severity).toBe(
+      "medium",
+    );
   });
 
   it("does not report the loose rp_filter the VPC CNI sets, nor strict mode on veths", async () => {
@@ -126,11 +133,17 @@ describe("read_sysctls", () => {
       .replace("net.ipv4.conf.ens6.rp_filter = 2", "net.ipv4.conf.eth1.rp_filter = 0");
     const finding = find(await run({ [SYSCTLS]: text }), "sysctl.rp-filter-strict");
     expect(finding?.severity).toBe("low");
-    expect(finding?.attributes).toMatchObject({ rpFilterAll: 1, strictInterfaces: ["eth1"], looseInterfaces: ["eth0"], secondaryStrict: ["eth1"] });
+    expect(finding?.attributes).toMatchObject({
+      rpFilterAll: 1,
+      strictInterfaces: ["eth1"],
+      looseInterfaces: ["eth0"],
+      secondaryStrict: ["eth1"],
+    });
   });
 
   it("reads CRLF dumps and the legacy net.nf_conntrack_max key alone", async () => {
-    const text = "net.nf_conntrack_max = 65536\r\nnet.netfilter.nf_conntrack_count = 64000\r\nkernel.pid_max = 4194304\r\n";
+    const text =
+      "net.nf_conntrack_max = 65536\r\nnet.netfilter.nf_conntrack_count = 64000\r\nkernel.pid_max = 4194304\r\n";
     const report = await run({ [SYSCTLS]: text });
     expect(find(report, "sysctl.values")?.attributes.conntrackMax).toBe(65536);
     expect(find(report, "sysctl.conntrack-near-max")?.severity).toBe("high");
@@ -162,7 +175,11 @@ describe("read_sysctls on generated bundles", () => {
     const report = await run(healthyBaseline(opts));
     expect(report.status).toBe("ok");
     expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-    expect(find(report, "sysctl.values")?.attributes).toMatchObject({ conntrackMax: 131072, pidMax: 4194304, "net.ipv4.ip_forward": 1 });
+    expect(find(report, "sysctl.values")?.attributes).toMatchObject({
+      conntrackMax: 131072,
+      pidMax: 4194304,
+      "net.ipv4.ip_forward": 1,
+    });
   });
 
   it("finds the conntrack count at its max in a full table", async () => {
@@ -176,7 +193,13 @@ describe("read_sysctls on generated bundles", () => {
     expect(conntrackMax).toBe(131072);
     const withoutDump = new Map(files);
     withoutDump.delete(SYSCTLS);
-    const report = await runTool(inspectConntrack, await createNodeEvidence(createMemorySource(withoutDump)), { conntrackMax });
-    expect(report.findings.find((f) => f.kind === "conntrack.entries")?.attributes).toMatchObject({ conntrackMax: 131072, maxSource: "input", listed: 1000 });
+    const report = await runTool(inspectConntrack, await createNodeEvidence(createMemorySource(withoutDump)), {
+      conntrackMax,
+    });
+    expect(report.findings.find((f) => f.kind === "conntrack.entries")?.attributes).toMatchObject({
+      conntrackMax: 131072,
+      maxSource: "input",
+      listed: 1000,
+    });
   });
 });

@@ -14,7 +14,12 @@ describe("read_system_messages", () => {
   it("reports chronyd unable to synchronise, with a large clock step, as clock evidence", async () => {
     const report = await runOn(readSystemMessages, {
       ...dated,
-      [MSG]: ["Nov 24 10:10:01 ip-10-0-12-34 chronyd[812]: Can't synchronise: no selectable sources", "Nov 24 10:12:01 ip-10-0-12-34 chronyd[812]: System clock wrong by 392.514 seconds", "Nov 24 10:25:01 ip-10-0-12-34 chronyd[812]: Can't synchronise: no selectable sources", ""].join("\n"),
+      [MSG]: [
+        "Nov 24 10:10:01 ip-10-0-12-34 chronyd[812]: Can't synchronise: no selectable sources",
+        "Nov 24 10:12:01 ip-10-0-12-34 chronyd[812]: System clock wrong by 392.514 seconds",
+        "Nov 24 10:25:01 ip-10-0-12-34 chronyd[812]: Can't synchronise: no selectable sources",
+        "",
+      ].join("\n"),
     });
     expect(kindOf(report, "messages.clock-unsynchronised")?.severity).toBe("high");
     expect(kindOf(report, "messages.clock-jump")?.attributes.maxOffsetSeconds).toBeCloseTo(392.514);
@@ -23,7 +28,12 @@ describe("read_system_messages", () => {
   it("treats a lost source that chronyd later replaced as routine", async () => {
     const report = await runOn(readSystemMessages, {
       ...dated,
-      [MSG]: ["Nov 24 10:10:01 ip-10-0-12-34 chronyd[812]: Source 169.254.169.123 replaced with 169.254.169.124", "Nov 24 10:10:02 ip-10-0-12-34 chronyd[812]: Can't synchronise: no selectable sources", "Nov 24 10:11:01 ip-10-0-12-34 chronyd[812]: Selected source 169.254.169.123", ""].join("\n"),
+      [MSG]: [
+        "Nov 24 10:10:01 ip-10-0-12-34 chronyd[812]: Source 169.254.169.123 replaced with 169.254.169.124",
+        "Nov 24 10:10:02 ip-10-0-12-34 chronyd[812]: Can't synchronise: no selectable sources",
+        "Nov 24 10:11:01 ip-10-0-12-34 chronyd[812]: Selected source 169.254.169.123",
+        "",
+      ].join("\n"),
     });
     expect(kindOf(report, "messages.clock-unsynchronised")?.severity).toBe("info");
   });
@@ -43,7 +53,10 @@ describe("read_system_messages", () => {
   });
 
   it("counts errors that stopped hours before the window's end as info", async () => {
-    const report = await runOn(readSystemMessages, { ...dated, [MSG]: "Nov 24 02:00:01 ip-10-0-12-34 kernel: nf_conntrack: nf_conntrack: table full, dropping packet\n" });
+    const report = await runOn(readSystemMessages, {
+      ...dated,
+      [MSG]: "Nov 24 02:00:01 ip-10-0-12-34 kernel: nf_conntrack: nf_conntrack: table full, dropping packet\n",
+    });
     expect(kindOf(report, "messages.conntrack-table-full")?.severity).toBe("info");
     expect(kindOf(report, "messages.conntrack-table-full")?.attributes.stale).toBe(true);
   });
@@ -51,7 +64,10 @@ describe("read_system_messages", () => {
 
 describe("read_system_messages on routine clock corrections", () => {
   it("ignores chronyd slewing away a millisecond offset", async () => {
-    const report = await runOn(readSystemMessages, { ...dated, [MSG]: "Nov 24 10:20:01 ip-10-0-12-34 chronyd[812]: System clock wrong by -0.001169 seconds\n" });
+    const report = await runOn(readSystemMessages, {
+      ...dated,
+      [MSG]: "Nov 24 10:20:01 ip-10-0-12-34 chronyd[812]: System clock wrong by -0.001169 seconds\n",
+    });
     expect(kindOf(report, "messages.clock-jump")).toBeUndefined();
   });
 });
@@ -60,7 +76,8 @@ describe("read_system_messages on container OOMs", () => {
   it("does not call a system process killed by its own container limit a system OOM", async () => {
     const report = await runOn(readSystemMessages, {
       ...dated,
-      [MSG]: "Nov 24 10:20:01 ip-10-0-12-34 kernel: Memory cgroup out of memory: Killed process 4242 (aws-k8s-agent) total-vm:1500000kB, anon-rss:98000kB\n",
+      [MSG]:
+        "Nov 24 10:20:01 ip-10-0-12-34 kernel: Memory cgroup out of memory: Killed process 4242 (aws-k8s-agent) total-vm:1500000kB, anon-rss:98000kB\n",
     });
     expect(kindOf(report, "messages.kernel-oom")?.severity).toBe("info");
     expect(kindOf(report, "messages.kernel-oom")?.attributes.system).toBe(false);

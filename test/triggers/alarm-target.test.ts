@@ -10,13 +10,24 @@ describe("readNodeValue", () => {
     ["ip-10-0-1-2.ec2.internal", { name: "ip-10-0-1-2.ec2.internal" }],
     ["  IP-10-0-1-2.EC2.INTERNAL:10250 ", { name: "ip-10-0-1-2.ec2.internal" }],
     ["10.0.1.2:9100", { name: "ip-10-0-1-2" }],
-    ["i-0abc1234def567890.us-west-2.compute.internal", { name: "i-0abc1234def567890.us-west-2.compute.internal", instanceId: "i-0abc1234def567890" }],
+    [
+      "i-0abc1234def567890.us-west-2.compute.internal",
+      { name: "i-0abc1234def567890.us-west-2.compute.internal", instanceId: "i-0abc1234def567890" },
+    ],
     ["worker-7", { name: "worker-7" }],
   ])("reads %j", (value, ref) => {
     expect(readNodeValue(value)).toEqual(ref);
   });
 
-  it.each(["", "999.0.0.1", "https://node.example", "[::1]:9100", "node_with_underscore", "-leading-dash", "x".repeat(301)])("reads no node from %j", (value) => {
+  it.each([
+    "",
+    "999.0.0.1",
+    "https://node.example",
+    "[::1]:9100",
+    "node_with_underscore",
+    "-leading-dash",
+    "x".repeat(301),
+  ])("reads no node from %j", (value) => {
     expect(readNodeValue(value)).toBeUndefined();
   });
 
@@ -30,22 +41,29 @@ describe("readNodeValue", () => {
 
 describe("mergeNodes", () => {
   it("drops a bare ip- name when the full name is there, and pairs one name with one instance id", () => {
-    expect(mergeNodes([{ name: "ip-10-0-1-2" }, { name: "ip-10-0-1-2.ec2.internal" }, { instanceId: "i-0abc1234def567890" }])).toEqual([
-      { name: "ip-10-0-1-2.ec2.internal", instanceId: "i-0abc1234def567890" },
-    ]);
+    expect(
+      mergeNodes([
+        { name: "ip-10-0-1-2" },
+        { name: "ip-10-0-1-2.ec2.internal" },
+        { instanceId: "i-0abc1234def567890" },
+      ]),
+    ).toEqual([{ name: "ip-10-0-1-2.ec2.internal", instanceId: "i-0abc1234def567890" }]);
   });
 
   it("does not guess pairs among several names and instance ids", () => {
-    expect(mergeNodes([{ name: "b" }, { name: "a" }, { instanceId: "i-0abc1234def567890" }, { name: "a" }])).toEqual([{ instanceId: "i-0abc1234def567890" }, { name: "a" }, { name: "b" }]);
+    expect(mergeNodes([{ name: "b" }, { name: "a" }, { instanceId: "i-0abc1234def567890" }, { name: "a" }])).toEqual([
+      { instanceId: "i-0abc1234def567890" },
+      { name: "a" },
+      { name: "b" },
+    ]);
   });
 });
 
 describe("findNodesInText", () => {
   it("finds EC2 node names and instance ids in prose", () => {
-    expect(findNodesInText("Node ip-10-0-1-2.ec2.internal (i-0abc1234def567890) lost its ENI; see i-0abc1234.")).toEqual([
-      { name: "ip-10-0-1-2.ec2.internal" },
-      { instanceId: "i-0abc1234def567890" },
-    ]);
+    expect(
+      findNodesInText("Node ip-10-0-1-2.ec2.internal (i-0abc1234def567890) lost its ENI; see i-0abc1234."),
+    ).toEqual([{ name: "ip-10-0-1-2.ec2.internal" }, { instanceId: "i-0abc1234def567890" }]);
   });
 });
 

@@ -58,7 +58,8 @@ describe("parseAlertmanager", () => {
 
   it("makes every incident valid against IncidentSchema", () => {
     for (const status of ["firing", "resolved"] as const) {
-      for (const alarm of parse(alertmanagerGroup(status)).alarms) expect(IncidentSchema.safeParse(alarm.incident).success).toBe(true);
+      for (const alarm of parse(alertmanagerGroup(status)).alarms)
+        expect(IncidentSchema.safeParse(alarm.incident).success).toBe(true);
     }
   });
 
@@ -79,7 +80,9 @@ describe("parseAlertmanager", () => {
   });
 
   it("gives the same keys when Alertmanager re-sends the group", () => {
-    expect(parse(alertmanagerGroup()).alarms.map((a) => a.key)).toEqual(parse(alertmanagerGroup()).alarms.map((a) => a.key));
+    expect(parse(alertmanagerGroup()).alarms.map((a) => a.key)).toEqual(
+      parse(alertmanagerGroup()).alarms.map((a) => a.key),
+    );
   });
 
   it.each([
@@ -89,11 +92,27 @@ describe("parseAlertmanager", () => {
     ["exported_node", { exported_node: "ip-10-0-1-2.ec2.internal" }, [{ name: "ip-10-0-1-2.ec2.internal" }]],
     ["instance_id", { instance_id: "i-0abc1234def567890" }, [{ instanceId: "i-0abc1234def567890" }]],
     ["InstanceId", { InstanceId: "i-0abc1234def567890" }, [{ instanceId: "i-0abc1234def567890" }]],
-    ["node and instance_id together", { node: "ip-10-0-1-2.ec2.internal", instance_id: "i-0abc1234def567890" }, [{ name: "ip-10-0-1-2.ec2.internal", instanceId: "i-0abc1234def567890" }]],
-    ["a resource-name hostname", { node: "i-0abc1234def567890.us-west-2.compute.internal" }, [{ name: "i-0abc1234def567890.us-west-2.compute.internal", instanceId: "i-0abc1234def567890" }]],
-    ["instance with a port (node-exporter)", { instance: "ip-10-0-1-2.ec2.internal:9100" }, [{ name: "ip-10-0-1-2.ec2.internal" }]],
+    [
+      "node and instance_id together",
+      { node: "ip-10-0-1-2.ec2.internal", instance_id: "i-0abc1234def567890" },
+      [{ name: "ip-10-0-1-2.ec2.internal", instanceId: "i-0abc1234def567890" }],
+    ],
+    [
+      "a resource-name hostname",
+      { node: "i-0abc1234def567890.us-west-2.compute.internal" },
+      [{ name: "i-0abc1234def567890.us-west-2.compute.internal", instanceId: "i-0abc1234def567890" }],
+    ],
+    [
+      "instance with a port (node-exporter)",
+      { instance: "ip-10-0-1-2.ec2.internal:9100" },
+      [{ name: "ip-10-0-1-2.ec2.internal" }],
+    ],
     ["instance as an address (node-exporter)", { instance: "10.0.1.2:9100" }, [{ name: "ip-10-0-1-2" }]],
-    ["instance beside a node label (kube-state-metrics)", { instance: "10.0.99.7:8080", node: "ip-10-0-1-2.ec2.internal" }, [{ name: "ip-10-0-1-2.ec2.internal" }]],
+    [
+      "instance beside a node label (kube-state-metrics)",
+      { instance: "10.0.99.7:8080", node: "ip-10-0-1-2.ec2.internal" },
+      [{ name: "ip-10-0-1-2.ec2.internal" }],
+    ],
   ])("finds the node in %s", (_what, labels, nodes) => {
     const alarm = only(withAlert((a) => void (a.labels = { alertname: "NodeDown", ...labels })));
     expect(alarm.incident.nodes).toEqual(nodes);
@@ -118,10 +137,14 @@ describe("parseAlertmanager", () => {
     const alarm = only(
       withAlert((a) => {
         a.labels = { alertname: "KubeletTooManyPods", cluster: "prod-eks" };
-        a.annotations = { description: "Kubelet on ip-10-0-7-8.eu-west-1.compute.internal (i-0123456789abcdef0) runs 110 pods." };
+        a.annotations = {
+          description: "Kubelet on ip-10-0-7-8.eu-west-1.compute.internal (i-0123456789abcdef0) runs 110 pods.",
+        };
       }),
     );
-    expect(alarm.incident.nodes).toEqual([{ name: "ip-10-0-7-8.eu-west-1.compute.internal", instanceId: "i-0123456789abcdef0" }]);
+    expect(alarm.incident.nodes).toEqual([
+      { name: "ip-10-0-7-8.eu-west-1.compute.internal", instanceId: "i-0123456789abcdef0" },
+    ]);
   });
 
   it.each([
@@ -154,7 +177,9 @@ describe("parseAlertmanager", () => {
       }),
     );
     expect(alarm.incident.nodes).toEqual([]);
-    expect(alarm.noInvestigationReason).toMatch(/names no node \(looked in labels node, .*instance and the annotations\)/);
+    expect(alarm.noInvestigationReason).toMatch(
+      /names no node \(looked in labels node, .*instance and the annotations\)/,
+    );
   });
 
   it("records an alert outside the cluster allow-list, with the reason", () => {
@@ -163,7 +188,10 @@ describe("parseAlertmanager", () => {
     const outside = parse(body, { allowedClusters: ["staging-eks"] }).alarms[0];
     expect(outside?.noInvestigationReason).toBe("cluster prod-eks is not in scope (allowed: staging-eks)");
     expect(outside?.key).toBe(parse(body).alarms[0]?.key);
-    const unnamed = only(withAlert((a) => void (a.labels = { alertname: "X", node: NODE })), { allowedClusters: ["prod-eks"] });
+    const unnamed = only(
+      withAlert((a) => void (a.labels = { alertname: "X", node: NODE })),
+      { allowedClusters: ["prod-eks"] },
+    );
     expect(unnamed.noInvestigationReason).toContain("names no cluster");
   });
 
@@ -173,12 +201,14 @@ describe("parseAlertmanager", () => {
         a.labels = { ...a.labels, api_key: "sk-live-1234567890abcdef" };
         a.annotations = {
           summary: "Node not ready; debug with AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-          description: "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123' https://admin:hunter2pass@internal.example.com/",
+          description:
+            "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123' https://admin:hunter2pass@internal.example.com/",
         };
       }),
     );
     const text = JSON.stringify(alarm);
-    for (const secret of ["sk-live-1234567890abcdef", "wJalrXUtnFEMI", "abcdefghijklmnopqrstuvwxyz0123", "hunter2pass"]) expect(text).not.toContain(secret);
+    for (const secret of ["sk-live-1234567890abcdef", "wJalrXUtnFEMI", "abcdefghijklmnopqrstuvwxyz0123", "hunter2pass"])
+      expect(text).not.toContain(secret);
     expect(alarm.incident.labels["api_key"]).toBe("[REDACTED]");
     expect(alarm.incident.title).toContain("[REDACTED]");
   });
@@ -219,13 +249,32 @@ describe("parseAlertmanager refuses what is not an Alertmanager v4 payload", () 
     ["no alerts", { ...group, alerts: [] }, "alerts"],
     ["alerts that are not a list", { ...group, alerts: {} }, "alerts"],
     ["an alert with an unknown status", { ...group, alerts: [{ ...alert, status: "active" }] }, "alerts.0.status"],
-    ["labels that are not strings", { ...group, alerts: [{ ...alert, labels: { alertname: 5 } }] }, "alerts.0.labels.alertname"],
+    [
+      "labels that are not strings",
+      { ...group, alerts: [{ ...alert, labels: { alertname: 5 } }] },
+      "alerts.0.labels.alertname",
+    ],
     ["labels as a list", { ...group, alerts: [{ ...alert, labels: ["a"] }] }, "alerts.0.labels"],
     ["a startsAt that is not a time", { ...group, alerts: [{ ...alert, startsAt: "yesterday" }] }, "alerts.0.startsAt"],
     ["a missing startsAt", { ...group, alerts: [{ ...alert, startsAt: undefined }] }, "alerts.0.startsAt"],
-    ["an oversized label value", { ...group, alerts: [{ ...alert, labels: { ...alert?.labels, pod: "p".repeat(5000) } }] }, "alerts.0.labels.pod"],
-    ["an oversized annotation", { ...group, alerts: [{ ...alert, annotations: { description: "d".repeat(70_000) } }] }, "alerts.0.annotations.description"],
-    ["too many labels", { ...group, alerts: [{ ...alert, labels: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, "v"])) }] }, "at most 256"],
+    [
+      "an oversized label value",
+      { ...group, alerts: [{ ...alert, labels: { ...alert?.labels, pod: "p".repeat(5000) } }] },
+      "alerts.0.labels.pod",
+    ],
+    [
+      "an oversized annotation",
+      { ...group, alerts: [{ ...alert, annotations: { description: "d".repeat(70_000) } }] },
+      "alerts.0.annotations.description",
+    ],
+    [
+      "too many labels",
+      {
+        ...group,
+        alerts: [{ ...alert, labels: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, "v"])) }],
+      },
+      "at most 256",
+    ],
     ["a negative truncatedAlerts", { ...group, truncatedAlerts: -1 }, "truncatedAlerts"],
   ])("refuses %s", (_what, body, where) => {
     const result = parseAlertmanager(body);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { checkBearer, checkHmacSignature, checkSharedSecret, constantTimeEqual, signBody } from "../../src/triggers/auth.ts";
+import {
+  checkBearer,
+  checkHmacSignature,
+  checkSharedSecret,
+  constantTimeEqual,
+  signBody,
+} from "../../src/triggers/auth.ts";
 
 const NOW = Date.parse("2026-11-24T10:00:00Z");
 const TS = String(NOW / 1000);
@@ -30,8 +36,14 @@ describe("checkBearer", () => {
   });
 
   it("refuses everything when no token is configured, rather than letting anyone in", () => {
-    expect(checkBearer("Bearer ", [])).toMatchObject({ ok: false, reason: expect.stringContaining("no bearer token is configured") });
-    expect(checkBearer("Bearer x", [""])).toMatchObject({ ok: false, reason: expect.stringContaining("no bearer token is configured") });
+    expect(checkBearer("Bearer ", [])).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("no bearer token is configured"),
+    });
+    expect(checkBearer("Bearer x", [""])).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("no bearer token is configured"),
+    });
   });
 });
 
@@ -55,12 +67,21 @@ describe("constantTimeEqual", () => {
 
 describe("checkHmacSignature", () => {
   const check = (over: Partial<Parameters<typeof checkHmacSignature>[0]> = {}) =>
-    checkHmacSignature({ body: BODY, signature: signBody(SECRET, TS, BODY), timestamp: TS, secrets: [SECRET], now: () => NOW, ...over });
+    checkHmacSignature({
+      body: BODY,
+      signature: signBody(SECRET, TS, BODY),
+      timestamp: TS,
+      secrets: [SECRET],
+      now: () => NOW,
+      ...over,
+    });
 
   it("accepts a body signed with the secret and a fresh timestamp", () => {
     expect(check()).toEqual({ ok: true });
     expect(check({ body: Buffer.from(BODY) })).toEqual({ ok: true });
-    expect(check({ signature: signBody(SECRET, TS, BODY).toUpperCase().replace("SHA256=", "sha256=") })).toEqual({ ok: true });
+    expect(check({ signature: signBody(SECRET, TS, BODY).toUpperCase().replace("SHA256=", "sha256=") })).toEqual({
+      ok: true,
+    });
   });
 
   it("signs sha256=<hex> over the timestamp and the raw body", () => {
@@ -77,12 +98,28 @@ describe("checkHmacSignature", () => {
     ["re-serialized JSON (not the raw body)", { body: JSON.stringify(JSON.parse(BODY), null, 2) }, "does not match"],
     ["another secret", { secrets: ["another-secret"] }, "does not match"],
     ["a moved timestamp, signature unchanged", { timestamp: String(Number(TS) + 60) }, "does not match"],
-    ["an old timestamp", { timestamp: String(Number(TS) - 3600), signature: signBody(SECRET, String(Number(TS) - 3600), BODY) }, "replay"],
-    ["a future timestamp", { timestamp: String(Number(TS) + 3600), signature: signBody(SECRET, String(Number(TS) + 3600), BODY) }, "replay"],
-    ["a timestamp in milliseconds", { timestamp: String(NOW), signature: signBody(SECRET, String(NOW), BODY) }, "unix seconds"],
+    [
+      "an old timestamp",
+      { timestamp: String(Number(TS) - 3600), signature: signBody(SECRET, String(Number(TS) - 3600), BODY) },
+      "replay",
+    ],
+    [
+      "a future timestamp",
+      { timestamp: String(Number(TS) + 3600), signature: signBody(SECRET, String(Number(TS) + 3600), BODY) },
+      "replay",
+    ],
+    [
+      "a timestamp in milliseconds",
+      { timestamp: String(NOW), signature: signBody(SECRET, String(NOW), BODY) },
+      "unix seconds",
+    ],
     ["a missing signature", { signature: undefined }, "missing x-fathom-signature"],
     ["a missing timestamp", { timestamp: undefined }, "missing x-fathom-timestamp"],
-    ["a signature without its algorithm", { signature: signBody(SECRET, TS, BODY).slice("sha256=".length) }, "sha256=<64 hex digits>"],
+    [
+      "a signature without its algorithm",
+      { signature: signBody(SECRET, TS, BODY).slice("sha256=".length) },
+      "sha256=<64 hex digits>",
+    ],
     ["a sha1 signature", { signature: `sha1=${"0".repeat(40)}` }, "sha256=<64 hex digits>"],
     ["no configured secret", { secrets: [] }, "no signing secret"],
   ])("refuses %s", (_what, over, why) => {
@@ -91,7 +128,9 @@ describe("checkHmacSignature", () => {
 
   it("honours a narrower skew", () => {
     const ts = String(Number(TS) - 30);
-    expect(check({ timestamp: ts, signature: signBody(SECRET, ts, BODY), maxSkewMs: 10_000 })).toMatchObject({ ok: false });
+    expect(check({ timestamp: ts, signature: signBody(SECRET, ts, BODY), maxSkewMs: 10_000 })).toMatchObject({
+      ok: false,
+    });
     expect(check({ timestamp: ts, signature: signBody(SECRET, ts, BODY), maxSkewMs: 60_000 })).toEqual({ ok: true });
   });
 });

@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { IncidentSchema } from "../../src/domain/incident.ts";
 import type { NormalizedAlarm } from "../../src/triggers/normalized-alarm.ts";
 import { parseCloudWatchAlarm } from "../../src/triggers/sns.ts";
-import { ALARM_ARN, cloudWatchAlarmMessage, INSTANCE_ID, metricMathAlarmMessage, NODE, TOPIC_ARN } from "./helpers/payloads.ts";
+import {
+  ALARM_ARN,
+  cloudWatchAlarmMessage,
+  INSTANCE_ID,
+  metricMathAlarmMessage,
+  NODE,
+  TOPIC_ARN,
+} from "./helpers/payloads.ts";
 
 function parse(message: unknown, options = {}): NormalizedAlarm {
   const result = parseCloudWatchAlarm(typeof message === "string" ? message : JSON.stringify(message), options);
@@ -25,7 +32,15 @@ describe("parseCloudWatchAlarm (the Message of an SNS Notification)", () => {
         cluster: "prod-eks",
         nodes: [{ name: NODE, instanceId: INSTANCE_ID }],
         startsAt: "2026-11-24T09:45:12.345Z",
-        labels: { alarm_arn: ALARM_ARN, region: "us-east-1", account: "123456789012", state: "ALARM", previous_state: "OK", namespace: "ContainerInsights", "dimension.InstanceId": INSTANCE_ID },
+        labels: {
+          alarm_arn: ALARM_ARN,
+          region: "us-east-1",
+          account: "123456789012",
+          state: "ALARM",
+          previous_state: "OK",
+          namespace: "ContainerInsights",
+          "dimension.InstanceId": INSTANCE_ID,
+        },
       },
     });
     expect(alarm.incident.title).toMatch(/^eks-node-cpu-high: Threshold Crossed/);
@@ -42,7 +57,11 @@ describe("parseCloudWatchAlarm (the Message of an SNS Notification)", () => {
 
   it("keeps INSUFFICIENT_DATA on the key but says it is nothing to investigate", () => {
     const alarm = parse(cloudWatchAlarmMessage("INSUFFICIENT_DATA"));
-    expect(alarm).toMatchObject({ status: "firing", state: "INSUFFICIENT_DATA", noInvestigationReason: expect.stringContaining("INSUFFICIENT_DATA") });
+    expect(alarm).toMatchObject({
+      status: "firing",
+      state: "INSUFFICIENT_DATA",
+      noInvestigationReason: expect.stringContaining("INSUFFICIENT_DATA"),
+    });
     expect(alarm.key).toBe(parse(cloudWatchAlarmMessage("ALARM")).key);
   });
 
@@ -53,7 +72,10 @@ describe("parseCloudWatchAlarm (the Message of an SNS Notification)", () => {
 
   it("reads the instances of a metric-math alarm from Trigger.Metrics", () => {
     const alarm = parse(metricMathAlarmMessage());
-    expect(alarm.incident.nodes).toEqual([{ instanceId: "i-0123456789abcdef0" }, { instanceId: "i-0fedcba9876543210" }]);
+    expect(alarm.incident.nodes).toEqual([
+      { instanceId: "i-0123456789abcdef0" },
+      { instanceId: "i-0fedcba9876543210" },
+    ]);
     expect(alarm.incident.labels).toMatchObject({ namespace: "AWS/EC2", metric_name: "NetworkPacketsIn" });
   });
 
@@ -64,19 +86,28 @@ describe("parseCloudWatchAlarm (the Message of an SNS Notification)", () => {
 
   it("accepts dimensions written as Name/Value", () => {
     const message = cloudWatchAlarmMessage();
-    const alarm = parse({ ...message, Trigger: { ...message.Trigger, Dimensions: [{ Name: "InstanceId", Value: INSTANCE_ID }] } });
+    const alarm = parse({
+      ...message,
+      Trigger: { ...message.Trigger, Dimensions: [{ Name: "InstanceId", Value: INSTANCE_ID }] },
+    });
     expect(alarm.incident.nodes).toEqual([{ instanceId: INSTANCE_ID }]);
   });
 
   it("derives the alarm ARN from the topic when an old message carries none", () => {
     const { AlarmArn: _drop, ...old } = cloudWatchAlarmMessage();
     expect(parse(old, { topicArn: TOPIC_ARN }).rawFingerprint).toBe(ALARM_ARN);
-    expect(parseCloudWatchAlarm(JSON.stringify(old))).toMatchObject({ ok: false, reason: expect.stringContaining("AlarmArn") });
+    expect(parseCloudWatchAlarm(JSON.stringify(old))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("AlarmArn"),
+    });
   });
 
   it("records an alarm on no node (an ASG or load balancer metric), with the reason", () => {
     const message = cloudWatchAlarmMessage();
-    const alarm = parse({ ...message, Trigger: { ...message.Trigger, Dimensions: [{ name: "AutoScalingGroupName", value: "eks-workers" }] } });
+    const alarm = parse({
+      ...message,
+      Trigger: { ...message.Trigger, Dimensions: [{ name: "AutoScalingGroupName", value: "eks-workers" }] },
+    });
     expect(alarm.incident.nodes).toEqual([]);
     expect(alarm.noInvestigationReason).toContain("names no node (looked in dimensions InstanceId, NodeName");
   });
@@ -89,11 +120,17 @@ describe("parseCloudWatchAlarm (the Message of an SNS Notification)", () => {
 
   it("applies the cluster allow-list", () => {
     expect(parse(cloudWatchAlarmMessage(), { allowedClusters: ["prod-eks"] }).noInvestigationReason).toBeUndefined();
-    expect(parse(cloudWatchAlarmMessage(), { allowedClusters: ["other"] }).noInvestigationReason).toContain("cluster prod-eks is not in scope");
+    expect(parse(cloudWatchAlarmMessage(), { allowedClusters: ["other"] }).noInvestigationReason).toContain(
+      "cluster prod-eks is not in scope",
+    );
   });
 
   it("redacts secrets in the alarm description and reason", () => {
-    const alarm = parse({ ...cloudWatchAlarmMessage(), AlarmDescription: "runbook: use password=Sup3rS3cret!", NewStateReason: "token: ghp_abcdefghijklmnop" });
+    const alarm = parse({
+      ...cloudWatchAlarmMessage(),
+      AlarmDescription: "runbook: use password=Sup3rS3cret!",
+      NewStateReason: "token: ghp_abcdefghijklmnop",
+    });
     const text = JSON.stringify(alarm);
     expect(text).not.toContain("Sup3rS3cret");
     expect(text).not.toContain("ghp_abcdefghijklmnop");
@@ -104,11 +141,31 @@ describe("parseCloudWatchAlarm (the Message of an SNS Notification)", () => {
     ["a JSON string", '"ALARM"', "not a CloudWatch alarm"],
     ["a message without AlarmName", JSON.stringify({ ...cloudWatchAlarmMessage(), AlarmName: undefined }), "AlarmName"],
     ["an unknown state", JSON.stringify({ ...cloudWatchAlarmMessage(), NewStateValue: "PANIC" }), "NewStateValue"],
-    ["a StateChangeTime that is not a time", JSON.stringify({ ...cloudWatchAlarmMessage(), StateChangeTime: "now" }), "StateChangeTime"],
-    ["an ARN that is not an alarm ARN", JSON.stringify({ ...cloudWatchAlarmMessage(), AlarmArn: "arn:aws:sns:us-east-1:123456789012:x" }), "not a CloudWatch alarm ARN"],
-    ["dimensions that are not a list", JSON.stringify({ ...cloudWatchAlarmMessage(), Trigger: { Dimensions: "InstanceId=i-1" } }), "Trigger.Dimensions"],
-    ["an oversized alarm name", JSON.stringify({ ...cloudWatchAlarmMessage(), AlarmName: "a".repeat(300) }), "AlarmName"],
-    ["an oversized message", JSON.stringify({ ...cloudWatchAlarmMessage(), AlarmDescription: "x".repeat(300_000) }), "larger than"],
+    [
+      "a StateChangeTime that is not a time",
+      JSON.stringify({ ...cloudWatchAlarmMessage(), StateChangeTime: "now" }),
+      "StateChangeTime",
+    ],
+    [
+      "an ARN that is not an alarm ARN",
+      JSON.stringify({ ...cloudWatchAlarmMessage(), AlarmArn: "arn:aws:sns:us-east-1:123456789012:x" }),
+      "not a CloudWatch alarm ARN",
+    ],
+    [
+      "dimensions that are not a list",
+      JSON.stringify({ ...cloudWatchAlarmMessage(), Trigger: { Dimensions: "InstanceId=i-1" } }),
+      "Trigger.Dimensions",
+    ],
+    [
+      "an oversized alarm name",
+      JSON.stringify({ ...cloudWatchAlarmMessage(), AlarmName: "a".repeat(300) }),
+      "AlarmName",
+    ],
+    [
+      "an oversized message",
+      JSON.stringify({ ...cloudWatchAlarmMessage(), AlarmDescription: "x".repeat(300_000) }),
+      "larger than",
+    ],
   ])("refuses %s", (_what, message, why) => {
     expect(parseCloudWatchAlarm(message)).toMatchObject({ ok: false, reason: expect.stringContaining(why) });
   });

@@ -45,22 +45,42 @@ describe("parseEventBridge", () => {
 
   it("reads every instance of a metric-math alarm", () => {
     const event = eventBridgeAlarmEvent();
-    const metric = (id: string, instance: string) => ({ id, metricStat: { metric: { dimensions: { InstanceId: instance }, name: "NetworkPacketsIn", namespace: "AWS/EC2" }, period: 60, stat: "Sum" }, returnData: false });
-    const metrics = [{ id: "e1", expression: "m1 + m2", label: "errors", returnData: true }, metric("m1", "i-0fedcba9876543210"), metric("m2", "i-0123456789abcdef0")];
+    const metric = (id: string, instance: string) => ({
+      id,
+      metricStat: {
+        metric: { dimensions: { InstanceId: instance }, name: "NetworkPacketsIn", namespace: "AWS/EC2" },
+        period: 60,
+        stat: "Sum",
+      },
+      returnData: false,
+    });
+    const metrics = [
+      { id: "e1", expression: "m1 + m2", label: "errors", returnData: true },
+      metric("m1", "i-0fedcba9876543210"),
+      metric("m2", "i-0123456789abcdef0"),
+    ];
     const alarm = parse({ ...event, detail: { ...event.detail, configuration: { metrics } } });
-    expect(alarm.incident.nodes).toEqual([{ instanceId: "i-0123456789abcdef0" }, { instanceId: "i-0fedcba9876543210" }]);
+    expect(alarm.incident.nodes).toEqual([
+      { instanceId: "i-0123456789abcdef0" },
+      { instanceId: "i-0fedcba9876543210" },
+    ]);
   });
 
   it("records a composite alarm, which names no node, with the reason", () => {
     const event = eventBridgeAlarmEvent();
-    const alarm = parse({ ...event, detail: { ...event.detail, configuration: { alarmRule: 'ALARM("eks-node-cpu-high")' } } });
+    const alarm = parse({
+      ...event,
+      detail: { ...event.detail, configuration: { alarmRule: 'ALARM("eks-node-cpu-high")' } },
+    });
     expect(alarm.incident.nodes).toEqual([]);
     expect(alarm.noInvestigationReason).toContain("names no node");
   });
 
   it("takes the alarm ARN from resources even when other resources come first", () => {
     const event = eventBridgeAlarmEvent();
-    expect(parse({ ...event, resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-1", ALARM_ARN] }).rawFingerprint).toBe(ALARM_ARN);
+    expect(
+      parse({ ...event, resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-1", ALARM_ARN] }).rawFingerprint,
+    ).toBe(ALARM_ARN);
   });
 
   const event = eventBridgeAlarmEvent();
@@ -70,13 +90,39 @@ describe("parseEventBridge", () => {
     ["another source", { ...event, source: "aws.ec2" }, "source"],
     ["an account that is not 12 digits", { ...event, account: "1234" }, "account"],
     ["no resources", { ...event, resources: [] }, "resources"],
-    ["resources without an alarm ARN", { ...event, resources: ["arn:aws:sns:us-east-1:123456789012:t"] }, "no CloudWatch alarm ARN"],
+    [
+      "resources without an alarm ARN",
+      { ...event, resources: ["arn:aws:sns:us-east-1:123456789012:t"] },
+      "no CloudWatch alarm ARN",
+    ],
     ["a missing state", { ...event, detail: { ...event.detail, state: undefined } }, "detail.state"],
-    ["an unknown state value", { ...event, detail: { ...event.detail, state: { value: "RED" } } }, "detail.state.value"],
+    [
+      "an unknown state value",
+      { ...event, detail: { ...event.detail, state: { value: "RED" } } },
+      "detail.state.value",
+    ],
     ["a time that is not a time", { ...event, time: "yesterday" }, "time"],
-    ["dimensions that are not strings", { ...event, detail: { ...event.detail, configuration: { metrics: [{ metricStat: { metric: { dimensions: { InstanceId: 7 } } } }] } } }, "dimensions.InstanceId"],
-    ["an oversized alarm name", { ...event, detail: { ...event.detail, alarmName: "n".repeat(256) } }, "detail.alarmName"],
-    ["an oversized reason", { ...event, detail: { ...event.detail, state: { ...event.detail.state, reason: "r".repeat(20_000) } } }, "detail.state.reason"],
+    [
+      "dimensions that are not strings",
+      {
+        ...event,
+        detail: {
+          ...event.detail,
+          configuration: { metrics: [{ metricStat: { metric: { dimensions: { InstanceId: 7 } } } }] },
+        },
+      },
+      "dimensions.InstanceId",
+    ],
+    [
+      "an oversized alarm name",
+      { ...event, detail: { ...event.detail, alarmName: "n".repeat(256) } },
+      "detail.alarmName",
+    ],
+    [
+      "an oversized reason",
+      { ...event, detail: { ...event.detail, state: { ...event.detail.state, reason: "r".repeat(20_000) } } },
+      "detail.state.reason",
+    ],
   ])("refuses %s", (_what, body, why) => {
     expect(parseEventBridge(body)).toMatchObject({ ok: false, reason: expect.stringContaining(why) });
   });

@@ -9,7 +9,15 @@ import {
   type SnsVerifyOptions,
 } from "../../src/triggers/sns.ts";
 import { createSelfSignedCertificate, type TestCertificate } from "./helpers/self-signed-cert.ts";
-import { CERT_URL, cloudWatchAlarmMessage, confirmation, notification, NOW, signSns, TOPIC_ARN } from "./helpers/payloads.ts";
+import {
+  CERT_URL,
+  cloudWatchAlarmMessage,
+  confirmation,
+  notification,
+  NOW,
+  signSns,
+  TOPIC_ARN,
+} from "./helpers/payloads.ts";
 
 let signer: TestCertificate;
 let stranger: TestCertificate;
@@ -24,7 +32,12 @@ function setup(overrides: Partial<SnsVerifyOptions> = {}) {
     if (url === CERT_URL) return signer.pem;
     throw new Error(`no certificate at ${url}`);
   });
-  const options: SnsVerifyOptions = { fetchCertificate: createCertificateCache(fetcher), allowedTopicArns: [TOPIC_ARN], now: () => NOW, ...overrides };
+  const options: SnsVerifyOptions = {
+    fetchCertificate: createCertificateCache(fetcher),
+    allowedTopicArns: [TOPIC_ARN],
+    now: () => NOW,
+    ...overrides,
+  };
   return { fetcher, options };
 }
 
@@ -37,12 +50,15 @@ describe("verifySnsMessage accepts what SNS signed", () => {
     expect(result).toMatchObject({ ok: true, message: { Type: "Notification", Message: alarmJson } });
   });
 
-  it.each(["1", "2"] as const)("verifies a Notification without a Subject (version %s): Subject is signed only when present", async (version) => {
-    const { options } = setup();
-    const unsigned = notification(alarmJson, { Subject: undefined });
-    delete unsigned["Subject"];
-    expect((await verifySnsMessage(signSns(unsigned, signer.privateKey, version), options)).ok).toBe(true);
-  });
+  it.each(["1", "2"] as const)(
+    "verifies a Notification without a Subject (version %s): Subject is signed only when present",
+    async (version) => {
+      const { options } = setup();
+      const unsigned = notification(alarmJson, { Subject: undefined });
+      delete unsigned["Subject"];
+      expect((await verifySnsMessage(signSns(unsigned, signer.privateKey, version), options)).ok).toBe(true);
+    },
+  );
 
   it("verifies a Notification whose Message holds newlines, quotes and non-ASCII text exactly as sent", async () => {
     const { options } = setup();
@@ -54,27 +70,40 @@ describe("verifySnsMessage accepts what SNS signed", () => {
     expect(await verifySnsMessage(parsed.message, options)).toMatchObject({ ok: true, message: { Message: message } });
   });
 
-  it.each(["1", "2"] as const)("verifies a SubscriptionConfirmation (version %s) and hands back the checked SubscribeURL", async (version) => {
-    const { options } = setup();
-    const message = signSns(confirmation("SubscriptionConfirmation"), signer.privateKey, version);
-    const result = await verifySnsMessage(message, options);
-    expect(result.ok).toBe(true);
-    if (!result.ok) return;
-    expect(result.subscribeUrl).toBe(new URL(message["SubscribeURL"] as string).href);
-    expect(new URL(result.subscribeUrl as string).searchParams.get("Action")).toBe("ConfirmSubscription");
-  });
+  it.each(["1", "2"] as const)(
+    "verifies a SubscriptionConfirmation (version %s) and hands back the checked SubscribeURL",
+    async (version) => {
+      const { options } = setup();
+      const message = signSns(confirmation("SubscriptionConfirmation"), signer.privateKey, version);
+      const result = await verifySnsMessage(message, options);
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.subscribeUrl).toBe(new URL(message["SubscribeURL"] as string).href);
+      expect(new URL(result.subscribeUrl as string).searchParams.get("Action")).toBe("ConfirmSubscription");
+    },
+  );
 
-  it.each(["1", "2"] as const)("verifies an UnsubscribeConfirmation (version %s) and offers nothing to GET", async (version) => {
-    const { options } = setup();
-    const result = await verifySnsMessage(signSns(confirmation("UnsubscribeConfirmation"), signer.privateKey, version), options);
-    expect(result).toMatchObject({ ok: true, message: { Type: "UnsubscribeConfirmation" } });
-    expect(result.ok && result.subscribeUrl).toBeFalsy();
-  });
+  it.each(["1", "2"] as const)(
+    "verifies an UnsubscribeConfirmation (version %s) and offers nothing to GET",
+    async (version) => {
+      const { options } = setup();
+      const result = await verifySnsMessage(
+        signSns(confirmation("UnsubscribeConfirmation"), signer.privateKey, version),
+        options,
+      );
+      expect(result).toMatchObject({ ok: true, message: { Type: "UnsubscribeConfirmation" } });
+      expect(result.ok && result.subscribeUrl).toBeFalsy();
+    },
+  );
 
   it("takes the certificate as PEM text or as a parsed certificate", async () => {
     const message = signSns(notification(alarmJson), signer.privateKey, "2");
-    expect((await verifySnsMessage(message, setup({ fetchCertificate: async () => signer.pem }).options)).ok).toBe(true);
-    expect((await verifySnsMessage(message, setup({ fetchCertificate: async () => signer.certificate }).options)).ok).toBe(true);
+    expect((await verifySnsMessage(message, setup({ fetchCertificate: async () => signer.pem }).options)).ok).toBe(
+      true,
+    );
+    expect(
+      (await verifySnsMessage(message, setup({ fetchCertificate: async () => signer.certificate }).options)).ok,
+    ).toBe(true);
   });
 });
 
@@ -83,19 +112,26 @@ describe("verifySnsMessage refuses, with a reason", () => {
     const { options } = setup();
     const signed = signSns(notification(alarmJson), signer.privateKey, "2");
     const tampered = { ...signed, Message: alarmJson.replace('"ALARM"', '"OK"') };
-    expect(await verifySnsMessage(tampered, options)).toMatchObject({ ok: false, code: "signature", reason: expect.stringContaining("signature") });
+    expect(await verifySnsMessage(tampered, options)).toMatchObject({
+      ok: false,
+      code: "signature",
+      reason: expect.stringContaining("signature"),
+    });
   });
 
-  it.each(["Subject", "MessageId", "Timestamp", "Type"])("refuses a message whose signed %s was changed", async (field) => {
-    const { options } = setup({ now: () => NOW });
-    const signed = signSns(confirmation("SubscriptionConfirmation"), signer.privateKey, "1");
-    const base = field === "Subject" ? signSns(notification(alarmJson), signer.privateKey, "1") : signed;
-    const changed: Record<string, unknown> = { ...base };
-    if (field === "Type") changed["Type"] = "UnsubscribeConfirmation";
-    else if (field === "Timestamp") changed["Timestamp"] = "2026-11-24T09:59:01.000Z";
-    else changed[field] = `${String(changed[field])}x`;
-    expect(await verifySnsMessage(changed, options)).toMatchObject({ ok: false, code: "signature" });
-  });
+  it.each(["Subject", "MessageId", "Timestamp", "Type"])(
+    "refuses a message whose signed %s was changed",
+    async (field) => {
+      const { options } = setup({ now: () => NOW });
+      const signed = signSns(confirmation("SubscriptionConfirmation"), signer.privateKey, "1");
+      const base = field === "Subject" ? signSns(notification(alarmJson), signer.privateKey, "1") : signed;
+      const changed: Record<string, unknown> = { ...base };
+      if (field === "Type") changed["Type"] = "UnsubscribeConfirmation";
+      else if (field === "Timestamp") changed["Timestamp"] = "2026-11-24T09:59:01.000Z";
+      else changed[field] = `${String(changed[field])}x`;
+      expect(await verifySnsMessage(changed, options)).toMatchObject({ ok: false, code: "signature" });
+    },
+  );
 
   it("refuses a signature made by another key, even from the allowed certificate URL", async () => {
     const { options } = setup();
@@ -106,7 +142,10 @@ describe("verifySnsMessage refuses, with a reason", () => {
   it("refuses a version-1 signature relabelled as version 2", async () => {
     const { options } = setup();
     const signed = signSns(notification(alarmJson), signer.privateKey, "1");
-    expect(await verifySnsMessage({ ...signed, SignatureVersion: "2" }, options)).toMatchObject({ ok: false, code: "signature" });
+    expect(await verifySnsMessage({ ...signed, SignatureVersion: "2" }, options)).toMatchObject({
+      ok: false,
+      code: "signature",
+    });
   });
 
   it.each(["3", "0", "", 1, null])("refuses SignatureVersion %j", async (version) => {
@@ -117,31 +156,55 @@ describe("verifySnsMessage refuses, with a reason", () => {
     expect(fetcher).not.toHaveBeenCalled();
   });
 
-  it.each(["Message", "MessageId", "Timestamp", "TopicArn", "Type", "Signature", "SignatureVersion", "SigningCertURL"])("refuses a Notification missing %s", async (field) => {
-    const { options } = setup();
-    const signed: Record<string, unknown> = { ...signSns(notification(alarmJson), signer.privateKey, "2") };
-    delete signed[field];
-    expect(await verifySnsMessage(signed, options)).toMatchObject({ ok: false, code: "malformed" });
-  });
+  it.each(["Message", "MessageId", "Timestamp", "TopicArn", "Type", "Signature", "SignatureVersion", "SigningCertURL"])(
+    "refuses a Notification missing %s",
+    async (field) => {
+      const { options } = setup();
+      const signed: Record<string, unknown> = { ...signSns(notification(alarmJson), signer.privateKey, "2") };
+      delete signed[field];
+      expect(await verifySnsMessage(signed, options)).toMatchObject({ ok: false, code: "malformed" });
+    },
+  );
 
   it.each(["Token", "SubscribeURL"])("refuses a SubscriptionConfirmation missing %s", async (field) => {
     const { options } = setup();
-    const signed: Record<string, unknown> = { ...signSns(confirmation("SubscriptionConfirmation"), signer.privateKey, "2") };
+    const signed: Record<string, unknown> = {
+      ...signSns(confirmation("SubscriptionConfirmation"), signer.privateKey, "2"),
+    };
     delete signed[field];
-    expect(await verifySnsMessage(signed, options)).toMatchObject({ ok: false, code: "malformed", reason: expect.stringContaining(field) });
+    expect(await verifySnsMessage(signed, options)).toMatchObject({
+      ok: false,
+      code: "malformed",
+      reason: expect.stringContaining(field),
+    });
   });
 
   it("refuses an unknown topic before fetching any certificate", async () => {
     const { options, fetcher } = setup();
-    const other = signSns(notification(alarmJson, { TopicArn: "arn:aws:sns:us-east-1:999999999999:someone-else" }), signer.privateKey, "2");
-    expect(await verifySnsMessage(other, options)).toMatchObject({ ok: false, code: "topic", reason: expect.stringContaining("999999999999:someone-else") });
+    const other = signSns(
+      notification(alarmJson, { TopicArn: "arn:aws:sns:us-east-1:999999999999:someone-else" }),
+      signer.privateKey,
+      "2",
+    );
+    expect(await verifySnsMessage(other, options)).toMatchObject({
+      ok: false,
+      code: "topic",
+      reason: expect.stringContaining("999999999999:someone-else"),
+    });
     expect(fetcher).not.toHaveBeenCalled();
   });
 
   it("refuses a SubscriptionConfirmation for an unknown topic, so nobody confirms it", async () => {
     const { options } = setup();
     const topic = "arn:aws:sns:us-east-1:999999999999:someone-else";
-    const message = signSns(confirmation("SubscriptionConfirmation", { TopicArn: topic, SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topic}&Token=t` }), signer.privateKey, "2");
+    const message = signSns(
+      confirmation("SubscriptionConfirmation", {
+        TopicArn: topic,
+        SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topic}&Token=t`,
+      }),
+      signer.privateKey,
+      "2",
+    );
     expect(await verifySnsMessage(message, options)).toMatchObject({ ok: false, code: "topic" });
   });
 
@@ -149,7 +212,11 @@ describe("verifySnsMessage refuses, with a reason", () => {
     const message = signSns(notification(alarmJson), signer.privateKey, "2"); // sent 09:45:13
     expect((await verifySnsMessage(message, setup({ now: () => NOW }).options)).ok).toBe(true);
     const later = setup({ now: () => Date.parse("2026-11-24T10:45:14Z") });
-    expect(await verifySnsMessage(message, later.options)).toMatchObject({ ok: false, code: "replay", reason: expect.stringContaining("replay") });
+    expect(await verifySnsMessage(message, later.options)).toMatchObject({
+      ok: false,
+      code: "replay",
+      reason: expect.stringContaining("replay"),
+    });
     expect(later.fetcher).not.toHaveBeenCalled();
     const strict = setup({ now: () => NOW, maxAgeMs: 60_000 });
     expect(await verifySnsMessage(message, strict.options)).toMatchObject({ ok: false, code: "replay" });
@@ -157,7 +224,11 @@ describe("verifySnsMessage refuses, with a reason", () => {
 
   it("refuses a timestamp far in the future", async () => {
     const message = signSns(notification(alarmJson, { Timestamp: "2026-11-24T11:00:00.000Z" }), signer.privateKey, "2");
-    expect(await verifySnsMessage(message, setup().options)).toMatchObject({ ok: false, code: "replay", reason: expect.stringContaining("future") });
+    expect(await verifySnsMessage(message, setup().options)).toMatchObject({
+      ok: false,
+      code: "replay",
+      reason: expect.stringContaining("future"),
+    });
   });
 
   it.each([
@@ -202,11 +273,17 @@ describe("verifySnsMessage refuses, with a reason", () => {
 
   it.each([
     ["http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=TOPIC&Token=t", "https"],
-    ["https://sns.us-east-1.amazonaws.com.evil.com/?Action=ConfirmSubscription&TopicArn=TOPIC&Token=t", "not an Amazon SNS host"],
+    [
+      "https://sns.us-east-1.amazonaws.com.evil.com/?Action=ConfirmSubscription&TopicArn=TOPIC&Token=t",
+      "not an Amazon SNS host",
+    ],
     ["https://evil.com/?Action=ConfirmSubscription&TopicArn=TOPIC&Token=t", "not an Amazon SNS host"],
     ["https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=TOPIC&Token=t", "region"],
     ["https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&TopicArn=TOPIC&Token=t", "ConfirmSubscription"],
-    ["https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:999999999999:x&Token=t", "different topic"],
+    [
+      "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:999999999999:x&Token=t",
+      "different topic",
+    ],
     ["https://sns.us-east-1.amazonaws.com/redirect?Action=ConfirmSubscription&TopicArn=TOPIC&Token=t", "root"],
   ])("refuses the SubscribeURL %j", async (template, why) => {
     const url = template.replace("TOPIC", TOPIC_ARN);
@@ -228,14 +305,24 @@ describe("verifySnsMessage refuses, with a reason", () => {
 
   it("refuses when the fetched text is not a certificate", async () => {
     const { options } = setup({ fetchCertificate: async () => "<html>not a certificate</html>" });
-    expect(await verifySnsMessage(signSns(notification(alarmJson), signer.privateKey, "2"), options)).toMatchObject({ ok: false, code: "certificate" });
+    expect(await verifySnsMessage(signSns(notification(alarmJson), signer.privateKey, "2"), options)).toMatchObject({
+      ok: false,
+      code: "certificate",
+    });
   });
 
   it("refuses a signing certificate that has expired", async () => {
-    const expired = createSelfSignedCertificate({ notBefore: new Date("2020-01-01T00:00:00Z"), notAfter: new Date("2025-01-01T00:00:00Z") });
+    const expired = createSelfSignedCertificate({
+      notBefore: new Date("2020-01-01T00:00:00Z"),
+      notAfter: new Date("2025-01-01T00:00:00Z"),
+    });
     const { options } = setup({ fetchCertificate: async () => expired.pem });
     const message = signSns(notification(alarmJson), expired.privateKey, "2");
-    expect(await verifySnsMessage(message, options)).toMatchObject({ ok: false, code: "certificate", reason: expect.stringContaining("not valid now") });
+    expect(await verifySnsMessage(message, options)).toMatchObject({
+      ok: false,
+      code: "certificate",
+      reason: expect.stringContaining("not valid now"),
+    });
   });
 
   it.each([null, "text", 42, [], {}, { Type: "Notification" }])("refuses %j as malformed", async (input) => {
@@ -249,7 +336,9 @@ describe("createCertificateCache", () => {
   it("fetches a certificate URL once for many messages", async () => {
     const { options, fetcher } = setup();
     for (const version of ["1", "2", "1", "2"] as const) {
-      expect((await verifySnsMessage(signSns(notification(alarmJson), signer.privateKey, version), options)).ok).toBe(true);
+      expect((await verifySnsMessage(signSns(notification(alarmJson), signer.privateKey, version), options)).ok).toBe(
+        true,
+      );
     }
     expect(fetcher).toHaveBeenCalledTimes(1);
     expect(fetcher).toHaveBeenCalledWith(CERT_URL);
@@ -257,7 +346,11 @@ describe("createCertificateCache", () => {
 
   it("shares one fetch between concurrent messages", async () => {
     const { options, fetcher } = setup();
-    const results = await Promise.all(Array.from({ length: 10 }, () => verifySnsMessage(signSns(notification(alarmJson), signer.privateKey, "2"), options)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        verifySnsMessage(signSns(notification(alarmJson), signer.privateKey, "2"), options),
+      ),
+    );
     expect(results.every((r) => r.ok)).toBe(true);
     expect(fetcher).toHaveBeenCalledTimes(1);
   });
@@ -294,7 +387,10 @@ describe("parseSnsBody", () => {
 
   it("checks the message type header against the body", () => {
     expect(parseSnsBody(body(), { messageType: "Notification" }).ok).toBe(true);
-    expect(parseSnsBody(body(), { messageType: "SubscriptionConfirmation" })).toMatchObject({ ok: false, reason: expect.stringContaining("x-amz-sns-message-type") });
+    expect(parseSnsBody(body(), { messageType: "SubscriptionConfirmation" })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("x-amz-sns-message-type"),
+    });
   });
 
   it.each([
@@ -303,18 +399,35 @@ describe("parseSnsBody", () => {
     ["a JSON array", "[]", "not a JSON object"],
     ["JSON null", "null", "not a JSON object"],
     ["an unknown Type", '{"Type":"Surprise"}', "Type must be one of"],
-    ["a number where a string belongs", JSON.stringify({ ...JSON.parse('{"Type":"Notification"}'), MessageId: 5 }), "MessageId"],
-    ["a TopicArn that is not one", JSON.stringify({ Type: "Notification", TopicArn: "arn:aws:s3:::bucket" }), "TopicArn"],
+    [
+      "a number where a string belongs",
+      JSON.stringify({ ...JSON.parse('{"Type":"Notification"}'), MessageId: 5 }),
+      "MessageId",
+    ],
+    [
+      "a TopicArn that is not one",
+      JSON.stringify({ Type: "Notification", TopicArn: "arn:aws:s3:::bucket" }),
+      "TopicArn",
+    ],
   ])("refuses %s", (_what, text, why) => {
     expect(parseSnsBody(text)).toMatchObject({ ok: false, reason: expect.stringContaining(why) });
   });
 
   it("refuses an oversized body before parsing it", () => {
-    expect(parseSnsBody("x".repeat(600 * 1024))).toMatchObject({ ok: false, reason: expect.stringContaining("more than") });
-    expect(parseSnsBody(body(), { maxBytes: 100 })).toMatchObject({ ok: false, reason: expect.stringContaining("more than the 100 allowed") });
+    expect(parseSnsBody("x".repeat(600 * 1024))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("more than"),
+    });
+    expect(parseSnsBody(body(), { maxBytes: 100 })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("more than the 100 allowed"),
+    });
   });
 
   it("refuses bytes that are not UTF-8", () => {
-    expect(parseSnsBody(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).toMatchObject({ ok: false, reason: expect.stringContaining("UTF-8") });
+    expect(parseSnsBody(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("UTF-8"),
+    });
   });
 });

@@ -12,7 +12,17 @@ Exit codes: 0 every proposal decided (or none pending); 4 some stay pending; 1 a
 export async function runApproveCommand(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { store: { type: "string" }, policy: { type: "string" }, as: { type: "string" }, timeout: { type: "string" }, help: { type: "boolean" } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        store: { type: "string" },
+        policy: { type: "string" },
+        as: { type: "string" },
+        timeout: { type: "string" },
+        help: { type: "boolean" },
+      },
+    }));
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n${USAGE}`);
   }
@@ -21,7 +31,10 @@ export async function runApproveCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger();
-  const session = await openRemediationSession({ ...(values.store ? { store: values.store } : {}), ...(values.policy ? { policy: values.policy } : {}) }, logger);
+  const session = await openRemediationSession(
+    { ...(values.store ? { store: values.store } : {}), ...(values.policy ? { policy: values.policy } : {}) },
+    logger,
+  );
   try {
     const pending = session.store.listProposals({ status: "pending" });
     if (pending.length === 0) {
@@ -29,13 +42,20 @@ export async function runApproveCommand(argv: string[]): Promise<number> {
       return 0;
     }
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
-      process.stderr.write(`fathom approve: ${pending.length} proposal(s) pending, but there is no terminal to ask in: nothing was approved\n`);
+      process.stderr.write(
+        `fathom approve: ${pending.length} proposal(s) pending, but there is no terminal to ask in: nothing was approved\n`,
+      );
       return 4;
     }
     let code = 0;
     for (const proposal of pending) {
-      process.stdout.write(`\nProposal ${proposal.id} (investigation ${proposal.investigationId}, node ${proposal.node})\n`);
-      const result = await decideProposal(session, proposal, logger, { ...(values.as ? { displayName: values.as } : {}), ...(values.timeout ? { timeoutMs: Number(values.timeout) * 1000 } : {}) });
+      process.stdout.write(
+        `\nProposal ${proposal.id} (investigation ${proposal.investigationId}, node ${proposal.node})\n`,
+      );
+      const result = await decideProposal(session, proposal, logger, {
+        ...(values.as ? { displayName: values.as } : {}),
+        ...(values.timeout ? { timeoutMs: Number(values.timeout) * 1000 } : {}),
+      });
       process.stdout.write(`=> ${result.outcome}: ${result.message}\n`);
       if (result.outcome === "pending" || result.outcome === "refused") code = Math.max(code, 4);
       if (result.outcome === "failed") code = 1;

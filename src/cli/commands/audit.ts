@@ -19,7 +19,11 @@ export async function runAuditCommand(argv: string[]): Promise<number> {
   if (sub !== "verify") throw new CliError(`unknown audit subcommand "${sub}"\n${USAGE}`);
   let values;
   try {
-    ({ values } = parseArgs({ args: rest, strict: true, options: { store: { type: "string" }, format: { type: "string", default: "text" }, help: { type: "boolean" } } }));
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: { store: { type: "string" }, format: { type: "string", default: "text" }, help: { type: "boolean" } },
+    }));
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n${USAGE}`);
   }
@@ -27,11 +31,14 @@ export async function runAuditCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (values.format !== "text" && values.format !== "json") throw new CliError(`--format must be text or json, not "${values.format}"`);
+  if (values.format !== "text" && values.format !== "json")
+    throw new CliError(`--format must be text or json, not "${values.format}"`);
   const store = openForReading(values.store);
   try {
     const result = store.verifyAudit();
-    process.stdout.write(values.format === "json" ? `${JSON.stringify({ store: store.path, ...result }, null, 2)}\n` : describe(result));
+    process.stdout.write(
+      values.format === "json" ? `${JSON.stringify({ store: store.path, ...result }, null, 2)}\n` : describe(result),
+    );
     return result.ok ? 0 : 1;
   } finally {
     store.close();
@@ -48,7 +55,8 @@ function describe(result: AuditVerification): string {
     return `audit trail broken at record ${seq} (${problem}): ${reason}\n  ${result.records} records stored, ${result.verified} verified before it\n`;
   }
   const head = result.head ? ` (head ${result.head.seq} ${result.head.hash})` : "";
-  if (!result.triggersIntact) return `audit trail records chain correctly, but its append-only triggers were removed: the store was changed outside fathom\n  ${result.records} records${head}\n`;
+  if (!result.triggersIntact)
+    return `audit trail records chain correctly, but its append-only triggers were removed: the store was changed outside fathom\n  ${result.records} records${head}\n`;
   return `audit trail intact: ${result.records} records${counts ? ` (${counts})` : ""}${head}\n`;
 }
 

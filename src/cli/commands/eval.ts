@@ -14,7 +14,17 @@ const USAGE = `Usage: fathom eval [dir] [--min-top1 <pct>] [--format text|json] 
 export async function runEvalCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { "min-top1": { type: "string" }, format: { type: "string", default: "text" }, filter: { type: "string" }, help: { type: "boolean" } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        "min-top1": { type: "string" },
+        format: { type: "string", default: "text" },
+        filter: { type: "string" },
+        help: { type: "boolean" },
+      },
+    });
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n${USAGE}`);
   }
@@ -24,7 +34,8 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const minTop1 = values["min-top1"] !== undefined ? Number(values["min-top1"]) : undefined;
-  if (minTop1 !== undefined && !(minTop1 >= 0 && minTop1 <= 100)) throw new CliError("--min-top1 takes a percentage between 0 and 100");
+  if (minTop1 !== undefined && !(minTop1 >= 0 && minTop1 <= 100))
+    throw new CliError("--min-top1 takes a percentage between 0 and 100");
   const dir = positionals[0] ?? "scenarios";
   const loaded = await loadAll(dir, values.filter);
   if (loaded.length === 0) throw new CliError(`no scenarios under ${dir}`);
@@ -73,7 +84,11 @@ interface Accuracy {
 
 function accuracy(runs: readonly ScenarioRun[]): Accuracy {
   const pct = (n: number) => (runs.length === 0 ? 0 : Math.round((n / runs.length) * 1000) / 10);
-  return { count: runs.length, top1: pct(runs.filter((r) => r.top1).length), top3: pct(runs.filter((r) => r.inTop3).length) };
+  return {
+    count: runs.length,
+    top1: pct(runs.filter((r) => r.top1).length),
+    top3: pct(runs.filter((r) => r.inTop3).length),
+  };
 }
 
 export function summarize(runs: readonly ScenarioRun[]) {
@@ -96,12 +111,21 @@ function median(values: number[]): number {
 function renderTable(runs: readonly ScenarioRun[], summary: ReturnType<typeof summarize>): string {
   const w = Math.max(8, ...runs.map((r) => r.slug.length));
   const e = Math.max(8, ...runs.map((r) => r.expected.length));
-  const lines = [`${"scenario".padEnd(w)}  ${"author".padEnd(11)}  ${"expected".padEnd(e)}  ${"got".padEnd(e)}  top1  top3    ms  calls`];
+  const lines = [
+    `${"scenario".padEnd(w)}  ${"author".padEnd(11)}  ${"expected".padEnd(e)}  ${"got".padEnd(e)}  top1  top3    ms  calls`,
+  ];
   for (const r of runs) {
-    lines.push(`${r.slug.padEnd(w)}  ${r.author.padEnd(11)}  ${r.expected.padEnd(e)}  ${r.got.padEnd(e)}  ${(r.top1 ? "yes" : "NO").padEnd(4)}  ${(r.inTop3 ? "yes" : "NO").padEnd(4)}  ${String(r.durationMs).padStart(4)}  ${String(r.toolCalls).padStart(5)}${r.error ? `  error: ${r.error}` : ""}`);
+    lines.push(
+      `${r.slug.padEnd(w)}  ${r.author.padEnd(11)}  ${r.expected.padEnd(e)}  ${r.got.padEnd(e)}  ${(r.top1 ? "yes" : "NO").padEnd(4)}  ${(r.inTop3 ? "yes" : "NO").padEnd(4)}  ${String(r.durationMs).padStart(4)}  ${String(r.toolCalls).padStart(5)}${r.error ? `  error: ${r.error}` : ""}`,
+    );
   }
   const acc = (a: Accuracy) => `${a.top1}% top-1, ${a.top3}% top-3 (${a.count})`;
-  lines.push("", `overall      ${acc(summary.overall)}`, `independent  ${acc(summary.independent)}`, `team         ${acc(summary.team)}`);
+  lines.push(
+    "",
+    `overall      ${acc(summary.overall)}`,
+    `independent  ${acc(summary.independent)}`,
+    `team         ${acc(summary.team)}`,
+  );
   for (const [lane, a] of Object.entries(summary.byLane)) if (a.count) lines.push(`lane ${lane.padEnd(8)}${acc(a)}`);
   lines.push(`median ${summary.medianMs} ms and ${summary.medianToolCalls} tool calls per investigation`);
   return `${lines.join("\n")}\n`;

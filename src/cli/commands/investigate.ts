@@ -48,7 +48,8 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const format = values.format;
-  if (format !== "text" && format !== "json" && format !== "markdown") throw new CliError(`--format must be text, json or markdown, not "${format}"`);
+  if (format !== "text" && format !== "json" && format !== "markdown")
+    throw new CliError(`--format must be text, json or markdown, not "${format}"`);
   if (!values.bundle?.length) throw new CliError(`--bundle is required\n${USAGE}`);
   const alarm = values.alarm ? await readAlarmFile(values.alarm) : undefined;
   const at = values.at !== undefined ? parseInstant(values.at) : undefined;
@@ -56,10 +57,19 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
   const logger = createLogger();
   const latency = values["tool-latency"] !== undefined ? Number(values["tool-latency"]) : 0;
   if (!(latency >= 0 && latency <= 60_000)) throw new CliError("--tool-latency takes milliseconds between 0 and 60000");
-  const session = await openLocalSession(values.bundle, logger, { ...(values.events ? { events: values.events } : {}), toolLatencyMs: latency });
+  const session = await openLocalSession(values.bundle, logger, {
+    ...(values.events ? { events: values.events } : {}),
+    toolLatencyMs: latency,
+  });
   try {
-    const incident = alarm ?? manualIncident(session.nodes, { ...(values.node ? { node: values.node } : {}), ...(at !== undefined ? { at } : {}) });
-    if (alarm && values.node) incident.nodes = [/^i-[0-9a-f]+$/.test(values.node) ? { instanceId: values.node } : { name: values.node }];
+    const incident =
+      alarm ??
+      manualIncident(session.nodes, {
+        ...(values.node ? { node: values.node } : {}),
+        ...(at !== undefined ? { at } : {}),
+      });
+    if (alarm && values.node)
+      incident.nodes = [/^i-[0-9a-f]+$/.test(values.node) ? { instanceId: values.node } : { name: values.node }];
     const window = windowFromArgs(values.at, values.since, Date.parse(incident.startsAt));
     const view = createLiveView(process.stderr, { tty: Boolean(process.stderr.isTTY) });
     const outcome = await investigate(
@@ -67,10 +77,16 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
       { client: session.client, nodes: session.nodes, reasoner: createRulesReasoner(), onProgress: view.onProgress },
     );
     view.stop();
-    if (outcome.state === "refused") throw new CliError(`out of scope: ${outcome.context.scope?.refused ?? "refused"}`, 3);
-    if (outcome.state === "failed") throw new CliError(`investigation failed: ${outcome.context.failure ?? "unknown"}`, 1);
+    if (outcome.state === "refused")
+      throw new CliError(`out of scope: ${outcome.context.scope?.refused ?? "refused"}`, 3);
+    if (outcome.state === "failed")
+      throw new CliError(`investigation failed: ${outcome.context.failure ?? "unknown"}`, 1);
     const report = buildReport(outcome);
-    if (report.coverage.toolCalls > 0 && report.coverage.ok === 0 && report.coverage.noData === report.coverage.toolCalls) {
+    if (
+      report.coverage.toolCalls > 0 &&
+      report.coverage.ok === 0 &&
+      report.coverage.noData === report.coverage.toolCalls
+    ) {
       throw new CliError("nothing could be read: every source the tools need is missing from the bundle", 3);
     }
     await emit(report, format, values.out);
@@ -81,7 +97,12 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
 }
 
 async function emit(report: Report, format: "text" | "json" | "markdown", out: string | undefined): Promise<void> {
-  const text = format === "json" ? `${JSON.stringify(report, null, 2)}\n` : format === "markdown" ? renderMarkdown(report) : renderText(report);
+  const text =
+    format === "json"
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : format === "markdown"
+        ? renderMarkdown(report)
+        : renderText(report);
   if (out) {
     await writeFile(out, text).catch((error: Error) => {
       throw new CliError(`cannot write --out ${out}: ${error.message}`);

@@ -15,7 +15,13 @@ export async function runListCommand(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       strict: true,
-      options: { store: { type: "string" }, state: { type: "string", multiple: true }, limit: { type: "string", default: "50" }, format: { type: "string", default: "table" }, help: { type: "boolean" } },
+      options: {
+        store: { type: "string" },
+        state: { type: "string", multiple: true },
+        limit: { type: "string", default: "50" },
+        format: { type: "string", default: "table" },
+        help: { type: "boolean" },
+      },
     }));
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n${USAGE}`);
@@ -24,10 +30,14 @@ export async function runListCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (values.format !== "table" && values.format !== "json") throw new CliError(`--format must be table or json, not "${values.format}"`);
+  if (values.format !== "table" && values.format !== "json")
+    throw new CliError(`--format must be table or json, not "${values.format}"`);
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 0) throw new CliError(`--limit takes a whole number, not "${values.limit}"`);
-  const states = (values.state ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+  const states = (values.state ?? [])
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter(Boolean);
 
   const store = openIfPresent(values.store);
   let rows: InvestigationSummary[] = [];
@@ -54,7 +64,11 @@ function table(rows: InvestigationSummary[]): string {
   ]);
   const header = ["ID", "STATE", "CREATED", "ROOT CAUSE", "PENDING", "TITLE"];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
-  const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join("  ").trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
   return `${[header, ...cells].map(line).join("\n")}\n`;
 }
 

@@ -17,7 +17,17 @@ const USAGE = `Usage: fathom mcp --bundle <dir|tar.gz> [--bundle …] | --bundle
 export async function runMcpCommand(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { bundle: { type: "string", multiple: true }, bundles: { type: "string" }, events: { type: "string" }, http: { type: "string" }, help: { type: "boolean" } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        bundle: { type: "string", multiple: true },
+        bundles: { type: "string" },
+        events: { type: "string" },
+        http: { type: "string" },
+        help: { type: "boolean" },
+      },
+    }));
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n${USAGE}`);
   }
@@ -51,7 +61,8 @@ async function serveHttp(listen: string, registry: NodeRegistry, logger: Logger)
   const m = /^(.+):(\d{1,5})$/.exec(listen);
   if (!m) throw new CliError(`--http takes host:port, e.g. 127.0.0.1:8765, not "${listen}"`);
   const token = process.env.FATHOM_MCP_TOKEN ?? "";
-  if (token.length < 16) throw new CliError("--http needs a bearer token of at least 16 characters in FATHOM_MCP_TOKEN");
+  if (token.length < 16)
+    throw new CliError("--http needs a bearer token of at least 16 characters in FATHOM_MCP_TOKEN");
   const http = await startHttpMcpServer({
     host: m[1] as string,
     port: Number(m[2]),

@@ -21,7 +21,11 @@ const USAGE = `Usage: fathom serve --bundles <dir> [--host 127.0.0.1] [--port 80
   Secrets are read from the environment (comma-separated lists allow rotation); every receiver refuses
   requests when its secret is not configured.`;
 
-const list = (value: string | undefined) => (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export async function runServeCommand(argv: string[]): Promise<number> {
   let values;
@@ -52,21 +56,36 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   }
   if (!values.bundles) throw new CliError(`--bundles <dir> is required (where node bundles arrive)\n${USAGE}`);
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0–65535, not "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`--port must be 0–65535, not "${values.port}"`);
   const numeric = (name: string, value: string, min: number, max: number) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} must be an integer ${min}–${max}`);
     return n;
   };
   const logger = createLogger({ level: process.env.FATHOM_LOG_LEVEL ?? "info" });
-  const session = await openRemediationSession({ ...(values.store ? { store: values.store } : {}), ...(values.policy ? { policy: values.policy } : {}) }, logger);
+  const session = await openRemediationSession(
+    { ...(values.store ? { store: values.store } : {}), ...(values.policy ? { policy: values.policy } : {}) },
+    logger,
+  );
   const verify = verifierFor(logger);
   const app = createServeApp({
     store: session.store,
     provider: createBundleFolderProvider(values.bundles),
     bundlesDir: values.bundles,
     reasoner: createRulesReasoner(),
-    remediation: { actors: createRemediationActors({ store: session.store, policy: session.policy, executor: session.executor, verify, target: session.target, now: () => new Date(), logger }), approvalTtlMs: session.policy?.approval.ttlMs ?? 15 * 60_000 },
+    remediation: {
+      actors: createRemediationActors({
+        store: session.store,
+        policy: session.policy,
+        executor: session.executor,
+        verify,
+        target: session.target,
+        now: () => new Date(),
+        logger,
+      }),
+      approvalTtlMs: session.policy?.approval.ttlMs ?? 15 * 60_000,
+    },
     logger,
     auth: {
       alertmanagerTokens: list(process.env.FATHOM_ALERTMANAGER_TOKEN),
@@ -95,7 +114,9 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   });
   const url = await app.listen(values.host, port);
   const resumed = app.resume();
-  process.stderr.write(`fathom serve: listening on ${url}${resumed ? `; resumed ${resumed} unfinished investigation(s)` : ""}\n`);
+  process.stderr.write(
+    `fathom serve: listening on ${url}${resumed ? `; resumed ${resumed} unfinished investigation(s)` : ""}\n`,
+  );
   await new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });

@@ -15,7 +15,12 @@ Exit codes: 0 shown; 1 the investigation has no report yet; 2 invalid input, no 
 export async function runShowCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { store: { type: "string" }, format: { type: "string", default: "text" }, help: { type: "boolean" } } });
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { store: { type: "string" }, format: { type: "string", default: "text" }, help: { type: "boolean" } },
+    });
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n${USAGE}`);
   }
@@ -24,7 +29,8 @@ export async function runShowCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (values.format !== "text" && values.format !== "json") throw new CliError(`--format must be text or json, not "${values.format}"`);
+  if (values.format !== "text" && values.format !== "json")
+    throw new CliError(`--format must be text or json, not "${values.format}"`);
   const [id, extra] = positionals;
   if (!id || extra !== undefined) throw new CliError(`name one investigation id\n${USAGE}`);
 
@@ -32,7 +38,8 @@ export async function runShowCommand(argv: string[]): Promise<number> {
   try {
     const investigation = store.getInvestigation(id);
     if (!investigation) throw new CliError(`no investigation "${id}" in ${store.path} (see fathom list)`, 2);
-    if (!investigation.report) throw new CliError(`investigation ${id} has no report yet (state: ${investigation.state})`, 1);
+    if (!investigation.report)
+      throw new CliError(`investigation ${id} has no report yet (state: ${investigation.state})`, 1);
     if (values.format === "json") {
       process.stdout.write(`${JSON.stringify(investigation.report, null, 2)}\n`);
       return 0;
@@ -47,7 +54,10 @@ export async function runShowCommand(argv: string[]): Promise<number> {
 
 function proposals(list: RemediationProposal[]): string {
   if (list.length === 0) return "";
-  const lines = list.map((p) => `  ${p.id} [${p.status}] ${p.executable ? p.document : "advice"} on ${p.targets.join(", ") || p.node} · risk ${p.risk} · ${p.planHash}`);
+  const lines = list.map(
+    (p) =>
+      `  ${p.id} [${p.status}] ${p.executable ? p.document : "advice"} on ${p.targets.join(", ") || p.node} · risk ${p.risk} · ${p.planHash}`,
+  );
   const pending = list.some((p) => p.status === "pending") ? ["  decide pending proposals with fathom approve"] : [];
   return `${["", "Proposals", ...lines, ...pending].join("\n")}\n`;
 }

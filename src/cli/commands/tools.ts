@@ -25,7 +25,19 @@ export async function runToolsCommand(argv: string[]): Promise<number> {
 function listTools(argv: string[]): number {
   const { values } = parseArgs({ args: argv, options: { format: { type: "string", default: "table" } }, strict: true });
   if (values.format === "json") {
-    process.stdout.write(`${JSON.stringify(TOOLS.map((t) => ({ name: t.name, lane: t.lane, title: t.title, sources: t.sources, kinds: Object.keys(t.kinds) })), null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        TOOLS.map((t) => ({
+          name: t.name,
+          lane: t.lane,
+          title: t.title,
+          sources: t.sources,
+          kinds: Object.keys(t.kinds),
+        })),
+        null,
+        2,
+      )}\n`,
+    );
     return 0;
   }
   const width = Math.max(...TOOLS.map((t) => t.name.length));
@@ -40,7 +52,13 @@ async function runOne(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { bundle: { type: "string" }, node: { type: "string" }, format: { type: "string", default: "table" }, at: { type: "string" }, since: { type: "string" } },
+      options: {
+        bundle: { type: "string" },
+        node: { type: "string" },
+        format: { type: "string", default: "table" },
+        at: { type: "string" },
+        since: { type: "string" },
+      },
     });
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n${USAGE}`);
@@ -51,7 +69,8 @@ async function runOne(argv: string[]): Promise<number> {
   const tool = findTool(name);
   if (!tool) throw new CliError(`unknown tool "${name}"; see fathom tools list`);
   if (!values.bundle) throw new CliError("--bundle <dir|tar.gz> is required");
-  if (values.format !== "table" && values.format !== "json") throw new CliError(`--format must be table or json, not "${values.format}"`);
+  if (values.format !== "table" && values.format !== "json")
+    throw new CliError(`--format must be table or json, not "${values.format}"`);
   const sources = await openBundles([values.bundle]).catch((error: Error) => {
     throw new CliError(error instanceof EvidenceError ? error.message : `cannot open bundle: ${error.message}`);
   });
@@ -72,12 +91,17 @@ async function runOne(argv: string[]): Promise<number> {
 }
 
 export function formatReportTable(report: ToolReport): string {
-  const out = [`${report.tool} · ${report.node} · ${report.status} · max ${report.severity} · ${report.stats.linesScanned} lines, ${report.stats.bytesRead} bytes in ${report.stats.durationMs} ms`];
+  const out = [
+    `${report.tool} · ${report.node} · ${report.status} · max ${report.severity} · ${report.stats.linesScanned} lines, ${report.stats.bytesRead} bytes in ${report.stats.durationMs} ms`,
+  ];
   if (report.findings.length === 0) out.push("  (no findings)");
   for (const f of report.findings) {
-    out.push(`  ${f.severity.toUpperCase().padEnd(8)} ${f.kind}  ×${f.count}${f.lastSeen ? `  last ${f.lastSeen}` : ""}`);
+    out.push(
+      `  ${f.severity.toUpperCase().padEnd(8)} ${f.kind}  ×${f.count}${f.lastSeen ? `  last ${f.lastSeen}` : ""}`,
+    );
     out.push(`           ${f.summary}`);
-    for (const e of f.evidence.slice(0, 2)) out.push(`           ${e.source}${e.line ? `:${e.line}` : ""}  ${e.excerpt.slice(0, 160)}`);
+    for (const e of f.evidence.slice(0, 2))
+      out.push(`           ${e.source}${e.line ? `:${e.line}` : ""}  ${e.excerpt.slice(0, 160)}`);
   }
   for (const g of report.gaps) out.push(`  GAP      ${g.source}: ${g.reason}`);
   return `${out.join("\n")}\n`;

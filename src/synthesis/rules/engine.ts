@@ -54,7 +54,12 @@ export function recencyFactor(finding: IdentifiedFinding, window: WindowMs): num
   return 0.3;
 }
 
-function scoreRule(rule: CauseRule, node: string, findings: readonly IdentifiedFinding[], window: WindowMs): Scored | undefined {
+function scoreRule(
+  rule: CauseRule,
+  node: string,
+  findings: readonly IdentifiedFinding[],
+  window: WindowMs,
+): Scored | undefined {
   const supporting: IdentifiedFinding[] = [];
   let required = 0;
   for (const signal of rule.requires) {
@@ -147,9 +152,19 @@ export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput)
       ruledOut: [],
     };
     const demoted = entries.find((e) => e.demotedBy)?.demotedBy;
-    causes.push({ cause, score: best, contraryWhy: unique(entries.flatMap((e) => e.contraryWhy)), ...(demoted ? { demotedBy: demoted } : {}) });
+    causes.push({
+      cause,
+      score: best,
+      contraryWhy: unique(entries.flatMap((e) => e.contraryWhy)),
+      ...(demoted ? { demotedBy: demoted } : {}),
+    });
   }
-  causes.sort((a, b) => b.cause.confidence - a.cause.confidence || b.cause.supporting.length - a.cause.supporting.length || a.cause.id.localeCompare(b.cause.id));
+  causes.sort(
+    (a, b) =>
+      b.cause.confidence - a.cause.confidence ||
+      b.cause.supporting.length - a.cause.supporting.length ||
+      a.cause.id.localeCompare(b.cause.id),
+  );
 
   const ruledOut: RuledOut[] = causes
     .filter((c) => c.cause.confidence < MIN_CONFIDENCE || c !== causes[0])
@@ -162,7 +177,8 @@ export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput)
         {
           id: "none",
           confidence: noneConfidence(input, causes.length),
-          summary: "Nothing below the kubelet explains this incident: the node-level evidence is healthy or only shows application-level signals",
+          summary:
+            "Nothing below the kubelet explains this incident: the node-level evidence is healthy or only shows application-level signals",
           nodes: [...input.nodes],
           supporting: input.findings.filter((f) => APPLICATION_KINDS.has(f.kind)).map((f) => f.id),
           contrary: [],
@@ -178,14 +194,21 @@ export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput)
 }
 
 /** Application-level signals that support `none` (the node is fine; the workload is not). */
-const APPLICATION_KINDS = new Set(["kubelet.container-oom-killed", "kubelet.probe-failures", "kernel.oom-kill-workload"]);
+const APPLICATION_KINDS = new Set([
+  "kubelet.container-oom-killed",
+  "kubelet.probe-failures",
+  "kernel.oom-kill-workload",
+]);
 
 function noneConfidence(input: ReasonerInput, considered: number): number {
   const base = 0.5 + 0.4 * input.coverage.ratio;
   return Math.round(Math.max(0.3, base - 0.05 * considered) * 100) / 100;
 }
 
-function lostBecause(c: { cause: RootCause; demotedBy?: RootCauseId; contraryWhy: string[] }, winner: RootCause | undefined): string {
+function lostBecause(
+  c: { cause: RootCause; demotedBy?: RootCauseId; contraryWhy: string[] },
+  winner: RootCause | undefined,
+): string {
   if (c.demotedBy) return `a downstream symptom of ${c.demotedBy}`;
   if (c.contraryWhy.length) return `argued against: ${c.contraryWhy.join("; ")}`;
   if (c.cause.confidence < MIN_CONFIDENCE) return `weak evidence (confidence ${c.cause.confidence})`;

@@ -5,7 +5,8 @@ import { createSign, type KeyObject } from "node:crypto";
 export const NOW = Date.parse("2026-11-24T10:00:00.000Z");
 export const ACCOUNT = "123456789012";
 export const TOPIC_ARN = `arn:aws:sns:us-east-1:${ACCOUNT}:fathom-alarms`;
-export const CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem";
+export const CERT_URL =
+  "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem";
 export const ALARM_ARN = `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:eks-node-cpu-high`;
 export const INSTANCE_ID = "i-0abc1234def567890";
 export const NODE = "ip-10-0-12-34.ec2.internal";
@@ -39,7 +40,8 @@ export function alertmanagerGroup(status: "firing" | "resolved" = "firing") {
         },
         startsAt: "2026-11-24T09:41:30.512345678Z",
         endsAt,
-        generatorURL: "http://prometheus-k8s-0:9090/graph?g0.expr=kube_node_status_condition%7Bcondition%3D%22Ready%22%7D+%3D%3D+0&g0.tab=1",
+        generatorURL:
+          "http://prometheus-k8s-0:9090/graph?g0.expr=kube_node_status_condition%7Bcondition%3D%22Ready%22%7D+%3D%3D+0&g0.tab=1",
         fingerprint: "3c5d2d8a6f0b1e27",
       },
       {
@@ -67,7 +69,12 @@ export function alertmanagerGroup(status: "firing" | "resolved" = "firing") {
       },
     ],
     groupLabels: { alertname: "KubeNodeNotReady" },
-    commonLabels: { alertname: "KubeNodeNotReady", cluster: "prod-eks", job: "kube-state-metrics", severity: "critical" },
+    commonLabels: {
+      alertname: "KubeNodeNotReady",
+      cluster: "prod-eks",
+      job: "kube-state-metrics",
+      severity: "critical",
+    },
     commonAnnotations: { summary: "Node is not ready." },
     externalURL: "http://alertmanager-main-0:9093",
     version: "4",
@@ -85,7 +92,8 @@ export function cloudWatchAlarmMessage(state: "ALARM" | "OK" | "INSUFFICIENT_DAT
     AWSAccountId: ACCOUNT,
     AlarmConfigurationUpdatedTimestamp: "2026-11-01T08:00:00.000+0000",
     NewStateValue: state,
-    NewStateReason: "Threshold Crossed: 1 out of the last 1 datapoints [97.5 (24/11/26 09:40:00)] was greater than the threshold (90.0) (minimum 1 datapoint for OK -> ALARM transition).",
+    NewStateReason:
+      "Threshold Crossed: 1 out of the last 1 datapoints [97.5 (24/11/26 09:40:00)] was greater than the threshold (90.0) (minimum 1 datapoint for OK -> ALARM transition).",
     StateChangeTime: "2026-11-24T09:45:12.345+0000",
     Region: "US East (N. Virginia)",
     AlarmArn: ALARM_ARN,
@@ -134,12 +142,28 @@ export function metricMathAlarmMessage() {
         { Expression: "m1 + m2", Id: "e1", Label: "errors", ReturnData: true },
         {
           Id: "m1",
-          MetricStat: { Metric: { Dimensions: [{ value: "i-0123456789abcdef0", name: "InstanceId" }], MetricName: "NetworkPacketsIn", Namespace: "AWS/EC2" }, Period: 60, Stat: "Sum" },
+          MetricStat: {
+            Metric: {
+              Dimensions: [{ value: "i-0123456789abcdef0", name: "InstanceId" }],
+              MetricName: "NetworkPacketsIn",
+              Namespace: "AWS/EC2",
+            },
+            Period: 60,
+            Stat: "Sum",
+          },
           ReturnData: false,
         },
         {
           Id: "m2",
-          MetricStat: { Metric: { Dimensions: [{ value: "i-0fedcba9876543210", name: "InstanceId" }], MetricName: "NetworkPacketsIn", Namespace: "AWS/EC2" }, Period: 60, Stat: "Sum" },
+          MetricStat: {
+            Metric: {
+              Dimensions: [{ value: "i-0fedcba9876543210", name: "InstanceId" }],
+              MetricName: "NetworkPacketsIn",
+              Namespace: "AWS/EC2",
+            },
+            Period: 60,
+            Stat: "Sum",
+          },
           ReturnData: false,
         },
       ],
@@ -163,13 +187,16 @@ export function eventBridgeAlarmEvent(state: "ALARM" | "OK" | "INSUFFICIENT_DATA
       alarmName: "eks-node-cpu-high",
       state: {
         value: state,
-        reason: "Threshold Crossed: 1 out of the last 1 datapoints [97.5 (24/11/26 09:40:00)] was greater than the threshold (90.0) (minimum 1 datapoint for OK -> ALARM transition).",
-        reasonData: '{"version":"1.0","queryDate":"2026-11-24T09:45:12.340+0000","startDate":"2026-11-24T09:40:00.000+0000","statistic":"Average","period":60,"recentDatapoints":[97.5],"threshold":90.0,"evaluatedDatapoints":[{"timestamp":"2026-11-24T09:40:00.000+0000","sampleCount":1.0,"value":97.5}]}',
+        reason:
+          "Threshold Crossed: 1 out of the last 1 datapoints [97.5 (24/11/26 09:40:00)] was greater than the threshold (90.0) (minimum 1 datapoint for OK -> ALARM transition).",
+        reasonData:
+          '{"version":"1.0","queryDate":"2026-11-24T09:45:12.340+0000","startDate":"2026-11-24T09:40:00.000+0000","statistic":"Average","period":60,"recentDatapoints":[97.5],"threshold":90.0,"evaluatedDatapoints":[{"timestamp":"2026-11-24T09:40:00.000+0000","sampleCount":1.0,"value":97.5}]}',
         timestamp: "2026-11-24T09:45:12.345+0000",
       },
       previousState: {
         value: state === "ALARM" ? "OK" : "ALARM",
-        reason: "Threshold Crossed: 1 out of the last 1 datapoints [42.0 (24/11/26 09:39:00)] was not greater than the threshold (90.0).",
+        reason:
+          "Threshold Crossed: 1 out of the last 1 datapoints [42.0 (24/11/26 09:39:00)] was not greater than the threshold (90.0).",
         timestamp: "2026-11-24T09:39:12.000+0000",
       },
       configuration: {
@@ -178,7 +205,11 @@ export function eventBridgeAlarmEvent(state: "ALARM" | "OK" | "INSUFFICIENT_DATA
           {
             id: "30b6c6b2-a864-43a2-4877-c09a1afc3b87",
             metricStat: {
-              metric: { dimensions: { ClusterName: "prod-eks", InstanceId: INSTANCE_ID, NodeName: NODE }, name: "node_cpu_utilization", namespace: "ContainerInsights" },
+              metric: {
+                dimensions: { ClusterName: "prod-eks", InstanceId: INSTANCE_ID, NodeName: NODE },
+                name: "node_cpu_utilization",
+                namespace: "ContainerInsights",
+              },
               period: 60,
               stat: "Average",
             },
@@ -201,12 +232,18 @@ const SIGNED: Record<string, string[]> = {
 };
 
 /** Signs an SNS message with the given key: RSA-SHA1 for version 1, RSA-SHA256 for version 2. */
-export function signSns<T extends Unsigned>(message: T, privateKey: KeyObject, version: "1" | "2" = "1"): T & { SignatureVersion: string; Signature: string } {
+export function signSns<T extends Unsigned>(
+  message: T,
+  privateKey: KeyObject,
+  version: "1" | "2" = "1",
+): T & { SignatureVersion: string; Signature: string } {
   const lines = (SIGNED[message["Type"] as string] ?? [])
     .filter((k) => message[k] !== undefined && message[k] !== null)
     .map((k) => `${k}\n${message[k]}\n`)
     .join("");
-  const Signature = createSign(version === "1" ? "RSA-SHA1" : "RSA-SHA256").update(lines, "utf8").sign(privateKey, "base64");
+  const Signature = createSign(version === "1" ? "RSA-SHA1" : "RSA-SHA256")
+    .update(lines, "utf8")
+    .sign(privateKey, "base64");
   return { ...message, SignatureVersion: version, Signature };
 }
 
@@ -224,8 +261,12 @@ export function notification(message: string, overrides: Unsigned = {}): Unsigne
   };
 }
 
-export function confirmation(type: "SubscriptionConfirmation" | "UnsubscribeConfirmation", overrides: Unsigned = {}): Unsigned {
-  const token = "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736";
+export function confirmation(
+  type: "SubscriptionConfirmation" | "UnsubscribeConfirmation",
+  overrides: Unsigned = {},
+): Unsigned {
+  const token =
+    "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736";
   return {
     Type: type,
     MessageId: "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",

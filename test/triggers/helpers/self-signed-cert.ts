@@ -22,7 +22,16 @@ const explicit = (tagNumber: number, content: Buffer): Buffer => tlv(0xa0 + tagN
 const NULL = Buffer.from([0x05, 0x00]);
 
 function integer(value: number | Buffer): Buffer {
-  let bytes = typeof value === "number" ? Buffer.from(value.toString(16).padStart(2, "0").replace(/^(.(..)*)$/, "0$1"), "hex") : value;
+  let bytes =
+    typeof value === "number"
+      ? Buffer.from(
+          value
+            .toString(16)
+            .padStart(2, "0")
+            .replace(/^(.(..)*)$/, "0$1"),
+          "hex",
+        )
+      : value;
   while (bytes.length > 1 && bytes[0] === 0 && ((bytes[1] as number) & 0x80) === 0) bytes = bytes.subarray(1);
   if (((bytes[0] as number) & 0x80) !== 0) bytes = Buffer.concat([Buffer.from([0]), bytes]);
   return tlv(0x02, bytes);
@@ -45,7 +54,8 @@ function time(date: Date): Buffer {
   return year >= 1950 && year < 2050 ? tlv(0x17, Buffer.from(`${iso.slice(2)}Z`)) : tlv(0x18, Buffer.from(`${iso}Z`));
 }
 
-const name = (commonName: string): Buffer => sequence(set(sequence(objectId("2.5.4.3"), tlv(0x0c, Buffer.from(commonName, "utf8")))));
+const name = (commonName: string): Buffer =>
+  sequence(set(sequence(objectId("2.5.4.3"), tlv(0x0c, Buffer.from(commonName, "utf8")))));
 
 const SHA256_WITH_RSA = sequence(objectId("1.2.840.113549.1.1.11"), NULL);
 
@@ -71,7 +81,10 @@ export function createSelfSignedCertificate(options: CertificateOptions = {}): T
     integer(options.serial ?? 1),
     SHA256_WITH_RSA,
     subject,
-    sequence(time(options.notBefore ?? new Date("2020-01-01T00:00:00Z")), time(options.notAfter ?? new Date("2040-01-01T00:00:00Z"))),
+    sequence(
+      time(options.notBefore ?? new Date("2020-01-01T00:00:00Z")),
+      time(options.notAfter ?? new Date("2040-01-01T00:00:00Z")),
+    ),
     subject,
     publicKey.export({ type: "spki", format: "der" }),
     // basicConstraints (CA:FALSE), the one extension a minimal v3 end-entity certificate carries.
@@ -79,6 +92,9 @@ export function createSelfSignedCertificate(options: CertificateOptions = {}): T
   );
   const signature = sign("sha256", tbs, privateKey);
   const der = sequence(tbs, SHA256_WITH_RSA, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  const pem = `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
+  const pem = `-----BEGIN CERTIFICATE-----\n${der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
   return { pem, certificate: new X509Certificate(pem), privateKey };
 }
