@@ -4,23 +4,19 @@
  *   node bench/investigation-child.ts run --bundles <dir> [--latency ms] [--sequential]
  *   node bench/investigation-child.ts lanes --bundles <dir> [--latency ms]   (each lane alone)
  */
-import { createCoordinatorClient } from "../src/mcp/coordinator-client.ts";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pLimit from "p-limit";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { describeNodes } from "../src/cli/local-session.ts";
 import { investigate } from "../src/coordinator/investigate.ts";
-import { DEFAULT_LIMITS } from "../src/coordinator/investigation-types.ts";
+import { DEFAULT_LIMITS } from "../src/domain/investigation.ts";
 import { runLane } from "../src/coordinator/lane-runner.ts";
 import { discoverTools } from "../src/coordinator/tool-catalog.ts";
 import { ToolCaller } from "../src/coordinator/tool-calls.ts";
 import { LANE_NAMES } from "../src/domain/lane.ts";
 import { silentLogger } from "../src/logger.ts";
-import { createNodeRegistry, openBundles } from "../src/mcp/node-registry.ts";
-import { createMcpServer } from "../src/mcp/server.ts";
-import { buildReport } from "../src/report/build-report.ts";
+import { openBundles } from "../src/mcp/node-registry.ts";
+import { openEvidenceSession } from "../src/mcp/session.ts";
 import { createRulesReasoner } from "../src/synthesis/rules-reasoner.ts";
 import { TOOLS } from "../tools/index.ts";
 
@@ -35,13 +31,14 @@ const bundles = (await readdir(dir))
   .filter((d) => !d.startsWith("."))
   .sort()
   .map((d) => join(dir, d));
-const registry = await createNodeRegistry(await openBundles(bundles));
-const server = createMcpServer({ registry, tools: TOOLS, logger: silentLogger(), version: "bench" });
-const [a, b] = InMemoryTransport.createLinkedPair();
-const info = { name: "bench", version: "1" };
-const client = createCoordinatorClient(info, latency > 0 ? { latencyMs: latency } : {});
-await Promise.all([server.connect(b), client.connect(a)]);
-const nodes = await describeNodes(registry);
+const session = await openEvidenceSession(await openBundles(bundles), {
+  tools: TOOLS,
+  logger: silentLogger(),
+  client: "bench",
+  version: "1",
+  ...(latency > 0 ? { toolLatencyMs: latency } : {}),
+});
+const { client, nodes } = session;
 const at = new Date(Math.max(...nodes.map((n) => n.collectedAt ?? 0))).toISOString();
 const incident = {
   id: "bench",
@@ -93,11 +90,10 @@ if (mode === "lanes") {
     { client, nodes, reasoner: createRulesReasoner(), limits },
   );
   const wallMs = Math.round(performance.now() - t0);
-  const report = buildReport(outcome);
+  const report = outcome.context.report;
+  if (!report) throw new Error(`no report: ${outcome.context.failure ?? outcome.state}`);
   process.stdout.write(
     `${JSON.stringify({ mode, wallMs, lanes: Object.fromEntries(report.lanes.map((l) => [l.lane, l.durationMs])), toolCalls: report.coverage.toolCalls, findings: report.findings.length, rootCause: report.rootCauses[0]?.id, nodes: nodes.length, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
   );
 }
-await client.close();
-await server.close();
-await registry.close();
+await session.close();

@@ -3,7 +3,7 @@
  * the kinds that argue against it, straight from the rules (so the table cannot drift from them).
  *   node scripts/catalog-table.ts
  */
-import { ROOT_CAUSES } from "../src/synthesis/catalog.ts";
+import { ROOT_CAUSES } from "../src/domain/root-causes.ts";
 import { CAUSE_RULES } from "../src/synthesis/rules/catalog-rules.ts";
 import type { Signal } from "../src/synthesis/rules/rule-types.ts";
 

@@ -7,6 +7,8 @@ const collapse = "^(src/[^/]+|tools|workflows|bench|scripts)";
 const result = await cruise(["src", "tools", "workflows"], {
   collapse,
   tsConfig: { fileName: "tsconfig.json" },
+  // Type-only imports count: a contract imported upward is a dependency even when it vanishes at run time.
+  tsPreCompilationDeps: true,
   doNotFollow: { path: "node_modules" },
   exclude: { path: "node_modules" },
 });

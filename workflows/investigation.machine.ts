@@ -1,45 +1,67 @@
-import { assign, fromPromise, raise, setup, type DoneActorEvent, type ErrorActorEvent } from "xstate";
-import type { LaneName } from "../src/domain/lane.ts";
-import type { LaneResult } from "../src/coordinator/lane-runner.ts";
+import { assign, fromPromise, raise, setup } from "xstate";
+import type {
+  DecideEvent,
+  ExecuteActorInput,
+  InvestigationEvent,
+  LaneActorInput,
+  RemediationActorInput,
+  SynthesisActorInput,
+} from "../src/domain/investigation-events.ts";
 import type {
   ExecutionOutcome,
   InvestigationContext,
   InvestigationInput,
-  InvestigationLimits,
   Scope,
   Synthesis,
   VerificationOutcome,
-} from "../src/coordinator/investigation-types.ts";
+} from "../src/domain/investigation.ts";
+import type { LaneName } from "../src/domain/lane.ts";
 import type { Approval, RemediationProposal } from "../src/domain/remediation.ts";
-import { checkDecision } from "../src/remediation/decision.ts";
+import type { LaneResult } from "../src/domain/tool-call.ts";
+import { checkDecision } from "../src/domain/decision.ts";
+import { buildReport } from "../src/report/build-report.ts";
 
-export interface LaneActorInput {
-  lane: LaneName;
-  scope: Scope;
-  limits: InvestigationLimits;
-}
-
-export interface SynthesisActorInput {
-  context: InvestigationContext;
-}
-
-/** A person's decision on the proposal, from the terminal prompt or from `fathom approve`. */
-export interface DecideEvent {
-  type: "DECIDE";
-  approval: Approval;
-  /** When the decision reached the machine (expiry is judged against it, keeping guards pure). */
-  at: string;
-}
-
-export interface RemediationActorInput {
-  context: InvestigationContext;
-  proposal: RemediationProposal;
-}
-
-const notProvided = (name: string) =>
-  fromPromise<never, unknown>(async () => {
+/** A typed placeholder: the machine states what each actor takes and gives; the factories supply them. */
+function notProvided<TOutput, TInput>(name: string) {
+  return fromPromise<TOutput, TInput>(async () => {
     throw new Error(`actor "${name}" was not provided: build the machine with createInvestigationActors()`);
   });
+}
+
+/** The proposal the approval gate is about: the first executable one. */
+export function activeProposal(context: InvestigationContext): RemediationProposal | undefined {
+  return context.proposals?.find((p) => p.executable && p.requiresApproval);
+}
+
+// The gate's states are entered only once a proposal exists (hasExecutableProposal), and the lanes
+// only once a scope exists (inScope): these say so loudly if that ever stops being true.
+function gateProposal(context: InvestigationContext): RemediationProposal {
+  const proposal = activeProposal(context);
+  if (!proposal) throw new Error("the approval gate has no executable proposal");
+  return proposal;
+}
+
+function scopeOf(context: InvestigationContext): Scope {
+  if (!context.scope) throw new Error("the lanes started without a scope");
+  return context.scope;
+}
+
+function approvalOf(context: InvestigationContext): Approval {
+  if (!context.approval) throw new Error("execution started without a recorded approval");
+  return context.approval;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Why a decision was not applied to the plan, said plainly (a changed plan, an expired or replayed approval). */
+function refusalOf(context: InvestigationContext, event: DecideEvent): string {
+  const proposal = activeProposal(context);
+  if (!proposal) return "no proposal";
+  const verdict = checkDecision(proposal, event.approval, event.at);
+  return verdict.ok ? "decision not applicable" : verdict.reason;
+}
 
 /** A lane's region: run it, and end in done, failed or timed-out (a backstop behind the lane's own deadline). */
 function laneRegion(lane: LaneName) {
@@ -52,11 +74,23 @@ function laneRegion(lane: LaneName) {
           src: "lane" as const,
           input: ({ context }: { context: InvestigationContext }): LaneActorInput => ({
             lane,
-            scope: context.scope as Scope,
+            scope: scopeOf(context),
             limits: context.limits,
           }),
-          onDone: { target: "done" as const, actions: { type: "recordLane" as const, params: { lane } } },
-          onError: { target: "failed" as const, actions: { type: "recordLaneFailure" as const, params: { lane } } },
+          onDone: {
+            target: "done" as const,
+            actions: {
+              type: "recordLane" as const,
+              params: ({ event }: { event: { output: LaneResult } }) => ({ result: event.output }),
+            },
+          },
+          onError: {
+            target: "failed" as const,
+            actions: {
+              type: "recordLaneFailure" as const,
+              params: ({ event }: { event: { error: unknown } }) => ({ lane, error: event.error }),
+            },
+          },
         },
         after: {
           laneBackstop: {
@@ -72,43 +106,31 @@ function laneRegion(lane: LaneName) {
   };
 }
 
-/** The proposal the approval gate is about: the first executable one. */
-export function activeProposal(context: InvestigationContext): RemediationProposal | undefined {
-  return context.proposals?.find((p) => p.executable && p.requiresApproval);
-}
-
-function errorText(error: unknown): string {
-  return String((error as Error)?.message ?? error);
-}
+/** What each actor takes and gives; createInvestigationActors and createRemediationActors supply them. */
+const placeholders = {
+  scope: notProvided<Scope, InvestigationContext>("scope"),
+  lane: notProvided<LaneResult, LaneActorInput>("lane"),
+  synthesize: notProvided<Synthesis, SynthesisActorInput>("synthesize"),
+  propose: notProvided<RemediationProposal[], SynthesisActorInput>("propose"),
+  // Resolves with a decision (the terminal prompt), or never (decisions arrive as DECIDE events).
+  approvalSource: notProvided<Approval | undefined, RemediationActorInput>("approvalSource"),
+  execute: notProvided<ExecutionOutcome, ExecuteActorInput>("execute"),
+  verify: notProvided<VerificationOutcome, RemediationActorInput>("verify"),
+};
 
 /**
  * The investigation, as configuration: received → scoped → investigating (four lanes in parallel)
- * → synthesizing → reported, with refused, failed and timeout paths. Effects are actors supplied
- * with `machine.provide()` by createInvestigationActors(deps).
+ * → synthesizing → reported (the report is built here, once) → the approval gate, with refused,
+ * failed and timeout paths. Effects are actors supplied with `machine.provide()` by
+ * createInvestigationActors(deps) and createRemediationActors(deps).
  */
 export const investigationMachine = setup({
   types: {
     context: {} as InvestigationContext,
     input: {} as InvestigationInput,
+    events: {} as InvestigationEvent,
   },
-  actors: {
-    scope: notProvided("scope") as unknown as ReturnType<typeof fromPromise<Scope, InvestigationContext>>,
-    lane: notProvided("lane") as unknown as ReturnType<typeof fromPromise<LaneResult, LaneActorInput>>,
-    synthesize: notProvided("synthesize") as unknown as ReturnType<typeof fromPromise<Synthesis, SynthesisActorInput>>,
-    propose: notProvided("propose") as unknown as ReturnType<
-      typeof fromPromise<RemediationProposal[], SynthesisActorInput>
-    >,
-    // Resolves with a decision (the terminal prompt), or never (decisions arrive as DECIDE events).
-    approvalSource: notProvided("approvalSource") as unknown as ReturnType<
-      typeof fromPromise<Approval | undefined, RemediationActorInput>
-    >,
-    execute: notProvided("execute") as unknown as ReturnType<
-      typeof fromPromise<ExecutionOutcome, RemediationActorInput & { approval: Approval }>
-    >,
-    verify: notProvided("verify") as unknown as ReturnType<
-      typeof fromPromise<VerificationOutcome, RemediationActorInput>
-    >,
-  },
+  actors: placeholders,
   delays: {
     scopeTimeout: ({ context }) => context.limits.scopeTimeoutMs,
     // The lane stops itself at its deadline and reports what it has; this only catches a lane that hangs.
@@ -118,10 +140,10 @@ export const investigationMachine = setup({
     executionTimeout: ({ context }) => context.remediation?.executionTimeoutMs ?? 0,
   },
   actions: {
-    recordLane: assign(({ context, event }, params: { lane: LaneName }) => ({
-      lanes: { ...context.lanes, [params.lane]: (event as DoneActorEvent<LaneResult>).output },
+    recordLane: assign(({ context }, params: { result: LaneResult }) => ({
+      lanes: { ...context.lanes, [params.result.lane]: params.result },
     })),
-    recordLaneFailure: assign(({ context, event }, params: { lane: LaneName }) => ({
+    recordLaneFailure: assign(({ context }, params: { lane: LaneName; error: unknown }) => ({
       lanes: {
         ...context.lanes,
         [params.lane]: {
@@ -130,7 +152,7 @@ export const investigationMachine = setup({
           calls: [],
           toolCalls: 0,
           durationMs: 0,
-          notes: [`lane failed: ${errorText((event as ErrorActorEvent).error)}`],
+          notes: [`lane failed: ${errorText(params.error)}`],
         } satisfies LaneResult,
       },
     })),
@@ -147,29 +169,27 @@ export const investigationMachine = setup({
         } satisfies LaneResult,
       },
     })),
+    recordReport: assign({ report: ({ context }) => buildReport(context) }),
+    recordDecision: assign((_, params: { approval: Approval }) => ({ approval: params.approval })),
+    recordRefusal: assign(({ context }, params: { reason: string }) => ({
+      refusals: [...(context.refusals ?? []), params.reason],
+    })),
   },
   guards: {
     remediationEnabled: ({ context }) =>
       context.remediation?.enabled === true && context.synthesis?.verdict === "explained",
     hasExecutableProposal: ({ context }) => activeProposal(context) !== undefined,
-    approvedForThisPlan: ({ context, event }) => {
-      const proposal = activeProposal(context);
-      return (
-        proposal !== undefined &&
-        checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at).ok &&
-        (event as DecideEvent).approval.decision === "approved"
-      );
-    },
-    rejectedForThisPlan: ({ context, event }) => {
-      const proposal = activeProposal(context);
-      return (
-        proposal !== undefined &&
-        checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at).ok &&
-        (event as DecideEvent).approval.decision === "rejected"
-      );
-    },
     inScope: ({ context }) =>
       context.scope !== undefined && context.scope.refused === undefined && context.scope.nodes.length > 0,
+    /** The decision is this plan's (same proposal and hash, in time, not replayed) and says `decision`. */
+    decides: ({ context }, params: { decision: Approval["decision"]; event: DecideEvent }) => {
+      const proposal = activeProposal(context);
+      return (
+        proposal !== undefined &&
+        params.event.approval.decision === params.decision &&
+        checkDecision(proposal, params.event.approval, params.event.at).ok
+      );
+    },
   },
 }).createMachine({
   id: "investigation",
@@ -217,6 +237,7 @@ export const investigationMachine = setup({
     },
     // The report exists from here on; remediation is optional and never runs without a decision.
     reported: {
+      entry: "recordReport",
       always: [{ guard: "remediationEnabled", target: "proposing" }, { target: "done" }],
     },
     proposing: {
@@ -238,12 +259,12 @@ export const investigationMachine = setup({
       invoke: {
         id: "approvalSource",
         src: "approvalSource",
-        input: ({ context }) => ({ context, proposal: activeProposal(context) as RemediationProposal }),
+        input: ({ context }) => ({ context, proposal: gateProposal(context) }),
         onDone: {
-          actions: raise(({ event }) =>
+          actions: raise(({ event }): InvestigationEvent =>
             event.output
-              ? ({ type: "DECIDE", approval: event.output, at: event.output.decidedAt } as const)
-              : ({ type: "NO_DECISION" } as const),
+              ? { type: "DECIDE", approval: event.output, at: event.output.decidedAt }
+              : { type: "NO_DECISION" },
           ),
         },
         onError: {
@@ -254,25 +275,17 @@ export const investigationMachine = setup({
       on: {
         DECIDE: [
           {
-            guard: "approvedForThisPlan",
+            guard: { type: "decides", params: ({ event }) => ({ decision: "approved", event }) },
             target: "executing",
-            actions: assign({ approval: ({ event }) => (event as DecideEvent).approval }),
+            actions: { type: "recordDecision", params: ({ event }) => ({ approval: event.approval }) },
           },
           {
-            guard: "rejectedForThisPlan",
+            guard: { type: "decides", params: ({ event }) => ({ decision: "rejected", event }) },
             target: "rejected",
-            actions: assign({ approval: ({ event }) => (event as DecideEvent).approval }),
+            actions: { type: "recordDecision", params: ({ event }) => ({ approval: event.approval }) },
           },
           {
-            actions: assign({
-              refusals: ({ context, event }) => {
-                const proposal = activeProposal(context);
-                const verdict = proposal
-                  ? checkDecision(proposal, (event as DecideEvent).approval, (event as DecideEvent).at)
-                  : { ok: false as const, reason: "no proposal" };
-                return [...(context.refusals ?? []), verdict.ok ? "decision not applicable" : verdict.reason];
-              },
-            }),
+            actions: { type: "recordRefusal", params: ({ context, event }) => ({ reason: refusalOf(context, event) }) },
           },
         ],
       },
@@ -282,11 +295,7 @@ export const investigationMachine = setup({
       invoke: {
         id: "execute",
         src: "execute",
-        input: ({ context }) => ({
-          context,
-          proposal: activeProposal(context) as RemediationProposal,
-          approval: context.approval as Approval,
-        }),
+        input: ({ context }) => ({ context, proposal: gateProposal(context), approval: approvalOf(context) }),
         onDone: { target: "verifying", actions: assign({ execution: ({ event }) => event.output }) },
         onError: {
           target: "failed",
@@ -301,7 +310,7 @@ export const investigationMachine = setup({
       invoke: {
         id: "verify",
         src: "verify",
-        input: ({ context }) => ({ context, proposal: activeProposal(context) as RemediationProposal }),
+        input: ({ context }) => ({ context, proposal: gateProposal(context) }),
         onDone: { target: "done", actions: assign({ verification: ({ event }) => event.output }) },
         onError: {
           target: "failed",
@@ -318,3 +327,9 @@ export const investigationMachine = setup({
 });
 
 export type InvestigationMachine = typeof investigationMachine;
+
+/** The actors a caller supplies for the approval gate (propose, approve, execute, verify). */
+export type RemediationActors = Pick<MachineActors, "propose" | "approvalSource" | "execute" | "verify">;
+/** The actors createInvestigationActors supplies (scope, lanes, synthesis). */
+export type InvestigationActors = Pick<MachineActors, "scope" | "lane" | "synthesize">;
+type MachineActors = typeof placeholders;

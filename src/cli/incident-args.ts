@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import YAML from "yaml";
 import { IncidentSchema, type Incident } from "../domain/incident.ts";
-import type { NodeInfo } from "../coordinator/investigation-types.ts";
+import type { NodeInfo } from "../domain/investigation.ts";
 import { CliError } from "./cli-error.ts";
 
 const MAX_ALARM_BYTES = 1024 * 1024;

@@ -2,12 +2,14 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { fromPromise } from "xstate";
 import type { LaneName } from "../domain/lane.ts";
 import type { Reasoner } from "../synthesis/reasoner.ts";
-import type { InvestigationContext, NodeInfo, Scope, Synthesis } from "./investigation-types.ts";
-import { runLane, type LaneResult } from "./lane-runner.ts";
+import type { InvestigationContext, NodeInfo, Scope, Synthesis } from "../domain/investigation.ts";
+import type { LaneActorInput, SynthesisActorInput } from "../domain/investigation-events.ts";
+import type { LaneResult } from "../domain/tool-call.ts";
+import type { InvestigationActors } from "../../workflows/investigation.machine.ts";
+import { runLane } from "./lane-runner.ts";
 import { resolveScope } from "./scope.ts";
 import { synthesize } from "./synthesize.ts";
 import type { ToolCaller, ToolInfo } from "./tool-calls.ts";
-import type { LaneActorInput, SynthesisActorInput } from "../../workflows/investigation.machine.ts";
 
 export interface InvestigationActorDeps {
   client: Client;
@@ -22,7 +24,7 @@ export interface InvestigationActorDeps {
 }
 
 /** The machine's effects, bound to their dependencies. Safe to repeat: every call is read-only. */
-export function createInvestigationActors(deps: InvestigationActorDeps) {
+export function createInvestigationActors(deps: InvestigationActorDeps): InvestigationActors {
   return {
     scope: fromPromise<Scope, InvestigationContext>(async ({ input }) => resolveScope(input, deps.nodes)),
     lane: fromPromise<LaneResult, LaneActorInput>(async ({ input, signal }) => {

@@ -1,28 +1,22 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import pLimit from "p-limit";
-import { createActor, toPromise } from "xstate";
+import { createActor, toPromise, type Snapshot } from "xstate";
 import type { Incident } from "../domain/incident.ts";
-import type { LaneName } from "../domain/lane.ts";
+import type { ProgressEvent } from "../domain/investigation-events.ts";
 import type { TimeWindow } from "../domain/time.ts";
 import type { Reasoner } from "../synthesis/reasoner.ts";
-import { investigationMachine } from "../../workflows/investigation.machine.ts";
+import { investigationMachine, type RemediationActors } from "../../workflows/investigation.machine.ts";
 import { createInvestigationActors } from "./actors.ts";
 import {
   DEFAULT_LIMITS,
-  type InvestigationContext,
+  type InvestigationInput,
   type InvestigationLimits,
+  type InvestigationOutcome,
   type NodeInfo,
   type RemediationSettings,
-} from "./investigation-types.ts";
-import type { LaneResult } from "./lane-runner.ts";
+} from "../domain/investigation.ts";
 import { discoverTools } from "./tool-catalog.ts";
-import { ToolCaller, type CallRecord } from "./tool-calls.ts";
-
-export type ProgressEvent =
-  | { type: "call-start"; lane: LaneName; node: string; tool: string }
-  | { type: "call-end"; lane: LaneName; node: string; tool: string; record: CallRecord }
-  | { type: "lane-done"; lane: LaneName; result: LaneResult }
-  | { type: "state"; value: string };
+import { ToolCaller } from "./tool-calls.ts";
 
 export interface InvestigateDeps {
   client: Client;
@@ -40,26 +34,12 @@ export interface InvestigateDeps {
   snapshot?: unknown;
   /** Stop (and return) once the machine waits for a decision no one here will give. */
   stopWhenAwaitingApproval?: boolean;
-  /** Events to send once started (a DECIDE from `fathom approve`). */
-  send?: Array<{ type: string; [key: string]: unknown }>;
 }
 
-export type RemediationActors = Pick<MachineActors, "propose" | "approvalSource" | "execute" | "verify">;
-type MachineActors = Parameters<typeof investigationMachine.provide>[0] extends { actors?: infer A }
-  ? Required<NonNullable<A>>
-  : never;
-
-export interface InvestigationOutcome {
-  /** reported: a report exists (whatever happened to remediation); refused; failed before a report. */
-  state: "reported" | "refused" | "failed";
-  /** The machine state it stopped in (done, awaitingApproval, rejected, expired, failed, …). */
-  final: string;
-  context: InvestigationContext;
-  startedAt: number;
-  totalMs: number;
-}
-
-/** Runs one investigation through the machine and returns its final context. */
+/**
+ * Runs one investigation through the machine and returns where it stopped. The report, when there
+ * is one, is the context's `report`: the machine built it on reaching `reported`.
+ */
 export async function investigate(
   request: { investigationId: string; incident: Incident; window?: TimeWindow },
   deps: InvestigateDeps,
@@ -92,15 +72,19 @@ export async function investigate(
     now,
     onLaneDone: (lane, result) => deps.onProgress?.({ type: "lane-done", lane, result }),
   });
-  const input = {
+  const input: InvestigationInput = {
     investigationId: request.investigationId,
+    startedAt,
     incident: request.incident,
     limits,
     ...(request.window ? { window: request.window } : {}),
     ...(deps.remediation ? { remediation: deps.remediation.settings } : {}),
   };
   const machine = investigationMachine.provide({ actors: { ...actors, ...(deps.remediation?.actors ?? {}) } });
-  const actor = createActor(machine, deps.snapshot ? { input, snapshot: deps.snapshot as never } : { input });
+  const actor = createActor(
+    machine,
+    deps.snapshot ? { input, snapshot: deps.snapshot as Snapshot<unknown> } : { input },
+  );
   let stopWaiting: (() => void) | undefined;
   const waiting = new Promise<void>((resolve) => {
     stopWaiting = resolve;
@@ -114,7 +98,6 @@ export async function investigate(
   const cancel = () => actor.stop();
   signal.addEventListener("abort", cancel, { once: true });
   actor.start();
-  for (const event of deps.send ?? []) actor.send(event as never);
   try {
     await Promise.race([toPromise(actor), waiting]);
   } catch {
@@ -126,8 +109,8 @@ export async function investigate(
   const final = typeof snapshot.value === "string" ? snapshot.value : JSON.stringify(snapshot.value);
   if (final === "awaitingApproval") actor.stop();
   const context = snapshot.context;
-  const state = final === "refused" ? "refused" : context.synthesis ? "reported" : "failed";
+  const state = final === "refused" ? "refused" : context.report ? "reported" : "failed";
   if (state === "failed" && !context.failure)
     context.failure = signal.aborted ? "investigation cancelled" : `stopped in state ${final}`;
-  return { state, final, context, startedAt, totalMs: now() - startedAt };
+  return { state, final, context };
 }

@@ -2,7 +2,8 @@ import pLimit from "p-limit";
 import type { LaneName } from "../domain/lane.ts";
 import type { TimeWindow } from "../domain/time.ts";
 import { handoffsInto } from "./handoffs.ts";
-import type { CallRecord, ToolCaller, ToolInfo } from "./tool-calls.ts";
+import type { CallRecord, LaneResult } from "../domain/tool-call.ts";
+import type { ToolCaller, ToolInfo } from "./tool-calls.ts";
 
 export interface LaneInput {
   lane: LaneName;
@@ -17,17 +18,6 @@ export interface LaneLimits {
   budget: number;
   /** Milliseconds this lane may run before it reports what it has. */
   deadlineMs: number;
-}
-
-export interface LaneResult {
-  lane: LaneName;
-  status: "done" | "timed-out" | "failed";
-  /** Every call this lane asked for, including calls it joined. */
-  calls: CallRecord[];
-  toolCalls: number;
-  durationMs: number;
-  /** Work left undone (budget or deadline), said plainly. */
-  notes: string[];
 }
 
 export interface LaneDeps {

@@ -1,7 +1,7 @@
 import { createActor, toPromise } from "xstate";
-import { investigationMachine, type DecideEvent } from "../../workflows/investigation.machine.ts";
-import type { InvestigationContext } from "./investigation-types.ts";
-import type { RemediationActors } from "./investigate.ts";
+import type { DecideEvent } from "../domain/investigation-events.ts";
+import type { InvestigationContext } from "../domain/investigation.ts";
+import { investigationMachine, type RemediationActors } from "../../workflows/investigation.machine.ts";
 
 export interface ResumeOutcome {
   final: string;

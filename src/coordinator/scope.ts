@@ -1,5 +1,5 @@
 import type { TimeWindow } from "../domain/time.ts";
-import type { InvestigationContext, NodeInfo, Scope } from "./investigation-types.ts";
+import type { InvestigationContext, NodeInfo, Scope } from "../domain/investigation.ts";
 
 /** How far back evidence counts when nobody says (`--since` overrides). */
 export const DEFAULT_LOOKBACK_MS = 24 * 3_600_000;

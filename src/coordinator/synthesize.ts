@@ -3,8 +3,9 @@ import type { Coverage, ReportGap } from "../domain/report.ts";
 import { toWindowMs } from "../domain/time.ts";
 import { checkGrounding } from "../synthesis/grounding.ts";
 import type { Reasoner } from "../synthesis/reasoner.ts";
-import type { IdentifiedFinding, InvestigationContext, Synthesis } from "./investigation-types.ts";
-import type { CallRecord } from "./tool-calls.ts";
+import type { IdentifiedFinding, InvestigationContext, Synthesis } from "../domain/investigation.ts";
+import { maxSeverity } from "../domain/severity.ts";
+import type { CallRecord, CallSummary } from "../domain/tool-call.ts";
 
 /** Every distinct call the lanes made, in the fixed order: node, lane, tool. */
 export function orderedCalls(context: InvestigationContext, toolOrder: readonly string[]): CallRecord[] {
@@ -107,21 +108,41 @@ export async function synthesize(
       contrary: [],
       ruledOut: [],
     };
+    const finishedAt = deps.now();
     return {
+      calls: calls.map(summarizeCall),
       findings,
       rootCauses: [none, ...output.rootCauses.filter((c) => c.id !== "none" || c !== best)],
       verdict: "inconclusive",
       coverage,
       gaps,
-      durationMs: deps.now() - started,
+      durationMs: finishedAt - started,
+      finishedAt,
     };
   }
+  const finishedAt = deps.now();
   return {
+    calls: calls.map(summarizeCall),
     findings,
     rootCauses: output.rootCauses,
     verdict: output.verdict,
     coverage,
     gaps,
-    durationMs: deps.now() - started,
+    durationMs: finishedAt - started,
+    finishedAt,
+  };
+}
+
+/** A call as the report lists it: the evidence itself stays in the findings. */
+function summarizeCall(call: CallRecord): CallSummary {
+  const findings = call.report?.findings ?? [];
+  return {
+    tool: call.tool,
+    node: call.node,
+    lane: call.lane,
+    status: call.status,
+    severity: maxSeverity(findings.map((f) => f.severity)),
+    findings: findings.length,
+    durationMs: Math.round(call.durationMs),
   };
 }

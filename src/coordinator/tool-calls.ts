@@ -1,19 +1,8 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { LimitFunction } from "p-limit";
-import { ToolReportSchema, type ToolReport } from "../domain/tool-report.ts";
+import { ToolReportSchema } from "../domain/tool-report.ts";
 import type { LaneName } from "../domain/lane.ts";
-
-/** The outcome of one tool call on one node, whatever happened. */
-export interface CallRecord {
-  node: string;
-  tool: string;
-  /** The tool's home lane: reports are filed there whichever lane asked first, so order is stable. */
-  lane: LaneName;
-  status: "ok" | "no_data" | "error" | "failed" | "timed-out";
-  report?: ToolReport;
-  error?: string;
-  durationMs: number;
-}
+import type { CallRecord } from "../domain/tool-call.ts";
 
 export interface ToolInfo {
   name: string;

@@ -8,3 +8,7 @@ export * from "./root-cause.ts";
 export * from "./report.ts";
 export * from "./lane.ts";
 export * from "./remediation.ts";
+export * from "./root-causes.ts";
+export * from "./tool-call.ts";
+export * from "./investigation.ts";
+export * from "./investigation-events.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROOT_CAUSE_IDS } from "../synthesis/catalog.ts";
+import { ROOT_CAUSE_IDS } from "./root-causes.ts";
 
 export const RootCauseIdSchema = z
   .enum(ROOT_CAUSE_IDS as unknown as [string, ...string[]])

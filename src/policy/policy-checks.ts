@@ -1,8 +1,8 @@
 import { InstanceIdSchema } from "../domain/node-ref.ts";
 import { RemediationProposalSchema, planHash, type Approval, type RemediationProposal } from "../domain/remediation.ts";
-import { remediationFor } from "../remediation/catalog.ts";
-import { documentParameterSchema, documentSpec } from "../remediation/document-params.ts";
-import { isRootCauseId } from "../synthesis/catalog.ts";
+import { remediationFor } from "../catalog/remediations.ts";
+import { documentParameterSchema, documentSpec } from "../catalog/ssm-documents.ts";
+import { isRootCauseId } from "../domain/root-causes.ts";
 import {
   AccountIdSchema,
   ClusterNameSchema,

@@ -3,8 +3,8 @@ import { readFile, stat } from "node:fs/promises";
 import { LineCounter, isNode, parseDocument } from "yaml";
 import { z } from "zod";
 import { canonicalJson } from "../domain/remediation.ts";
-import { documentRisk } from "../remediation/catalog.ts";
-import { ROLE_ARN_PATTERN, MAX_INSTANCE_IDS, documentSpec } from "../remediation/document-params.ts";
+import { documentRisk } from "../catalog/remediations.ts";
+import { ROLE_ARN_PATTERN, MAX_INSTANCE_IDS, documentSpec } from "../catalog/ssm-documents.ts";
 
 /**
  * The remediation policy: where fathom may act, which documents it may run, who may approve and

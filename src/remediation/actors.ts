@@ -1,16 +1,12 @@
 import { fromPromise } from "xstate";
-import type {
-  ExecutionOutcome,
-  InvestigationContext,
-  VerificationOutcome,
-} from "../coordinator/investigation-types.ts";
-import type { RemediationActors } from "../coordinator/investigate.ts";
+import type { ExecutionOutcome, InvestigationContext, VerificationOutcome } from "../domain/investigation.ts";
+import type { ExecuteActorInput, RemediationActorInput, SynthesisActorInput } from "../domain/investigation-events.ts";
+import type { RemediationActors } from "../../workflows/investigation.machine.ts";
 import type { Approval, RemediationProposal } from "../domain/remediation.ts";
 import type { Report } from "../domain/report.ts";
 import type { Logger } from "../logger.ts";
 import { checkProposal, type ProposalCheckContext } from "../policy/policy-checks.ts";
 import type { Policy } from "../policy/policy.ts";
-import { buildReport } from "../report/build-report.ts";
 import type { Store } from "../store/types.ts";
 import { clientTokenFor } from "./client-token.ts";
 import { proposeRemediations } from "./propose.ts";
@@ -33,15 +29,17 @@ export interface RemediationDeps {
   logger: Logger;
 }
 
-/** The report a finished synthesis gives, for proposing (same builder as every report). */
+/**
+ * The report the machine built on reaching `reported`: proposals and checks read it, never a
+ * rebuilt copy. A snapshot stored before reports lived in the context has none; say so.
+ */
 export function reportOf(context: InvestigationContext): Report {
-  return buildReport({
-    state: "reported",
-    final: "reported",
-    context,
-    startedAt: Date.parse(context.incident.startsAt),
-    totalMs: 0,
-  });
+  if (!context.report) {
+    throw new Error(
+      `investigation ${context.investigationId} has no report in its stored state (saved by an older fathom): investigate again`,
+    );
+  }
+  return context.report;
 }
 
 /** The cluster a plan runs in: the alarm's, else the kubeconfig's cluster name the node reported. */
@@ -65,16 +63,13 @@ function investigatedInstances(context: InvestigationContext): string[] {
  */
 export function createRemediationActors(deps: RemediationDeps): RemediationActors {
   return {
-    propose: fromPromise<RemediationProposal[], { context: InvestigationContext }>(async ({ input }) => {
+    propose: fromPromise<RemediationProposal[], SynthesisActorInput>(async ({ input }) => {
       const proposals = proposeRemediations(reportOf(input.context), deps.policy, deps.now());
       return proposals.map((p) => deps.store.saveProposal(p).proposal);
     }),
     // Decisions come as events; this source itself never decides.
-    approvalSource: fromPromise<Approval | undefined, unknown>(() => new Promise<never>(() => undefined)),
-    execute: fromPromise<
-      ExecutionOutcome,
-      { context: InvestigationContext; proposal: RemediationProposal; approval: Approval }
-    >(async ({ input, signal }) => {
+    approvalSource: fromPromise<Approval | undefined, RemediationActorInput>(() => new Promise<never>(() => undefined)),
+    execute: fromPromise<ExecutionOutcome, ExecuteActorInput>(async ({ input, signal }) => {
       const { proposal, approval, context } = input;
       const report = reportOf(context);
       const check: ProposalCheckContext = {
@@ -123,12 +118,10 @@ export function createRemediationActors(deps: RemediationDeps): RemediationActor
         ...(outcome.failureMessage ? { failureMessage: outcome.failureMessage } : {}),
       };
     }),
-    verify: fromPromise<VerificationOutcome, { context: InvestigationContext; proposal: RemediationProposal }>(
-      async ({ input }) => {
-        const result = await deps.verify(input.proposal, input.context);
-        deps.store.recordVerification({ proposalId: input.proposal.id, ...result });
-        return result;
-      },
-    ),
-  } as unknown as RemediationActors;
+    verify: fromPromise<VerificationOutcome, RemediationActorInput>(async ({ input }) => {
+      const result = await deps.verify(input.proposal, input.context);
+      deps.store.recordVerification({ proposalId: input.proposal.id, ...result });
+      return result;
+    }),
+  };
 }

@@ -4,9 +4,14 @@ import { planHash, type ParameterValue, type RemediationProposal } from "../doma
 import type { Report } from "../domain/report.ts";
 import type { RootCause } from "../domain/root-cause.ts";
 import type { Policy } from "../policy/policy.ts";
-import { isRootCauseId } from "../synthesis/catalog.ts";
-import { remediationFor, type ActionTemplate, type AdviceTemplate, type TemplateFacts } from "./catalog.ts";
-import { documentParameterSchema, documentSpec } from "./document-params.ts";
+import { isRootCauseId } from "../domain/root-causes.ts";
+import {
+  remediationFor,
+  type ActionTemplate,
+  type AdviceTemplate,
+  type TemplateFacts,
+} from "../catalog/remediations.ts";
+import { documentParameterSchema, documentSpec } from "../catalog/ssm-documents.ts";
 
 /** policyVersion of a plan made without a policy file: such a plan never runs. */
 export const NO_POLICY_VERSION = "none";

@@ -1,4 +1,4 @@
-import type { InvestigationContext, VerificationOutcome } from "../coordinator/investigation-types.ts";
+import type { InvestigationContext, VerificationOutcome } from "../domain/investigation.ts";
 import type { RemediationProposal } from "../domain/remediation.ts";
 import { createNodeEvidence } from "../evidence/node-evidence.ts";
 import type { EvidenceSource } from "../evidence/source.ts";

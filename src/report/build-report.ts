@@ -1,44 +1,34 @@
+import type { InvestigationContext } from "../domain/investigation.ts";
 import { LANE_NAMES } from "../domain/lane.ts";
 import { REPORT_SCHEMA_VERSION, ReportSchema, type LaneReport, type Report } from "../domain/report.ts";
-import { maxSeverity } from "../domain/severity.ts";
 import { iso } from "../evidence/clock.ts";
-import type { InvestigationOutcome } from "../coordinator/investigate.ts";
-import { orderedCalls } from "../coordinator/synthesize.ts";
 import { redactDeep } from "../policy/redaction.ts";
 
-/** The architecture's JSON report from a finished investigation. Redacted, schema-checked. */
-export function buildReport(outcome: InvestigationOutcome, toolOrder: readonly string[] = []): Report {
-  const { context } = outcome;
-  const synthesis = context.synthesis;
-  if (outcome.state !== "reported" || !synthesis || !context.scope)
-    throw new Error(`no report: investigation ${outcome.state}${context.failure ? ` (${context.failure})` : ""}`);
-  const calls = orderedCalls(context, toolOrder);
+/**
+ * The architecture's JSON report, built once from a finished synthesis (the machine does it on
+ * reaching `reported`). Everything it shows comes from the context: calls in synthesis order, the
+ * lanes' own timings, the investigation's start and synthesis's end. Redacted, schema-checked.
+ */
+export function buildReport(context: InvestigationContext): Report {
+  const { synthesis, scope } = context;
+  if (!synthesis || !scope) throw new Error("no report: the investigation has no synthesis");
   const lanes: LaneReport[] = LANE_NAMES.map((lane) => {
     const result = context.lanes[lane];
-    const own = calls.filter((c) => c.lane === lane);
     return {
       lane,
       status: result?.status ?? "failed",
       toolCalls: result?.toolCalls ?? 0,
-      tools: own.map((c) => ({
-        tool: c.tool,
-        node: c.node,
-        status: c.status,
-        severity: maxSeverity((c.report?.findings ?? []).map((f) => f.severity)),
-        findings: c.report?.findings.length ?? 0,
-        durationMs: Math.round(c.durationMs),
-      })),
+      tools: synthesis.calls.filter((c) => c.lane === lane).map(({ lane: _lane, ...call }) => call),
       findings: synthesis.findings.filter((f) => f.lane === lane).length,
       durationMs: Math.round(result?.durationMs ?? 0),
     };
   });
-  const lanesMs = Math.max(0, ...lanes.map((l) => l.durationMs));
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     investigationId: context.investigationId,
     incident: context.incident,
-    window: context.scope.window,
-    nodes: context.scope.nodes.map((n) => ({
+    window: scope.window,
+    nodes: scope.nodes.map((n) => ({
       node: n.node,
       ...(n.instanceId ? { instanceId: n.instanceId } : {}),
       bundle: n.bundle,
@@ -53,9 +43,9 @@ export function buildReport(outcome: InvestigationOutcome, toolOrder: readonly s
     gaps: synthesis.gaps,
     remediations: [],
     timings: {
-      startedAt: new Date(outcome.startedAt).toISOString(),
-      totalMs: Math.round(outcome.totalMs),
-      lanesMs,
+      startedAt: new Date(context.startedAt).toISOString(),
+      totalMs: Math.round(synthesis.finishedAt - context.startedAt),
+      lanesMs: Math.max(0, ...lanes.map((l) => l.durationMs)),
       synthesisMs: Math.round(synthesis.durationMs),
     },
   };

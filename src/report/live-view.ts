@@ -1,5 +1,5 @@
 import { LANE_NAMES, type LaneName } from "../domain/lane.ts";
-import type { ProgressEvent } from "../coordinator/investigate.ts";
+import type { ProgressEvent } from "../domain/investigation-events.ts";
 
 interface LaneState {
   done: number;

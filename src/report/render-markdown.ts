@@ -1,5 +1,5 @@
 import type { Report } from "../domain/report.ts";
-import { rootCauseTitle, type RootCauseId } from "../synthesis/catalog.ts";
+import { rootCauseTitle, type RootCauseId } from "../domain/root-causes.ts";
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 

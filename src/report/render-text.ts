@@ -1,6 +1,6 @@
 import type { Report } from "../domain/report.ts";
 import type { RootCause } from "../domain/root-cause.ts";
-import { rootCauseTitle, type RootCauseId } from "../synthesis/catalog.ts";
+import { rootCauseTitle, type RootCauseId } from "../domain/root-causes.ts";
 
 const MAX_EVIDENCE = 6;
 

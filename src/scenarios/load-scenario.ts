@@ -29,8 +29,14 @@ export interface LoadedScenario {
 export async function loadScenario(dir: string): Promise<LoadedScenario> {
   const file = join(dir, "scenario.yaml");
   const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw new ScenarioError(file, undefined, "no scenario.yaml in this folder (a scenario is a folder holding scenario.yaml)");
-  if (info.size > MAX_SCENARIO_BYTES) throw new ScenarioError(file, undefined, `larger than ${MAX_SCENARIO_BYTES} bytes`);
+  if (!info?.isFile())
+    throw new ScenarioError(
+      file,
+      undefined,
+      "no scenario.yaml in this folder (a scenario is a folder holding scenario.yaml)",
+    );
+  if (info.size > MAX_SCENARIO_BYTES)
+    throw new ScenarioError(file, undefined, `larger than ${MAX_SCENARIO_BYTES} bytes`);
   const text = await readFile(file, "utf8");
   return { dir, slug: dir.split("/").filter(Boolean).pop() ?? dir, file, scenario: parseScenario(text, file) };
 }
@@ -40,7 +46,8 @@ export function parseScenario(text: string, file: string): Scenario {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const [yamlError] = doc.errors;
-  if (yamlError) throw new ScenarioError(file, yamlError.linePos?.[0]?.line, `invalid YAML: ${yamlError.message.split("\n")[0]}`);
+  if (yamlError)
+    throw new ScenarioError(file, yamlError.linePos?.[0]?.line, `invalid YAML: ${yamlError.message.split("\n")[0]}`);
   const parsed = ScenarioSchema.safeParse(doc.toJS({ maxAliasCount: 50 }));
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0] as z.core.$ZodIssue;
@@ -49,7 +56,11 @@ export function parseScenario(text: string, file: string): Scenario {
   throw new ScenarioError(file, line, `${where}: ${issue.message}`);
 }
 
-function lineOf(doc: ReturnType<typeof parseDocument>, path: Array<string | number>, counter: LineCounter): number | undefined {
+function lineOf(
+  doc: ReturnType<typeof parseDocument>,
+  path: Array<string | number>,
+  counter: LineCounter,
+): number | undefined {
   for (let depth = path.length; depth >= 0; depth -= 1) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;

@@ -14,10 +14,19 @@ import type { Recipe, ScenarioNode } from "./scenario-schema.ts";
 /** The bundle files a recipe describes: the baseline, its faults, then inline edits. */
 export function recipeFiles(recipe: Recipe, file: string): BundleFiles {
   const { collectedAt, ...rest } = recipe.options ?? {};
-  const options: BaselineOptions = { ...rest, ...(collectedAt ? { collectedAt: new Date(collectedAt) } : {}), ...(recipe.seed !== undefined ? { seed: recipe.seed } : {}) };
+  const options: BaselineOptions = {
+    ...rest,
+    ...(collectedAt ? { collectedAt: new Date(collectedAt) } : {}),
+    ...(recipe.seed !== undefined ? { seed: recipe.seed } : {}),
+  };
   const faults = (recipe.faults ?? []).map((id) => {
     const make = FAULTS[id];
-    if (!make) throw new ScenarioError(file, undefined, `unknown fault "${id}"; known: ${Object.keys(FAULTS).sort().join(", ")}`);
+    if (!make)
+      throw new ScenarioError(
+        file,
+        undefined,
+        `unknown fault "${id}"; known: ${Object.keys(FAULTS).sort().join(", ")}`,
+      );
     return make();
   });
   const files = withFaults(options, ...faults);
@@ -36,11 +45,21 @@ function safe(path: string, file: string): string {
 }
 
 /** Opens a scenario node: a generated bundle in memory, or a recorded bundle beside the scenario. */
-export async function materializeNode(node: ScenarioNode, dir: string, file: string, index: number): Promise<EvidenceSource> {
+export async function materializeNode(
+  node: ScenarioNode,
+  dir: string,
+  file: string,
+  index: number,
+): Promise<EvidenceSource> {
   if ("recipe" in node) return createMemorySource(recipeFiles(node.recipe, file), `${dir}#node${index + 1}`);
   const path = isAbsolute(node.bundle) ? node.bundle : resolve(join(dir, node.bundle));
-  if (!path.startsWith(resolve(dir))) throw new ScenarioError(file, undefined, `bundle ${node.bundle} is outside the scenario folder`);
+  if (!path.startsWith(resolve(dir)))
+    throw new ScenarioError(file, undefined, `bundle ${node.bundle} is outside the scenario folder`);
   return openBundle(path).catch((error: Error) => {
-    throw new ScenarioError(file, undefined, `bundle ${node.bundle}: ${error.message} (record one into the scenario folder, or describe it with a recipe)`);
+    throw new ScenarioError(
+      file,
+      undefined,
+      `bundle ${node.bundle}: ${error.message} (record one into the scenario folder, or describe it with a recipe)`,
+    );
   });
 }

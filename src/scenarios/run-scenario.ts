@@ -1,19 +1,14 @@
-import { createCoordinatorClient } from "../mcp/coordinator-client.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { TOOLS } from "../../tools/index.ts";
-import { describeNodes } from "../cli/local-session.ts";
 import { investigate, type InvestigateDeps } from "../coordinator/investigate.ts";
 import type { Incident } from "../domain/incident.ts";
 import type { Report } from "../domain/report.ts";
 import { readKubernetesEventsFile } from "../evidence/kubernetes-events.ts";
 import type { EvidenceSource } from "../evidence/source.ts";
 import type { Logger } from "../logger.ts";
-import { createNodeRegistry } from "../mcp/node-registry.ts";
-import { createMcpServer } from "../mcp/server.ts";
-import { buildReport } from "../report/build-report.ts";
+import { openEvidenceSession } from "../mcp/session.ts";
 import type { Reasoner } from "../synthesis/reasoner.ts";
+import type { ToolDefinition } from "../toolkit/tool-definition.ts";
 import type { LoadedScenario } from "./load-scenario.ts";
 import { ScenarioError } from "./load-scenario.ts";
 import { materializeNode } from "./materialize.ts";
@@ -40,6 +35,8 @@ export interface ScenarioRun {
 }
 
 export interface RunScenarioDeps {
+  /** The diagnostic tools lanes call (the composition root's list). */
+  tools: readonly ToolDefinition[];
   reasoner: Reasoner;
   logger: Logger;
   onProgress?: InvestigateDeps["onProgress"];
@@ -55,25 +52,38 @@ export async function runScenario(loaded: LoadedScenario, deps: RunScenarioDeps)
   const { scenario } = loaded;
   const started = performance.now();
   const expectedLane = scenario.expect.lane ?? laneOf(scenario.expect.rootCause);
-  const base = { slug: loaded.slug, title: scenario.title, author: scenario.author, tags: scenario.tags, expected: scenario.expect.rootCause, expectedLane };
+  const base = {
+    slug: loaded.slug,
+    title: scenario.title,
+    author: scenario.author,
+    tags: scenario.tags,
+    expected: scenario.expect.rootCause,
+    expectedLane,
+  };
   const sources: EvidenceSource[] = [];
   try {
-    for (const [i, node] of scenario.nodes.entries()) sources.push(await materializeNode(node, loaded.dir, loaded.file, i));
+    for (const [i, node] of scenario.nodes.entries())
+      sources.push(await materializeNode(node, loaded.dir, loaded.file, i));
     const events = scenario.events ? await readKubernetesEventsFile(join(loaded.dir, scenario.events)) : undefined;
-    const registry = await createNodeRegistry(sources, events ? { events } : {});
-    const server = createMcpServer({ registry, tools: TOOLS, logger: deps.logger, version: "scenario" });
-    const [a, b] = InMemoryTransport.createLinkedPair();
-    const client = createCoordinatorClient({ name: "fathom-replay", version: "1" });
-    await Promise.all([server.connect(b), client.connect(a)]);
+    const session = await openEvidenceSession(sources, {
+      tools: deps.tools,
+      logger: deps.logger,
+      client: "fathom-replay",
+      version: "1",
+      ...(events ? { events } : {}),
+    });
     try {
-      const nodes = await describeNodes(registry);
-      const incident = scenarioIncident(loaded, nodes.map((n) => n.collectedAt ?? 0));
+      const { nodes } = session;
+      const incident = scenarioIncident(
+        loaded,
+        nodes.map((n) => n.collectedAt ?? 0),
+      );
       const window = scenario.since ? sinceWindow(incident.startsAt, scenario.since) : undefined;
       const investigationId = deps.investigationId ?? `inv-${loaded.slug}`;
       const outcome = await investigate(
         { investigationId, incident, ...(window ? { window } : {}) },
         {
-          client,
+          client: session.client,
           nodes,
           reasoner: deps.reasoner,
           ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
@@ -82,14 +92,19 @@ export async function runScenario(loaded: LoadedScenario, deps: RunScenarioDeps)
           ...(deps.stopWhenAwaitingApproval ? { stopWhenAwaitingApproval: true } : {}),
         },
       );
-      if (outcome.state !== "reported") throw new Error(`investigation ${outcome.state}: ${outcome.context.scope?.refused ?? outcome.context.failure ?? ""}`);
-      const report = buildReport(outcome);
+      const report = outcome.context.report;
+      if (outcome.state !== "reported" || !report)
+        throw new Error(
+          `investigation ${outcome.state}: ${outcome.context.scope?.refused ?? outcome.context.failure ?? ""}`,
+        );
       const ids = report.rootCauses.map((c) => c.id);
       return {
         ...base,
         got: ids[0] ?? "none",
         top3: ids.slice(0, 3),
-        top1: ids[0] === scenario.expect.rootCause && (scenario.expect.verdict === undefined || scenario.expect.verdict === report.verdict),
+        top1:
+          ids[0] === scenario.expect.rootCause &&
+          (scenario.expect.verdict === undefined || scenario.expect.verdict === report.verdict),
         inTop3: ids.slice(0, 3).includes(scenario.expect.rootCause),
         verdict: report.verdict,
         durationMs: Math.round(performance.now() - started),
@@ -99,14 +114,22 @@ export async function runScenario(loaded: LoadedScenario, deps: RunScenarioDeps)
         investigationId,
       };
     } finally {
-      await client.close();
-      await server.close();
-      await registry.close();
+      await session.close();
     }
   } catch (error) {
     await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
     if (error instanceof ScenarioError) throw error;
-    return { ...base, got: "error", top3: [], top1: false, inTop3: false, verdict: "error", durationMs: Math.round(performance.now() - started), toolCalls: 0, error: (error as Error).message };
+    return {
+      ...base,
+      got: "error",
+      top3: [],
+      top1: false,
+      inTop3: false,
+      verdict: "error",
+      durationMs: Math.round(performance.now() - started),
+      toolCalls: 0,
+      error: (error as Error).message,
+    };
   }
 }
 

@@ -10,7 +10,10 @@ const BaselineOptionsSchema = z
   .object({
     seed: z.number().int().optional(),
     nodeName: z.string().optional(),
-    instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/).optional(),
+    instanceId: z
+      .string()
+      .regex(/^i-[0-9a-f]{8,17}$/)
+      .optional(),
     region: z.string().optional(),
     availabilityZone: z.string().optional(),
     collectedAt: InstantSchema.optional(),
@@ -35,7 +38,10 @@ export const RecipeSchema = z
     seed: z.number().int().optional(),
     options: BaselineOptionsSchema.optional(),
     faults: z.array(z.string().min(1)).optional().describe("Fault variant ids (src/fixtures/faults)"),
-    append: z.record(z.string(), z.array(z.string())).optional().describe("Lines appended to bundle files, merged into time order"),
+    append: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .describe("Lines appended to bundle files, merged into time order"),
     replace: z.record(z.string(), z.string()).optional().describe("Whole bundle files replaced (or added)"),
     remove: z.array(z.string()).optional().describe("Bundle files removed"),
   })
@@ -43,7 +49,11 @@ export const RecipeSchema = z
 export type Recipe = z.infer<typeof RecipeSchema>;
 
 export const ScenarioNodeSchema = z.union([
-  z.object({ bundle: z.string().min(1).describe("Path to a bundle folder or .tar.gz, relative to the scenario folder") }).strict(),
+  z
+    .object({
+      bundle: z.string().min(1).describe("Path to a bundle folder or .tar.gz, relative to the scenario folder"),
+    })
+    .strict(),
   z.object({ recipe: RecipeSchema }).strict(),
 ]);
 export type ScenarioNode = z.infer<typeof ScenarioNodeSchema>;
@@ -64,12 +74,18 @@ export const ScenarioSchema = z
   .object({
     title: z.string().min(1).max(200),
     description: z.string().max(4000).optional(),
-    author: z.enum(["team", "independent"]).default("team").describe("independent: written without reading src/synthesis"),
+    author: z
+      .enum(["team", "independent"])
+      .default("team")
+      .describe("independent: written without reading src/synthesis"),
     tags: z.array(z.string()).default([]),
     incident: ScenarioIncidentSchema.optional(),
     nodes: z.array(ScenarioNodeSchema).min(1).max(50),
     events: z.string().optional().describe("kubectl get events -o json|yaml file, relative to the scenario folder"),
-    since: z.string().regex(/^\d+(\.\d+)?[smhd]$/).optional(),
+    since: z
+      .string()
+      .regex(/^\d+(\.\d+)?[smhd]$/)
+      .optional(),
     expect: z
       .object({
         rootCause: RootCauseIdSchema,
@@ -78,7 +94,10 @@ export const ScenarioSchema = z
         lane: z.enum(["network", "service", "runtime", "host", "none"]).optional(),
       })
       .strict(),
-    after: z.array(ScenarioNodeSchema).optional().describe("Evidence after remediation, node by node, for verification"),
+    after: z
+      .array(ScenarioNodeSchema)
+      .optional()
+      .describe("Evidence after remediation, node by node, for verification"),
   })
   .strict();
 export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -1,10 +1,11 @@
 import { createServer, type Server } from "node:http";
-import type { InvestigationContext } from "../coordinator/investigation-types.ts";
+import type { InvestigationContext } from "../domain/investigation.ts";
 import type { EvidenceProvider } from "../evidence/bundle-folder.ts";
 import type { Logger } from "../logger.ts";
-import type { RemediationActors } from "../coordinator/investigate.ts";
+import type { RemediationActors } from "../../workflows/investigation.machine.ts";
 import type { Reasoner } from "../synthesis/reasoner.ts";
 import type { Store } from "../store/types.ts";
+import type { ToolDefinition } from "../toolkit/tool-definition.ts";
 import type { CertificateSource } from "../triggers/index.ts";
 import { createServeHandler, type ServeAuth } from "./http.ts";
 import { runDurableInvestigation } from "./investigator.ts";
@@ -14,6 +15,8 @@ import { createWorkQueue } from "./work-queue.ts";
 export interface ServeAppDeps {
   store: Store;
   provider: EvidenceProvider;
+  /** The diagnostic tools lanes call (the composition root's list). */
+  tools: readonly ToolDefinition[];
   bundlesDir: string;
   reasoner: Reasoner;
   remediation: { actors: RemediationActors; approvalTtlMs: number } | undefined;
@@ -51,6 +54,7 @@ export function createServeApp(deps: ServeAppDeps): ServeApp {
   });
   const investigatorDeps = {
     store: deps.store,
+    tools: deps.tools,
     provider: deps.provider,
     reasoner: deps.reasoner,
     remediation: deps.remediation ? { ...deps.remediation, bundlesDir: deps.bundlesDir } : undefined,

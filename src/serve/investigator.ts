@@ -1,22 +1,19 @@
-import { TOOLS } from "../../tools/index.ts";
-import { describeNodes } from "../cli/local-session.ts";
 import { investigate } from "../coordinator/investigate.ts";
-import type { InvestigationContext, NodeInfo } from "../coordinator/investigation-types.ts";
+import type { InvestigationContext, NodeInfo } from "../domain/investigation.ts";
 import type { Incident } from "../domain/incident.ts";
 import type { EvidenceProvider, FolderBundle } from "../evidence/bundle-folder.ts";
 import type { EvidenceSource } from "../evidence/source.ts";
 import type { Logger } from "../logger.ts";
-import { createCoordinatorClient } from "../mcp/coordinator-client.ts";
-import { createNodeRegistry } from "../mcp/node-registry.ts";
-import { createMcpServer } from "../mcp/server.ts";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { buildReport } from "../report/build-report.ts";
-import type { RemediationActors } from "../coordinator/investigate.ts";
+import { openEvidenceSession } from "../mcp/session.ts";
 import type { Reasoner } from "../synthesis/reasoner.ts";
 import type { Store } from "../store/types.ts";
+import type { ToolDefinition } from "../toolkit/tool-definition.ts";
+import type { RemediationActors } from "../../workflows/investigation.machine.ts";
 
 export interface InvestigatorDeps {
   store: Store;
+  /** The diagnostic tools lanes call (the composition root's list). */
+  tools: readonly ToolDefinition[];
   provider: EvidenceProvider;
   reasoner: Reasoner;
   remediation: { actors: RemediationActors; approvalTtlMs: number; bundlesDir: string } | undefined;
@@ -60,17 +57,16 @@ export async function runDurableInvestigation(
       deps.logger.warn({ bundle: bundle.path, err: error }, "bundle unreadable");
     }
   }
-  const registry = await createNodeRegistry(sources);
-  const server = createMcpServer({ registry, tools: TOOLS, logger: deps.logger, version: "serve" });
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = createCoordinatorClient(
-    { name: "fathom-serve", version: "1" },
-    deps.toolLatencyMs ? { latencyMs: deps.toolLatencyMs } : {},
-  );
-  await Promise.all([server.connect(b), client.connect(a)]);
+  const session = await openEvidenceSession(sources, {
+    tools: deps.tools,
+    logger: deps.logger,
+    client: "fathom-serve",
+    version: "1",
+    ...(deps.toolLatencyMs ? { toolLatencyMs: deps.toolLatencyMs } : {}),
+  });
   try {
     const startsAt = Date.parse(incident.startsAt);
-    const nodes: NodeInfo[] = (await describeNodes(registry)).map((n) =>
+    const nodes: NodeInfo[] = session.nodes.map((n) =>
       n.collectedAt !== undefined && startsAt - n.collectedAt > deps.staleAfterMs
         ? { ...n, staleByMs: startsAt - n.collectedAt }
         : n,
@@ -79,7 +75,7 @@ export async function runDurableInvestigation(
     const outcome = await investigate(
       { investigationId: id, incident },
       {
-        client,
+        client: session.client,
         nodes,
         reasoner: deps.reasoner,
         ...(snapshot ? { snapshot } : {}),
@@ -100,11 +96,9 @@ export async function runDurableInvestigation(
         persist: (persisted, value) => {
           const context = (persisted as { context?: InvestigationContext }).context;
           deps.store.atomically(() => {
-            if (!reportSaved && context?.synthesis) {
-              deps.store.saveReport(
-                id,
-                buildReport({ state: "reported", final: value, context, startedAt: startsAt, totalMs: 0 }),
-              );
+            // The report is stored with the first snapshot that has it, exactly as the machine built it.
+            if (!reportSaved && context?.report) {
+              deps.store.saveReport(id, context.report);
               reportSaved = true;
             }
             deps.store.saveSnapshot(id, persisted, value);
@@ -114,8 +108,6 @@ export async function runDurableInvestigation(
     );
     return outcome.final;
   } finally {
-    await client.close().catch(() => undefined);
-    await server.close().catch(() => undefined);
-    await registry.close();
+    await session.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { RootCause } from "../domain/root-cause.ts";
-import { isRootCauseId } from "./catalog.ts";
+import { isRootCauseId } from "../domain/root-causes.ts";
 import type { ReasonerOutput } from "./reasoner.ts";
 
 export class GroundingError extends Error {

@@ -2,7 +2,7 @@ import type { Incident } from "../domain/incident.ts";
 import type { Coverage, Verdict } from "../domain/report.ts";
 import type { RootCause } from "../domain/root-cause.ts";
 import type { WindowMs } from "../domain/time.ts";
-import type { IdentifiedFinding } from "../coordinator/investigation-types.ts";
+import type { IdentifiedFinding } from "../domain/investigation.ts";
 
 export interface ReasonerInput {
   incident: Incident;

@@ -5,7 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeNodes } from "../../src/cli/local-session.ts";
+import { describeNodes } from "../../src/mcp/session.ts";
 import { investigate } from "../../src/coordinator/investigate.ts";
 import { createMemorySource } from "../../src/evidence/memory-source.ts";
 import { openBundle } from "../../src/evidence/open-bundle.ts";
@@ -15,7 +15,6 @@ import { silentLogger } from "../../src/logger.ts";
 import { startHttpMcpServer } from "../../src/mcp/http-server.ts";
 import { createNodeRegistry } from "../../src/mcp/node-registry.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
-import { buildReport } from "../../src/report/build-report.ts";
 import { createRulesReasoner } from "../../src/synthesis/rules-reasoner.ts";
 import { defineTool, type ToolDefinition } from "../../src/toolkit/tool-definition.ts";
 import { TOOLS } from "../../tools/index.ts";
@@ -143,7 +142,8 @@ describe("a remote MCP server works as well as the local one", () => {
       { investigationId: "inv-remote", incident: manualIncidentAt(new Date(nodes[0]?.collectedAt ?? 0).toISOString()) },
       { client, nodes, reasoner: createRulesReasoner() },
     );
-    return buildReport(outcome);
+    if (!outcome.context.report) throw new Error(`no report: ${outcome.context.failure ?? outcome.state}`);
+    return outcome.context.report;
   };
 
   it("over stdio (fathom mcp as a child process)", async () => {

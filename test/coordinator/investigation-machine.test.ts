@@ -7,14 +7,16 @@ import type {
   Scope,
   Synthesis,
   VerificationOutcome,
-} from "../../src/coordinator/investigation-types.ts";
-import { DEFAULT_LIMITS } from "../../src/coordinator/investigation-types.ts";
-import type { LaneResult } from "../../src/coordinator/lane-runner.ts";
+} from "../../src/domain/investigation.ts";
+import { DEFAULT_LIMITS } from "../../src/domain/investigation.ts";
+import type { InvestigationEvent, LaneActorInput } from "../../src/domain/investigation-events.ts";
+import type { LaneResult } from "../../src/domain/tool-call.ts";
 import type { Approval, RemediationProposal } from "../../src/domain/remediation.ts";
-import { investigationMachine, type LaneActorInput } from "../../workflows/investigation.machine.ts";
+import { investigationMachine } from "../../workflows/investigation.machine.ts";
 
 const input: InvestigationInput = {
   investigationId: "inv-test",
+  startedAt: Date.parse("2026-11-24T10:30:05.000Z"),
   incident: {
     id: "i",
     source: "manual",
@@ -71,6 +73,7 @@ const laneResult = (lane: string): LaneResult => ({
   notes: [],
 });
 const synthesis: Synthesis = {
+  calls: [],
   findings: [],
   rootCauses: [
     {
@@ -87,6 +90,7 @@ const synthesis: Synthesis = {
   coverage: { toolCalls: 1, ok: 1, noData: 0, errors: 0, failed: 0, ratio: 1 },
   gaps: [],
   durationMs: 1,
+  finishedAt: Date.parse("2026-11-24T10:30:06.000Z"),
 };
 
 /**
@@ -132,7 +136,9 @@ describe("the investigation machine's paths", () => {
   const events = machineEvents();
   const paths = getShortestPaths(investigationMachine, {
     input,
-    events,
+    // The machine's own done, error and delay events as well as its declared ones: the walk
+    // sends what the running machine would receive.
+    events: events as InvestigationEvent[],
     serializeState: (snapshot) => JSON.stringify(snapshot.value),
   });
   const reached = paths.map((p) => JSON.stringify(p.state.value));
@@ -172,7 +178,7 @@ describe("the investigation machine's paths", () => {
 
   it("has no path that skips synthesis on the way to a report", () => {
     for (const path of paths.filter((p) => p.state.value === "done")) {
-      expect(path.steps.some((s) => s.event.type === "xstate.done.actor.synthesize")).toBe(true);
+      expect(path.steps.some((s) => (s.event.type as string) === "xstate.done.actor.synthesize")).toBe(true);
     }
   });
 

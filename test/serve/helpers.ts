@@ -14,6 +14,7 @@ import type { CertificateSource } from "../../src/triggers/index.ts";
 import { parsePolicy, type Policy } from "../../src/policy/policy.ts";
 import { createRemediationActors } from "../../src/remediation/actors.ts";
 import { userInfo } from "node:os";
+import { TOOLS } from "../../tools/index.ts";
 
 /** A policy that lets fathom propose (never run) the conntrack fix on the test node's cluster. */
 export function testPolicy(): Policy {
@@ -63,6 +64,7 @@ export async function startServe(options: {
   const store = openStore(storePath);
   const confirmed: string[] = [];
   const app = createServeApp({
+    tools: TOOLS,
     store,
     provider: createBundleFolderProvider(options.bundles),
     bundlesDir: options.bundles,

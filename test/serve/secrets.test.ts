@@ -13,6 +13,7 @@ import { createServeApp } from "../../src/serve/app.ts";
 import { openStore } from "../../src/store/index.ts";
 import { createRulesReasoner } from "../../src/synthesis/rules-reasoner.ts";
 import { TOKENS } from "./helpers.ts";
+import { TOOLS } from "../../tools/index.ts";
 
 const SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY";
 const ACCESS_KEY = "AKIAQWERTYUIOPASDFGH";
@@ -41,6 +42,7 @@ describe("secrets planted in a bundle, in serve mode", () => {
     let logged = "";
     logs.on("data", (d: Buffer) => (logged += d.toString()));
     const app = createServeApp({
+      tools: TOOLS,
       store,
       provider: createBundleFolderProvider(join(dir, "bundles")),
       bundlesDir: join(dir, "bundles"),

@@ -6,6 +6,7 @@ import { loadScenario, ScenarioError, type LoadedScenario } from "../../scenario
 import { runScenario, type ScenarioRun } from "../../scenarios/run-scenario.ts";
 import { createRulesReasoner } from "../../synthesis/rules-reasoner.ts";
 import { CliError } from "../cli-error.ts";
+import { TOOLS } from "../../../tools/index.ts";
 
 const USAGE = `Usage: fathom eval [dir] [--min-top1 <pct>] [--format text|json] [--filter <substring>]
   Runs every scenario under dir (default scenarios/) and prints expected vs got, top-1 and top-3
@@ -42,7 +43,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
   const reasoner = createRulesReasoner();
   const runs: ScenarioRun[] = [];
   for (const scenario of loaded) {
-    const run = await runScenario(scenario, { reasoner, logger: silentLogger() });
+    const run = await runScenario(scenario, { tools: TOOLS, reasoner, logger: silentLogger() });
     const { report: _report, ...row } = run;
     runs.push(row);
     if (values.format !== "json") process.stderr.write(`${run.top1 ? "." : "F"}`);

@@ -3,7 +3,6 @@ import { parseArgs } from "node:util";
 import { investigate } from "../../coordinator/investigate.ts";
 import type { Report } from "../../domain/report.ts";
 import { createLogger } from "../../logger.ts";
-import { buildReport } from "../../report/build-report.ts";
 import { createLiveView } from "../../report/live-view.ts";
 import { renderMarkdown } from "../../report/render-markdown.ts";
 import { renderText } from "../../report/render-text.ts";
@@ -79,9 +78,9 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
     view.stop();
     if (outcome.state === "refused")
       throw new CliError(`out of scope: ${outcome.context.scope?.refused ?? "refused"}`, 3);
-    if (outcome.state === "failed")
+    const report = outcome.context.report;
+    if (outcome.state === "failed" || !report)
       throw new CliError(`investigation failed: ${outcome.context.failure ?? "unknown"}`, 1);
-    const report = buildReport(outcome);
     if (
       report.coverage.toolCalls > 0 &&
       report.coverage.ok === 0 &&

@@ -11,6 +11,7 @@ import { decideProposal, openRemediationSession, verifierFor } from "../remediat
 import { runScenario } from "../../scenarios/run-scenario.ts";
 import { createRulesReasoner } from "../../synthesis/rules-reasoner.ts";
 import { CliError } from "../cli-error.ts";
+import { TOOLS } from "../../../tools/index.ts";
 
 const USAGE = `Usage: fathom replay <scenario-dir> [--format text|json|markdown] [--out <file>]
                      [--interactive [--store <path>] [--policy <file>] [--as <display name>] [--timeout <s>]]
@@ -65,6 +66,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
     });
   const view = createLiveView(process.stderr, { tty: Boolean(process.stderr.isTTY) });
   const run = await runScenario(loaded, {
+    tools: TOOLS,
     reasoner: createRulesReasoner(),
     logger: createLogger(),
     onProgress: view.onProgress,
@@ -99,6 +101,7 @@ async function interactiveReplay(
     const verify = verifierFor(logger);
     const view = createLiveView(process.stderr, { tty: Boolean(process.stderr.isTTY) });
     const run = await runScenario(loaded, {
+      tools: TOOLS,
       reasoner: createRulesReasoner(),
       logger,
       onProgress: view.onProgress,

@@ -8,6 +8,7 @@ import { createCertificateCache } from "../../triggers/index.ts";
 import { CliError } from "../cli-error.ts";
 import { openRemediationSession, verifierFor } from "../remediation-session.ts";
 import { parseDuration } from "../time-args.ts";
+import { TOOLS } from "../../../tools/index.ts";
 
 const USAGE = `Usage: fathom serve --bundles <dir> [--host 127.0.0.1] [--port 8080] [--store <path>] [--policy <file>]
                     [--max-body 1048576] [--queue 100] [--concurrency 2] [--stale-after 6h] [--tool-latency <ms>]
@@ -70,6 +71,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
   );
   const verify = verifierFor(logger);
   const app = createServeApp({
+    tools: TOOLS,
     store: session.store,
     provider: createBundleFolderProvider(values.bundles),
     bundlesDir: values.bundles,

@@ -1,4 +1,4 @@
-import type { IdentifiedFinding } from "../../coordinator/investigation-types.ts";
+import type { IdentifiedFinding } from "../../domain/investigation.ts";
 import type { CauseRule, Signal } from "./rule-types.ts";
 
 /**

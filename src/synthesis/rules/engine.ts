@@ -1,8 +1,8 @@
 import { atLeast } from "../../domain/severity.ts";
 import type { RootCause, RuledOut } from "../../domain/root-cause.ts";
 import type { WindowMs } from "../../domain/time.ts";
-import type { IdentifiedFinding } from "../../coordinator/investigation-types.ts";
-import type { RootCauseId } from "../catalog.ts";
+import type { IdentifiedFinding } from "../../domain/investigation.ts";
+import type { RootCauseId } from "../../domain/root-causes.ts";
 import type { ReasonerInput, ReasonerOutput } from "../reasoner.ts";
 import type { CauseRule, Signal } from "./rule-types.ts";
 

@@ -1,6 +1,6 @@
 import type { Severity } from "../../domain/severity.ts";
-import type { IdentifiedFinding } from "../../coordinator/investigation-types.ts";
-import type { RootCauseId } from "../catalog.ts";
+import type { IdentifiedFinding } from "../../domain/investigation.ts";
+import type { RootCauseId } from "../../domain/root-causes.ts";
 
 /** A kind of evidence and how much it weighs for (or against) a cause. */
 export interface Signal {

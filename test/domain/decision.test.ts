@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Approval, RemediationProposal } from "../../src/domain/remediation.ts";
-import { checkDecision } from "../../src/remediation/decision.ts";
+import { checkDecision } from "../../src/domain/decision.ts";
 
 const proposal = { id: "p-1", planHash: "sha256:plan" } as RemediationProposal;
 const approval = (overrides: Partial<Approval> = {}): Approval => ({

@@ -1,4 +1,4 @@
-import type { Approval, RemediationProposal } from "../domain/remediation.ts";
+import type { Approval, RemediationProposal } from "./remediation.ts";
 
 /**
  * Whether a decision applies to this exact plan: the same proposal, the same plan hash, and not

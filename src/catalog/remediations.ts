@@ -1,6 +1,6 @@
 import type { ParameterValue, Risk } from "../domain/remediation.ts";
-import type { RootCauseId } from "../synthesis/catalog.ts";
-import { CONNTRACK_MAX_VALUES, type DocumentName } from "./document-params.ts";
+import type { RootCauseId } from "../domain/root-causes.ts";
+import { CONNTRACK_MAX_VALUES, type DocumentName } from "./ssm-documents.ts";
 
 /**
  * The catalog of remediations: for every root cause in the catalog, either the SSM Automation

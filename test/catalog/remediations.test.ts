@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { REMEDIATIONS, conntrackMaxFor, documentRisk, remediationFor } from "../../src/remediation/catalog.ts";
-import { DOCUMENT_NAMES } from "../../src/remediation/document-params.ts";
-import { ROOT_CAUSE_IDS } from "../../src/synthesis/catalog.ts";
+import { REMEDIATIONS, conntrackMaxFor, documentRisk, remediationFor } from "../../src/catalog/remediations.ts";
+import { DOCUMENT_NAMES } from "../../src/catalog/ssm-documents.ts";
+import { ROOT_CAUSE_IDS } from "../../src/domain/root-causes.ts";
 import { CAUSE_RULES } from "../../src/synthesis/rules/catalog-rules.ts";
 import { TOOLS } from "../../tools/index.ts";
 

@@ -1,11 +1,18 @@
-import type { Incident } from "../domain/incident.ts";
-import type { LaneName } from "../domain/lane.ts";
-import type { Coverage, ReportGap, Verdict } from "../domain/report.ts";
-import type { RootCause } from "../domain/root-cause.ts";
-import type { Finding } from "../domain/finding.ts";
-import type { TimeWindow } from "../domain/time.ts";
-import type { Approval, RemediationProposal } from "../domain/remediation.ts";
-import type { LaneResult } from "./lane-runner.ts";
+import type { Incident } from "./incident.ts";
+import type { LaneName } from "./lane.ts";
+import type { Coverage, ReportGap, Verdict } from "./report.ts";
+import type { RootCause } from "./root-cause.ts";
+import type { Finding } from "./finding.ts";
+import type { TimeWindow } from "./time.ts";
+import type { Approval, RemediationProposal } from "./remediation.ts";
+import type { Report } from "./report.ts";
+import type { CallSummary, LaneResult } from "./tool-call.ts";
+
+/**
+ * The investigation's own contract: what goes into the machine, what it carries from state to
+ * state (and persists), and what comes out. Every stage (lanes, synthesis, report, remediation,
+ * store) speaks these types; none of them needs the coordinator that runs them.
+ */
 
 export interface InvestigationLimits {
   /** Concurrent tool calls per lane. */
@@ -50,13 +57,18 @@ export interface Scope {
 
 export type IdentifiedFinding = Finding & { id: string; lane: LaneName };
 
+/** What synthesis concludes, with everything the report is built from (no second pass over the lanes). */
 export interface Synthesis {
+  /** Every distinct call, in the fixed order node → lane → tool that finding ids follow. */
+  calls: CallSummary[];
   findings: IdentifiedFinding[];
   rootCauses: RootCause[];
   verdict: Verdict;
   coverage: Coverage;
   gaps: ReportGap[];
   durationMs: number;
+  /** When synthesis finished (epoch ms): the report's total time ends here. */
+  finishedAt: number;
 }
 
 export interface RemediationSettings {
@@ -84,6 +96,8 @@ export interface VerificationOutcome {
 
 export interface InvestigationInput {
   investigationId: string;
+  /** When the investigation started (epoch ms), from the investigator's clock. */
+  startedAt: number;
   incident: Incident;
   /** Explicit window (`--at`/`--since`); otherwise derived from the incident and bundles. */
   window?: TimeWindow;
@@ -95,6 +109,8 @@ export interface InvestigationContext extends InvestigationInput {
   scope?: Scope;
   lanes: Partial<Record<LaneName, LaneResult>>;
   synthesis?: Synthesis;
+  /** Built once, when the machine reaches `reported`; stored and shown as is from then on. */
+  report?: Report;
   failure?: string;
   proposals?: RemediationProposal[];
   approval?: Approval;
@@ -102,4 +118,13 @@ export interface InvestigationContext extends InvestigationInput {
   refusals?: string[];
   execution?: ExecutionOutcome;
   verification?: VerificationOutcome;
+}
+
+/** Where an investigation stopped, with its context. */
+export interface InvestigationOutcome {
+  /** reported: a report exists (whatever happened to remediation); refused; failed before a report. */
+  state: "reported" | "refused" | "failed";
+  /** The machine state it stopped in (done, awaitingApproval, rejected, expired, failed, …). */
+  final: string;
+  context: InvestigationContext;
 }

@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { REMEDIATIONS } from "../../src/remediation/catalog.ts";
+import { REMEDIATIONS } from "../../src/catalog/remediations.ts";
 import {
   DOCUMENTS,
   INSTANCE_ID_PATTERN,
   ROLE_ARN_PATTERN,
   documentFile,
   documentParameterSchema,
-} from "../../src/remediation/document-params.ts";
+} from "../../src/catalog/ssm-documents.ts";
 
 const dir = join(import.meta.dirname, "..", "..", "workflows", "ssm-documents");
 const FATHOM_DOCUMENTS = DOCUMENTS.filter((d) => d.owner === "fathom");
