@@ -1,49 +1,61 @@
-// Prints the folder-level import graph of src/, tools/ and workflows/ (dependency-cruiser, collapsed
-// to one node per top-level folder) and the folder cycles in it. `npm run graph` runs it; the README's
-// map of the code is drawn from this output.
+// The folder-level import graph of src/, tools/ and workflows/ (dependency-cruiser, collapsed to one
+// node per top-level folder, type-only imports included) and the folder cycles in it.
+// `npm run graph` prints it; the README's map of the code is drawn from it, and a test keeps it acyclic.
 import { cruise } from "dependency-cruiser";
 
-const collapse = "^(src/[^/]+|tools|workflows|bench|scripts)";
-const result = await cruise(["src", "tools", "workflows"], {
-  collapse,
-  tsConfig: { fileName: "tsconfig.json" },
-  // Type-only imports count: a contract imported upward is a dependency even when it vanishes at run time.
-  tsPreCompilationDeps: true,
-  doNotFollow: { path: "node_modules" },
-  exclude: { path: "node_modules" },
-});
-if (typeof result.output === "string") throw new Error(result.output);
+export type FolderGraph = Map<string, Set<string>>;
 
 const local = (path: string): boolean => /^(src|tools|workflows)(\/|$)/.test(path);
 const folder = (path: string): string => path.replace(/\.ts$/, "");
-const edges = new Map<string, Set<string>>();
-for (const module of result.output.modules) {
-  if (!local(module.source)) continue;
-  const from = folder(module.source);
-  const targets = edges.get(from) ?? new Set<string>();
-  edges.set(from, targets);
-  for (const dependency of module.dependencies) {
-    if (!local(dependency.resolved)) continue;
-    const to = folder(dependency.resolved);
-    if (to !== from) targets.add(to);
+
+/** Which folder imports which, from the sources under `cwd`. */
+export async function folderGraph(): Promise<FolderGraph> {
+  const result = await cruise(["src", "tools", "workflows"], {
+    collapse: "^(src/[^/]+|tools|workflows)",
+    tsConfig: { fileName: "tsconfig.json" },
+    // Type-only imports count: a contract imported upward is a dependency even when it vanishes at run time.
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "node_modules" },
+  });
+  if (typeof result.output === "string") throw new Error(result.output);
+  const edges: FolderGraph = new Map();
+  for (const module of result.output.modules) {
+    if (!local(module.source)) continue;
+    const from = folder(module.source);
+    const targets = edges.get(from) ?? new Set<string>();
+    edges.set(from, targets);
+    for (const dependency of module.dependencies) {
+      if (!local(dependency.resolved)) continue;
+      const to = folder(dependency.resolved);
+      if (to !== from) targets.add(to);
+    }
   }
+  return edges;
 }
 
-const names = [...edges.keys()].sort();
-for (const name of names)
-  process.stdout.write(`${name.padEnd(18)} -> ${[...(edges.get(name) ?? [])].sort().join(", ") || "(nothing)"}\n`);
+/** Every elementary loop from a folder back to itself (up to eight folders long), smallest name first. */
+export function folderCycles(edges: FolderGraph): string[] {
+  const cycles = new Set<string>();
+  const walk = (start: string, at: string, path: string[]): void => {
+    for (const next of edges.get(at) ?? []) {
+      if (next === start) {
+        const smallest = path.indexOf([...path].sort()[0] ?? start);
+        cycles.add([...path.slice(smallest), ...path.slice(0, smallest), path[smallest]].join(" -> "));
+      } else if (!path.includes(next) && path.length < 8) walk(start, next, [...path, next]);
+    }
+  };
+  for (const name of edges.keys()) walk(name, name, [name]);
+  return [...cycles].sort();
+}
 
-// Folder cycles: every pair or longer loop reachable from a folder back to itself.
-const cycles = new Set<string>();
-const walk = (start: string, at: string, path: string[]): void => {
-  for (const next of edges.get(at) ?? []) {
-    if (next === start) {
-      const loop = [...path];
-      const smallest = loop.indexOf([...loop].sort()[0]!);
-      cycles.add([...loop.slice(smallest), ...loop.slice(0, smallest)].join(" -> "));
-    } else if (!path.includes(next) && path.length < 6) walk(start, next, [...path, next]);
+if (import.meta.main) {
+  const edges = await folderGraph();
+  for (const name of [...edges.keys()].sort()) {
+    const targets = [...(edges.get(name) ?? [])].sort();
+    process.stdout.write(`${name.padEnd(18)} -> ${targets.join(", ") || "(nothing)"}\n`);
   }
-};
-for (const name of names) walk(name, name, [name]);
-process.stdout.write(`\nfolder cycles: ${cycles.size === 0 ? "none" : ""}\n`);
-for (const cycle of [...cycles].sort()) process.stdout.write(`  ${cycle} -> ${cycle.split(" -> ")[0]}\n`);
+  const cycles = folderCycles(edges);
+  process.stdout.write(`\nfolder cycles: ${cycles.length === 0 ? "none" : cycles.length}\n`);
+  for (const cycle of cycles) process.stdout.write(`  ${cycle}\n`);
+}

@@ -1,0 +1,56 @@
+import { ESLint } from "eslint";
+import { describe, expect, it } from "vitest";
+import { folderCycles, folderGraph } from "../../scripts/import-graph.ts";
+
+const eslint = new ESLint();
+
+/** The no-restricted-imports messages ESLint gives for one import written in a file at `path`. */
+async function restricted(path: string, source: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`import ${JSON.stringify(source)};\n`, { filePath: path });
+  return (result?.messages ?? []).filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+}
+
+describe("the direction of imports", () => {
+  it.each([
+    ["src/serve/investigator.ts", "../../tools/index.ts", "composition root"],
+    ["src/scenarios/run-scenario.ts", "../../tools/read-dmesg.ts", "composition root"],
+    ["workflows/investigation.machine.ts", "../tools/index.ts", "composition root"],
+    ["src/serve/investigator.ts", "../cli/local-session.ts", "Nothing imports src/cli"],
+    ["src/mcp/session.ts", "../cli/version.ts", "Nothing imports src/cli"],
+    ["src/report/build-report.ts", "../coordinator/investigate.ts", "below the coordinator"],
+    ["src/synthesis/reasoner.ts", "../../workflows/investigation.machine.ts", "below the coordinator"],
+    ["src/store/proposals.ts", "../serve/app.ts", "below the coordinator"],
+    ["src/domain/investigation.ts", "../synthesis/reasoner.ts", "imports nothing outside itself"],
+    ["src/domain/report.ts", "../../tools/index.ts", "imports nothing outside itself"],
+  ])("refuses in %s an import of %s", async (path, source, reason) => {
+    const messages = await restricted(path, source);
+    expect(messages.join("\n")).toContain(reason);
+  });
+
+  it.each([
+    ["src/cli/commands/eval.ts", "../../../tools/index.ts"],
+    ["src/coordinator/investigate.ts", "../../workflows/investigation.machine.ts"],
+    ["src/serve/investigator.ts", "../coordinator/investigate.ts"],
+    ["src/domain/investigation.ts", "./report.ts"],
+    ["test/serve/helpers.ts", "../../tools/index.ts"],
+    ["bench/investigation-child.ts", "../tools/index.ts"],
+  ])("allows in %s an import of %s", async (path, source) => {
+    expect(await restricted(path, source)).toEqual([]);
+  });
+
+  it("leaves no folder cycle: every folder imports only folders below it", async () => {
+    const edges = await folderGraph();
+    expect(edges.get("src/domain")).toEqual(new Set());
+    expect(folderCycles(edges)).toEqual([]);
+  });
+
+  it("finds a cycle when there is one", () => {
+    const edges = new Map([
+      ["src/a", new Set(["src/b"])],
+      ["src/b", new Set(["src/c"])],
+      ["src/c", new Set(["src/a"])],
+      ["src/d", new Set(["src/a"])],
+    ]);
+    expect(folderCycles(edges)).toEqual(["src/a -> src/b -> src/c -> src/a"]);
+  });
+});
