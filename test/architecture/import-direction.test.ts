@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
 import { folderCycles, folderGraph } from "../../scripts/import-graph.ts";
@@ -52,5 +54,22 @@ describe("the direction of imports", () => {
       ["src/d", new Set(["src/a"])],
     ]);
     expect(folderCycles(edges)).toEqual(["src/a -> src/b -> src/c -> src/a"]);
+  });
+});
+
+describe("the README's map of the code", () => {
+  it("lists every folder, each importing only folders listed below it", async () => {
+    const readme = await readFile(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const block = readme.split("## Map of the code")[1]?.split("```")[1] ?? "";
+    const order = block
+      .split("\n")
+      .map((line) => /^(src\/[a-z-]+(?:\.ts)?|tools|workflows)\/?\s/.exec(line)?.[1]?.replace(/\.ts$/, ""))
+      .filter((name): name is string => name !== undefined);
+    const edges = await folderGraph();
+    expect([...edges.keys()].filter((folder) => !order.includes(folder))).toEqual([]);
+    const upward = [...edges].flatMap(([from, targets]) =>
+      [...targets].filter((to) => order.indexOf(to) < order.indexOf(from)).map((to) => `${from} -> ${to}`),
+    );
+    expect(upward).toEqual([]);
   });
 });
