@@ -19,6 +19,8 @@ import { openBundles } from "../src/mcp/node-registry.ts";
 import { openEvidenceSession } from "../src/mcp/session.ts";
 import { createRulesReasoner } from "../src/synthesis/rules-reasoner.ts";
 import { TOOLS } from "../tools/index.ts";
+import { BUILT_IN_RULES_FILE, loadRules } from "../src/synthesis/rules/load-rules.ts";
+import { vocabularyOf } from "../src/toolkit/vocabulary.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -87,7 +89,7 @@ if (mode === "lanes") {
   const t0 = performance.now();
   const outcome = await investigate(
     { investigationId: "inv-bench", incident },
-    { client, nodes, reasoner: createRulesReasoner(), limits },
+    { client, nodes, reasoner: createRulesReasoner(await loadRules(BUILT_IN_RULES_FILE, vocabularyOf(TOOLS))), limits },
   );
   const wallMs = Math.round(performance.now() - t0);
   const report = outcome.context.report;

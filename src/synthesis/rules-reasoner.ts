@@ -1,9 +1,9 @@
 import type { Reasoner } from "./reasoner.ts";
-import { CAUSE_RULES } from "./rules/catalog-rules.ts";
 import { evaluateRules } from "./rules/engine.ts";
+import type { RuleSet } from "./rules/rule-types.ts";
 
-/** The embedded default reasoner: the catalog's rules, no model, no network. */
-export function createRulesReasoner(rules = CAUSE_RULES): Reasoner {
+/** The embedded default reasoner: the loaded diagnostic rules, no model, no network. */
+export function createRulesReasoner(rules: RuleSet): Reasoner {
   return {
     name: "rules",
     async reason(input) {

@@ -73,3 +73,16 @@ describe("the README's map of the code", () => {
     expect(upward).toEqual([]);
   });
 });
+
+describe("the README's catalog table", () => {
+  it("is the table the rules data generates (node scripts/catalog-table.ts)", async () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const { execFileSync } = await import("node:child_process");
+    const table = execFileSync(process.execPath, [join(root, "scripts", "catalog-table.ts")], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    const readme = await readFile(join(root, "README.md"), "utf8");
+    expect(readme).toContain(table.trim());
+  });
+});

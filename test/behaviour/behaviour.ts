@@ -4,8 +4,8 @@ import type { Report } from "../../src/domain/report.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { loadScenario } from "../../src/scenarios/load-scenario.ts";
 import { runScenario } from "../../src/scenarios/run-scenario.ts";
-import { createRulesReasoner } from "../../src/synthesis/rules-reasoner.ts";
 import { TOOLS } from "../../tools/index.ts";
+import { rulesReasoner } from "../helpers/rules.ts";
 
 /** Where each scenario's pinned findings and root causes live (one file per scenario). */
 export const PINNED_DIR = join(import.meta.dirname, "pinned");
@@ -31,7 +31,7 @@ export async function scenarioSlugs(): Promise<string[]> {
 /** Replays one scenario exactly as `fathom eval` does and returns its behaviour. */
 export async function replayBehaviour(slug: string): Promise<string> {
   const loaded = await loadScenario(join(SCENARIOS_DIR, slug));
-  const run = await runScenario(loaded, { tools: TOOLS, reasoner: createRulesReasoner(), logger: silentLogger() });
+  const run = await runScenario(loaded, { tools: TOOLS, reasoner: rulesReasoner(), logger: silentLogger() });
   if (!run.report) throw new Error(`${slug}: no report (${run.error ?? "unknown"})`);
   return behaviourOf(run.report);
 }

@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { REMEDIATIONS, conntrackMaxFor, documentRisk, remediationFor } from "../../src/catalog/remediations.ts";
 import { DOCUMENT_NAMES } from "../../src/catalog/ssm-documents.ts";
 import { ROOT_CAUSE_IDS } from "../../src/domain/root-causes.ts";
-import { CAUSE_RULES } from "../../src/synthesis/rules/catalog-rules.ts";
+import { BUILT_IN_RULES } from "../helpers/rules.ts";
 import { TOOLS } from "../../tools/index.ts";
 
-const kindsOf = (signals: ReadonlyArray<{ kind: string | readonly string[] }> | undefined) =>
-  (signals ?? []).flatMap((s) => (typeof s.kind === "string" ? [s.kind] : [...s.kind]));
+const kindsOf = (signals: ReadonlyArray<{ kinds: readonly string[] }> | undefined) =>
+  (signals ?? []).flatMap((s) => s.kinds);
 
 describe("the remediation catalog", () => {
   it("answers every root cause in the catalog except none, and nothing else", () => {
@@ -55,7 +55,7 @@ describe("the remediation catalog", () => {
     for (const [id, t] of Object.entries(REMEDIATIONS)) {
       const tool = TOOLS.find((x) => x.name === t.verification.tool);
       expect(tool, `${id}: ${t.verification.tool}`).toBeDefined();
-      const rule = CAUSE_RULES.find((r) => r.id === id);
+      const rule = BUILT_IN_RULES.rules.find((r) => r.id === id);
       const ruleKinds = new Set([...kindsOf(rule?.requires), ...kindsOf(rule?.supports)]);
       expect(t.verification.clears.length, id).toBeGreaterThan(0);
       for (const kind of t.verification.clears) {

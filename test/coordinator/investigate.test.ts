@@ -15,10 +15,10 @@ import { silentLogger } from "../../src/logger.ts";
 import { startHttpMcpServer } from "../../src/mcp/http-server.ts";
 import { createNodeRegistry } from "../../src/mcp/node-registry.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
-import { createRulesReasoner } from "../../src/synthesis/rules-reasoner.ts";
 import { defineTool, type ToolDefinition } from "../../src/toolkit/tool-definition.ts";
 import { TOOLS } from "../../tools/index.ts";
 import { investigateSources, manualIncidentAt } from "../helpers/local-investigation.ts";
+import { rulesReasoner } from "../helpers/rules.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const baseline = () => createMemorySource(healthyBaseline(), "baseline");
@@ -140,7 +140,7 @@ describe("a remote MCP server works as well as the local one", () => {
     await registry.close();
     const outcome = await investigate(
       { investigationId: "inv-remote", incident: manualIncidentAt(new Date(nodes[0]?.collectedAt ?? 0).toISOString()) },
-      { client, nodes, reasoner: createRulesReasoner() },
+      { client, nodes, reasoner: rulesReasoner() },
     );
     if (!outcome.context.report) throw new Error(`no report: ${outcome.context.failure ?? outcome.state}`);
     return outcome.context.report;

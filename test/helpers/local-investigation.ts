@@ -3,9 +3,9 @@ import type { Incident } from "../../src/domain/incident.ts";
 import type { EvidenceSource } from "../../src/evidence/source.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { openEvidenceSession } from "../../src/mcp/session.ts";
-import { createRulesReasoner } from "../../src/synthesis/rules-reasoner.ts";
 import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
 import { TOOLS } from "../../tools/index.ts";
+import { rulesReasoner } from "./rules.ts";
 
 export function manualIncidentAt(startsAt: string, nodes: Incident["nodes"] = []): Incident {
   return { id: "test-incident", source: "manual", nodes, title: "test", startsAt, fingerprint: "test", labels: {} };
@@ -28,7 +28,7 @@ export async function investigateSources(
     const incident = options.incident ?? manualIncidentAt(new Date(at).toISOString());
     const outcome = await investigate(
       { investigationId: "inv-test", incident },
-      { client: session.client, nodes, reasoner: createRulesReasoner(), ...options.deps },
+      { client: session.client, nodes, reasoner: rulesReasoner(), ...options.deps },
     );
     return { outcome, report: outcome.context.report, nodes };
   } finally {

@@ -9,12 +9,12 @@ import { silentLogger } from "../../src/logger.ts";
 import { createServeApp, type ServeApp } from "../../src/serve/app.ts";
 import { openStore } from "../../src/store/index.ts";
 import type { Store } from "../../src/store/types.ts";
-import { createRulesReasoner } from "../../src/synthesis/rules-reasoner.ts";
 import type { CertificateSource } from "../../src/triggers/index.ts";
 import { parsePolicy, type Policy } from "../../src/policy/policy.ts";
 import { createRemediationActors } from "../../src/remediation/actors.ts";
 import { userInfo } from "node:os";
 import { TOOLS } from "../../tools/index.ts";
+import { rulesReasoner } from "../helpers/rules.ts";
 
 /** A policy that lets fathom propose (never run) the conntrack fix on the test node's cluster. */
 export function testPolicy(): Policy {
@@ -68,7 +68,7 @@ export async function startServe(options: {
     store,
     provider: createBundleFolderProvider(options.bundles),
     bundlesDir: options.bundles,
-    reasoner: createRulesReasoner(),
+    reasoner: rulesReasoner(),
     remediation: options.policy
       ? {
           actors: createRemediationActors({

@@ -11,9 +11,9 @@ import { writeBundleDir } from "../../src/fixtures/write-bundle.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createServeApp } from "../../src/serve/app.ts";
 import { openStore } from "../../src/store/index.ts";
-import { createRulesReasoner } from "../../src/synthesis/rules-reasoner.ts";
 import { TOKENS } from "./helpers.ts";
 import { TOOLS } from "../../tools/index.ts";
+import { rulesReasoner } from "../helpers/rules.ts";
 
 const SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY";
 const ACCESS_KEY = "AKIAQWERTYUIOPASDFGH";
@@ -46,7 +46,7 @@ describe("secrets planted in a bundle, in serve mode", () => {
       store,
       provider: createBundleFolderProvider(join(dir, "bundles")),
       bundlesDir: join(dir, "bundles"),
-      reasoner: createRulesReasoner(),
+      reasoner: rulesReasoner(),
       remediation: undefined,
       logger: createLogger({ level: "debug", destination: logs }),
       auth: {

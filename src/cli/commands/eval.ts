@@ -7,6 +7,7 @@ import { runScenario, type ScenarioRun } from "../../scenarios/run-scenario.ts";
 import { createRulesReasoner } from "../../synthesis/rules-reasoner.ts";
 import { CliError } from "../cli-error.ts";
 import { TOOLS } from "../../../tools/index.ts";
+import { loadRuleSet } from "../rules.ts";
 
 const USAGE = `Usage: fathom eval [dir] [--min-top1 <pct>] [--format text|json] [--filter <substring>]
   Runs every scenario under dir (default scenarios/) and prints expected vs got, top-1 and top-3
@@ -40,7 +41,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
   const dir = positionals[0] ?? "scenarios";
   const loaded = await loadAll(dir, values.filter);
   if (loaded.length === 0) throw new CliError(`no scenarios under ${dir}`);
-  const reasoner = createRulesReasoner();
+  const reasoner = createRulesReasoner(await loadRuleSet());
   const runs: ScenarioRun[] = [];
   for (const scenario of loaded) {
     const run = await runScenario(scenario, { tools: TOOLS, reasoner, logger: silentLogger() });

@@ -11,6 +11,7 @@ import { CliError } from "../cli-error.ts";
 import { investigationIdFor, manualIncident, readAlarmFile } from "../incident-args.ts";
 import { openLocalSession } from "../local-session.ts";
 import { parseInstant, windowFromArgs } from "../time-args.ts";
+import { loadRuleSet } from "../rules.ts";
 
 const USAGE = `Usage: fathom investigate --bundle <dir|tar.gz> [--bundle …] [--alarm <file>] [--events <file>] [--node <name|instance-id>]
                           [--at <time>] [--since <duration>] [--format text|json|markdown] [--out <file>]
@@ -73,7 +74,12 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
     const view = createLiveView(process.stderr, { tty: Boolean(process.stderr.isTTY) });
     const outcome = await investigate(
       { investigationId: investigationIdFor(incident), incident, ...(window ? { window } : {}) },
-      { client: session.client, nodes: session.nodes, reasoner: createRulesReasoner(), onProgress: view.onProgress },
+      {
+        client: session.client,
+        nodes: session.nodes,
+        reasoner: createRulesReasoner(await loadRuleSet()),
+        onProgress: view.onProgress,
+      },
     );
     view.stop();
     if (outcome.state === "refused")

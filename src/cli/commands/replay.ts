@@ -12,6 +12,7 @@ import { runScenario } from "../../scenarios/run-scenario.ts";
 import { createRulesReasoner } from "../../synthesis/rules-reasoner.ts";
 import { CliError } from "../cli-error.ts";
 import { TOOLS } from "../../../tools/index.ts";
+import { loadRuleSet } from "../rules.ts";
 
 const USAGE = `Usage: fathom replay <scenario-dir> [--format text|json|markdown] [--out <file>]
                      [--interactive [--store <path>] [--policy <file>] [--as <display name>] [--timeout <s>]]
@@ -67,7 +68,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
   const view = createLiveView(process.stderr, { tty: Boolean(process.stderr.isTTY) });
   const run = await runScenario(loaded, {
     tools: TOOLS,
-    reasoner: createRulesReasoner(),
+    reasoner: createRulesReasoner(await loadRuleSet()),
     logger: createLogger(),
     onProgress: view.onProgress,
   }).catch((error: Error) => {
@@ -102,7 +103,7 @@ async function interactiveReplay(
     const view = createLiveView(process.stderr, { tty: Boolean(process.stderr.isTTY) });
     const run = await runScenario(loaded, {
       tools: TOOLS,
-      reasoner: createRulesReasoner(),
+      reasoner: createRulesReasoner(await loadRuleSet()),
       logger,
       onProgress: view.onProgress,
       investigationId,

@@ -9,6 +9,7 @@ import { CliError } from "../cli-error.ts";
 import { openRemediationSession, verifierFor } from "../remediation-session.ts";
 import { parseDuration } from "../time-args.ts";
 import { TOOLS } from "../../../tools/index.ts";
+import { loadRuleSet } from "../rules.ts";
 
 const USAGE = `Usage: fathom serve --bundles <dir> [--host 127.0.0.1] [--port 8080] [--store <path>] [--policy <file>]
                     [--max-body 1048576] [--queue 100] [--concurrency 2] [--stale-after 6h] [--tool-latency <ms>]
@@ -75,7 +76,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     store: session.store,
     provider: createBundleFolderProvider(values.bundles),
     bundlesDir: values.bundles,
-    reasoner: createRulesReasoner(),
+    reasoner: createRulesReasoner(await loadRuleSet()),
     remediation: {
       actors: createRemediationActors({
         store: session.store,

@@ -1,17 +1,12 @@
-import { atLeast } from "../../domain/severity.ts";
+import { atLeast, type Severity } from "../../domain/severity.ts";
 import type { RootCause, RuledOut } from "../../domain/root-cause.ts";
 import type { WindowMs } from "../../domain/time.ts";
 import type { IdentifiedFinding } from "../../domain/investigation.ts";
 import type { RootCauseId } from "../../domain/root-causes.ts";
 import type { ReasonerInput, ReasonerOutput } from "../reasoner.ts";
-import type { CauseRule, Signal } from "./rule-types.ts";
-
-/** Below this a cause is not an answer. */
-export const MIN_CONFIDENCE = 0.35;
-/** Below this share of readable tool calls, nothing can be concluded. */
-export const MIN_COVERAGE = 0.3;
-/** How much a downstream cause keeps when its upstream cause is present on the same node. */
-const DOWNSTREAM_FACTOR = 0.35;
+import { holds } from "./conditions.ts";
+import type { CauseRule, RuleSet, Signal } from "./rule-types.ts";
+import type { Scoring } from "./rules-schema.ts";
 
 interface Scored {
   id: RootCauseId;
@@ -24,34 +19,25 @@ interface Scored {
   rule: CauseRule;
 }
 
-function kinds(signal: Signal): readonly string[] {
-  return typeof signal.kind === "string" ? [signal.kind] : signal.kind;
+function matches(signal: Signal, finding: IdentifiedFinding, window: WindowMs, floor: Severity): boolean {
+  if (!signal.kinds.includes(finding.kind)) return false;
+  if (!atLeast(finding.severity, signal.minSeverity ?? floor)) return false;
+  return signal.where ? holds(signal.where, finding, window) : true;
 }
 
-function matches(signal: Signal, finding: IdentifiedFinding): boolean {
-  if (!kinds(signal).includes(finding.kind)) return false;
-  const floor = signal.minSeverity ?? "low";
-  if (!atLeast(finding.severity, floor)) return false;
-  return signal.where ? signal.where(finding) : true;
-}
-
-/** A critical finding weighs more than a low one of the same kind. */
-const SEVERITY_FACTOR: Record<string, number> = { critical: 1.15, high: 1, medium: 0.8, low: 0.55, info: 0.35 };
-
-function weightOf(signal: Signal, finding: IdentifiedFinding, window: WindowMs): number {
-  return signal.weight * (SEVERITY_FACTOR[finding.severity] ?? 1) * recencyFactor(finding, window);
+function weightOf(signal: Signal, finding: IdentifiedFinding, window: WindowMs, scoring: Scoring): number {
+  return signal.weight * (scoring.severityFactor[finding.severity] ?? 1) * recencyFactor(finding, window, scoring);
 }
 
 /**
  * Evidence that stopped well before the incident counts for less; evidence without a time counts
  * fully (facts: configuration, counters).
  */
-export function recencyFactor(finding: IdentifiedFinding, window: WindowMs): number {
+export function recencyFactor(finding: IdentifiedFinding, window: WindowMs, scoring: Scoring): number {
   if (!finding.lastSeen || !Number.isFinite(window.end)) return 1;
   const age = window.end - Date.parse(finding.lastSeen);
-  if (age <= 30 * 60_000) return 1;
-  if (age <= 2 * 3_600_000) return 0.7;
-  return 0.3;
+  for (const step of scoring.recency) if (step.within === undefined || age <= step.within) return step.factor;
+  return 1;
 }
 
 function scoreRule(
@@ -59,28 +45,31 @@ function scoreRule(
   node: string,
   findings: readonly IdentifiedFinding[],
   window: WindowMs,
+  scoring: Scoring,
 ): Scored | undefined {
+  // requires and supports count symptoms (above info); contrary evidence may be a plain fact.
+  const symptom = (signal: Signal, f: IdentifiedFinding) => matches(signal, f, window, "low");
   const supporting: IdentifiedFinding[] = [];
   let required = 0;
   for (const signal of rule.requires) {
     for (const f of findings) {
-      if (!matches(signal, f)) continue;
-      required = Math.max(required, weightOf(signal, f, window));
+      if (!symptom(signal, f)) continue;
+      required = Math.max(required, weightOf(signal, f, window, scoring));
       if (!supporting.includes(f)) supporting.push(f);
     }
   }
   if (required === 0) return undefined;
   let score = required;
-  for (const signal of rule.supports ?? []) {
-    const hit = findings.filter((f) => matches(signal, f));
+  for (const signal of rule.supports) {
+    const hit = findings.filter((f) => symptom(signal, f));
     if (hit.length === 0) continue;
-    score += Math.max(...hit.map((f) => weightOf(signal, f, window)));
+    score += Math.max(...hit.map((f) => weightOf(signal, f, window, scoring)));
     for (const f of hit) if (!supporting.includes(f)) supporting.push(f);
   }
   const contrary: IdentifiedFinding[] = [];
   const contraryWhy: string[] = [];
-  for (const signal of rule.contrary ?? []) {
-    const hit = findings.filter((f) => matches({ ...signal, minSeverity: signal.minSeverity ?? "info" }, f));
+  for (const signal of rule.contrary) {
+    const hit = findings.filter((f) => matches(signal, f, window, "info"));
     if (hit.length === 0) continue;
     score -= signal.weight;
     contraryWhy.push(signal.why);
@@ -96,14 +85,15 @@ function confidence(score: number): number {
 }
 
 /** The rules reasoner's core: pure over findings. */
-export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput): ReasonerOutput {
-  if (input.coverage.toolCalls === 0 || input.coverage.ratio < MIN_COVERAGE) {
+export function evaluateRules(ruleSet: RuleSet, input: ReasonerInput): ReasonerOutput {
+  const { scoring, rules } = ruleSet;
+  if (input.coverage.toolCalls === 0 || input.coverage.ratio < scoring.minCoverage) {
     return {
       verdict: "inconclusive",
       rootCauses: [
         {
           id: "none",
-          confidence: 0.1,
+          confidence: scoring.inconclusive.confidence,
           summary: `Too little evidence could be read to say anything (${Math.round(input.coverage.ratio * 100)}% of tool calls read their sources)`,
           nodes: [...input.nodes],
           supporting: [],
@@ -117,17 +107,17 @@ export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput)
   for (const node of input.nodes) {
     const findings = input.findings.filter((f) => f.node === node);
     for (const rule of rules) {
-      const s = scoreRule(rule, node, findings, input.window);
+      const s = scoreRule(rule, node, findings, input.window, scoring);
       if (s) scored.push(s);
     }
   }
   // A downstream symptom never outranks its upstream cause on the same node.
   for (const upstream of scored) {
     if (upstream.score <= 0) continue;
-    for (const id of upstream.rule.explains ?? []) {
+    for (const id of upstream.rule.explains) {
       for (const down of scored.filter((s) => s.node === upstream.node && s.id === id && s !== upstream)) {
-        if (down.score >= upstream.score * DOWNSTREAM_FACTOR || down.demotedBy === undefined) {
-          down.score = Math.min(down.score, upstream.score) * DOWNSTREAM_FACTOR;
+        if (down.score >= upstream.score * scoring.downstreamFactor || down.demotedBy === undefined) {
+          down.score = Math.min(down.score, upstream.score) * scoring.downstreamFactor;
           down.demotedBy = upstream.id;
         }
       }
@@ -140,7 +130,7 @@ export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput)
   for (const [id, entries] of byId) {
     const positive = entries.filter((e) => e.score > 0);
     const best = Math.max(...entries.map((e) => e.score));
-    const breadth = positive.length > 1 ? 0.1 * Math.log2(positive.length) : 0;
+    const breadth = positive.length > 1 ? scoring.breadthPerDoubling * Math.log2(positive.length) : 0;
     const first = entries[0] as Scored;
     const cause: RootCause = {
       id,
@@ -167,20 +157,20 @@ export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput)
   );
 
   const ruledOut: RuledOut[] = causes
-    .filter((c) => c.cause.confidence < MIN_CONFIDENCE || c !== causes[0])
-    .map((c) => ({ id: c.cause.id as RootCauseId, reason: lostBecause(c, causes[0]?.cause) }));
-  const answers = causes.filter((c) => c.cause.confidence >= MIN_CONFIDENCE).map((c) => c.cause);
+    .filter((c) => c.cause.confidence < scoring.minConfidence || c !== causes[0])
+    .map((c) => ({ id: c.cause.id as RootCauseId, reason: lostBecause(c, causes[0]?.cause, scoring) }));
+  const answers = causes.filter((c) => c.cause.confidence >= scoring.minConfidence).map((c) => c.cause);
   if (answers.length === 0) {
     return {
       verdict: "nothing-found",
       rootCauses: [
         {
           id: "none",
-          confidence: noneConfidence(input, causes.length),
+          confidence: noneConfidence(input, causes.length, scoring),
           summary:
             "Nothing below the kubelet explains this incident: the node-level evidence is healthy or only shows application-level signals",
           nodes: [...input.nodes],
-          supporting: input.findings.filter((f) => APPLICATION_KINDS.has(f.kind)).map((f) => f.id),
+          supporting: input.findings.filter((f) => ruleSet.applicationKinds.has(f.kind)).map((f) => f.id),
           contrary: [],
           ruledOut: ruledOut.filter((r) => r.id !== "none"),
         },
@@ -193,25 +183,21 @@ export function evaluateRules(rules: readonly CauseRule[], input: ReasonerInput)
   return { verdict: "explained", rootCauses: [top, ...rest] };
 }
 
-/** Application-level signals that support `none` (the node is fine; the workload is not). */
-const APPLICATION_KINDS = new Set([
-  "kubelet.container-oom-killed",
-  "kubelet.probe-failures",
-  "kernel.oom-kill-workload",
-]);
-
-function noneConfidence(input: ReasonerInput, considered: number): number {
-  const base = 0.5 + 0.4 * input.coverage.ratio;
-  return Math.round(Math.max(0.3, base - 0.05 * considered) * 100) / 100;
+function noneConfidence(input: ReasonerInput, considered: number, scoring: Scoring): number {
+  const { base, perCoverage, perCauseConsidered, floor } = scoring.nothingFound;
+  return (
+    Math.round(Math.max(floor, base + perCoverage * input.coverage.ratio - perCauseConsidered * considered) * 100) / 100
+  );
 }
 
 function lostBecause(
   c: { cause: RootCause; demotedBy?: RootCauseId; contraryWhy: string[] },
   winner: RootCause | undefined,
+  scoring: Scoring,
 ): string {
   if (c.demotedBy) return `a downstream symptom of ${c.demotedBy}`;
   if (c.contraryWhy.length) return `argued against: ${c.contraryWhy.join("; ")}`;
-  if (c.cause.confidence < MIN_CONFIDENCE) return `weak evidence (confidence ${c.cause.confidence})`;
+  if (c.cause.confidence < scoring.minConfidence) return `weak evidence (confidence ${c.cause.confidence})`;
   return winner ? `less supported than ${winner.id} (${c.cause.confidence} vs ${winner.confidence})` : "less supported";
 }
 

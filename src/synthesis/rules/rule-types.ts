@@ -1,15 +1,16 @@
-import type { Severity } from "../../domain/severity.ts";
 import type { IdentifiedFinding } from "../../domain/investigation.ts";
 import type { RootCauseId } from "../../domain/root-causes.ts";
+import type { Severity } from "../../domain/severity.ts";
+import type { Condition, Scoring } from "./rules-schema.ts";
 
-/** A kind of evidence and how much it weighs for (or against) a cause. */
+/** A kind of evidence and how much it weighs for (or against) a cause, with its group resolved. */
 export interface Signal {
-  /** Finding kind, or several kinds that mean the same thing. */
-  kind: string | readonly string[];
-  /** Least severity that counts (default: above info — info findings are facts, not symptoms). */
+  /** Finding kinds that mean the same thing here. */
+  kinds: readonly string[];
+  /** Least severity that counts (default: above info for requires/supports, any for contrary). */
   minSeverity?: Severity;
   /** A finer condition on the finding's typed attributes. */
-  where?: (finding: IdentifiedFinding) => boolean;
+  where?: Condition;
   weight: number;
   /** Said in ruled-out reasons and summaries. */
   why: string;
@@ -23,9 +24,19 @@ export interface Signal {
 export interface CauseRule {
   id: RootCauseId;
   requires: readonly Signal[];
-  supports?: readonly Signal[];
-  contrary?: readonly Signal[];
-  explains?: readonly RootCauseId[];
-  /** One sentence for the report, given the evidence that matched. */
+  supports: readonly Signal[];
+  contrary: readonly Signal[];
+  explains: readonly RootCauseId[];
+  /** One sentence for the report. */
   summary: string;
 }
+
+/** The loaded, validated rules: what the engine reasons with. */
+export interface RuleSet {
+  scoring: Scoring;
+  /** Application-level signals that support `none` (the node is fine; the workload is not). */
+  applicationKinds: ReadonlySet<string>;
+  rules: readonly CauseRule[];
+}
+
+export type { IdentifiedFinding };
