@@ -90,7 +90,7 @@ export async function synthesize(
     { incident: context.incident, findings, coverage, nodes, window },
     deps.signal,
   );
-  checkGrounding(output, new Set(findings.map((f) => f.id)), new Set(nodes));
+  checkGrounding(output, new Set(findings.map((f) => f.id)), new Set(nodes), deps.reasoner.customIds);
   const gaps = collectGaps(context, calls);
   const stale = (context.scope?.nodes ?? []).filter((n) => n.staleByMs !== undefined);
   if (stale.length > 0 && stale.length === nodes.length) {

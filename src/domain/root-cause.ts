@@ -1,9 +1,12 @@
 import { z } from "zod";
-import { ROOT_CAUSE_IDS } from "./root-causes.ts";
+import { CUSTOM_ROOT_CAUSE_PATTERN, ROOT_CAUSE_IDS } from "./root-causes.ts";
 
 export const RootCauseIdSchema = z
-  .enum(ROOT_CAUSE_IDS as unknown as [string, ...string[]])
-  .describe("An id from the root-cause catalog");
+  .union([
+    z.enum(ROOT_CAUSE_IDS as unknown as [string, ...string[]]),
+    z.string().regex(CUSTOM_ROOT_CAUSE_PATTERN, "a root cause is a catalog id or a team's own custom.<name>"),
+  ])
+  .describe("An id from the root-cause catalog, or a team's own custom.<name> from their rules file");
 
 export const RuledOutSchema = z.object({
   id: RootCauseIdSchema,

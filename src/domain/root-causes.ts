@@ -148,10 +148,20 @@ export type CatalogLane = (typeof ROOT_CAUSES)[number]["lane"];
 
 export const ROOT_CAUSE_IDS: readonly RootCauseId[] = ROOT_CAUSES.map((c) => c.id);
 
+/**
+ * A team's own root cause, defined in a rules file of theirs (`--rules`): `custom.<name>`. The
+ * prefix keeps them apart from the catalog's ids, which are a contract.
+ */
+export const CUSTOM_ROOT_CAUSE_PATTERN = /^custom\.[a-z0-9]+(-[a-z0-9]+)*$/;
+
+export function isCustomRootCauseId(id: string): boolean {
+  return CUSTOM_ROOT_CAUSE_PATTERN.test(id);
+}
+
 export function isRootCauseId(id: string): id is RootCauseId {
   return (ROOT_CAUSE_IDS as readonly string[]).includes(id);
 }
 
-export function rootCauseTitle(id: RootCauseId): string {
+export function rootCauseTitle(id: string): string {
   return ROOT_CAUSES.find((c) => c.id === id)?.title ?? id;
 }

@@ -1,5 +1,5 @@
 import type { Report } from "../domain/report.ts";
-import { rootCauseTitle, type RootCauseId } from "../domain/root-causes.ts";
+import { rootCauseTitle } from "../domain/root-causes.ts";
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -23,8 +23,7 @@ export function renderMarkdown(report: Report): string {
       `| ${i + 1} | \`${c.id}\` | ${c.confidence} | ${c.nodes.join(", ")} | ${c.supporting.join(", ")} | ${c.contrary.join(", ")} |`,
     ),
   );
-  if (top && top.id !== "none")
-    out.push("", `**${top.id}** — ${rootCauseTitle(top.id as RootCauseId)}. ${top.summary}.`);
+  if (top && top.id !== "none") out.push("", `**${top.id}** — ${rootCauseTitle(top.id)}. ${top.summary}.`);
   if (top?.ruledOut.length)
     out.push("", "### Ruled out", "", ...top.ruledOut.map((r) => `- \`${r.id}\`: ${cell(r.reason)}`));
   out.push("", "## Evidence", "");

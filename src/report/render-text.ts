@@ -1,6 +1,6 @@
 import type { Report } from "../domain/report.ts";
 import type { RootCause } from "../domain/root-cause.ts";
-import { rootCauseTitle, type RootCauseId } from "../domain/root-causes.ts";
+import { rootCauseTitle } from "../domain/root-causes.ts";
 
 const MAX_EVIDENCE = 6;
 
@@ -51,7 +51,7 @@ export function renderText(report: Report): string {
 function headline(report: Report, top: RootCause): string {
   if (report.verdict === "inconclusive") return "INCONCLUSIVE  too little evidence could be read to name a cause";
   if (top.id === "none") return "NOTHING FOUND  nothing below the kubelet explains this incident";
-  return `ROOT CAUSE  ${top.id} — ${rootCauseTitle(top.id as RootCauseId)}`;
+  return `ROOT CAUSE  ${top.id} — ${rootCauseTitle(top.id)}`;
 }
 
 function nextSteps(report: Report, top: RootCause): string[] {

@@ -23,5 +23,7 @@ export interface ReasonerOutput {
  */
 export interface Reasoner {
   readonly name: string;
+  /** A team's own root-cause ids (custom.<name>) this reasoner may answer besides the catalog's. */
+  readonly customIds?: ReadonlySet<string>;
   reason(input: ReasonerInput, signal?: AbortSignal): Promise<ReasonerOutput>;
 }

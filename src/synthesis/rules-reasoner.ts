@@ -1,3 +1,4 @@
+import { isRootCauseId } from "../domain/root-causes.ts";
 import type { Reasoner } from "./reasoner.ts";
 import { evaluateRules } from "./rules/engine.ts";
 import type { RuleSet } from "./rules/rule-types.ts";
@@ -6,6 +7,7 @@ import type { RuleSet } from "./rules/rule-types.ts";
 export function createRulesReasoner(rules: RuleSet): Reasoner {
   return {
     name: "rules",
+    customIds: new Set(rules.rules.map((r) => r.id).filter((id) => !isRootCauseId(id))),
     async reason(input) {
       return evaluateRules(rules, input);
     },

@@ -24,6 +24,40 @@ afterAll(async () => {
 });
 
 describe("fathom investigate", () => {
+  it("merges a team's rules file: their own custom cause can win, with its evidence cited", async () => {
+    const team = join(dir, "team-rules.yaml");
+    await writeFile(
+      team,
+      [
+        "rules:",
+        "  - id: custom.conntrack-sized-for-last-year",
+        "    summary: Our nodes still run last year's conntrack sizing",
+        "    requires:",
+        "      - kinds: [conntrack.table-near-full, sysctl.conntrack-near-max]",
+        "        weight: 4",
+        "        why: the table overflowed",
+        "",
+      ].join("\n"),
+    );
+    const run = fathom("investigate", "--bundle", tgz, "--format", "json", "--rules", team);
+    expect(run.status, run.stderr).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(run.stdout));
+    expect(report.rootCauses[0]?.id).toBe("custom.conntrack-sized-for-last-year");
+    expect(report.rootCauses[0]?.supporting.length).toBeGreaterThan(0);
+  });
+
+  it("refuses a team's rules file that names an unknown kind, with file:line and exit 2", async () => {
+    const team = join(dir, "bad-rules.yaml");
+    await writeFile(
+      team,
+      "rules:\n  - id: net.conntrack-exhaustion\n    supports:\n      - { kind: conntrack.tabel-full, weight: 1, why: typo }\n",
+    );
+    const run = fathom("investigate", "--bundle", tgz, "--rules", team);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`${team}:4: unknown finding kind "conntrack.tabel-full"`);
+    expect(run.stdout).toBe("");
+  });
+
   it("writes the JSON report on stdout and progress on stderr, and exits 0", () => {
     const run = fathom("investigate", "--bundle", tgz, "--format", "json");
     expect(run.status, run.stderr).toBe(0);

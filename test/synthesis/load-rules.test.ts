@@ -1,6 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { BUILT_IN_RULES_FILE, loadRules, parseRules, RulesError } from "../../src/synthesis/rules/load-rules.ts";
+import {
+  BUILT_IN_RULES_FILE,
+  loadRules,
+  parseRules,
+  parseTeamRules,
+  RulesError,
+} from "../../src/synthesis/rules/load-rules.ts";
 import { vocabularyOf } from "../../src/toolkit/vocabulary.ts";
 import { TOOLS } from "../../tools/index.ts";
 import { BUILT_IN_RULES } from "../helpers/rules.ts";
@@ -118,5 +124,65 @@ describe("loading the diagnostic rules", () => {
       .replace("  ip-symptoms: [", "  ip-symptoms: &ip [")
       .replace("  sandbox-symptoms: [kubelet.sandbox-create-failed, events.sandbox-failed]", "  sandbox-symptoms: *ip");
     expect(() => parseRules(text, "rules.yaml", vocabulary)).toThrow(/invalid YAML/);
+  });
+});
+
+describe("merging a team's rules file", () => {
+  const team = (text: string) => parseTeamRules(text, "team.yaml", vocabulary, BUILT_IN_RULES);
+
+  it("adds a team's own custom cause", () => {
+    const rules = team(
+      "rules:\n  - id: custom.vault-agent-down\n    summary: The vault agent is down\n    requires: [{ kind: kubelet.probe-failures, weight: 1, why: probes fail }]\n",
+    );
+    expect(rules.rules.at(-1)).toMatchObject({ id: "custom.vault-agent-down", summary: "The vault agent is down" });
+    expect(rules.rules.length).toBe(BUILT_IN_RULES.rules.length + 1);
+  });
+
+  it("strengthens a built-in rule: its signals come after the built-in ones, nothing is removed", () => {
+    const before = BUILT_IN_RULES.rules.find((r) => r.id === "net.conntrack-exhaustion");
+    const rules = team(
+      "rules:\n  - id: net.conntrack-exhaustion\n    supports: [{ kind: conntrack.drops, weight: 0.4, why: our dashboards count drops }]\n    explains: [dns.conntrack-race]\n",
+    );
+    const after = rules.rules.find((r) => r.id === "net.conntrack-exhaustion");
+    expect(after?.supports.length).toBe((before?.supports.length ?? 0) + 1);
+    expect(after?.supports.slice(0, before?.supports.length)).toEqual(before?.supports);
+    expect(after?.requires).toEqual(before?.requires);
+    expect(after?.summary).toBe(before?.summary);
+    expect(after?.explains).toContain("dns.conntrack-race");
+    expect(BUILT_IN_RULES.rules.find((r) => r.id === "net.conntrack-exhaustion")).toBe(before);
+  });
+
+  it.each([
+    [
+      "an id that is neither the catalog's nor custom.<name>",
+      "  - id: acme.thing\n    summary: s\n    requires: [{ kind: kubelet.probe-failures, weight: 1, why: w }]\n",
+      "neither a catalog id nor",
+    ],
+    [
+      "a new cause without required evidence",
+      "  - id: custom.thing\n    summary: s\n",
+      "needs a summary and at least one required signal",
+    ],
+    [
+      "an unknown kind",
+      "  - id: custom.thing\n    summary: s\n    requires: [{ kind: kubelet.nope, weight: 1, why: w }]\n",
+      'unknown finding kind "kubelet.nope"',
+    ],
+    [
+      "scoring, which stays as shipped",
+      "  - id: custom.thing\n    summary: s\n    requires: [{ kind: kubelet.probe-failures, weight: 1, why: w }]\nscoring: {}\n",
+      "scoring",
+    ],
+  ])("refuses %s with file:line", (_name, body, says) => {
+    expect(() => team(`rules:\n${body}`)).toThrow(says);
+    expect(() => team(`rules:\n${body}`)).toThrow(/team\.yaml:\d+/);
+  });
+
+  it("refuses redefining a built-in group", () => {
+    expect(() =>
+      team(
+        "groups:\n  ip-symptoms: [kubelet.probe-failures]\nrules:\n  - id: custom.thing\n    summary: s\n    requires: [{ group: ip-symptoms, weight: 1, why: w }]\n",
+      ),
+    ).toThrow(/team\.yaml:2: group "ip-symptoms" is already defined/);
   });
 });

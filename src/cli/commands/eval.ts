@@ -9,7 +9,7 @@ import { CliError } from "../cli-error.ts";
 import { TOOLS } from "../../../tools/index.ts";
 import { loadRuleSet } from "../rules.ts";
 
-const USAGE = `Usage: fathom eval [dir] [--min-top1 <pct>] [--format text|json] [--filter <substring>]
+const USAGE = `Usage: fathom eval [dir] [--min-top1 <pct>] [--format text|json] [--filter <substring>] [--rules <file>…]
   Runs every scenario under dir (default scenarios/) and prints expected vs got, top-1 and top-3
   accuracy overall, per lane, and for independently written scenarios separately.`;
 
@@ -22,6 +22,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
       strict: true,
       options: {
         "min-top1": { type: "string" },
+        rules: { type: "string", multiple: true },
         format: { type: "string", default: "text" },
         filter: { type: "string" },
         help: { type: "boolean" },
@@ -41,7 +42,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
   const dir = positionals[0] ?? "scenarios";
   const loaded = await loadAll(dir, values.filter);
   if (loaded.length === 0) throw new CliError(`no scenarios under ${dir}`);
-  const reasoner = createRulesReasoner(await loadRuleSet());
+  const reasoner = createRulesReasoner(await loadRuleSet(values.rules ?? []));
   const runs: ScenarioRun[] = [];
   for (const scenario of loaded) {
     const run = await runScenario(scenario, { tools: TOOLS, reasoner, logger: silentLogger() });

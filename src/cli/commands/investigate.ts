@@ -15,6 +15,7 @@ import { loadRuleSet } from "../rules.ts";
 
 const USAGE = `Usage: fathom investigate --bundle <dir|tar.gz> [--bundle …] [--alarm <file>] [--events <file>] [--node <name|instance-id>]
                           [--at <time>] [--since <duration>] [--format text|json|markdown] [--out <file>]
+                          [--rules <file>…]
 
   --tool-latency <ms> waits before every tool call, to see fathom as it runs against remote (SSM-backed) tools.
 
@@ -29,6 +30,7 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
       strict: true,
       options: {
         bundle: { type: "string", multiple: true },
+        rules: { type: "string", multiple: true },
         alarm: { type: "string" },
         events: { type: "string" },
         node: { type: "string" },
@@ -77,7 +79,7 @@ export async function runInvestigateCommand(argv: string[]): Promise<number> {
       {
         client: session.client,
         nodes: session.nodes,
-        reasoner: createRulesReasoner(await loadRuleSet()),
+        reasoner: createRulesReasoner(await loadRuleSet(values.rules ?? [])),
         onProgress: view.onProgress,
       },
     );

@@ -14,7 +14,7 @@ import { CliError } from "../cli-error.ts";
 import { TOOLS } from "../../../tools/index.ts";
 import { loadRuleSet } from "../rules.ts";
 
-const USAGE = `Usage: fathom replay <scenario-dir> [--format text|json|markdown] [--out <file>]
+const USAGE = `Usage: fathom replay <scenario-dir> [--format text|json|markdown] [--out <file>] [--rules <file>…]
                      [--interactive [--store <path>] [--policy <file>] [--as <display name>] [--timeout <s>]]
   Replays a scenario folder (scenario.yaml + recorded bundles or generator recipes) and reports
   whether the investigation named the expected root cause. With --interactive the investigation is
@@ -31,6 +31,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
       strict: true,
       options: {
         format: { type: "string", default: "text" },
+        rules: { type: "string", multiple: true },
         out: { type: "string" },
         interactive: { type: "boolean" },
         timeout: { type: "string" },
@@ -60,6 +61,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
   });
   if (values.interactive)
     return interactiveReplay(loaded, {
+      rules: values.rules ?? [],
       ...(values.store ? { store: values.store } : {}),
       ...(values.policy ? { policy: values.policy } : {}),
       ...(values.as ? { as: values.as } : {}),
@@ -68,7 +70,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
   const view = createLiveView(process.stderr, { tty: Boolean(process.stderr.isTTY) });
   const run = await runScenario(loaded, {
     tools: TOOLS,
-    reasoner: createRulesReasoner(await loadRuleSet()),
+    reasoner: createRulesReasoner(await loadRuleSet(values.rules ?? [])),
     logger: createLogger(),
     onProgress: view.onProgress,
   }).catch((error: Error) => {
@@ -93,7 +95,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
 /** Replay, store, propose, ask, run, verify: the whole loop a person sees at 3 a.m. */
 async function interactiveReplay(
   loaded: LoadedScenario,
-  options: { store?: string; policy?: string; as?: string; timeoutMs?: number },
+  options: { rules: string[]; store?: string; policy?: string; as?: string; timeoutMs?: number },
 ): Promise<number> {
   const logger = createLogger();
   const session = await openRemediationSession(options, logger);
@@ -103,7 +105,7 @@ async function interactiveReplay(
     const view = createLiveView(process.stderr, { tty: Boolean(process.stderr.isTTY) });
     const run = await runScenario(loaded, {
       tools: TOOLS,
-      reasoner: createRulesReasoner(await loadRuleSet()),
+      reasoner: createRulesReasoner(await loadRuleSet(options.rules)),
       logger,
       onProgress: view.onProgress,
       investigationId,

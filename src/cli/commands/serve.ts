@@ -13,6 +13,7 @@ import { loadRuleSet } from "../rules.ts";
 
 const USAGE = `Usage: fathom serve --bundles <dir> [--host 127.0.0.1] [--port 8080] [--store <path>] [--policy <file>]
                     [--max-body 1048576] [--queue 100] [--concurrency 2] [--stale-after 6h] [--tool-latency <ms>]
+                    [--rules <file>…]
   Receives alarms and investigates each incident once, durably:
     POST /webhooks/alertmanager   Alertmanager webhook (v4); Authorization: Bearer $FATHOM_ALERTMANAGER_TOKEN
     POST /webhooks/sns            Amazon SNS (CloudWatch alarms), verified by signature; topics in $FATHOM_SNS_TOPIC_ARNS
@@ -37,6 +38,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
       strict: true,
       options: {
         bundles: { type: "string" },
+        rules: { type: "string", multiple: true },
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "8080" },
         store: { type: "string" },
@@ -76,7 +78,7 @@ export async function runServeCommand(argv: string[]): Promise<number> {
     store: session.store,
     provider: createBundleFolderProvider(values.bundles),
     bundlesDir: values.bundles,
-    reasoner: createRulesReasoner(await loadRuleSet()),
+    reasoner: createRulesReasoner(await loadRuleSet(values.rules ?? [])),
     remediation: {
       actors: createRemediationActors({
         store: session.store,

@@ -2,20 +2,19 @@ import { atLeast, type Severity } from "../../domain/severity.ts";
 import type { RootCause, RuledOut } from "../../domain/root-cause.ts";
 import type { WindowMs } from "../../domain/time.ts";
 import type { IdentifiedFinding } from "../../domain/investigation.ts";
-import type { RootCauseId } from "../../domain/root-causes.ts";
 import type { ReasonerInput, ReasonerOutput } from "../reasoner.ts";
 import { holds } from "./conditions.ts";
 import type { CauseRule, RuleSet, Signal } from "./rule-types.ts";
 import type { Scoring } from "./rules-schema.ts";
 
 interface Scored {
-  id: RootCauseId;
+  id: string;
   node: string;
   score: number;
   supporting: IdentifiedFinding[];
   contrary: IdentifiedFinding[];
   contraryWhy: string[];
-  demotedBy?: RootCauseId;
+  demotedBy?: string;
   rule: CauseRule;
 }
 
@@ -124,9 +123,9 @@ export function evaluateRules(ruleSet: RuleSet, input: ReasonerInput): ReasonerO
     }
   }
   // Merge nodes: one entry per cause, its confidence from the best node, boosted a little by breadth.
-  const byId = new Map<RootCauseId, Scored[]>();
+  const byId = new Map<string, Scored[]>();
   for (const s of scored) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
-  const causes: Array<{ cause: RootCause; score: number; demotedBy?: RootCauseId; contraryWhy: string[] }> = [];
+  const causes: Array<{ cause: RootCause; score: number; demotedBy?: string; contraryWhy: string[] }> = [];
   for (const [id, entries] of byId) {
     const positive = entries.filter((e) => e.score > 0);
     const best = Math.max(...entries.map((e) => e.score));
@@ -158,7 +157,7 @@ export function evaluateRules(ruleSet: RuleSet, input: ReasonerInput): ReasonerO
 
   const ruledOut: RuledOut[] = causes
     .filter((c) => c.cause.confidence < scoring.minConfidence || c !== causes[0])
-    .map((c) => ({ id: c.cause.id as RootCauseId, reason: lostBecause(c, causes[0]?.cause, scoring) }));
+    .map((c) => ({ id: c.cause.id, reason: lostBecause(c, causes[0]?.cause, scoring) }));
   const answers = causes.filter((c) => c.cause.confidence >= scoring.minConfidence).map((c) => c.cause);
   if (answers.length === 0) {
     return {
@@ -191,7 +190,7 @@ function noneConfidence(input: ReasonerInput, considered: number, scoring: Scori
 }
 
 function lostBecause(
-  c: { cause: RootCause; demotedBy?: RootCauseId; contraryWhy: string[] },
+  c: { cause: RootCause; demotedBy?: string; contraryWhy: string[] },
   winner: RootCause | undefined,
   scoring: Scoring,
 ): string {

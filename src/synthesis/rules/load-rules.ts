@@ -1,9 +1,16 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { isRootCauseId, type RootCauseId } from "../../domain/root-causes.ts";
+import { isCustomRootCauseId, isRootCauseId } from "../../domain/root-causes.ts";
 import { validateYaml, type YamlIssue } from "../../yaml/validate-yaml.ts";
 import type { CauseRule, RuleSet, Signal } from "./rule-types.ts";
-import { RulesFileSchema, type Condition, type RulesFile, type SignalSpec } from "./rules-schema.ts";
+import {
+  RulesFileSchema,
+  RulesOverlayFileSchema,
+  type Condition,
+  type RuleOverlaySchema,
+  type SignalSpec,
+} from "./rules-schema.ts";
+import type { z } from "zod";
 
 /** The rules fathom ships: src/catalog/diagnostic-rules.yaml. */
 export const BUILT_IN_RULES_FILE = fileURLToPath(new URL("../../catalog/diagnostic-rules.yaml", import.meta.url));
@@ -33,85 +40,154 @@ export class RulesError extends Error {
   }
 }
 
-/** Reads and checks a rules file; fails closed. */
-export async function loadRules(file: string, vocabulary: RulesVocabulary): Promise<RuleSet> {
+/** The built-in rules, then each team file in order, merged over them; fails closed on any problem. */
+export async function loadRules(
+  file: string,
+  vocabulary: RulesVocabulary,
+  teamFiles: readonly string[] = [],
+): Promise<RuleSet> {
+  let rules = parseRules(await readRulesText(file), file, vocabulary);
+  for (const team of teamFiles) rules = parseTeamRules(await readRulesText(team), team, vocabulary, rules);
+  return rules;
+}
+
+async function readRulesText(file: string): Promise<string> {
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new RulesError(file, [{ line: undefined, message: "no such rules file" }]);
   if (info.size > MAX_RULES_BYTES)
     throw new RulesError(file, [{ line: undefined, message: `larger than ${MAX_RULES_BYTES} bytes` }]);
-  return parseRules(await readFile(file, "utf8"), file, vocabulary);
+  return readFile(file, "utf8");
 }
 
+type Path = Array<string | number>;
+type Refuse = (path: Path, message: string) => void;
+
 /**
- * Parses rules YAML and checks everything it names: catalog ids, finding kinds, groups and
- * attributes. Pure. Any problem refuses the whole file: a half-loaded rule set would answer with
- * the knowledge it happened to keep.
+ * Parses the built-in rules YAML and checks everything it names: catalog ids, finding kinds,
+ * groups and attributes. Pure. Any problem refuses the whole file: a half-loaded rule set would
+ * answer with the knowledge it happened to keep.
  */
 export function parseRules(text: string, file: string, vocabulary: RulesVocabulary): RuleSet {
   const validated = validateYaml(text, RulesFileSchema);
   if (!validated.ok) throw new RulesError(file, validated.issues);
   const { data, lineOf } = validated;
   const issues: YamlIssue[] = [];
-  const refuse = (path: Array<string | number>, message: string) => issues.push({ line: lineOf(path), message });
-
-  const knownKind = (kind: string, path: Array<string | number>) => {
-    if (!vocabulary.kinds.has(kind)) refuse(path, `unknown finding kind "${kind}": no tool declares it`);
-  };
-  for (const [name, kinds] of Object.entries(data.groups))
-    kinds.forEach((kind, i) => knownKind(kind, ["groups", name, i]));
-  data.applicationKinds.forEach((kind, i) => knownKind(kind, ["applicationKinds", i]));
-
+  const refuse: Refuse = (path, message) => issues.push({ line: lineOf(path), message });
+  checkGroups(data.groups, {}, vocabulary, refuse);
+  data.applicationKinds.forEach((kind, i) => checkKind(kind, ["applicationKinds", i], vocabulary, refuse));
   const seen = new Set<string>();
-  const rules: CauseRule[] = [];
-  data.rules.forEach((rule, r) => {
-    const at = (...rest: Array<string | number>) => ["rules", r, ...rest];
-    if (!isRootCauseId(rule.id) || rule.id === "none") {
-      refuse(at("id"), `"${rule.id}" is not a root-cause id of the catalog (none is what no rule answers)`);
-    } else if (seen.has(rule.id)) refuse(at("id"), `a second rule for ${rule.id}: one rule per catalog id`);
+  const rules = data.rules.map((rule, r) => {
+    if (!isRootCauseId(rule.id) || rule.id === "none")
+      refuse(["rules", r, "id"], `"${rule.id}" is not a root-cause id of the catalog (none is what no rule answers)`);
+    else if (seen.has(rule.id)) refuse(["rules", r, "id"], `a second rule for ${rule.id}: one rule per catalog id`);
     seen.add(rule.id);
-    rule.explains.forEach((id, i) => {
-      if (!isRootCauseId(id) || id === "none")
-        refuse(at("explains", i), `"${id}" is not a root-cause id of the catalog`);
-    });
-    const sections = { requires: rule.requires, supports: rule.supports, contrary: rule.contrary };
-    const resolved = Object.fromEntries(
-      Object.entries(sections).map(([section, signals]) => [
-        section,
-        signals.map((signal, i) => resolveSignal(signal, data, vocabulary, at(section, i), refuse)),
-      ]),
-    ) as Record<keyof typeof sections, Signal[]>;
-    rules.push({
-      id: rule.id as RootCauseId,
-      summary: rule.summary,
-      ...resolved,
-      explains: rule.explains as RootCauseId[],
-    });
+    return resolveRule(rule, ["rules", r], data.groups, vocabulary, refuse);
   });
   if (issues.length > 0) throw new RulesError(file, issues);
-  return { scoring: data.scoring, applicationKinds: new Set(data.applicationKinds), rules };
+  return { scoring: data.scoring, applicationKinds: new Set(data.applicationKinds), groups: data.groups, rules };
+}
+
+/**
+ * Merges a team's rules file over a rule set (see RuleOverlaySchema for how a rule for an existing
+ * id resolves). Its own causes are `custom.<name>` ids with a summary and required evidence; it
+ * may define new groups, never redefine one. Fails closed like the built-in file.
+ */
+export function parseTeamRules(text: string, file: string, vocabulary: RulesVocabulary, base: RuleSet): RuleSet {
+  const validated = validateYaml(text, RulesOverlayFileSchema);
+  if (!validated.ok) throw new RulesError(file, validated.issues);
+  const { data, lineOf } = validated;
+  const issues: YamlIssue[] = [];
+  const refuse: Refuse = (path, message) => issues.push({ line: lineOf(path), message });
+  checkGroups(data.groups, base.groups, vocabulary, refuse);
+  const groups = { ...base.groups, ...data.groups };
+  const rules = [...base.rules];
+  data.rules.forEach((overlay, r) => {
+    const at: Path = ["rules", r];
+    const index = rules.findIndex((rule) => rule.id === overlay.id);
+    const custom = isCustomRootCauseId(overlay.id);
+    if (!custom && (!isRootCauseId(overlay.id) || overlay.id === "none")) {
+      refuse([...at, "id"], `"${overlay.id}" is neither a catalog id nor a team's own custom.<name>`);
+    } else if (index < 0 && (!overlay.summary || overlay.requires.length === 0)) {
+      refuse([...at, "id"], `${overlay.id} is a new cause: it needs a summary and at least one required signal`);
+    }
+    const resolved = resolveRule({ summary: "", ...overlay }, at, groups, vocabulary, refuse);
+    const existing = rules[index];
+    if (!existing) rules.push(resolved);
+    else
+      rules[index] = {
+        id: existing.id,
+        summary: overlay.summary ?? existing.summary,
+        requires: [...existing.requires, ...resolved.requires],
+        supports: [...existing.supports, ...resolved.supports],
+        contrary: [...existing.contrary, ...resolved.contrary],
+        explains: [...new Set([...existing.explains, ...resolved.explains])],
+      };
+  });
+  const known = new Set(rules.map((rule) => rule.id));
+  data.rules.forEach((overlay, r) =>
+    overlay.explains.forEach((id, i) => {
+      if (!known.has(id)) refuse(["rules", r, "explains", i], `"${id}" has no rule to explain`);
+    }),
+  );
+  if (issues.length > 0) throw new RulesError(file, issues);
+  return { ...base, groups, rules };
+}
+
+function checkKind(kind: string, path: Path, vocabulary: RulesVocabulary, refuse: Refuse): void {
+  if (!vocabulary.kinds.has(kind)) refuse(path, `unknown finding kind "${kind}": no tool declares it`);
+}
+
+function checkGroups(
+  groups: Readonly<Record<string, readonly string[]>>,
+  existing: Readonly<Record<string, readonly string[]>>,
+  vocabulary: RulesVocabulary,
+  refuse: Refuse,
+): void {
+  for (const [name, kinds] of Object.entries(groups)) {
+    if (existing[name]) refuse(["groups", name], `group "${name}" is already defined: name yours differently`);
+    kinds.forEach((kind, i) => checkKind(kind, ["groups", name, i], vocabulary, refuse));
+  }
+}
+
+function resolveRule(
+  rule: z.output<typeof RuleOverlaySchema> & { summary: string },
+  at: Path,
+  groups: Readonly<Record<string, readonly string[]>>,
+  vocabulary: RulesVocabulary,
+  refuse: Refuse,
+): CauseRule {
+  const signals = (section: "requires" | "supports" | "contrary") =>
+    rule[section].map((signal, i) => resolveSignal(signal, groups, vocabulary, [...at, section, i], refuse));
+  rule.explains.forEach((id, i) => {
+    const ok = (isRootCauseId(id) && id !== "none") || isCustomRootCauseId(id);
+    if (!ok) refuse([...at, "explains", i], `"${id}" is not a root-cause id of the catalog`);
+  });
+  return {
+    id: rule.id,
+    summary: rule.summary,
+    requires: signals("requires"),
+    supports: signals("supports"),
+    contrary: signals("contrary"),
+    explains: rule.explains,
+  };
 }
 
 function resolveSignal(
   signal: SignalSpec,
-  data: RulesFile,
+  groups: Readonly<Record<string, readonly string[]>>,
   vocabulary: RulesVocabulary,
-  path: Array<string | number>,
-  refuse: (path: Array<string | number>, message: string) => void,
+  path: Path,
+  refuse: Refuse,
 ): Signal {
-  let kinds: string[];
+  let kinds: readonly string[];
   if (signal.group !== undefined) {
-    kinds = data.groups[signal.group] ?? [];
-    if (!data.groups[signal.group])
-      refuse([...path, "group"], `unknown group "${signal.group}": define it under groups`);
+    kinds = groups[signal.group] ?? [];
+    if (!groups[signal.group]) refuse([...path, "group"], `unknown group "${signal.group}": define it under groups`);
   } else {
     kinds = signal.kinds ?? (signal.kind ? [signal.kind] : []);
-    kinds.forEach((kind, i) => {
-      if (!vocabulary.kinds.has(kind))
-        refuse(
-          signal.kinds ? [...path, "kinds", i] : [...path, "kind"],
-          `unknown finding kind "${kind}": no tool declares it`,
-        );
-    });
+    kinds.forEach((kind, i) =>
+      checkKind(kind, signal.kinds ? [...path, "kinds", i] : [...path, "kind"], vocabulary, refuse),
+    );
   }
   if (signal.where) {
     for (const name of attributesNamed(signal.where)) {

@@ -22,11 +22,12 @@ export interface Signal {
  * downstream causes it explains (which then rank below it on the same node).
  */
 export interface CauseRule {
-  id: RootCauseId;
+  /** A catalog id, or a team's own custom.<name>. */
+  id: RootCauseId | string;
   requires: readonly Signal[];
   supports: readonly Signal[];
   contrary: readonly Signal[];
-  explains: readonly RootCauseId[];
+  explains: readonly string[];
   /** One sentence for the report. */
   summary: string;
 }
@@ -37,6 +38,8 @@ export interface RuleSet {
   /** Application-level signals that support `none` (the node is fine; the workload is not). */
   applicationKinds: ReadonlySet<string>;
   rules: readonly CauseRule[];
+  /** Named lists of kinds signals may refer to (team files may add names, never redefine one). */
+  groups: Readonly<Record<string, readonly string[]>>;
 }
 
 export type { IdentifiedFinding };

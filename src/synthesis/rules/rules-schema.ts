@@ -150,3 +150,24 @@ export const RulesFileSchema = z.strictObject({
   rules: z.array(RuleSchema).min(1),
 });
 export type RulesFile = z.infer<typeof RulesFileSchema>;
+
+/**
+ * A team's rules file (`--rules`), merged over the built-in one: rules for their own `custom.<name>`
+ * ids, and additions to built-in rules. A rule for an id that already has one adds its signals
+ * after the existing ones and its `explains` to theirs; its `summary`, when given, replaces the
+ * existing one. Nothing a team file says removes built-in evidence, and scoring stays as shipped.
+ */
+export const RuleOverlaySchema = z.strictObject({
+  id: z.string(),
+  summary: z.string().min(1).optional(),
+  requires: z.array(SignalSchema).default([]),
+  supports: z.array(SignalSchema).default([]),
+  contrary: z.array(SignalSchema).default([]),
+  explains: z.array(z.string()).default([]),
+});
+
+export const RulesOverlayFileSchema = z.strictObject({
+  groups: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.array(KindSchema).min(1)).default({}),
+  rules: z.array(RuleOverlaySchema).min(1),
+});
+export type RulesOverlayFile = z.infer<typeof RulesOverlayFileSchema>;
