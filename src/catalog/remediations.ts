@@ -1,6 +1,6 @@
 import type { ParameterValue, Risk } from "../domain/remediation.ts";
 import type { RootCauseId } from "../domain/root-causes.ts";
-import { CONNTRACK_MAX_VALUES, type DocumentName } from "./ssm-documents.ts";
+import { allowedValuesOf, type DocumentName } from "./ssm-documents.ts";
 
 /**
  * The catalog of remediations: for every root cause in the catalog, either the SSM Automation
@@ -63,10 +63,14 @@ const advice = (summary: string, steps: readonly string[], verification: Verific
 
 /** Smallest allowed limit at least twice the current one; undefined when none is large enough. */
 export function conntrackMaxFor(current: number | undefined): string | undefined {
-  if (current === undefined) return CONNTRACK_MAX_VALUES[1];
-  return (
-    CONNTRACK_MAX_VALUES.find((v) => Number(v) >= current * 2) ?? CONNTRACK_MAX_VALUES.find((v) => Number(v) > current)
-  );
+  // The limits fathom may set are the ones the document allows (its ConntrackMax allowedValues).
+  const allowed = [...conntrackMaxValues()].sort((a, b) => Number(a) - Number(b));
+  if (current === undefined) return allowed[1] ?? allowed[0];
+  return allowed.find((v) => Number(v) >= current * 2) ?? allowed.find((v) => Number(v) > current);
+}
+
+function conntrackMaxValues(): readonly string[] {
+  return allowedValuesOf("Fathom-RaiseConntrackLimit", "ConntrackMax");
 }
 
 const CONNTRACK_KINDS = [
@@ -85,7 +89,7 @@ function chooseConntrackMax(facts: TemplateFacts): ChosenParameters {
   if (value === undefined) {
     return {
       ok: false,
-      reason: `nf_conntrack_max is already ${current}, at or above the largest limit fathom sets (${CONNTRACK_MAX_VALUES.at(-1)}): find what fills the table instead`,
+      reason: `nf_conntrack_max is already ${current}, at or above the largest limit fathom sets (${Math.max(...conntrackMaxValues().map(Number))}): find what fills the table instead`,
     };
   }
   const note =

@@ -1,12 +1,15 @@
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { validateYaml } from "../yaml/validate-yaml.ts";
 
 /**
- * The SSM Automation documents fathom may run, and the constraints on their parameters. This is
- * the one place that states them: the zod schemas are derived from these specs, and a test checks
- * that every shipped YAML document declares exactly the same `allowedPattern` / `allowedValues`.
- * Patterns are written in the subset RE2 (SSM) and JavaScript agree on: no lookaround, `$` only at
- * the very end of the input.
+ * The SSM Automation documents fathom may run, and the constraints on their parameters. For the
+ * documents fathom ships, the constraints are read from the documents themselves
+ * (workflows/ssm-documents/<name>.yaml, the text SSM enforces), and the zod schemas are derived
+ * from what was read, so the two cannot disagree. Only the AWS-owned document, which is not in
+ * this repository, is described here. Patterns must be in the subset RE2 (SSM) and JavaScript
+ * agree on: no lookaround, `$` only at the very end of the input.
  */
 
 /** SSM's own shape for an instance id; the policy checks add the stricter 8-or-17 rule. */
@@ -15,17 +18,23 @@ export const INSTANCE_ID_PATTERN = "^i-[0-9a-f]{8,17}$";
 export const ROLE_ARN_PATTERN = "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$";
 /** aws:runCommand accepts at most 50 instance ids per call. */
 export const MAX_INSTANCE_IDS = 50;
-/** The only conntrack limits fathom sets: powers of two from 256 Ki to 1 Mi entries. */
-export const CONNTRACK_MAX_VALUES = ["262144", "524288", "1048576"] as const;
 
-export interface ParameterSpec {
-  type: "String" | "StringList";
-  description: string;
-  allowedPattern?: string;
-  allowedValues?: readonly string[];
-  minItems?: number;
-  maxItems?: number;
-}
+/** A parameter as an Automation document declares it; strict, so a constraint fathom does not know refuses the document. */
+export const ParameterSpecSchema = z.strictObject({
+  type: z.enum(["String", "StringList"]),
+  description: z.string().min(1),
+  allowedPattern: z.string().min(1).optional(),
+  allowedValues: z.array(z.string()).min(1).optional(),
+  minItems: z.number().int().nonnegative().optional(),
+  maxItems: z.number().int().positive().optional(),
+});
+export type ParameterSpec = z.infer<typeof ParameterSpecSchema>;
+
+/** The part of a shipped document fathom reads; the steps are checked by the document tests. */
+const ShippedDocumentSchema = z.looseObject({
+  schemaVersion: z.literal("0.3"),
+  parameters: z.record(z.string(), ParameterSpecSchema),
+});
 
 export interface DocumentSpec {
   name: string;
@@ -36,66 +45,90 @@ export interface DocumentSpec {
   parameters: Readonly<Record<string, ParameterSpec>>;
 }
 
-const instanceIds = (name: string): ParameterSpec => ({
-  type: "StringList",
-  description: `(Required) EC2 instance ids of the EKS nodes to act on (${name}).`,
-  allowedPattern: INSTANCE_ID_PATTERN,
-  minItems: 1,
-  maxItems: MAX_INSTANCE_IDS,
-});
+/** The documents fathom ships, one YAML file each in workflows/ssm-documents. */
+export const FATHOM_DOCUMENT_NAMES = [
+  "Fathom-RestartContainerd",
+  "Fathom-RestartKubelet",
+  "Fathom-RaiseConntrackLimit",
+  "Fathom-PruneUnusedImages",
+  "Fathom-ResyncClock",
+  "Fathom-RepullSandboxImage",
+] as const;
 
-const assumeRole: ParameterSpec = {
-  type: "String",
-  description: "(Required) ARN of the IAM role that Automation assumes to run the steps.",
-  allowedPattern: ROLE_ARN_PATTERN,
-};
-
-const fathomDocument = (name: string, extra: Record<string, ParameterSpec> = {}): DocumentSpec => ({
-  name,
-  owner: "fathom",
-  targetParameter: "InstanceIds",
-  parameters: { InstanceIds: instanceIds("InstanceIds"), AutomationAssumeRole: assumeRole, ...extra },
-});
-
-export const DOCUMENTS = [
-  fathomDocument("Fathom-RestartContainerd"),
-  fathomDocument("Fathom-RestartKubelet"),
-  fathomDocument("Fathom-RaiseConntrackLimit", {
-    ConntrackMax: {
-      type: "String",
-      description:
-        "(Required) New net.netfilter.nf_conntrack_max. One of fixed values; the document never lowers the current limit.",
-      allowedValues: CONNTRACK_MAX_VALUES,
-    },
-  }),
-  fathomDocument("Fathom-PruneUnusedImages"),
-  fathomDocument("Fathom-ResyncClock"),
-  fathomDocument("Fathom-RepullSandboxImage"),
+/** AWS-owned: fathom states the constraints it holds its own parameters to. */
+const AWS_DOCUMENTS: readonly DocumentSpec[] = [
   {
     name: "AWS-RestartEC2Instance",
     owner: "aws",
     targetParameter: "InstanceId",
-    parameters: { InstanceId: instanceIds("InstanceId"), AutomationAssumeRole: assumeRole },
+    parameters: {
+      InstanceId: {
+        type: "StringList",
+        description: "(Required) EC2 instance ids of the EKS nodes to act on (InstanceId).",
+        allowedPattern: INSTANCE_ID_PATTERN,
+        minItems: 1,
+        maxItems: MAX_INSTANCE_IDS,
+      },
+      AutomationAssumeRole: {
+        type: "String",
+        description: "(Required) ARN of the IAM role that Automation assumes to run the steps.",
+        allowedPattern: ROLE_ARN_PATTERN,
+      },
+    },
   },
-] as const satisfies readonly DocumentSpec[];
+];
 
-export type DocumentName = (typeof DOCUMENTS)[number]["name"];
-
-export const DOCUMENT_NAMES: readonly DocumentName[] = DOCUMENTS.map((d) => d.name);
+export const DOCUMENT_NAMES = [...FATHOM_DOCUMENT_NAMES, "AWS-RestartEC2Instance"] as const;
+export type DocumentName = (typeof DOCUMENT_NAMES)[number];
 
 export function isDocumentName(name: string): name is DocumentName {
   return (DOCUMENT_NAMES as readonly string[]).includes(name);
 }
 
-export function documentSpec(name: string): DocumentSpec | undefined {
-  return DOCUMENTS.find((d) => d.name === name);
-}
-
 /** Where a fathom-owned document's YAML lives; undefined for AWS-owned documents. */
 export function documentFile(name: string): string | undefined {
-  const spec = documentSpec(name);
-  if (spec?.owner !== "fathom") return undefined;
-  return fileURLToPath(new URL(`../../workflows/ssm-documents/${spec.name}.yaml`, import.meta.url));
+  if (!(FATHOM_DOCUMENT_NAMES as readonly string[]).includes(name)) return undefined;
+  return fileURLToPath(new URL(`../../workflows/ssm-documents/${name}.yaml`, import.meta.url));
+}
+
+/** Reads a shipped document's parameters. A document fathom cannot read is a broken install: say which and why. */
+export function readShippedDocument(name: (typeof FATHOM_DOCUMENT_NAMES)[number]): DocumentSpec {
+  const file = documentFile(name) as string;
+  const validated = validateYaml(readFileSync(file, "utf8"), ShippedDocumentSchema);
+  if (!validated.ok) {
+    const problems = validated.issues.map((i) => `${file}${i.line ? `:${i.line}` : ""}: ${i.message}`);
+    throw new Error(`SSM document ${name} cannot be used: ${problems.join("; ")}`);
+  }
+  return { name, owner: "fathom", targetParameter: "InstanceIds", parameters: validated.data.parameters };
+}
+
+let specs: ReadonlyMap<string, { spec: DocumentSpec; schema: z.ZodObject }> | undefined;
+
+// Read once, on first use, from files that ship with fathom and never change while it runs.
+function loaded(): ReadonlyMap<string, { spec: DocumentSpec; schema: z.ZodObject }> {
+  specs ??= new Map(
+    [...FATHOM_DOCUMENT_NAMES.map(readShippedDocument), ...AWS_DOCUMENTS].map((spec) => [
+      spec.name,
+      { spec, schema: schemaFor(spec) },
+    ]),
+  );
+  return specs;
+}
+
+/** Every document fathom may run, with its parameters as declared. */
+export function documentSpecs(): DocumentSpec[] {
+  return [...loaded().values()].map((entry) => entry.spec);
+}
+
+export function documentSpec(name: string): DocumentSpec | undefined {
+  return loaded().get(name)?.spec;
+}
+
+/** The values a document allows for one parameter (its `allowedValues`), in the document's order. */
+export function allowedValuesOf(document: DocumentName, parameter: string): readonly string[] {
+  const values = documentSpec(document)?.parameters[parameter]?.allowedValues;
+  if (!values) throw new Error(`${document} declares no allowedValues for ${parameter}`);
+  return values;
 }
 
 // Generous but finite: no legitimate value is longer, and a huge value is an attack or a bug.
@@ -122,9 +155,7 @@ export function schemaFor(spec: DocumentSpec): z.ZodObject {
   return z.strictObject(shape).describe(`Parameters of ${spec.name}`);
 }
 
-const SCHEMAS: ReadonlyMap<string, z.ZodObject> = new Map(DOCUMENTS.map((d) => [d.name, schemaFor(d)]));
-
 /** The parameter schema of a document fathom may run; undefined for any other name. */
 export function documentParameterSchema(name: string): z.ZodObject | undefined {
-  return SCHEMAS.get(name);
+  return loaded().get(name)?.schema;
 }

@@ -5,8 +5,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { REMEDIATIONS } from "../../src/catalog/remediations.ts";
+import { conntrackMaxFor } from "../../src/catalog/remediations.ts";
 import {
-  DOCUMENTS,
+  ParameterSpecSchema,
+  allowedValuesOf,
+  documentSpecs,
   INSTANCE_ID_PATTERN,
   ROLE_ARN_PATTERN,
   documentFile,
@@ -14,7 +17,7 @@ import {
 } from "../../src/catalog/ssm-documents.ts";
 
 const dir = join(import.meta.dirname, "..", "..", "workflows", "ssm-documents");
-const FATHOM_DOCUMENTS = DOCUMENTS.filter((d) => d.owner === "fathom");
+const FATHOM_DOCUMENTS = documentSpecs().filter((d) => d.owner === "fathom");
 
 /** Actions a fathom document may use: no aws:executeScript, no free-form anything. */
 const KNOWN_ACTIONS = new Set([
@@ -115,6 +118,23 @@ function pathsIn(script: string): { paths: string[]; urls: string[] } {
   const paths = [...rest.matchAll(/(?:^|[\s='"<>(:|])(\/[A-Za-z0-9._*-][^\s'";|&)<>]*)/gm)].map((m) => m[1] ?? "");
   return { paths, urls };
 }
+
+describe("parameter constraints read from the documents", () => {
+  it("refuse a parameter with a constraint fathom does not know how to enforce", () => {
+    const declared = { type: "String", description: "d", allowedPattern: "^a$" };
+    expect(ParameterSpecSchema.safeParse(declared).success).toBe(true);
+    expect(ParameterSpecSchema.safeParse({ ...declared, maxChars: 4 }).success).toBe(false);
+  });
+
+  it("give the conntrack limits fathom proposes: only values Fathom-RaiseConntrackLimit allows", () => {
+    const allowed = allowedValuesOf("Fathom-RaiseConntrackLimit", "ConntrackMax");
+    for (const current of [undefined, 1, 65_536, 262_144, 600_000]) {
+      const chosen = conntrackMaxFor(current);
+      if (chosen !== undefined) expect(allowed).toContain(chosen);
+    }
+    expect(conntrackMaxFor(Math.max(...allowed.map(Number)))).toBeUndefined();
+  });
+});
 
 describe("the shipped SSM Automation documents", () => {
   it("are exactly the fathom-owned documents the parameter specs name, one YAML file each", () => {
@@ -248,7 +268,11 @@ describe("the shipped SSM Automation documents", () => {
 
   it("is what the remediation catalog runs: every document is used, and every action names a known document", () => {
     const used = new Set(Object.values(REMEDIATIONS).flatMap((t) => (t.kind === "action" ? [t.document] : [])));
-    expect([...used].sort()).toEqual(DOCUMENTS.map((d) => d.name).sort());
+    expect([...used].sort()).toEqual(
+      documentSpecs()
+        .map((d) => d.name)
+        .sort(),
+    );
   });
 });
 
