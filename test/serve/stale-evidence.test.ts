@@ -50,4 +50,13 @@ describe("a bundle collected long before the alarm", () => {
     expect(report?.rootCauses[0]?.summary).toMatch(/stale/);
     expect(report?.gaps.some((g) => /stale/.test(g.reason))).toBe(true);
   });
+
+  it("is stored as the machine built it, with the investigation's real start and duration (not the alarm's time)", () => {
+    const stored = serve.store.getInvestigation(serve.store.listInvestigations()[0]?.id as string);
+    const timings = stored?.report?.timings;
+    expect(timings?.startedAt).not.toBe("2026-11-26T09:00:00.000Z");
+    expect(Math.abs(Date.parse(timings?.startedAt ?? "") - Date.now())).toBeLessThan(10 * 60_000);
+    expect(timings?.totalMs).toBeGreaterThan(0);
+    expect(timings?.totalMs).toBeGreaterThanOrEqual(timings?.lanesMs ?? Infinity);
+  });
 });
