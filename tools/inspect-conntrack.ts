@@ -1,9 +1,12 @@
 import { z } from "zod";
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
+import type { BundleClock } from "../src/evidence/bundle-clock.ts";
 import type { LineCursor } from "../src/evidence/lines.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fact } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
-import { readSysctlValues, sysctlNumber } from "../src/toolkit/parse-sysctls.ts";
+import { readSysctlValues, sysctlNumber, type SysctlEntry } from "../src/toolkit/parse-sysctls.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
@@ -19,13 +22,19 @@ const KINDS = {
     "Entries in the table by protocol and TCP state, UDP/53 (DNS) entries and how many of those never got a reply, against nf_conntrack_max",
 } as const;
 
+// insert_failed counts since boot: a handful is background noise, hundreds mean lookups keep timing out.
 const INSERT_FAILED_MEDIUM = 100;
 const INSERT_FAILED_HIGH = 1000;
+/** A failed share of inserts this high is medium however small the count (a lightly used node). */
+const INSERT_FAILED_RATIO_MEDIUM = 0.001;
+/** Packet drops since boot from a full table; past this many, connections were visibly lost. */
 const DROP_HIGH = 100;
+/** Shares of nf_conntrack_max: the kernel drops new connections once the table is full. */
 const NEAR_FULL_HIGH = 0.9;
 const NEAR_FULL_MEDIUM = 0.75;
 const MAX_DNS_DESTINATIONS = 10;
 const MAX_SAMPLES = 3;
+const SHOWN_DNS_SAMPLES = 2;
 
 /** Counter names as `conntrack -S` prints them, and the attribute each one becomes. */
 const COUNTERS: ReadonlyArray<[string, string]> = [
@@ -232,9 +241,27 @@ function sortedCounts(map: Map<string, number>): string[] {
   return [...map].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `${k}=${v}`);
 }
 
-async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | undefined }): Promise<FindingDraft[]> {
-  const [path] = await ctx.read.paths("conntrack");
-  if (!path) return [];
+/** nf_conntrack_max and _count, and where they were read. */
+interface Limits {
+  conntrackMax: number | undefined;
+  maxSource: "sysctl" | "input" | "unknown";
+  sysctlCount: number | undefined;
+  countEvidence: EvidenceLocator[];
+  maxEvidence: EvidenceLocator[];
+}
+
+/** The conntrack file's counters and table, against the limits: plain data, no verdicts. */
+interface Model {
+  stats: Stats;
+  table: Table;
+  limits: Limits;
+}
+
+/** Streams conntrack.txt; undefined (with a gap) when it holds neither counters nor entries. */
+async function readConntrackFile(
+  read: EvidenceReader,
+  path: string,
+): Promise<{ stats: Stats; table: Table } | undefined> {
   const st: Stats = {
     sums: new Map(),
     cpus: 0,
@@ -262,7 +289,7 @@ async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | un
   let lines = 0;
   let statsSeen = false;
 
-  const ok = await ctx.read.scanAt(path, (cursor) => {
+  const ok = await read.scanAt(path, (cursor) => {
     lines += 1;
     const s = cursor.chunk;
     const start = cursor.start;
@@ -297,190 +324,233 @@ async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | un
       if (parseStatsLine(line, cursor, path, st)) statsSeen = true;
     }
   });
-  if (!ok) return [];
+  if (!ok) return undefined;
   if (lines === 0) {
-    ctx.read.gap(path, "file is empty");
-    return [];
+    read.gap(path, "file is empty");
+    return undefined;
   }
-  const haveStats = st.cpus > 0 || st.legacy;
-  if (!haveStats && t.entries === 0 && !t.listSeen) {
-    ctx.read.gap(
+  if (!hasStats(st) && t.entries === 0 && !t.listSeen) {
+    read.gap(
       path,
       t.toolError ? `no conntrack output: ${t.toolError}` : "no `conntrack -S` counters or `conntrack -L` entries",
     );
-    return [];
+    return undefined;
   }
-  if (statsSeen && !haveStats && t.entries === 0) {
-    ctx.read.gap(
+  if (statsSeen && !hasStats(st) && t.entries === 0) {
+    read.gap(
       path,
       t.toolError
         ? `conntrack printed no counters or entries: ${t.toolError}`
         : "the `conntrack -S` and `conntrack -L` sections are empty",
     );
-    return [];
+    return undefined;
   }
+  return { stats: st, table: t };
+}
 
-  // nf_conntrack_max and _count from the sysctl dump; the hand-off stands in when it is absent.
+/** nf_conntrack_max and _count from the sysctl dump; the hand-off stands in when it is absent. */
+async function readLimits(read: EvidenceReader, inputMax: number | undefined): Promise<Limits> {
   const sysctl = await readSysctlValues(
-    ctx.read,
+    read,
     (key) =>
       key === "net.netfilter.nf_conntrack_max" ||
       key === "net.nf_conntrack_max" ||
       key === "net.netfilter.nf_conntrack_count",
   );
-  const values = sysctl.state === "ok" ? sysctl.values : new Map();
-  const sysctlMax =
-    sysctlNumber(values, "net.netfilter.nf_conntrack_max") ?? sysctlNumber(values, "net.nf_conntrack_max");
-  const conntrackMax = sysctlMax ?? input.conntrackMax;
-  const maxSource = sysctlMax !== undefined ? "sysctl" : input.conntrackMax !== undefined ? "input" : "unknown";
-  const sysctlCount = sysctlNumber(values, "net.netfilter.nf_conntrack_count");
-  const sysctlLocators = (key: string) => {
+  const values = sysctl.state === "ok" ? sysctl.values : new Map<string, SysctlEntry>();
+  const locators = (key: string) => {
     const entry = values.get(key);
     return sysctl.state === "ok" && entry
       ? [makeLocator(sysctl.path, entry.line, undefined, `${key} = ${entry.value}`)]
       : [];
   };
+  const sysctlMax =
+    sysctlNumber(values, "net.netfilter.nf_conntrack_max") ?? sysctlNumber(values, "net.nf_conntrack_max");
+  return {
+    conntrackMax: sysctlMax ?? inputMax,
+    maxSource: sysctlMax !== undefined ? "sysctl" : inputMax !== undefined ? "input" : "unknown",
+    sysctlCount: sysctlNumber(values, "net.netfilter.nf_conntrack_count"),
+    countEvidence: locators("net.netfilter.nf_conntrack_count"),
+    maxEvidence: locators("net.netfilter.nf_conntrack_max"),
+  };
+}
 
-  const findings: FindingDraft[] = [];
-  const clock = ctx.clock;
-  const uptimeHours =
-    clock.collectedAt !== undefined && clock.bootTime !== undefined && clock.collectedAt > clock.bootTime
-      ? (clock.collectedAt - clock.bootTime) / 3_600_000
-      : undefined;
+async function readConntrack(read: EvidenceReader, inputMax: number | undefined): Promise<Model | undefined> {
+  const [path] = await read.paths("conntrack");
+  if (!path) return undefined;
+  const file = await readConntrackFile(read, path);
+  if (!file) return undefined;
+  return { ...file, limits: await readLimits(read, inputMax) };
+}
 
-  if (haveStats) {
-    const get = (name: string) => st.sums.get(name) ?? 0;
-    const attributes: FindingDraft["attributes"] = {
-      format: st.legacy && st.cpus === 0 ? "aggregated" : "per-cpu",
-      cpus: st.cpus,
-    };
-    for (const [name, attr] of COUNTERS)
-      if (st.sums.has(name) || name === "insert_failed" || name === "drop" || name === "early_drop")
-        attributes[attr] = get(name);
-    if (st.legacyEntries !== undefined) attributes.entries = st.legacyEntries;
-    const insertFailed = get("insert_failed");
-    const drop = get("drop");
-    const earlyDrop = get("early_drop");
-    const verdict =
-      insertFailed === 0 ? "insert_failed=0, so no conntrack insert race" : `insert_failed=${insertFailed}`;
-    findings.push({
-      kind: "conntrack.stats",
-      severity: "info",
-      summary: `conntrack -S${st.cpus ? ` over ${st.cpus} CPUs` : ""}: ${verdict}, drop=${drop}, early_drop=${earlyDrop}, insert=${get("insert")}, invalid=${get("invalid")}`,
-      evidence: st.firstLine ? [st.firstLine] : [],
-      count: 1,
-      attributes,
-      correlateWith: insertFailed > 0 ? ["check_resolv_conf"] : [],
-    });
+async function analyze(ctx: AnalyzerContext, input: { conntrackMax?: number | undefined }): Promise<FindingDraft[]> {
+  const model = await readConntrack(ctx.read, input.conntrackMax);
+  if (!model) return [];
+  const fill = occupancy(model);
+  return [
+    ...(hasStats(model.stats)
+      ? [statsFinding(model.stats), insertFailedFinding(model.stats, uptimeHours(ctx.clock)), dropsFinding(model.stats)]
+      : []),
+    entriesFinding(model, fill),
+    nearFullFinding(model, fill),
+  ].filter((f): f is FindingDraft => f !== undefined);
+}
 
-    if (insertFailed > 0) {
-      const insert = get("insert");
-      const ratio = insert > 0 ? insertFailed / insert : undefined;
-      let severity: Severity =
-        insertFailed >= INSERT_FAILED_HIGH ? "high" : insertFailed >= INSERT_FAILED_MEDIUM ? "medium" : "low";
-      if (severity === "low" && ratio !== undefined && ratio >= 0.001) severity = "medium";
-      const perHour =
-        uptimeHours !== undefined && uptimeHours > 0 ? Math.round((insertFailed / uptimeHours) * 10) / 10 : undefined;
-      findings.push({
-        kind: "conntrack.insert-failed",
-        severity,
-        summary:
-          `conntrack insert_failed=${insertFailed}${st.cpus ? ` across ${st.cpus} CPUs` : ""}${perHour !== undefined ? ` (~${perHour}/h since boot)` : ""}: ` +
-          "packets lost a conntrack insert race, the signature of 5 s DNS delays from parallel A/AAAA lookups",
-        evidence: st.insertFailedLines,
-        count: insertFailed,
-        attributes: {
-          insertFailed,
-          insert,
-          ...(ratio !== undefined ? { insertFailedRatio: Math.round(ratio * 1e6) / 1e6 } : {}),
-          ...(perHour !== undefined ? { insertFailedPerHour: perHour } : {}),
-          clashResolve: get("clash_resolve"),
-        },
-        correlateWith: ["check_resolv_conf", "inspect_iptables"],
-      });
-    }
+function hasStats(st: Stats): boolean {
+  return st.cpus > 0 || st.legacy;
+}
 
-    if (drop > 0 || earlyDrop > 0) {
-      const severity: Severity = drop >= DROP_HIGH ? "high" : drop > 0 ? "medium" : "low";
-      findings.push({
-        kind: "conntrack.drops",
-        severity,
-        summary: `conntrack dropped ${drop} packet(s) and evicted ${earlyDrop} entr${earlyDrop === 1 ? "y" : "ies"} early: the table was full at some point since boot`,
-        evidence: st.dropLines,
-        count: drop + earlyDrop,
-        attributes: { drop, earlyDrop },
-        correlateWith: ["read_sysctls", "read_dmesg"],
-      });
-    }
-  }
+function counter(st: Stats, name: string): number {
+  return st.sums.get(name) ?? 0;
+}
 
-  const listed = t.listSeen ? t.entries : undefined;
-  const counts = [listed, st.legacyEntries, sysctlCount].filter((n): n is number => n !== undefined);
+function uptimeHours(clock: BundleClock): number | undefined {
+  return clock.collectedAt !== undefined && clock.bootTime !== undefined && clock.collectedAt > clock.bootTime
+    ? (clock.collectedAt - clock.bootTime) / 3_600_000
+    : undefined;
+}
+
+interface Occupancy {
+  /** Entries `conntrack -L` listed, when it ran. */
+  listed: number | undefined;
+  /** The largest of the listed, legacy and sysctl counts: each source can lag the others. */
+  entries: number | undefined;
+  percent: number | undefined;
+}
+
+function occupancy({ stats, table, limits }: Model): Occupancy {
+  const listed = table.listSeen ? table.entries : undefined;
+  const counts = [listed, stats.legacyEntries, limits.sysctlCount].filter((n): n is number => n !== undefined);
   const entries = counts.length ? Math.max(...counts) : undefined;
+  const max = limits.conntrackMax;
   const percent =
-    entries !== undefined && conntrackMax !== undefined && conntrackMax > 0
-      ? Math.round((entries / conntrackMax) * 1000) / 10
-      : undefined;
+    entries !== undefined && max !== undefined && max > 0 ? Math.round((entries / max) * 1000) / 10 : undefined;
+  return { listed, entries, percent };
+}
 
-  if (entries !== undefined) {
-    const attributes: FindingDraft["attributes"] = {
+function statsFinding(st: Stats): FindingDraft {
+  const attributes: FindingDraft["attributes"] = {
+    format: st.legacy && st.cpus === 0 ? "aggregated" : "per-cpu",
+    cpus: st.cpus,
+  };
+  // The counters the judges read are always shown, even when conntrack did not print them.
+  for (const [name, attr] of COUNTERS)
+    if (st.sums.has(name) || name === "insert_failed" || name === "drop" || name === "early_drop")
+      attributes[attr] = counter(st, name);
+  if (st.legacyEntries !== undefined) attributes.entries = st.legacyEntries;
+  const insertFailed = counter(st, "insert_failed");
+  const verdict = insertFailed === 0 ? "insert_failed=0, so no conntrack insert race" : `insert_failed=${insertFailed}`;
+  return draft({
+    kind: "conntrack.stats",
+    severity: "info",
+    summary: `conntrack -S${st.cpus ? ` over ${st.cpus} CPUs` : ""}: ${verdict}, drop=${counter(st, "drop")}, early_drop=${counter(st, "early_drop")}, insert=${counter(st, "insert")}, invalid=${counter(st, "invalid")}`,
+    evidence: st.firstLine ? [st.firstLine] : [],
+    attributes,
+    correlateWith: insertFailed > 0 ? ["check_resolv_conf"] : [],
+  });
+}
+
+function insertFailedFinding(st: Stats, uptime: number | undefined): FindingDraft | undefined {
+  const insertFailed = counter(st, "insert_failed");
+  if (insertFailed === 0) return undefined;
+  const insert = counter(st, "insert");
+  const ratio = insert > 0 ? insertFailed / insert : undefined;
+  let severity: Severity =
+    insertFailed >= INSERT_FAILED_HIGH ? "high" : insertFailed >= INSERT_FAILED_MEDIUM ? "medium" : "low";
+  if (severity === "low" && ratio !== undefined && ratio >= INSERT_FAILED_RATIO_MEDIUM) severity = "medium";
+  const perHour = uptime !== undefined && uptime > 0 ? Math.round((insertFailed / uptime) * 10) / 10 : undefined;
+  return draft({
+    kind: "conntrack.insert-failed",
+    severity,
+    summary:
+      `conntrack insert_failed=${insertFailed}${st.cpus ? ` across ${st.cpus} CPUs` : ""}${perHour !== undefined ? ` (~${perHour}/h since boot)` : ""}: ` +
+      "packets lost a conntrack insert race, the signature of 5 s DNS delays from parallel A/AAAA lookups",
+    evidence: st.insertFailedLines,
+    count: insertFailed,
+    attributes: {
+      insertFailed,
+      insert,
+      ...(ratio !== undefined ? { insertFailedRatio: Math.round(ratio * 1e6) / 1e6 } : {}),
+      ...(perHour !== undefined ? { insertFailedPerHour: perHour } : {}),
+      clashResolve: counter(st, "clash_resolve"),
+    },
+    correlateWith: ["check_resolv_conf", "inspect_iptables"],
+  });
+}
+
+function dropsFinding(st: Stats): FindingDraft | undefined {
+  const drop = counter(st, "drop");
+  const earlyDrop = counter(st, "early_drop");
+  if (drop === 0 && earlyDrop === 0) return undefined;
+  // Early drops evict idle entries to make room; real drops lose packets.
+  const severity: Severity = drop >= DROP_HIGH ? "high" : drop > 0 ? "medium" : "low";
+  return draft({
+    kind: "conntrack.drops",
+    severity,
+    summary: `conntrack dropped ${drop} packet(s) and evicted ${earlyDrop} entr${earlyDrop === 1 ? "y" : "ies"} early: the table was full at some point since boot`,
+    evidence: st.dropLines,
+    count: drop + earlyDrop,
+    attributes: { drop, earlyDrop },
+    correlateWith: ["read_sysctls", "read_dmesg"],
+  });
+}
+
+function entriesFinding(
+  { table: t, limits }: Model,
+  { listed, entries, percent }: Occupancy,
+): FindingDraft | undefined {
+  if (entries === undefined) return undefined;
+  const { conntrackMax, sysctlCount } = limits;
+  const attributes: FindingDraft["attributes"] = {
+    entries,
+    udp53: t.udp53,
+    udp53Unreplied: t.udp53Unreplied,
+    tcp53: t.tcp53,
+    byProtocol: sortedCounts(t.byProto),
+    tcpStates: sortedCounts(t.tcpStates),
+    dnsDestinations: sortedCounts(t.dnsDestinations),
+    maxSource: limits.maxSource,
+  };
+  if (listed !== undefined) attributes.listed = listed;
+  if (t.reported !== undefined) attributes.reported = t.reported;
+  if (sysctlCount !== undefined) attributes.conntrackCount = sysctlCount;
+  if (conntrackMax !== undefined) attributes.conntrackMax = conntrackMax;
+  if (percent !== undefined) attributes.percent = percent;
+  const against =
+    conntrackMax !== undefined
+      ? ` of nf_conntrack_max ${conntrackMax} (${percent}%)`
+      : " (nf_conntrack_max unknown: no sysctl dump and no conntrackMax input)";
+  return fact(
+    "conntrack.entries",
+    `${entries} conntrack entries${against}; ${t.udp53} UDP/53 (DNS) entries, ${t.udp53Unreplied} of them unreplied`,
+    attributes,
+    [...(t.header ? [t.header] : []), ...t.dnsSamples.slice(0, SHOWN_DNS_SAMPLES)],
+    entries,
+  );
+}
+
+function nearFullFinding(
+  { table: t, limits }: Model,
+  { listed, entries, percent }: Occupancy,
+): FindingDraft | undefined {
+  const { conntrackMax, sysctlCount } = limits;
+  if (entries === undefined || percent === undefined || conntrackMax === undefined) return undefined;
+  if (percent < NEAR_FULL_MEDIUM * 100) return undefined;
+  return draft({
+    kind: "conntrack.table-near-full",
+    severity: percent >= NEAR_FULL_HIGH * 100 ? "high" : "medium",
+    summary: `The conntrack table holds ${entries} of ${conntrackMax} entries (${percent}%): new connections are dropped once it is full`,
+    evidence: [...limits.countEvidence, ...limits.maxEvidence, ...(t.header ? [t.header] : [])],
+    count: entries,
+    attributes: {
       entries,
-      udp53: t.udp53,
-      udp53Unreplied: t.udp53Unreplied,
-      tcp53: t.tcp53,
-      byProtocol: sortedCounts(t.byProto),
-      tcpStates: sortedCounts(t.tcpStates),
-      dnsDestinations: sortedCounts(t.dnsDestinations),
-      maxSource,
-    };
-    if (listed !== undefined) attributes.listed = listed;
-    if (t.reported !== undefined) attributes.reported = t.reported;
-    if (sysctlCount !== undefined) attributes.conntrackCount = sysctlCount;
-    if (conntrackMax !== undefined) attributes.conntrackMax = conntrackMax;
-    if (percent !== undefined) attributes.percent = percent;
-    const against =
-      conntrackMax !== undefined
-        ? ` of nf_conntrack_max ${conntrackMax} (${percent}%)`
-        : " (nf_conntrack_max unknown: no sysctl dump and no conntrackMax input)";
-    findings.push({
-      kind: "conntrack.entries",
-      severity: "info",
-      summary: `${entries} conntrack entries${against}; ${t.udp53} UDP/53 (DNS) entries, ${t.udp53Unreplied} of them unreplied`,
-      evidence: [...(t.header ? [t.header] : []), ...t.dnsSamples.slice(0, 2)],
-      count: entries,
-      attributes,
-      correlateWith: [],
-    });
-  }
-
-  if (
-    entries !== undefined &&
-    percent !== undefined &&
-    conntrackMax !== undefined &&
-    percent >= NEAR_FULL_MEDIUM * 100
-  ) {
-    const severity: Severity = percent >= NEAR_FULL_HIGH * 100 ? "high" : "medium";
-    findings.push({
-      kind: "conntrack.table-near-full",
-      severity,
-      summary: `The conntrack table holds ${entries} of ${conntrackMax} entries (${percent}%): new connections are dropped once it is full`,
-      evidence: [
-        ...sysctlLocators("net.netfilter.nf_conntrack_count"),
-        ...sysctlLocators("net.netfilter.nf_conntrack_max"),
-        ...(t.header ? [t.header] : []),
-      ],
-      count: entries,
-      attributes: {
-        entries,
-        conntrackMax,
-        percent,
-        ...(listed !== undefined ? { listed } : {}),
-        ...(sysctlCount !== undefined ? { conntrackCount: sysctlCount } : {}),
-      },
-      correlateWith: ["read_dmesg", "read_sysctls"],
-    });
-  }
-  return findings;
+      conntrackMax,
+      percent,
+      ...(listed !== undefined ? { listed } : {}),
+      ...(sysctlCount !== undefined ? { conntrackCount: sysctlCount } : {}),
+    },
+    correlateWith: ["read_dmesg", "read_sysctls"],
+  });
 }
 
 export const inspectConntrack = defineTool({

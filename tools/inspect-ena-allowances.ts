@@ -1,5 +1,7 @@
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fact } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
@@ -101,9 +103,15 @@ function headerName(line: string): string | undefined {
   return undefined;
 }
 
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const [path] = await ctx.read.paths("ethtool");
-  if (!path) return [];
+/** The `ethtool -S` blocks, one per interface, with only the allowance counters kept. */
+interface Ethtool {
+  path: string;
+  interfaces: InterfaceStats[];
+}
+
+async function readEthtool(read: EvidenceReader): Promise<Ethtool | undefined> {
+  const [path] = await read.paths("ethtool");
+  if (!path) return undefined;
   const interfaces: InterfaceStats[] = [];
   let pendingName: string | undefined;
   let pendingLine = 0;
@@ -112,7 +120,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   let unnamed = 0;
   let nonEmpty = 0;
 
-  const ok = await ctx.read.scanAt(path, (cursor) => {
+  const ok = await read.scanAt(path, (cursor) => {
     const { chunk, start, end } = cursor;
     if (end <= start) return;
     nonEmpty += 1;
@@ -145,45 +153,56 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       current = undefined;
     }
   });
-  if (!ok) return [];
+  if (!ok) return undefined;
   if (nonEmpty === 0) {
-    ctx.read.gap(path, "file is empty");
-    return [];
+    read.gap(path, "file is empty");
+    return undefined;
   }
   if (blocks === 0) {
-    ctx.read.gap(path, "no `ethtool -S` statistics blocks found");
-    return [];
+    read.gap(path, "no `ethtool -S` statistics blocks found");
+    return undefined;
   }
+  return { path, interfaces };
+}
 
-  const ena = interfaces.filter((i) => Object.keys(i.counters).length > 0);
-  if (ena.length === 0) {
-    return [
-      {
-        kind: "ena.allowances",
-        severity: "info",
-        summary: `None of the ${interfaces.length} interfaces reports ENA allowance counters (not ENA, or an ENA driver older than 2.2.10): allowance drops can be neither seen nor ruled out`,
-        evidence: [
-          makeLocator(
-            path,
-            interfaces[0]?.line,
-            undefined,
-            `${interfaces.length} ethtool -S blocks, no *_allowance_exceeded counters`,
-          ),
-        ],
-        count: 0,
-        attributes: { countersPresent: false, interfaces: interfaces.map((i) => i.name) },
-        correlateWith: [],
-      },
-    ];
-  }
-
-  const total = (counter: Counter): number => ena.reduce((sum, i) => sum + (i.counters[counter] ?? 0), 0);
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const ethtool = await readEthtool(ctx.read);
+  if (!ethtool) return [];
+  const ena = ethtool.interfaces.filter((i) => Object.keys(i.counters).length > 0);
+  if (ena.length === 0) return [noCountersFinding(ethtool)];
+  const { bootTime, collectedAt } = ctx.clock;
   const uptimeHours =
-    ctx.clock.bootTime !== undefined && ctx.clock.collectedAt !== undefined
-      ? (ctx.clock.collectedAt - ctx.clock.bootTime) / 3_600_000
-      : undefined;
-  const findings: FindingDraft[] = [];
+    bootTime !== undefined && collectedAt !== undefined ? (collectedAt - bootTime) / 3_600_000 : undefined;
+  return [
+    allowancesFinding(ethtool.path, ena, uptimeHours),
+    ...EXCEEDED.map((spec) => exceededFinding(spec, ethtool.path, ena, uptimeHours)),
+  ].filter((d): d is FindingDraft => d !== undefined);
+}
 
+/** A counter summed over the ENA interfaces. */
+function total(ena: readonly InterfaceStats[], counter: Counter): number {
+  return ena.reduce((sum, i) => sum + (i.counters[counter] ?? 0), 0);
+}
+
+/** No counters: drops can be neither seen nor ruled out, which is itself worth saying. */
+function noCountersFinding({ path, interfaces }: Ethtool): FindingDraft {
+  return fact(
+    "ena.allowances",
+    `None of the ${interfaces.length} interfaces reports ENA allowance counters (not ENA, or an ENA driver older than 2.2.10): allowance drops can be neither seen nor ruled out`,
+    { countersPresent: false, interfaces: interfaces.map((i) => i.name) },
+    [
+      makeLocator(
+        path,
+        interfaces[0]?.line,
+        undefined,
+        `${interfaces.length} ethtool -S blocks, no *_allowance_exceeded counters`,
+      ),
+    ],
+    0,
+  );
+}
+
+function allowancesFinding(path: string, ena: InterfaceStats[], uptimeHours: number | undefined): FindingDraft {
   const facts: FindingDraft["attributes"] = { countersPresent: true, interfaces: ena.map((i) => i.name) };
   for (const counter of COUNTERS) {
     const present = ena.filter((i) => i.counters[counter] !== undefined);
@@ -191,22 +210,22 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const attr = ATTR[counter];
     if (counter === "conntrack_allowance_available")
       facts[`${attr}Min`] = Math.min(...present.map((i) => i.counters[counter] as number));
-    else facts[attr] = total(counter);
+    else facts[attr] = total(ena, counter);
     facts[`${attr}ByInterface`] = ena.map((i) => i.counters[counter] ?? 0);
   }
   if (uptimeHours !== undefined) facts.uptimeHours = Math.round(uptimeHours * 10) / 10;
-  const nonZero = EXCEEDED.filter((e) => e.counters.some((c) => total(c) > 0)).map((e) => e.kind);
-  findings.push({
-    kind: "ena.allowances",
-    severity: "info",
-    summary:
-      nonZero.length === 0
-        ? `ENA allowance counters are all zero on ${ena.map((i) => i.name).join(", ")}: no packets were dropped for exceeding pps, bandwidth, conntrack or link-local allowances`
-        : `ENA allowance counters on ${ena.map((i) => i.name).join(", ")}: ${EXCEEDED.flatMap((e) => e.counters)
-            .filter((c) => total(c) > 0)
-            .map((c) => `${c}=${total(c)}`)
-            .join(", ")}`,
-    evidence: ena.slice(0, 3).map((i) =>
+  const nonZero = EXCEEDED.filter((e) => e.counters.some((c) => total(ena, c) > 0)).map((e) => e.kind);
+  const names = ena.map((i) => i.name).join(", ");
+  return fact(
+    "ena.allowances",
+    nonZero.length === 0
+      ? `ENA allowance counters are all zero on ${names}: no packets were dropped for exceeding pps, bandwidth, conntrack or link-local allowances`
+      : `ENA allowance counters on ${names}: ${EXCEEDED.flatMap((e) => e.counters)
+          .filter((c) => total(ena, c) > 0)
+          .map((c) => `${c}=${total(ena, c)}`)
+          .join(", ")}`,
+    facts,
+    ena.slice(0, 3).map((i) =>
       makeLocator(
         path,
         i.line,
@@ -216,42 +235,44 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
           .join(" ")}`,
       ),
     ),
-    count: ena.length,
-    attributes: facts,
-    correlateWith: [],
-  });
+    ena.length,
+  );
+}
 
-  for (const spec of EXCEEDED) {
-    const sum = spec.counters.reduce((s, c) => s + total(c), 0);
-    if (sum === 0) continue;
-    const hit = ena.filter((i) => spec.counters.some((c) => (i.counters[c] ?? 0) > 0));
-    const severity: Severity = sum >= spec.large ? "high" : "medium";
-    const evidence: EvidenceLocator[] = [];
-    for (const iface of hit.slice(0, 3)) {
-      for (const c of spec.counters) {
-        const at = iface.lines[c];
-        if (at && (iface.counters[c] ?? 0) > 0)
-          evidence.push(makeLocator(path, at.line, undefined, `${iface.name}: ${at.text}`));
-      }
-    }
-    const attributes: FindingDraft["attributes"] = { total: sum, interfaces: hit.map((i) => i.name) };
+function exceededFinding(
+  spec: Exceeded,
+  path: string,
+  ena: InterfaceStats[],
+  uptimeHours: number | undefined,
+): FindingDraft | undefined {
+  const sum = spec.counters.reduce((s, c) => s + total(ena, c), 0);
+  if (sum === 0) return undefined;
+  const hit = ena.filter((i) => spec.counters.some((c) => (i.counters[c] ?? 0) > 0));
+  const severity: Severity = sum >= spec.large ? "high" : "medium";
+  const evidence: EvidenceLocator[] = [];
+  for (const iface of hit.slice(0, 3)) {
     for (const c of spec.counters) {
-      attributes[ATTR[c]] = total(c);
-      attributes[`${ATTR[c]}ByInterface`] = hit.map((i) => i.counters[c] ?? 0);
+      const at = iface.lines[c];
+      if (at && (iface.counters[c] ?? 0) > 0)
+        evidence.push(makeLocator(path, at.line, undefined, `${iface.name}: ${at.text}`));
     }
-    if (uptimeHours !== undefined && uptimeHours > 0)
-      attributes.perHourSinceBoot = Math.round((sum / uptimeHours) * 10) / 10;
-    findings.push({
-      kind: spec.kind,
-      severity,
-      summary: `${sum} ${spec.what} since the ENA driver loaded (${hit.map((i) => i.name).join(", ")}); counters are cumulative, so compare two collections to see whether they still grow`,
-      evidence,
-      count: sum,
-      attributes,
-      correlateWith: spec.correlate,
-    });
   }
-  return findings;
+  const attributes: FindingDraft["attributes"] = { total: sum, interfaces: hit.map((i) => i.name) };
+  for (const c of spec.counters) {
+    attributes[ATTR[c]] = total(ena, c);
+    attributes[`${ATTR[c]}ByInterface`] = hit.map((i) => i.counters[c] ?? 0);
+  }
+  if (uptimeHours !== undefined && uptimeHours > 0)
+    attributes.perHourSinceBoot = Math.round((sum / uptimeHours) * 10) / 10;
+  return draft({
+    kind: spec.kind,
+    severity,
+    summary: `${sum} ${spec.what} since the ENA driver loaded (${hit.map((i) => i.name).join(", ")}); counters are cumulative, so compare two collections to see whether they still grow`,
+    evidence,
+    count: sum,
+    attributes,
+    correlateWith: spec.correlate,
+  });
 }
 
 export const inspectEnaAllowances = defineTool({

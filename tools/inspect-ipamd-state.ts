@@ -3,6 +3,8 @@ import type { EvidenceLocator } from "../src/domain/finding.ts";
 import { downgrade, type Severity } from "../src/domain/severity.ts";
 import type { ArtifactName } from "../src/evidence/layout.ts";
 import { splitLines } from "../src/evidence/lines.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import {
   parseCheckpoint,
@@ -45,6 +47,7 @@ type Kind = keyof typeof KINDS;
 const HOST_NETWORK_ALLOWANCE = 2;
 /** Throttling errors below this since IPAMD started are background noise. */
 const THROTTLE_NOISE = 10;
+/** Bounds the pod-IP hand-off; a node holds far fewer pods. */
 const MAX_POD_IPS = 1000;
 
 const CORRELATE: Record<Kind, string[]> = {
@@ -62,7 +65,7 @@ const CORRELATE: Record<Kind, string[]> = {
 
 type Attributes = FindingDraft["attributes"];
 
-function draft(
+function finding(
   kind: Kind,
   severity: Severity,
   summary: string,
@@ -70,7 +73,7 @@ function draft(
   attributes: Attributes,
   count = 1,
 ): FindingDraft {
-  return { kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] };
+  return draft({ kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] });
 }
 
 interface Loaded<T> {
@@ -85,20 +88,20 @@ interface SkipFlags {
   evidence: EvidenceLocator[];
 }
 
-async function readSkipFlags(ctx: AnalyzerContext): Promise<SkipFlags> {
+async function readSkipFlags(read: EvidenceReader): Promise<SkipFlags> {
   const flags: SkipFlags = { introspection: false, metrics: false, evidence: [] };
   for (const [name, field] of [
     ["introspectionIgnored", "introspection"],
     ["metricsIgnored", "metrics"],
   ] as const) {
-    const read = await ctx.read.text(name, 64 * 1024);
-    if (read.state !== "ok") continue;
+    const marker = await read.text(name, 64 * 1024);
+    if (marker.state !== "ok") continue;
     flags[field] = true;
     flags.evidence.push(
-      makeLocator(read.path, 1, undefined, read.text.trim().split("\n")[0] || "(marker file present)"),
+      makeLocator(marker.path, 1, undefined, marker.text.trim().split("\n")[0] || "(marker file present)"),
     );
   }
-  const params = await ctx.read.text("scriptParams", 64 * 1024);
+  const params = await read.text("scriptParams", 64 * 1024);
   if (params.state === "ok") {
     splitLines(params.text).forEach((line, i) => {
       const m = /^\s*(ignore_introspection|ignore_metrics)\s*[:=]\s*"?(\w+)"?/i.exec(line);
@@ -116,24 +119,24 @@ async function readSkipFlags(ctx: AnalyzerContext): Promise<SkipFlags> {
  * it), `undefined` when missing or unusable (the reader records why).
  */
 async function readIntrospection(
-  ctx: AnalyzerContext,
+  read: EvidenceReader,
   name: ArtifactName,
   skipped: boolean,
 ): Promise<{ path: string; text: string } | { path: string; empty: true } | undefined> {
-  const read = await ctx.read.text(name);
-  if (read.state !== "ok") return undefined;
-  if (read.text.trim() === "") {
-    if (!skipped) ctx.read.gap(read.path, "file is empty: IPAMD did not answer when the bundle was collected");
-    return { path: read.path, empty: true };
+  const file = await read.text(name);
+  if (file.state !== "ok") return undefined;
+  if (file.text.trim() === "") {
+    if (!skipped) read.gap(file.path, "file is empty: IPAMD did not answer when the bundle was collected");
+    return { path: file.path, empty: true };
   }
-  return { path: read.path, text: read.text };
+  return { path: file.path, text: file.text };
 }
 
-function parseJsonOrGap(ctx: AnalyzerContext, path: string, text: string): unknown {
+function parseJsonOrGap(read: EvidenceReader, path: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    ctx.read.gap(path, `invalid JSON: ${(error as Error).message.slice(0, 120)}`);
+    read.gap(path, `invalid JSON: ${(error as Error).message.slice(0, 120)}`);
     return undefined;
   }
 }
@@ -314,7 +317,7 @@ function apiErrorFinding(metrics: Metrics, pool: PoolFacts | undefined): Finding
   const classes = [...byClass.keys()].sort();
   const described = classes.map((k) => `${k} ${byClass.get(k)}`).join(", ");
   const evidence = errors.slice(0, 3).map((s) => makeLocator(metrics.path, s.line, undefined, s.text));
-  return draft(
+  return finding(
     "ipamd.api-errors",
     severity,
     `IPAMD counted ${total} failed AWS API call${total === 1 ? "" : "s"} since it started (${described}); counters are cumulative, not rates`,
@@ -346,7 +349,7 @@ function settingsFinding(paths: string[], settings: CniSettings, pool: PoolFacts
   if (settings.customNetworking) parts.push("custom networking");
   if (settings.externalSnat) parts.push("external SNAT");
   if (settings.mtu !== undefined) parts.push(`MTU ${settings.mtu}`);
-  return draft(
+  return finding(
     "ipamd.settings",
     "info",
     `IPAMD settings: ${parts.join(", ") || "defaults"}`,
@@ -367,7 +370,7 @@ function podIpsFinding(path: string, checkpoint: IpamCheckpoint): FindingDraft {
   const n = checkpoint.allocations.length;
   const excerpt =
     n > 0 ? JSON.stringify(checkpoint.allocations[0]) : `{"version":"${checkpoint.version ?? "?"}","allocations":[]}`;
-  return draft(
+  return finding(
     "ipamd.pod-ips",
     "info",
     `The IPAMD checkpoint assigns ${n} pod address${n === 1 ? "" : "es"}`,
@@ -400,34 +403,49 @@ function ageAgainstWindow(ctx: AnalyzerContext, drafts: FindingDraft[]): Finding
   );
 }
 
-async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefined }): Promise<FindingDraft[]> {
-  const names: ArtifactName[] = [
-    "ipamdEnis",
-    "ipamdEnvSettings",
-    "networkUtilsEnvSettings",
-    "ipamdMetrics",
-    "ipamdCheckpoint",
-    "introspectionIgnored",
-    "metricsIgnored",
-  ];
-  const present = await Promise.all(names.map(async (n) => (await ctx.read.paths(n)).length > 0));
-  if (!present.some(Boolean)) return [];
-  const findings: FindingDraft[] = [];
-  const skip = await readSkipFlags(ctx);
+/** The artifacts this tool reads; with none of them in the bundle it has nothing to say. */
+const ARTIFACTS: ArtifactName[] = [
+  "ipamdEnis",
+  "ipamdEnvSettings",
+  "networkUtilsEnvSettings",
+  "ipamdMetrics",
+  "ipamdCheckpoint",
+  "introspectionIgnored",
+  "metricsIgnored",
+];
+
+/** IPAMD's state as the collector saved it, parsed; files that did not parse are gaps, not state. */
+interface IpamdState {
+  skip: SkipFlags;
+  /** Introspection files present but empty although the collector did not skip them. */
+  emptyFiles: string[];
+  enisEmpty: boolean;
+  metricsEmpty: boolean;
+  pool: Loaded<IpamdPool> | undefined;
+  settings: CniSettings | undefined;
+  settingsPaths: string[];
+  metrics: Metrics | undefined;
+  checkpoint: Loaded<IpamCheckpoint> | undefined;
+}
+
+async function readState(read: EvidenceReader): Promise<IpamdState | undefined> {
+  const present = await Promise.all(ARTIFACTS.map(async (n) => (await read.paths(n)).length > 0));
+  if (!present.some(Boolean)) return undefined;
+  const skip = await readSkipFlags(read);
 
   const emptyFiles: string[] = [];
   const empty = (file: { path: string } | undefined, skipped: boolean) => {
     if (file && "empty" in file && !skipped) emptyFiles.push(file.path);
   };
 
-  const enisFile = await readIntrospection(ctx, "ipamdEnis", skip.introspection);
+  const enisFile = await readIntrospection(read, "ipamdEnis", skip.introspection);
   empty(enisFile, skip.introspection);
   let pool: Loaded<IpamdPool> | undefined;
   if (enisFile && "text" in enisFile) {
-    const value = parseJsonOrGap(ctx, enisFile.path, enisFile.text);
+    const value = parseJsonOrGap(read, enisFile.path, enisFile.text);
     if (value !== undefined) {
       const parsed = parseEnis(value);
-      if ("error" in parsed) ctx.read.gap(enisFile.path, parsed.error);
+      if ("error" in parsed) read.gap(enisFile.path, parsed.error);
       else pool = { path: enisFile.path, value: parsed };
     }
   }
@@ -435,13 +453,13 @@ async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefin
   const settingsValues: unknown[] = [];
   const settingsPaths: string[] = [];
   for (const name of ["ipamdEnvSettings", "networkUtilsEnvSettings"] as const) {
-    const file = await readIntrospection(ctx, name, skip.introspection);
+    const file = await readIntrospection(read, name, skip.introspection);
     empty(file, skip.introspection);
     if (!file || !("text" in file)) continue;
-    const value = parseJsonOrGap(ctx, file.path, file.text);
+    const value = parseJsonOrGap(read, file.path, file.text);
     if (value === undefined) continue;
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      ctx.read.gap(file.path, "env settings are not a JSON object");
+      read.gap(file.path, "env settings are not a JSON object");
       continue;
     }
     settingsValues.push(value);
@@ -449,198 +467,231 @@ async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefin
   }
   const settings = settingsValues.length > 0 ? parseEnvSettings(...settingsValues) : undefined;
 
-  const metricsFile = await readIntrospection(ctx, "ipamdMetrics", skip.metrics);
+  const metricsFile = await readIntrospection(read, "ipamdMetrics", skip.metrics);
   empty(metricsFile, skip.metrics);
   let metrics: Metrics | undefined;
   if (metricsFile && "text" in metricsFile) {
     const parsed = readMetrics(metricsFile.path, metricsFile.text);
-    if (parsed.samples.length === 0) ctx.read.gap(metricsFile.path, "no awscni_ Prometheus samples in the file");
+    if (parsed.samples.length === 0) read.gap(metricsFile.path, "no awscni_ Prometheus samples in the file");
     else metrics = parsed;
   }
 
   let checkpoint: Loaded<IpamCheckpoint> | undefined;
-  const checkpointRead = await ctx.read.json("ipamdCheckpoint");
+  const checkpointRead = await read.json("ipamdCheckpoint");
   if (checkpointRead.state === "ok") {
     const parsed = parseCheckpoint(checkpointRead.value);
-    if ("error" in parsed) ctx.read.gap(checkpointRead.path, parsed.error);
+    if ("error" in parsed) read.gap(checkpointRead.path, parsed.error);
     else checkpoint = { path: checkpointRead.path, value: parsed };
   }
 
-  if (skip.introspection || skip.metrics) {
-    const what = [skip.introspection ? "introspection" : "", skip.metrics ? "metrics" : ""]
-      .filter(Boolean)
-      .join(" and ");
-    findings.push(
-      draft(
-        "ipamd.introspection-skipped",
-        "info",
-        `The collector was told to skip IPAMD ${what}: absent or empty IPAMD files are expected and say nothing about IPAMD's health`,
-        skip.evidence,
-        { introspection: skip.introspection, metrics: skip.metrics },
-      ),
-    );
-  }
+  return {
+    skip,
+    emptyFiles,
+    enisEmpty: enisFile !== undefined && emptyFiles.includes(enisFile.path),
+    metricsEmpty: metricsFile !== undefined && emptyFiles.includes(metricsFile.path),
+    pool,
+    settings,
+    settingsPaths,
+    metrics,
+    checkpoint,
+  };
+}
 
-  if (emptyFiles.length > 0) {
-    const enisEmpty = enisFile !== undefined && emptyFiles.includes(enisFile.path);
-    const answered = [pool, settings, metrics].filter((x) => x !== undefined).length;
-    const severity: Severity = enisEmpty && answered === 0 ? "medium" : "low";
-    const attributes: Attributes = {
-      files: emptyFiles,
-      enisEmpty,
-      metricsEmpty: metricsFile !== undefined && emptyFiles.includes(metricsFile.path),
-      answeredFiles: answered,
-    };
-    if (checkpoint) attributes.checkpointAllocations = checkpoint.value.allocations.length;
-    findings.push(
-      draft(
-        "ipamd.introspection-empty",
-        severity,
-        `${emptyFiles.length} IPAMD introspection file${emptyFiles.length === 1 ? " is" : "s are"} empty although the collector did not skip introspection: IPAMD was not answering on 127.0.0.1:61679${answered === 0 ? "" : " for part of the collection"}`,
-        emptyFiles.map((p) => makeLocator(p, undefined, undefined, "(empty file)")),
-        attributes,
-        emptyFiles.length,
-      ),
-    );
-  }
-
-  const facts = poolFacts(pool?.value, metrics, settings);
-  if (facts) {
-    const evidence = [
-      ...poolLocator(pool),
-      ...metricLocators(metrics, [
-        "awscni_total_ip_addresses",
-        "awscni_assigned_ip_addresses",
-        "awscni_eni_allocated",
-        "awscni_eni_max",
-      ]),
-    ];
-    const attributes = poolAttributes(facts, pool?.value);
-    if (checkpoint) attributes.checkpointAllocations = checkpoint.value.allocations.length;
-    if (metrics?.ipamdErrors !== undefined) attributes.ipamdErrorCount = metrics.ipamdErrors;
-    if (input.maxPods !== undefined) {
-      attributes.maxPods = input.maxPods;
-      if (facts.ipMax !== undefined)
-        attributes.maxPodsWithinCapacity = input.maxPods <= facts.ipMax + HOST_NETWORK_ALLOWANCE;
-    }
-    const enis =
-      facts.enisAttached !== undefined
-        ? `, ${facts.enisAttached}${facts.maxEnis !== undefined ? `/${facts.maxEnis}` : ""} ENIs`
-        : "";
-    findings.push(
-      draft(
-        "ipamd.pool",
-        "info",
-        `IPAMD pool: ${facts.assigned} of ${facts.total} addresses assigned, ${facts.free} free${enis}${facts.prefixMode ? `, prefix delegation (${facts.prefixes} prefixes)` : ""}`,
-        evidence,
-        attributes,
-      ),
-    );
-
-    const poolFull = facts.total > 0 && facts.assigned >= facts.total;
-    if (!facts.ipv6 && facts.total === 0) {
-      const noEnis = facts.enisAttached === 0;
-      findings.push(
-        draft(
-          "ipamd.no-ips-no-enis",
-          "high",
-          noEnis
-            ? "IPAMD has no ENI in its datastore: it never initialised the node's network (check ipamd.log for IMDS, permission or API server errors)"
-            : `IPAMD holds no address for pods on its ${facts.enisAttached ?? "?"} ENI${facts.enisAttached === 1 ? "" : "s"}${facts.prefixMode ? " (prefix delegation: no /28 could be attached)" : ""}: every new pod fails to get an IP`,
-          evidence,
-          {
-            totalIps: 0,
-            enisAttached: facts.enisAttached ?? null,
-            prefixMode: facts.prefixMode,
-            atMaxEnis: facts.atMaxEnis ?? null,
-            noAvailableIpCount: facts.noAvailable,
-          },
-        ),
-      );
-    } else if (!facts.ipv6 && poolFull) {
-      const grow =
-        facts.atCapacity === true
-          ? "all ENIs are attached and full, so the pool cannot grow (node capacity)"
-          : facts.atMaxEnis === true
-            ? "all ENIs are attached but could hold more addresses, so IPAMD failed to add any (subnet, EC2 API or permissions)"
-            : facts.atMaxEnis === false
-              ? "more ENIs could be attached, so IPAMD failed to grow the pool (subnet, EC2 API or permissions)"
-              : "ENI limit unknown";
-      findings.push(
-        draft(
-          "ipamd.pool-exhausted",
-          facts.noAvailable > 0 ? "high" : "medium",
-          `All ${facts.total} pooled addresses are assigned; ${grow}${facts.noAvailable > 0 ? `; ${facts.noAvailable} assignments already failed` : ""}`,
-          evidence,
-          {
-            totalIps: facts.total,
-            assignedIps: facts.assigned,
-            atMaxEnis: facts.atMaxEnis ?? null,
-            atCapacity: facts.atCapacity ?? null,
-            enisAttached: facts.enisAttached ?? null,
-            maxEnis: facts.maxEnis ?? null,
-            noAvailableIpCount: facts.noAvailable,
-          },
-        ),
-      );
-    }
-    if (facts.atMaxEnis === true) {
-      const capacityReached = poolFull && facts.atCapacity === true && !facts.ipv6;
-      const summary = capacityReached
-        ? `All ${facts.maxEnis} ENIs are attached, full, and every address is in use: the node cannot address more pods`
-        : poolFull
-          ? `All ${facts.maxEnis} ENIs are attached and every pooled address is in use, but the ENIs could hold ${facts.ipMax !== undefined ? facts.ipMax - facts.total : "more"} more addresses: not a capacity limit`
-          : `All ${facts.maxEnis} ENIs the instance allows are attached; ${facts.free} addresses still free`;
-      findings.push(
-        draft(
-          "ipamd.at-max-enis",
-          capacityReached ? "high" : "info",
-          summary,
-          [
-            ...metricLocators(metrics, ["awscni_eni_allocated", "awscni_eni_max", "awscni_ip_max"]),
-            ...poolLocator(pool),
-          ].slice(0, 3),
-          {
-            enisAttached: facts.enisAttached ?? null,
-            maxEnis: facts.maxEnis ?? null,
-            freeIps: facts.free,
-            totalIps: facts.total,
-            ipCapacity: facts.ipMax ?? null,
-            atCapacity: facts.atCapacity ?? null,
-          },
-        ),
-      );
-    }
-    if (
-      input.maxPods !== undefined &&
-      facts.ipMax !== undefined &&
-      input.maxPods > facts.ipMax + HOST_NETWORK_ALLOWANCE &&
-      !facts.prefixMode
-    ) {
-      findings.push(
-        draft(
-          "ipamd.max-pods-above-capacity",
-          poolFull ? "high" : "medium",
-          `The kubelet allows ${input.maxPods} pods but the ENIs can address only ${facts.ipMax} (+${HOST_NETWORK_ALLOWANCE} host-network pods)`,
-          metricLocators(metrics, ["awscni_ip_max"]),
-          {
-            maxPods: input.maxPods,
-            ipCapacity: facts.ipMax,
-            hostNetworkAllowance: HOST_NETWORK_ALLOWANCE,
-            shortfall: input.maxPods - facts.ipMax - HOST_NETWORK_ALLOWANCE,
-          },
-        ),
-      );
-    }
-  }
-
-  if (metrics) {
-    const api = apiErrorFinding(metrics, facts);
-    if (api) findings.push(api);
-  }
-  if (settings) findings.push(settingsFinding(settingsPaths, settings, facts));
-  if (checkpoint) findings.push(podIpsFinding(checkpoint.path, checkpoint.value));
+async function analyze(ctx: AnalyzerContext, input: { maxPods?: number | undefined }): Promise<FindingDraft[]> {
+  const state = await readState(ctx.read);
+  if (!state) return [];
+  const facts = poolFacts(state.pool?.value, state.metrics, state.settings);
+  const findings = [
+    skippedFinding(state.skip),
+    emptyFinding(state),
+    ...(facts ? poolFindings(state, facts, input.maxPods) : []),
+    state.metrics ? apiErrorFinding(state.metrics, facts) : undefined,
+    state.settings ? settingsFinding(state.settingsPaths, state.settings, facts) : undefined,
+    state.checkpoint ? podIpsFinding(state.checkpoint.path, state.checkpoint.value) : undefined,
+  ].filter((d): d is FindingDraft => d !== undefined);
   return ageAgainstWindow(ctx, findings);
+}
+
+function skippedFinding(skip: SkipFlags): FindingDraft | undefined {
+  if (!skip.introspection && !skip.metrics) return undefined;
+  const what = [skip.introspection ? "introspection" : "", skip.metrics ? "metrics" : ""].filter(Boolean).join(" and ");
+  return finding(
+    "ipamd.introspection-skipped",
+    "info",
+    `The collector was told to skip IPAMD ${what}: absent or empty IPAMD files are expected and say nothing about IPAMD's health`,
+    skip.evidence,
+    { introspection: skip.introspection, metrics: skip.metrics },
+  );
+}
+
+function emptyFinding(state: IpamdState): FindingDraft | undefined {
+  const { emptyFiles, enisEmpty, checkpoint } = state;
+  if (emptyFiles.length === 0) return undefined;
+  const answered = [state.pool, state.settings, state.metrics].filter((x) => x !== undefined).length;
+  const severity: Severity = enisEmpty && answered === 0 ? "medium" : "low";
+  const attributes: Attributes = {
+    files: emptyFiles,
+    enisEmpty,
+    metricsEmpty: state.metricsEmpty,
+    answeredFiles: answered,
+  };
+  if (checkpoint) attributes.checkpointAllocations = checkpoint.value.allocations.length;
+  return finding(
+    "ipamd.introspection-empty",
+    severity,
+    `${emptyFiles.length} IPAMD introspection file${emptyFiles.length === 1 ? " is" : "s are"} empty although the collector did not skip introspection: IPAMD was not answering on 127.0.0.1:61679${answered === 0 ? "" : " for part of the collection"}`,
+    emptyFiles.map((p) => makeLocator(p, undefined, undefined, "(empty file)")),
+    attributes,
+    emptyFiles.length,
+  );
+}
+
+/** The pool as a fact, then what its numbers say: no addresses, all used, all ENIs attached, maxPods too high. */
+function poolFindings(state: IpamdState, facts: PoolFacts, maxPods: number | undefined): FindingDraft[] {
+  const evidence = [
+    ...poolLocator(state.pool),
+    ...metricLocators(state.metrics, [
+      "awscni_total_ip_addresses",
+      "awscni_assigned_ip_addresses",
+      "awscni_eni_allocated",
+      "awscni_eni_max",
+    ]),
+  ];
+  const poolFull = facts.total > 0 && facts.assigned >= facts.total;
+  return [
+    poolFinding(state, facts, maxPods, evidence),
+    shortageFinding(facts, poolFull, evidence),
+    atMaxEnisFinding(state, facts, poolFull),
+    maxPodsFinding(state, facts, poolFull, maxPods),
+  ].filter((d): d is FindingDraft => d !== undefined);
+}
+
+function poolFinding(
+  state: IpamdState,
+  facts: PoolFacts,
+  maxPods: number | undefined,
+  evidence: EvidenceLocator[],
+): FindingDraft {
+  const { checkpoint, metrics } = state;
+  const attributes = poolAttributes(facts, state.pool?.value);
+  if (checkpoint) attributes.checkpointAllocations = checkpoint.value.allocations.length;
+  if (metrics?.ipamdErrors !== undefined) attributes.ipamdErrorCount = metrics.ipamdErrors;
+  if (maxPods !== undefined) {
+    attributes.maxPods = maxPods;
+    if (facts.ipMax !== undefined) attributes.maxPodsWithinCapacity = maxPods <= facts.ipMax + HOST_NETWORK_ALLOWANCE;
+  }
+  const enis =
+    facts.enisAttached !== undefined
+      ? `, ${facts.enisAttached}${facts.maxEnis !== undefined ? `/${facts.maxEnis}` : ""} ENIs`
+      : "";
+  return finding(
+    "ipamd.pool",
+    "info",
+    `IPAMD pool: ${facts.assigned} of ${facts.total} addresses assigned, ${facts.free} free${enis}${facts.prefixMode ? `, prefix delegation (${facts.prefixes} prefixes)` : ""}`,
+    evidence,
+    attributes,
+  );
+}
+
+/** No address at all, or every address in use (IPv6 pools are not counted in addresses). */
+function shortageFinding(facts: PoolFacts, poolFull: boolean, evidence: EvidenceLocator[]): FindingDraft | undefined {
+  if (facts.ipv6) return undefined;
+  if (facts.total === 0) {
+    const noEnis = facts.enisAttached === 0;
+    return finding(
+      "ipamd.no-ips-no-enis",
+      "high",
+      noEnis
+        ? "IPAMD has no ENI in its datastore: it never initialised the node's network (check ipamd.log for IMDS, permission or API server errors)"
+        : `IPAMD holds no address for pods on its ${facts.enisAttached ?? "?"} ENI${facts.enisAttached === 1 ? "" : "s"}${facts.prefixMode ? " (prefix delegation: no /28 could be attached)" : ""}: every new pod fails to get an IP`,
+      evidence,
+      {
+        totalIps: 0,
+        enisAttached: facts.enisAttached ?? null,
+        prefixMode: facts.prefixMode,
+        atMaxEnis: facts.atMaxEnis ?? null,
+        noAvailableIpCount: facts.noAvailable,
+      },
+    );
+  }
+  if (!poolFull) return undefined;
+  const grow =
+    facts.atCapacity === true
+      ? "all ENIs are attached and full, so the pool cannot grow (node capacity)"
+      : facts.atMaxEnis === true
+        ? "all ENIs are attached but could hold more addresses, so IPAMD failed to add any (subnet, EC2 API or permissions)"
+        : facts.atMaxEnis === false
+          ? "more ENIs could be attached, so IPAMD failed to grow the pool (subnet, EC2 API or permissions)"
+          : "ENI limit unknown";
+  return finding(
+    "ipamd.pool-exhausted",
+    facts.noAvailable > 0 ? "high" : "medium",
+    `All ${facts.total} pooled addresses are assigned; ${grow}${facts.noAvailable > 0 ? `; ${facts.noAvailable} assignments already failed` : ""}`,
+    evidence,
+    {
+      totalIps: facts.total,
+      assignedIps: facts.assigned,
+      atMaxEnis: facts.atMaxEnis ?? null,
+      atCapacity: facts.atCapacity ?? null,
+      enisAttached: facts.enisAttached ?? null,
+      maxEnis: facts.maxEnis ?? null,
+      noAvailableIpCount: facts.noAvailable,
+    },
+  );
+}
+
+function atMaxEnisFinding(state: IpamdState, facts: PoolFacts, poolFull: boolean): FindingDraft | undefined {
+  if (facts.atMaxEnis !== true) return undefined;
+  const capacityReached = poolFull && facts.atCapacity === true && !facts.ipv6;
+  const summary = capacityReached
+    ? `All ${facts.maxEnis} ENIs are attached, full, and every address is in use: the node cannot address more pods`
+    : poolFull
+      ? `All ${facts.maxEnis} ENIs are attached and every pooled address is in use, but the ENIs could hold ${facts.ipMax !== undefined ? facts.ipMax - facts.total : "more"} more addresses: not a capacity limit`
+      : `All ${facts.maxEnis} ENIs the instance allows are attached; ${facts.free} addresses still free`;
+  return finding(
+    "ipamd.at-max-enis",
+    capacityReached ? "high" : "info",
+    summary,
+    [
+      ...metricLocators(state.metrics, ["awscni_eni_allocated", "awscni_eni_max", "awscni_ip_max"]),
+      ...poolLocator(state.pool),
+    ].slice(0, 3),
+    {
+      enisAttached: facts.enisAttached ?? null,
+      maxEnis: facts.maxEnis ?? null,
+      freeIps: facts.free,
+      totalIps: facts.total,
+      ipCapacity: facts.ipMax ?? null,
+      atCapacity: facts.atCapacity ?? null,
+    },
+  );
+}
+
+function maxPodsFinding(
+  state: IpamdState,
+  facts: PoolFacts,
+  poolFull: boolean,
+  maxPods: number | undefined,
+): FindingDraft | undefined {
+  if (
+    maxPods === undefined ||
+    facts.ipMax === undefined ||
+    maxPods <= facts.ipMax + HOST_NETWORK_ALLOWANCE ||
+    facts.prefixMode
+  )
+    return undefined;
+  return finding(
+    "ipamd.max-pods-above-capacity",
+    poolFull ? "high" : "medium",
+    `The kubelet allows ${maxPods} pods but the ENIs can address only ${facts.ipMax} (+${HOST_NETWORK_ALLOWANCE} host-network pods)`,
+    metricLocators(state.metrics, ["awscni_ip_max"]),
+    {
+      maxPods,
+      ipCapacity: facts.ipMax,
+      hostNetworkAllowance: HOST_NETWORK_ALLOWANCE,
+      shortfall: maxPods - facts.ipMax - HOST_NETWORK_ALLOWANCE,
+    },
+  );
 }
 
 export const inspectIpamdState = defineTool({

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import type { Severity } from "../src/domain/severity.ts";
 import { splitLines } from "../src/evidence/lines.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fact } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
@@ -28,135 +29,213 @@ const CORE = [
 ];
 const CORE_UNITS = /^(kubelet|containerd|chronyd|sandbox-image)\.service$/;
 const LARGE_ARGS = 32 * 1024;
+/** A process list this short is a stub or a failed capture, not the node's: absence in it proves nothing. */
+const MIN_ROWS_FOR_MISSING = 5;
+/** A few zombies come and go; this many means a parent that never reaps (a PID leak). */
+const ZOMBIES_MEDIUM = 50;
+const ZOMBIES_HIGH = 1000;
+/** Shares of kernel.pid_max in use: forks fail once it is reached. */
+const PID_PRESSURE_MEDIUM = 0.8;
+const PID_PRESSURE_HIGH = 0.9;
+const SHOWN_FAILED_UNITS = 3;
+const SHOWN_SAMPLES = 2;
 
-async function analyze(ctx: AnalyzerContext, input: { pidMax?: number }): Promise<FindingDraft[]> {
-  const findings: FindingDraft[] = [];
-  const services = await ctx.read.text("services");
-  if (services.state === "ok") {
-    const failed: Array<{ unit: string; line: number; text: string }> = [];
-    splitLines(services.text).forEach((text, i) => {
-      const m = /^[\s●*]*([\w@.\\-]+\.(?:service|mount|socket|timer))\s+\S+\s+failed\s/.exec(text);
-      if (m) failed.push({ unit: m[1] as string, line: i + 1, text });
-    });
-    if (failed.length) {
-      const core = failed.some((f) => CORE_UNITS.test(f.unit));
-      findings.push({
-        kind: "processes.failed-units",
-        severity: core ? "high" : "low",
-        summary: `${failed.length} systemd unit${failed.length === 1 ? " is" : "s are"} failed: ${failed.map((f) => f.unit).join(", ")}`,
-        evidence: failed.slice(0, 3).map((f) => makeLocator(services.path, f.line, undefined, f.text)),
-        count: failed.length,
-        attributes: { units: failed.map((f) => f.unit) },
-        correlateWith: ["read_system_messages", "read_kubelet_journal", "read_containerd_log"],
-      });
-    }
-  }
-
-  const ps = await ctx.read.text("processes", 64 * 1024 * 1024);
-  let processCount: number | undefined;
-  if (ps.state === "ok") {
-    const lines = splitLines(ps.text);
-    const header = lines.findIndex((l) => /\bPID\b/.test(l) && /\bCOMMAND\b|\bCMD\b/.test(l));
-    const rows = lines.slice(header + 1).filter((l) => l.trim() !== "");
-    processCount = rows.length;
-    const running = CORE.filter((c) => rows.some((r) => c.pattern.test(r))).map((c) => c.service);
-    findings.push({
-      kind: "processes.core-services",
-      severity: "info",
-      summary: `Running: ${running.join(", ") || "none of the node services"}`,
-      evidence: [],
-      count: running.length,
-      attributes: { running },
-      correlateWith: [],
-    });
-    const missing = ["kubelet", "containerd"].filter((s) => !running.includes(s));
-    if (missing.length && rows.length > 5) {
-      findings.push({
-        kind: "processes.core-missing",
-        severity: "high",
-        summary: `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not running at collection time`,
-        evidence: [],
-        count: missing.length,
-        attributes: { missing },
-        correlateWith: missing.includes("containerd") ? ["read_containerd_log"] : ["read_kubelet_journal"],
-      });
-    }
-    const statColumn = (lines[header] ?? "").split(/\s+/).filter(Boolean).indexOf("STAT");
-    const zombies = rows.filter((r) => {
-      const cols = r.trim().split(/\s+/);
-      return (statColumn >= 0 && cols[statColumn]?.startsWith("Z")) || /<defunct>/.test(r);
-    });
-    if (zombies.length >= 50) {
-      findings.push({
-        kind: "processes.zombies",
-        severity: zombies.length >= 1000 ? "high" : "medium",
-        summary: `${zombies.length} zombie processes`,
-        evidence: zombies.slice(0, 2).map((z) => makeLocator(ps.path, undefined, undefined, z)),
-        count: zombies.length,
-        attributes: { zombies: zombies.length },
-        correlateWith: ["read_sysctls"],
-      });
-    }
-    const large = rows.map((r, i) => ({ r, line: header + 2 + i })).filter((x) => x.r.length > LARGE_ARGS);
-    if (large.length) {
-      findings.push({
-        kind: "processes.large-arguments",
-        severity: "info",
-        summary: `${large.length} process${large.length === 1 ? " has" : "es have"} command lines over ${LARGE_ARGS / 1024} KiB`,
-        evidence: large.slice(0, 2).map((x) => makeLocator(ps.path, x.line, undefined, x.r.slice(0, 200))),
-        count: large.length,
-        attributes: { longest: Math.max(...large.map((x) => x.r.length)) },
-        correlateWith: [],
-      });
-    }
-  }
-
-  let threads: number | undefined;
-  const [threadsPath] = await ctx.read.paths("threads");
-  if (threadsPath) {
-    let count = 0;
-    const ok = await ctx.read.scanAt(threadsPath, (cursor) => {
-      if (cursor.end > cursor.start) count += 1;
-    });
-    if (ok) threads = Math.max(0, count - 1);
-  }
-  const pidMax = input.pidMax ?? (await sysctl(ctx, "kernel.pid_max"));
-  const used = Math.max(threads ?? 0, processCount ?? 0);
-  if (threads !== undefined || processCount !== undefined) {
-    const attributes: FindingDraft["attributes"] = {};
-    if (processCount !== undefined) attributes.processes = processCount;
-    if (threads !== undefined) attributes.threads = threads;
-    if (pidMax !== undefined) attributes.pidMax = pidMax;
-    findings.push({
-      kind: "processes.counts",
-      severity: "info",
-      summary: `${processCount ?? "?"} processes, ${threads ?? "?"} threads${pidMax ? ` (pid_max ${pidMax})` : ""}`,
-      evidence: [],
-      count: used,
-      attributes,
-      correlateWith: [],
-    });
-    if (pidMax !== undefined && pidMax > 0 && used / pidMax >= 0.8) {
-      const severity: Severity = used / pidMax >= 0.9 ? "high" : "medium";
-      findings.push({
-        kind: "processes.pid-pressure",
-        severity,
-        summary: `${used} of ${pidMax} PIDs in use (${Math.round((used / pidMax) * 100)}%)`,
-        evidence: [],
-        count: used,
-        attributes: { used, pidMax, percent: Math.round((used / pidMax) * 1000) / 10 },
-        correlateWith: ["read_kubelet_journal", "read_sysctls"],
-      });
-    }
-  }
-  return findings;
+interface FailedUnit {
+  unit: string;
+  line: number;
+  text: string;
 }
 
-async function sysctl(ctx: AnalyzerContext, key: string): Promise<number | undefined> {
-  const read = await ctx.read.text("sysctls");
-  if (read.state !== "ok") return undefined;
-  const m = new RegExp(`^${key.replace(/\./g, "\\.")}\\s*=\\s*(\\d+)`, "m").exec(read.text);
+/** `ps fauxwww` parsed: the rows under its header, with the line each row is on. */
+interface ProcessList {
+  path: string;
+  /** Non-blank rows; `line` is the header's line + 1 + the row's index (blank lines are not counted). */
+  rows: Array<{ text: string; line: number }>;
+  /** Core services (CORE) with a matching row. */
+  running: string[];
+  /** Rows in state Z or marked <defunct>. */
+  zombies: string[];
+}
+
+/** What the node ran at collection time: plain data, no verdicts. */
+interface Model {
+  failedUnits: { path: string; units: FailedUnit[] } | undefined;
+  processes: ProcessList | undefined;
+  /** Rows of `ps -eTF` below its header. */
+  threads: number | undefined;
+  pidMax: number | undefined;
+}
+
+async function readFailedUnits(read: EvidenceReader): Promise<Model["failedUnits"]> {
+  const services = await read.text("services");
+  if (services.state !== "ok") return undefined;
+  const units: FailedUnit[] = [];
+  splitLines(services.text).forEach((text, i) => {
+    const m = /^[\s●*]*([\w@.\\-]+\.(?:service|mount|socket|timer))\s+\S+\s+failed\s/.exec(text);
+    if (m) units.push({ unit: m[1] as string, line: i + 1, text });
+  });
+  return { path: services.path, units };
+}
+
+async function readProcessList(read: EvidenceReader): Promise<ProcessList | undefined> {
+  const ps = await read.text("processes", 64 * 1024 * 1024);
+  if (ps.state !== "ok") return undefined;
+  const lines = splitLines(ps.text);
+  const header = lines.findIndex((l) => /\bPID\b/.test(l) && /\bCOMMAND\b|\bCMD\b/.test(l));
+  // Numbered after blank lines are dropped, as before: a blank line shifts the numbers of the rows below it.
+  const rows = lines
+    .slice(header + 1)
+    .filter((l) => l.trim() !== "")
+    .map((text, i) => ({ text, line: header + 2 + i }));
+  const texts = rows.map((r) => r.text);
+  const statColumn = (lines[header] ?? "").split(/\s+/).filter(Boolean).indexOf("STAT");
+  return {
+    path: ps.path,
+    rows,
+    running: CORE.filter((c) => texts.some((r) => c.pattern.test(r))).map((c) => c.service),
+    zombies: texts.filter((r) => {
+      const cols = r.trim().split(/\s+/);
+      return (statColumn >= 0 && cols[statColumn]?.startsWith("Z")) || /<defunct>/.test(r);
+    }),
+  };
+}
+
+async function readThreadCount(read: EvidenceReader): Promise<number | undefined> {
+  const [threadsPath] = await read.paths("threads");
+  if (!threadsPath) return undefined;
+  let count = 0;
+  const ok = await read.scanAt(threadsPath, (cursor) => {
+    if (cursor.end > cursor.start) count += 1;
+  });
+  return ok ? Math.max(0, count - 1) : undefined;
+}
+
+async function sysctl(read: EvidenceReader, key: string): Promise<number | undefined> {
+  const text = await read.text("sysctls");
+  if (text.state !== "ok") return undefined;
+  const m = new RegExp(`^${key.replace(/\./g, "\\.")}\\s*=\\s*(\\d+)`, "m").exec(text.text);
   return m ? Number(m[1]) : undefined;
+}
+
+async function readProcesses(read: EvidenceReader, inputPidMax: number | undefined): Promise<Model> {
+  const failedUnits = await readFailedUnits(read);
+  const processes = await readProcessList(read);
+  const threads = await readThreadCount(read);
+  const pidMax = inputPidMax ?? (await sysctl(read, "kernel.pid_max"));
+  return { failedUnits, processes, threads, pidMax };
+}
+
+async function analyze(ctx: AnalyzerContext, input: { pidMax?: number }): Promise<FindingDraft[]> {
+  const model = await readProcesses(ctx.read, input.pidMax);
+  const ps = model.processes;
+  return [
+    failedUnitsFinding(model),
+    ps && coreServicesFinding(ps),
+    ps && coreMissingFinding(ps),
+    ps && zombiesFinding(ps),
+    ps && largeArgumentsFinding(ps),
+    countsFinding(model),
+    pidPressureFinding(model),
+  ].filter((f): f is FindingDraft => f !== undefined);
+}
+
+function failedUnitsFinding({ failedUnits }: Model): FindingDraft | undefined {
+  if (!failedUnits || failedUnits.units.length === 0) return undefined;
+  const { path, units } = failedUnits;
+  return draft({
+    kind: "processes.failed-units",
+    severity: units.some((f) => CORE_UNITS.test(f.unit)) ? "high" : "low",
+    summary: `${units.length} systemd unit${units.length === 1 ? " is" : "s are"} failed: ${units.map((f) => f.unit).join(", ")}`,
+    evidence: units.slice(0, SHOWN_FAILED_UNITS).map((f) => makeLocator(path, f.line, undefined, f.text)),
+    count: units.length,
+    attributes: { units: units.map((f) => f.unit) },
+    correlateWith: ["read_system_messages", "read_kubelet_journal", "read_containerd_log"],
+  });
+}
+
+function coreServicesFinding({ running }: ProcessList): FindingDraft {
+  return fact(
+    "processes.core-services",
+    `Running: ${running.join(", ") || "none of the node services"}`,
+    { running },
+    [],
+    running.length,
+  );
+}
+
+function coreMissingFinding({ running, rows }: ProcessList): FindingDraft | undefined {
+  const missing = ["kubelet", "containerd"].filter((s) => !running.includes(s));
+  if (missing.length === 0 || rows.length <= MIN_ROWS_FOR_MISSING) return undefined;
+  return draft({
+    kind: "processes.core-missing",
+    severity: "high",
+    summary: `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not running at collection time`,
+    count: missing.length,
+    attributes: { missing },
+    correlateWith: missing.includes("containerd") ? ["read_containerd_log"] : ["read_kubelet_journal"],
+  });
+}
+
+function zombiesFinding({ path, zombies }: ProcessList): FindingDraft | undefined {
+  if (zombies.length < ZOMBIES_MEDIUM) return undefined;
+  return draft({
+    kind: "processes.zombies",
+    severity: zombies.length >= ZOMBIES_HIGH ? "high" : "medium",
+    summary: `${zombies.length} zombie processes`,
+    evidence: zombies.slice(0, SHOWN_SAMPLES).map((z) => makeLocator(path, undefined, undefined, z)),
+    count: zombies.length,
+    attributes: { zombies: zombies.length },
+    correlateWith: ["read_sysctls"],
+  });
+}
+
+function largeArgumentsFinding({ path, rows }: ProcessList): FindingDraft | undefined {
+  const large = rows.filter((r) => r.text.length > LARGE_ARGS);
+  if (large.length === 0) return undefined;
+  return fact(
+    "processes.large-arguments",
+    `${large.length} process${large.length === 1 ? " has" : "es have"} command lines over ${LARGE_ARGS / 1024} KiB`,
+    { longest: Math.max(...large.map((r) => r.text.length)) },
+    large.slice(0, SHOWN_SAMPLES).map((r) => makeLocator(path, r.line, undefined, r.text.slice(0, 200))),
+    large.length,
+  );
+}
+
+/** PIDs in use: threads count against pid_max too, so the larger of the two counts. */
+function pidsUsed({ processes, threads }: Model): number {
+  return Math.max(threads ?? 0, processes?.rows.length ?? 0);
+}
+
+function countsFinding(m: Model): FindingDraft | undefined {
+  const processCount = m.processes?.rows.length;
+  const { threads, pidMax } = m;
+  if (threads === undefined && processCount === undefined) return undefined;
+  const attributes: FindingDraft["attributes"] = {};
+  if (processCount !== undefined) attributes.processes = processCount;
+  if (threads !== undefined) attributes.threads = threads;
+  if (pidMax !== undefined) attributes.pidMax = pidMax;
+  return fact(
+    "processes.counts",
+    `${processCount ?? "?"} processes, ${threads ?? "?"} threads${pidMax ? ` (pid_max ${pidMax})` : ""}`,
+    attributes,
+    [],
+    pidsUsed(m),
+  );
+}
+
+function pidPressureFinding(m: Model): FindingDraft | undefined {
+  const { pidMax } = m;
+  if (m.threads === undefined && m.processes === undefined) return undefined;
+  const used = pidsUsed(m);
+  if (pidMax === undefined || pidMax <= 0 || used / pidMax < PID_PRESSURE_MEDIUM) return undefined;
+  return draft({
+    kind: "processes.pid-pressure",
+    severity: used / pidMax >= PID_PRESSURE_HIGH ? "high" : "medium",
+    summary: `${used} of ${pidMax} PIDs in use (${Math.round((used / pidMax) * 100)}%)`,
+    count: used,
+    attributes: { used, pidMax, percent: Math.round((used / pidMax) * 1000) / 10 },
+    correlateWith: ["read_kubelet_journal", "read_sysctls"],
+  });
 }
 
 export const inspectProcesses = defineTool({

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fact } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import {
   cidrContainsIp,
@@ -108,310 +110,405 @@ function eniOf(ip: string, enis: readonly EniRange[]): EniRange | undefined {
   return enis.find((eni) => eni.ranges.some((range) => cidrContainsIp(range, ip)));
 }
 
-function sample<T>(items: readonly T[], max = 20): T[] {
+/** Lists in attributes stay readable on a node with hundreds of pods. */
+const SAMPLE_MAX = 20;
+/** Two broken pods, or a quarter of those checked, is a node-wide routing fault rather than one pod's race. */
+const BROKEN_PODS_HIGH = 2;
+const BROKEN_SHARE_HIGH = 0.25;
+
+function sample<T>(items: readonly T[], max = SAMPLE_MAX): T[] {
   return items.slice(0, max);
 }
 
-async function analyze(ctx: AnalyzerContext, input: { podIPs?: string[] | undefined }): Promise<FindingDraft[]> {
-  const [rulesPath] = await ctx.read.paths("ipRules");
-  const [routesPath] = await ctx.read.paths("ipRoutes");
-  if (!rulesPath && !routesPath) return [];
+interface PolicyRule {
+  table: number | undefined;
+  line: number;
+  text: string;
+}
 
-  // --- ip rule show
-  let ruleCount = 0;
-  const toRules = new Map<string, { table: number | undefined; line: number; text: string }>();
-  const fromRules = new Map<string, { table: number | undefined; line: number; text: string }>();
-  let rulesUsable = false;
-  if (rulesPath) {
-    const ok = await ctx.read.scanAt(rulesPath, (cursor) => {
-      const text = cursor.text();
-      const rule = parseIpRule(text);
-      if (!rule) return;
-      ruleCount += 1;
-      if (rule.not || rule.action) return;
-      // `from <pod> lookup N` (old CNIs: `from <pod> to <VPC CIDR> lookup N`), `from all to <pod> lookup main`.
-      if (rule.from !== "all") {
-        const ip = hostOf(rule.from);
-        if (isIpv4(ip) && !ip.includes("/")) fromRules.set(ip, { table: rule.table, line: cursor.lineNo, text });
-      } else if (rule.to !== undefined && rule.fwmark === undefined && rule.iif === undefined) {
-        const ip = hostOf(rule.to);
-        if (isIpv4(ip)) toRules.set(ip, { table: rule.table, line: cursor.lineNo, text });
-      }
-    });
-    if (ok && ruleCount === 0)
-      ctx.read.gap(rulesPath, (await ctx.read.size(rulesPath)) ? "no `ip rule` lines found" : "file is empty");
-    rulesUsable = ok && ruleCount > 0;
-  }
+interface RuleSet {
+  usable: boolean;
+  count: number;
+  /** `from all to <pod> lookup main`, by pod IP. */
+  to: Map<string, PolicyRule>;
+  /** `from <pod> lookup N`, by pod IP. */
+  from: Map<string, PolicyRule>;
+}
 
-  // --- ip route show table all
-  const tables = new Map<number, TableInfo>();
-  const hostRoutes = new Map<string, string | undefined>();
-  let routeCount = 0;
-  let routesUsable = false;
-  if (routesPath) {
-    const ok = await ctx.read.scanAt(routesPath, (cursor) => {
-      const route = parseIpRoute(cursor.text());
-      if (!route) return;
-      routeCount += 1;
-      let info = tables.get(route.table);
-      if (!info) {
-        info = { routes: 0, hasDefault: false, devs: new Set() };
-        tables.set(route.table, info);
-      }
-      info.routes += 1;
-      if (route.dst === "default" || route.dst === "0.0.0.0/0") info.hasDefault = true;
-      if (route.dev) info.devs.add(route.dev);
-      // Pod host routes live in main: `10.0.12.77 dev eni1a2b3c4d5e6 scope link`.
-      if (route.type === "unicast" && route.table === MAIN_TABLE) {
-        const host = hostOf(route.dst);
-        if (isIpv4(host)) hostRoutes.set(host, route.dev);
-      }
-    });
-    if (ok && routeCount === 0)
-      ctx.read.gap(routesPath, (await ctx.read.size(routesPath)) ? "no `ip route` lines found" : "file is empty");
-    routesUsable = ok && routeCount > 0;
-  }
-  if (!rulesUsable && !routesUsable) return [];
+interface RouteSet {
+  usable: boolean;
+  count: number;
+  tables: Map<number, TableInfo>;
+  /** Host routes in main, by destination IP, with their device. */
+  hostRoutes: Map<string, string | undefined>;
+}
 
-  // --- pod IPs: the typed hand-off, else the IPAMD checkpoint
-  let pods: PodIp[] | undefined;
-  let podSource: "input" | "checkpoint" | "none" = "none";
-  let checkpointPath: string | undefined;
-  if (input.podIPs && input.podIPs.length > 0) {
-    pods = [...new Set(input.podIPs.map(hostOf).filter(isIpv4))].map((ip) => ({ ip, pod: undefined }));
-    podSource = "input";
-  } else {
-    const checkpoint = await ctx.read.json("ipamdCheckpoint");
-    if (checkpoint.state === "ok") {
-      checkpointPath = checkpoint.path;
-      pods = checkpointPods(checkpoint.value);
-      if (pods === undefined) ctx.read.gap(checkpoint.path, "not an IPAMD checkpoint (no `allocations` array)");
-      else podSource = "checkpoint";
+type PodSource = "input" | "checkpoint" | "none";
+
+/** What the node's policy routing holds and which pods it should serve. */
+interface Routing {
+  rulesPath: string | undefined;
+  routesPath: string | undefined;
+  rules: RuleSet;
+  routes: RouteSet;
+  pods: PodIp[] | undefined;
+  podSource: PodSource;
+  checkpointPath: string | undefined;
+  enis: EniRange[];
+  main: TableInfo | undefined;
+  mainRoutes: number;
+  perEniTables: number[];
+  /** Tables the `from <pod>` rules look up, main excluded. */
+  fromTables: number[];
+}
+
+async function readRules(read: EvidenceReader, path: string | undefined): Promise<RuleSet> {
+  const rules: RuleSet = { usable: false, count: 0, to: new Map(), from: new Map() };
+  if (!path) return rules;
+  const ok = await read.scanAt(path, (cursor) => {
+    const text = cursor.text();
+    const rule = parseIpRule(text);
+    if (!rule) return;
+    rules.count += 1;
+    if (rule.not || rule.action) return;
+    // `from <pod> lookup N` (old CNIs: `from <pod> to <VPC CIDR> lookup N`), `from all to <pod> lookup main`.
+    if (rule.from !== "all") {
+      const ip = hostOf(rule.from);
+      if (isIpv4(ip) && !ip.includes("/")) rules.from.set(ip, { table: rule.table, line: cursor.lineNo, text });
+    } else if (rule.to !== undefined && rule.fwmark === undefined && rule.iif === undefined) {
+      const ip = hostOf(rule.to);
+      if (isIpv4(ip)) rules.to.set(ip, { table: rule.table, line: cursor.lineNo, text });
     }
-  }
-  const enisRead = await ctx.read.json("ipamdEnis");
-  const enis = enisRead.state === "ok" ? eniRanges(enisRead.value) : [];
+  });
+  if (ok && rules.count === 0) read.gap(path, (await read.size(path)) ? "no `ip rule` lines found" : "file is empty");
+  rules.usable = ok && rules.count > 0;
+  return rules;
+}
 
-  const main = tables.get(MAIN_TABLE);
-  const mainRoutes = main?.routes ?? 0;
-  const perEniTables = [...tables.keys()]
+async function readRoutes(read: EvidenceReader, path: string | undefined): Promise<RouteSet> {
+  const routes: RouteSet = { usable: false, count: 0, tables: new Map(), hostRoutes: new Map() };
+  if (!path) return routes;
+  const ok = await read.scanAt(path, (cursor) => {
+    const route = parseIpRoute(cursor.text());
+    if (!route) return;
+    routes.count += 1;
+    let info = routes.tables.get(route.table);
+    if (!info) {
+      info = { routes: 0, hasDefault: false, devs: new Set() };
+      routes.tables.set(route.table, info);
+    }
+    info.routes += 1;
+    if (route.dst === "default" || route.dst === "0.0.0.0/0") info.hasDefault = true;
+    if (route.dev) info.devs.add(route.dev);
+    // Pod host routes live in main: `10.0.12.77 dev eni1a2b3c4d5e6 scope link`.
+    if (route.type === "unicast" && route.table === MAIN_TABLE) {
+      const host = hostOf(route.dst);
+      if (isIpv4(host)) routes.hostRoutes.set(host, route.dev);
+    }
+  });
+  if (ok && routes.count === 0) read.gap(path, (await read.size(path)) ? "no `ip route` lines found" : "file is empty");
+  routes.usable = ok && routes.count > 0;
+  return routes;
+}
+
+/** Pod IPs: the typed hand-off, else the IPAMD checkpoint. */
+async function readPods(
+  read: EvidenceReader,
+  podIPs: string[] | undefined,
+): Promise<Pick<Routing, "pods" | "podSource" | "checkpointPath">> {
+  if (podIPs && podIPs.length > 0) {
+    const pods = [...new Set(podIPs.map(hostOf).filter(isIpv4))].map((ip) => ({ ip, pod: undefined }));
+    return { pods, podSource: "input", checkpointPath: undefined };
+  }
+  const checkpoint = await read.json("ipamdCheckpoint");
+  if (checkpoint.state !== "ok") return { pods: undefined, podSource: "none", checkpointPath: undefined };
+  const pods = checkpointPods(checkpoint.value);
+  if (pods === undefined) read.gap(checkpoint.path, "not an IPAMD checkpoint (no `allocations` array)");
+  return { pods, podSource: pods === undefined ? "none" : "checkpoint", checkpointPath: checkpoint.path };
+}
+
+async function readRouting(read: EvidenceReader, podIPs: string[] | undefined): Promise<Routing | undefined> {
+  const [rulesPath] = await read.paths("ipRules");
+  const [routesPath] = await read.paths("ipRoutes");
+  if (!rulesPath && !routesPath) return undefined;
+  const rules = await readRules(read, rulesPath);
+  const routes = await readRoutes(read, routesPath);
+  if (!rules.usable && !routes.usable) return undefined;
+  const pods = await readPods(read, podIPs);
+  const enisRead = await read.json("ipamdEnis");
+  const enis = enisRead.state === "ok" ? eniRanges(enisRead.value) : [];
+  const main = routes.tables.get(MAIN_TABLE);
+  const perEniTables = [...routes.tables.keys()]
     .filter((t) => t !== MAIN_TABLE && t !== LOCAL_TABLE && t !== DEFAULT_TABLE && t > 0)
     .sort((a, b) => a - b);
   const fromTables = [
     ...new Set(
-      [...fromRules.values()].map((r) => r.table).filter((t): t is number => t !== undefined && t !== MAIN_TABLE),
+      [...rules.from.values()].map((r) => r.table).filter((t): t is number => t !== undefined && t !== MAIN_TABLE),
     ),
   ].sort((a, b) => a - b);
-  const findings: FindingDraft[] = [];
-  const ruleLocator = (excerpt: string): EvidenceLocator =>
-    makeLocator(rulesPath ?? routesPath ?? "", undefined, undefined, excerpt);
-  const routeLocator = (excerpt: string): EvidenceLocator =>
-    makeLocator(routesPath ?? rulesPath ?? "", undefined, undefined, excerpt);
+  return {
+    rulesPath,
+    routesPath,
+    rules,
+    routes,
+    ...pods,
+    enis,
+    main,
+    mainRoutes: main?.routes ?? 0,
+    perEniTables,
+    fromTables,
+  };
+}
 
-  // --- per-pod checks
-  const missingTo: string[] = [];
-  const missingRoute: string[] = [];
-  const missingFrom: string[] = [];
-  const affectedPods = new Set<string>();
-  const podByIp = new Map<string, PodIp>();
-  const routesCheckable = routesUsable && mainRoutes > 0;
-  let needFrom = 0;
-  for (const pod of pods ?? []) {
-    podByIp.set(pod.ip, pod);
+async function analyze(ctx: AnalyzerContext, input: { podIPs?: string[] | undefined }): Promise<FindingDraft[]> {
+  const routing = await readRouting(ctx.read, input.podIPs);
+  if (!routing) return [];
+  const check = checkPods(routing);
+  return [
+    podRuleFinding(routing, check),
+    eniTableFinding(routing, check),
+    staleRulesFinding(routing),
+    mainTableFinding(routing),
+    summaryFinding(routing, check),
+  ].filter((d): d is FindingDraft => d !== undefined);
+}
+
+/** Each pod IP held against the rules and routes it needs. */
+interface PodCheck {
+  missingTo: string[];
+  missingRoute: string[];
+  missingFrom: string[];
+  /** Pod names (or IPs) with anything missing. */
+  affectedPods: Set<string>;
+  podByIp: Map<string, PodIp>;
+  /** Whether host routes were judged: only when main was captured. */
+  routesCheckable: boolean;
+  /** Pods on a secondary ENI, which need a `from <ip>` rule. */
+  needFrom: number;
+  checked: number;
+}
+
+function checkPods(routing: Routing): PodCheck {
+  const { rules, routes, enis } = routing;
+  const check: PodCheck = {
+    missingTo: [],
+    missingRoute: [],
+    missingFrom: [],
+    affectedPods: new Set(),
+    podByIp: new Map(),
+    // An empty main table is a red herring on its own: pod host routes are only judged when main was captured.
+    routesCheckable: routes.usable && routing.mainRoutes > 0,
+    needFrom: 0,
+    checked: routing.pods?.length ?? 0,
+  };
+  for (const pod of routing.pods ?? []) {
+    check.podByIp.set(pod.ip, pod);
     let broken = false;
-    if (rulesUsable) {
-      const rule = toRules.get(pod.ip);
+    if (rules.usable) {
+      const rule = rules.to.get(pod.ip);
       if (!rule || (rule.table !== undefined && rule.table !== MAIN_TABLE)) {
-        missingTo.push(pod.ip);
+        check.missingTo.push(pod.ip);
         broken = true;
       }
       const eni = eniOf(pod.ip, enis);
       if (eni && !eni.primary) {
-        needFrom += 1;
-        if (!fromRules.has(pod.ip)) {
-          missingFrom.push(pod.ip);
+        check.needFrom += 1;
+        if (!rules.from.has(pod.ip)) {
+          check.missingFrom.push(pod.ip);
           broken = true;
         }
       }
     }
-    // An empty main table is a red herring on its own: pod host routes are only judged when main was captured.
-    if (routesCheckable && !hostRoutes.has(pod.ip)) {
-      missingRoute.push(pod.ip);
+    if (check.routesCheckable && !routes.hostRoutes.has(pod.ip)) {
+      check.missingRoute.push(pod.ip);
       broken = true;
     }
-    if (broken) affectedPods.add(pod.pod ?? pod.ip);
+    if (broken) check.affectedPods.add(pod.pod ?? pod.ip);
   }
+  return check;
+}
 
-  const checked = pods?.length ?? 0;
-  if (affectedPods.size > 0) {
-    const broken = affectedPods.size;
-    const severity: Severity = broken >= 2 || (checked > 0 && broken / checked >= 0.25) ? "high" : "medium";
-    const parts: string[] = [];
-    if (missingTo.length) parts.push(`${missingTo.length} without a \`to <ip> lookup main\` rule`);
-    if (missingFrom.length)
-      parts.push(`${missingFrom.length} on a secondary ENI without a \`from <ip> lookup <table>\` rule`);
-    if (missingRoute.length) parts.push(`${missingRoute.length} without a host route`);
-    const evidence: EvidenceLocator[] = [];
-    const first = missingTo[0] ?? missingFrom[0] ?? missingRoute[0];
-    if (first !== undefined) {
-      const who = podByIp.get(first)?.pod;
-      if (checkpointPath)
-        evidence.push(
-          makeLocator(
-            checkpointPath,
-            undefined,
-            undefined,
-            `allocation ${first}${who ? ` (${who})` : ""} in the IPAMD checkpoint`,
-          ),
-        );
-      if (missingTo.includes(first))
-        evidence.push(ruleLocator(`no \`to ${first} lookup main\` rule among ${ruleCount} rules`));
-      else if (missingFrom.includes(first))
-        evidence.push(ruleLocator(`no \`from ${first} lookup <table>\` rule for a pod on a secondary ENI`));
-      if (missingRoute.includes(first))
-        evidence.push(routeLocator(`no host route to ${first} in the main table (${mainRoutes} routes)`));
-    }
-    findings.push({
-      kind: "routes.pod-rule-missing",
-      severity,
-      summary: `${broken} of ${checked} pod IPs lack their policy routing: ${parts.join(", ")}`,
-      evidence,
-      count: broken,
-      attributes: {
-        missingToRule: sample(missingTo),
-        missingFromRule: sample(missingFrom),
-        missingRoute: sample(missingRoute),
-        pods: sample([...affectedPods]),
-        brokenPods: broken,
-        podIPsChecked: checked,
-        podIPSource: podSource,
-        routesChecked: routesCheckable,
-        fromRulesChecked: enis.length > 0,
-      },
-      correlateWith: CORRELATE,
-    });
-  }
+function ruleLocator(routing: Routing, excerpt: string): EvidenceLocator {
+  return makeLocator(routing.rulesPath ?? routing.routesPath ?? "", undefined, undefined, excerpt);
+}
 
-  // --- per-ENI tables named by pod rules must route somewhere
-  if (rulesUsable && routesUsable) {
-    const tablesWithoutDefault = fromTables.filter((t) => !tables.get(t)?.hasDefault);
-    if (tablesWithoutDefault.length > 0) {
-      const podsThere = [...fromRules]
-        .filter(([, r]) => r.table !== undefined && tablesWithoutDefault.includes(r.table))
-        .map(([ip]) => podByIp.get(ip)?.pod ?? ip);
-      const firstRule = [...fromRules.values()].find(
-        (r) => r.table !== undefined && tablesWithoutDefault.includes(r.table),
-      );
-      const evidence: EvidenceLocator[] = [];
-      if (firstRule && rulesPath) evidence.push(makeLocator(rulesPath, firstRule.line, undefined, firstRule.text));
-      evidence.push(
-        routeLocator(
-          `no default route in table${tablesWithoutDefault.length === 1 ? "" : "s"} ${tablesWithoutDefault.join(", ")}`,
-        ),
-      );
-      findings.push({
-        kind: "routes.eni-table-missing",
-        severity: "high",
-        summary: `Pod rules look up table${tablesWithoutDefault.length === 1 ? "" : "s"} ${tablesWithoutDefault.join(", ")}, which ha${tablesWithoutDefault.length === 1 ? "s" : "ve"} no default route: ${podsThere.length} pod IP${podsThere.length === 1 ? "" : "s"} on secondary ENIs cannot leave the node`,
-        evidence,
-        count: podsThere.length,
-        attributes: { tables: tablesWithoutDefault, pods: sample(podsThere), affectedPodIPs: podsThere.length },
-        correlateWith: CORRELATE,
-      });
-    }
-  }
+function routeLocator(routing: Routing, excerpt: string): EvidenceLocator {
+  return makeLocator(routing.routesPath ?? routing.rulesPath ?? "", undefined, undefined, excerpt);
+}
 
-  // --- rules of pods that are gone
-  if (pods && podSource === "checkpoint" && rulesUsable) {
-    const known = new Set(pods.map((p) => p.ip));
-    const stale = [...new Set([...toRules.keys(), ...fromRules.keys()])].filter((ip) => !known.has(ip));
-    if (stale.length > 0) {
-      findings.push({
-        kind: "routes.stale-rules",
-        severity: "info",
-        summary: `${stale.length} per-pod rule${stale.length === 1 ? "" : "s"} name IPs the IPAMD checkpoint does not hold (leftovers of deleted pods)`,
-        evidence: [ruleLocator(`rules for ${sample(stale, 5).join(", ")}`)],
-        count: stale.length,
-        attributes: { ips: sample(stale) },
-        correlateWith: ["inspect_ipamd_state"],
-      });
-    }
-  }
+function podRuleFinding(routing: Routing, check: PodCheck): FindingDraft | undefined {
+  const { missingTo, missingFrom, missingRoute, affectedPods, checked } = check;
+  if (affectedPods.size === 0) return undefined;
+  const broken = affectedPods.size;
+  const severity: Severity =
+    broken >= BROKEN_PODS_HIGH || (checked > 0 && broken / checked >= BROKEN_SHARE_HIGH) ? "high" : "medium";
+  const parts: string[] = [];
+  if (missingTo.length) parts.push(`${missingTo.length} without a \`to <ip> lookup main\` rule`);
+  if (missingFrom.length)
+    parts.push(`${missingFrom.length} on a secondary ENI without a \`from <ip> lookup <table>\` rule`);
+  if (missingRoute.length) parts.push(`${missingRoute.length} without a host route`);
+  return draft({
+    kind: "routes.pod-rule-missing",
+    severity,
+    summary: `${broken} of ${checked} pod IPs lack their policy routing: ${parts.join(", ")}`,
+    evidence: firstBrokenPodEvidence(routing, check),
+    count: broken,
+    attributes: {
+      missingToRule: sample(missingTo),
+      missingFromRule: sample(missingFrom),
+      missingRoute: sample(missingRoute),
+      pods: sample([...affectedPods]),
+      brokenPods: broken,
+      podIPsChecked: checked,
+      podIPSource: routing.podSource,
+      routesChecked: check.routesCheckable,
+      fromRulesChecked: routing.enis.length > 0,
+    },
+    correlateWith: CORRELATE,
+  });
+}
 
-  // --- the main table on a multi-ENI node
-  if (routesUsable) {
-    const secondaryDevs = new Set<string>();
-    for (const t of perEniTables) for (const dev of tables.get(t)?.devs ?? []) secondaryDevs.add(dev);
-    for (const dev of main?.devs ?? []) secondaryDevs.delete(dev);
-    if (mainRoutes === 0 || (perEniTables.length > 0 && secondaryDevs.size > 0)) {
-      findings.push({
-        kind: "routes.main-table-empty",
-        severity: "info",
-        summary:
-          mainRoutes === 0
-            ? "The main route table is empty in the collected output; on its own this explains nothing (pods on secondary ENIs route through their own tables)"
-            : `The main table has no routes through ${[...secondaryDevs].sort().join(", ")}: expected on a multi-ENI node, where each secondary ENI routes through its own table`,
-        evidence: [
-          routeLocator(
-            mainRoutes === 0
-              ? "no route without a `table` in `ip route show table all`"
-              : `routes via ${[...secondaryDevs].sort().join(", ")} only in tables ${perEniTables.join(", ")}`,
-          ),
-        ],
-        count: 1,
-        attributes: {
-          mainRoutes,
-          scope: mainRoutes === 0 ? "all" : "secondary-enis",
-          secondaryDevices: [...secondaryDevs].sort(),
-          perEniTables,
-        },
-        correlateWith: [],
-      });
-    }
-  }
+/** The first broken pod's allocation and what it lacks. */
+function firstBrokenPodEvidence(routing: Routing, check: PodCheck): EvidenceLocator[] {
+  const { missingTo, missingFrom, missingRoute } = check;
+  const evidence: EvidenceLocator[] = [];
+  const first = missingTo[0] ?? missingFrom[0] ?? missingRoute[0];
+  if (first === undefined) return evidence;
+  const who = check.podByIp.get(first)?.pod;
+  if (routing.checkpointPath)
+    evidence.push(
+      makeLocator(
+        routing.checkpointPath,
+        undefined,
+        undefined,
+        `allocation ${first}${who ? ` (${who})` : ""} in the IPAMD checkpoint`,
+      ),
+    );
+  if (missingTo.includes(first))
+    evidence.push(ruleLocator(routing, `no \`to ${first} lookup main\` rule among ${routing.rules.count} rules`));
+  else if (missingFrom.includes(first))
+    evidence.push(ruleLocator(routing, `no \`from ${first} lookup <table>\` rule for a pod on a secondary ENI`));
+  if (missingRoute.includes(first))
+    evidence.push(routeLocator(routing, `no host route to ${first} in the main table (${routing.mainRoutes} routes)`));
+  return evidence;
+}
 
-  // --- the summary (always, when anything was readable)
-  const podRoutes = [...hostRoutes.values()].filter(
+/** Per-ENI tables named by pod rules must route somewhere. */
+function eniTableFinding(routing: Routing, check: PodCheck): FindingDraft | undefined {
+  const { rules, routes, rulesPath } = routing;
+  if (!rules.usable || !routes.usable) return undefined;
+  const tablesWithoutDefault = routing.fromTables.filter((t) => !routes.tables.get(t)?.hasDefault);
+  if (tablesWithoutDefault.length === 0) return undefined;
+  const podsThere = [...rules.from]
+    .filter(([, r]) => r.table !== undefined && tablesWithoutDefault.includes(r.table))
+    .map(([ip]) => check.podByIp.get(ip)?.pod ?? ip);
+  const firstRule = [...rules.from.values()].find(
+    (r) => r.table !== undefined && tablesWithoutDefault.includes(r.table),
+  );
+  const evidence: EvidenceLocator[] = [];
+  if (firstRule && rulesPath) evidence.push(makeLocator(rulesPath, firstRule.line, undefined, firstRule.text));
+  const one = tablesWithoutDefault.length === 1;
+  evidence.push(routeLocator(routing, `no default route in table${one ? "" : "s"} ${tablesWithoutDefault.join(", ")}`));
+  return draft({
+    kind: "routes.eni-table-missing",
+    severity: "high",
+    summary: `Pod rules look up table${one ? "" : "s"} ${tablesWithoutDefault.join(", ")}, which ha${one ? "s" : "ve"} no default route: ${podsThere.length} pod IP${podsThere.length === 1 ? "" : "s"} on secondary ENIs cannot leave the node`,
+    evidence,
+    count: podsThere.length,
+    attributes: { tables: tablesWithoutDefault, pods: sample(podsThere), affectedPodIPs: podsThere.length },
+    correlateWith: CORRELATE,
+  });
+}
+
+/** Rules of pods that are gone: only the checkpoint says which pods the node still holds. */
+function staleRulesFinding(routing: Routing): FindingDraft | undefined {
+  const { pods, rules } = routing;
+  if (!pods || routing.podSource !== "checkpoint" || !rules.usable) return undefined;
+  const known = new Set(pods.map((p) => p.ip));
+  const stale = [...new Set([...rules.to.keys(), ...rules.from.keys()])].filter((ip) => !known.has(ip));
+  if (stale.length === 0) return undefined;
+  return draft({
+    kind: "routes.stale-rules",
+    severity: "info",
+    summary: `${stale.length} per-pod rule${stale.length === 1 ? "" : "s"} name IPs the IPAMD checkpoint does not hold (leftovers of deleted pods)`,
+    evidence: [ruleLocator(routing, `rules for ${sample(stale, 5).join(", ")}`)],
+    count: stale.length,
+    attributes: { ips: sample(stale) },
+    correlateWith: ["inspect_ipamd_state"],
+  });
+}
+
+/** The main table on a multi-ENI node: a fact, so that nobody blames it. */
+function mainTableFinding(routing: Routing): FindingDraft | undefined {
+  const { routes, perEniTables, mainRoutes } = routing;
+  if (!routes.usable) return undefined;
+  const secondaryDevs = new Set<string>();
+  for (const t of perEniTables) for (const dev of routes.tables.get(t)?.devs ?? []) secondaryDevs.add(dev);
+  for (const dev of routing.main?.devs ?? []) secondaryDevs.delete(dev);
+  if (mainRoutes !== 0 && (perEniTables.length === 0 || secondaryDevs.size === 0)) return undefined;
+  const devs = [...secondaryDevs].sort();
+  return fact(
+    "routes.main-table-empty",
+    mainRoutes === 0
+      ? "The main route table is empty in the collected output; on its own this explains nothing (pods on secondary ENIs route through their own tables)"
+      : `The main table has no routes through ${devs.join(", ")}: expected on a multi-ENI node, where each secondary ENI routes through its own table`,
+    { mainRoutes, scope: mainRoutes === 0 ? "all" : "secondary-enis", secondaryDevices: devs, perEniTables },
+    [
+      routeLocator(
+        routing,
+        mainRoutes === 0
+          ? "no route without a `table` in `ip route show table all`"
+          : `routes via ${devs.join(", ")} only in tables ${perEniTables.join(", ")}`,
+      ),
+    ],
+  );
+}
+
+/** The summary: always, when anything was readable. */
+function summaryFinding(routing: Routing, check: PodCheck): FindingDraft {
+  const { rules, routes, perEniTables, rulesPath, routesPath } = routing;
+  const { tables } = routes;
+  const { checked } = check;
+  const podRoutes = [...routes.hostRoutes.values()].filter(
     (dev) => dev !== undefined && !/^(eth|ens|enp|lo)/.test(dev),
   ).length;
-  findings.push({
+  return draft({
     kind: "routes.summary",
     severity: "info",
     summary:
-      `${ruleCount} ip rules (${toRules.size} to-pod, ${fromRules.size} from-pod), ${tables.size} route tables` +
+      `${rules.count} ip rules (${rules.to.size} to-pod, ${rules.from.size} from-pod), ${tables.size} route tables` +
       (perEniTables.length
         ? ` incl. per-ENI table${perEniTables.length === 1 ? "" : "s"} ${perEniTables.join(", ")}`
         : "") +
       (checked
-        ? `; ${checked} pod IPs checked (${podSource})`
+        ? `; ${checked} pod IPs checked (${routing.podSource})`
         : "; no pod IPs to check against (no checkpoint, no podIPs input)"),
     evidence: [
-      ...(rulesPath && rulesUsable ? [makeLocator(rulesPath, undefined, undefined, `${ruleCount} rules`)] : []),
-      ...(routesPath && routesUsable
-        ? [makeLocator(routesPath, undefined, undefined, `${routeCount} routes in ${tables.size} tables`)]
+      ...(rulesPath && rules.usable ? [makeLocator(rulesPath, undefined, undefined, `${rules.count} rules`)] : []),
+      ...(routesPath && routes.usable
+        ? [makeLocator(routesPath, undefined, undefined, `${routes.count} routes in ${tables.size} tables`)]
         : []),
     ],
-    count: ruleCount,
+    count: rules.count,
     attributes: {
-      ruleCount,
-      toPodRules: toRules.size,
-      fromPodRules: fromRules.size,
-      routeCount,
+      ruleCount: rules.count,
+      toPodRules: rules.to.size,
+      fromPodRules: rules.from.size,
+      routeCount: routes.count,
       tables: [...tables.keys()].sort((a, b) => a - b),
       perEniTables,
       perEniTablesWithDefault: perEniTables.filter((t) => tables.get(t)?.hasDefault),
-      fromRuleTables: fromTables,
-      mainRoutes,
-      mainHasDefault: main?.hasDefault ?? false,
+      fromRuleTables: routing.fromTables,
+      mainRoutes: routing.mainRoutes,
+      mainHasDefault: routing.main?.hasDefault ?? false,
       podHostRoutes: podRoutes,
       podIPsChecked: checked,
-      podIPSource: podSource,
-      podsOnSecondaryEnis: needFrom,
-      enisKnown: enis.length,
+      podIPSource: routing.podSource,
+      podsOnSecondaryEnis: check.needFrom,
+      enisKnown: routing.enis.length,
     },
     correlateWith: CORRELATE,
   });
-  return findings;
 }
 
 export const inspectRoutes = defineTool({

@@ -3,6 +3,8 @@ import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
 import type { ArtifactName } from "../src/evidence/layout.ts";
 import { splitLines } from "../src/evidence/lines.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
@@ -40,6 +42,17 @@ const DATA_MOUNTS = new Set([
 const VIRTUAL_FS =
   /^(tmpfs|devtmpfs|overlay|shm|proc|sysfs|cgroup2?|devpts|mqueue|hugetlbfs|debugfs|tracefs|securityfs|pstore|bpf|configfs|fusectl|efivarfs|binfmt_misc|autofs|rpc_pipefs|nsfs|selinuxfs|ramfs|squashfs|nfs4?|fuse\..*|none)$/;
 const POD_VOLUME = /^\/var\/lib\/kubelet\/(pods|plugins)\//;
+/** Use% (bytes or inodes) at which a node filesystem is full: 85 is where the kubelet's image GC starts by default. */
+const FULL: Thresholds = { high: 95, medium: 85 };
+/** Under this byte use% an inode-exhausted filesystem still has space: the inodes, not the bytes, ran out. */
+const BYTES_REMAIN_BELOW = 90;
+/** A pod volume this full is reported: the workload is about to fail its writes. */
+const VOLUME_FULL = 95;
+/** Container layers named in the pod-local fact, and how many of them are quoted as evidence. */
+const LARGEST_LAYERS = 5;
+const LAYER_SAMPLES = 3;
+/** Disks quoted as evidence in the lsblk fact. */
+const DISK_SAMPLES = 3;
 
 interface MountEntry {
   device: string;
@@ -240,21 +253,25 @@ function finding(
   attributes: FindingDraft["attributes"],
   count = 1,
 ): FindingDraft {
-  return { kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+  return draft({ kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] });
+}
+
+function locate(path: string, row: { line: number; text: string }): EvidenceLocator {
+  return makeLocator(path, row.line, undefined, row.text);
 }
 
 async function readLines(
-  ctx: AnalyzerContext,
+  read: EvidenceReader,
   name: ArtifactName,
   emptyIsGap: boolean,
 ): Promise<{ path: string; lines: string[] } | undefined> {
-  const read = await ctx.read.text(name);
-  if (read.state !== "ok") return undefined;
-  if (read.text.trim() === "") {
-    if (emptyIsGap) ctx.read.gap(read.path, "file is empty");
-    return emptyIsGap ? undefined : { path: read.path, lines: [] };
+  const file = await read.text(name);
+  if (file.state !== "ok") return undefined;
+  if (file.text.trim() === "") {
+    if (emptyIsGap) read.gap(file.path, "file is empty");
+    return emptyIsGap ? undefined : { path: file.path, lines: [] };
   }
-  return { path: read.path, lines: splitLines(read.text) };
+  return { path: file.path, lines: splitLines(file.text) };
 }
 
 interface Input {
@@ -285,35 +302,77 @@ function evictionThreshold(entries: readonly string[] | undefined, signal: strin
   return undefined;
 }
 
-async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft[]> {
-  const findings: FindingDraft[] = [];
-  const mountsFile = await readLines(ctx, "mounts", true);
-  const inodesFile = await readLines(ctx, "inodes", true);
-  const lsblkFile = await readLines(ctx, "lsblk", true);
-  // Bottlerocket has no /etc/fstab worth the name and `du` prints nothing when every layer is empty.
-  const fstabFile = await readLines(ctx, "fstab", false);
-  const podLocalFile = await readLines(ctx, "podLocalStorage", false);
+/** The storage snapshot, parsed; a file that is absent, empty or holds nothing parsable is undefined. */
+interface Storage {
+  /** mounts.txt (`mount` then `df -h`); present whenever the file has text, even if nothing parsed. */
+  mounts: { path: string; entries: Map<string, MountEntry>; df: DfRow[] } | undefined;
+  inodes: { path: string; rows: InodeRow[] } | undefined;
+  lsblk: { path: string; devices: BlockDevice[] } | undefined;
+  fstab: { path: string; entries: FstabEntry[] } | undefined;
+  podLocal: { path: string; layers: Layer[] } | undefined;
+}
 
-  const mounts = new Map<string, MountEntry>();
-  const df: DfRow[] = [];
+async function readStorage(read: EvidenceReader): Promise<Storage> {
+  const mountsFile = await readLines(read, "mounts", true);
+  const inodesFile = await readLines(read, "inodes", true);
+  const lsblkFile = await readLines(read, "lsblk", true);
+  // Bottlerocket has no /etc/fstab worth the name and `du` prints nothing when every layer is empty.
+  const fstabFile = await readLines(read, "fstab", false);
+  const podLocalFile = await readLines(read, "podLocalStorage", false);
+  const storage: Storage = {
+    mounts: undefined,
+    inodes: undefined,
+    lsblk: undefined,
+    fstab: undefined,
+    podLocal: undefined,
+  };
+
   if (mountsFile) {
     const parsed = parseDfLike(mountsFile.lines, "bytes");
-    if (parsed.mounts.length === 0 && parsed.rows.length === 0)
-      ctx.read.gap(mountsFile.path, "no mount or df lines found");
-    for (const m of parsed.mounts) mounts.set(m.mountpoint, m);
-    df.push(...(parsed.rows as DfRow[]));
+    if (parsed.mounts.length === 0 && parsed.rows.length === 0) read.gap(mountsFile.path, "no mount or df lines found");
+    const entries = new Map(parsed.mounts.map((m) => [m.mountpoint, m]));
+    storage.mounts = { path: mountsFile.path, entries, df: parsed.rows as DfRow[] };
   }
-  const inodes: InodeRow[] = [];
   if (inodesFile) {
     const parsed = parseDfLike(inodesFile.lines, "inodes");
-    if (parsed.rows.length === 0) ctx.read.gap(inodesFile.path, "no df --inodes rows found");
-    inodes.push(...(parsed.rows as InodeRow[]));
+    if (parsed.rows.length === 0) read.gap(inodesFile.path, "no df --inodes rows found");
+    storage.inodes = { path: inodesFile.path, rows: parsed.rows as InodeRow[] };
   }
+  if (lsblkFile) {
+    const devices = parseLsblk(lsblkFile.lines);
+    if (devices.length === 0) read.gap(lsblkFile.path, "no lsblk device rows found");
+    else storage.lsblk = { path: lsblkFile.path, devices };
+  }
+  if (fstabFile) storage.fstab = { path: fstabFile.path, entries: parseFstab(fstabFile.lines) };
+  if (podLocalFile && podLocalFile.lines.length > 0) {
+    const layers = parseDu(podLocalFile.lines);
+    if (layers.length === 0) read.gap(podLocalFile.path, "no du size lines found");
+    else storage.podLocal = { path: podLocalFile.path, layers };
+  }
+  return storage;
+}
 
+/** Which filesystems are the node's own, and which of those hold what the node writes. */
+interface Layout {
+  nodeRows: DfRow[];
+  nodeInodeRows: InodeRow[];
+  /** Mountpoints of node filesystems, the candidates for holding NODE_PATHS. */
+  candidates: string[];
+  dataMounts: Set<string>;
+  dfByMount: Map<string, DfRow>;
+  inodeByMount: Map<string, InodeRow>;
+}
+
+function layoutOf(storage: Storage): Layout {
+  const mounts = storage.mounts?.entries ?? new Map<string, MountEntry>();
   const fsTypeOf = (mp: string) => mounts.get(mp)?.fsType;
-  const nodeRows = df.filter((r) => isNodeFilesystem(r.source, r.mountpoint, fsTypeOf(r.mountpoint)));
-  const nodeInodeRows = inodes.filter((r) => isNodeFilesystem(r.source, r.mountpoint, fsTypeOf(r.mountpoint)));
-  const candidateMounts = [
+  const nodeRows = (storage.mounts?.df ?? []).filter((r) =>
+    isNodeFilesystem(r.source, r.mountpoint, fsTypeOf(r.mountpoint)),
+  );
+  const nodeInodeRows = (storage.inodes?.rows ?? []).filter((r) =>
+    isNodeFilesystem(r.source, r.mountpoint, fsTypeOf(r.mountpoint)),
+  );
+  const candidates = [
     ...new Set([
       ...nodeRows.map((r) => r.mountpoint),
       ...nodeInodeRows.map((r) => r.mountpoint),
@@ -324,36 +383,66 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
   ];
   const dataMounts = new Set<string>();
   for (const path of NODE_PATHS) {
-    const holder = holderOf(path, candidateMounts);
+    const holder = holderOf(path, candidates);
     if (holder) dataMounts.add(holder);
   }
-  for (const mp of candidateMounts) if (DATA_MOUNTS.has(mp)) dataMounts.add(mp);
-  const holds = (mp: string) => NODE_PATHS.filter((p) => holderOf(p, candidateMounts) === mp);
-  const inodeByMount = new Map(nodeInodeRows.map((r) => [r.mountpoint, r]));
-  const dfByMount = new Map(nodeRows.map((r) => [r.mountpoint, r]));
+  for (const mp of candidates) if (DATA_MOUNTS.has(mp)) dataMounts.add(mp);
+  return {
+    nodeRows,
+    nodeInodeRows,
+    candidates,
+    dataMounts,
+    dfByMount: new Map(nodeRows.map((r) => [r.mountpoint, r])),
+    inodeByMount: new Map(nodeInodeRows.map((r) => [r.mountpoint, r])),
+  };
+}
+
+/** The node paths (NODE_PATHS) whose data lives on the filesystem mounted at `mp`. */
+function holds(layout: Layout, mp: string): string[] {
+  return NODE_PATHS.filter((p) => holderOf(p, layout.candidates) === mp);
+}
+
+/** The use% at which the kubelet starts evicting, for a filesystem of `size` bytes. */
+function evictionUse(t: Threshold | undefined, size: number): number | undefined {
+  if (t?.percent !== undefined) return 100 - t.percent;
+  if (t?.bytes !== undefined && size > 0) return 100 - (t.bytes / size) * 100;
+  return undefined;
+}
+
+async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft[]> {
+  const storage = await readStorage(ctx.read);
+  const layout = layoutOf(storage);
   const nodefs = evictionThreshold(input.evictionHard, "nodefs.available");
   const inodesFree = evictionThreshold(input.evictionHard, "nodefs.inodesFree");
-  /** The use% at which the kubelet starts evicting, for a filesystem of `size` bytes. */
-  const evictionUse = (t: Threshold | undefined, size: number) =>
-    t?.percent !== undefined
-      ? 100 - t.percent
-      : t?.bytes !== undefined && size > 0
-        ? 100 - (t.bytes / size) * 100
-        : undefined;
-  const inodeEvictionAt = inodesFree?.percent !== undefined ? 100 - inodesFree.percent : undefined;
+  const { mounts, lsblk, fstab, podLocal } = storage;
+  return [
+    ...diskFullFindings(storage, layout, nodefs),
+    ...inodeFindings(storage, layout, inodesFree),
+    ...volumeFullFindings(storage),
+    ...readOnlyFindings(storage, layout),
+    ...usageFacts(storage, layout),
+    ...(lsblk ? [lsblkFact(lsblk.path, lsblk.devices)] : []),
+    ...(fstab && mounts ? fstabFindings(fstab.path, fstab.entries, mounts.entries) : []),
+    ...(podLocal ? [podLocalFact(podLocal.path, podLocal.layers)] : []),
+  ];
+}
 
+function diskFullFindings(storage: Storage, layout: Layout, nodefs: Threshold | undefined): FindingDraft[] {
+  const { mounts } = storage;
+  if (!mounts) return [];
+  const findings: FindingDraft[] = [];
   // Bind mounts show one device several times: judge each device once, naming all its mountpoints.
   const byDevice = new Map<string, DfRow[]>();
-  for (const row of nodeRows) byDevice.set(row.source, [...(byDevice.get(row.source) ?? []), row]);
+  for (const row of layout.nodeRows) byDevice.set(row.source, [...(byDevice.get(row.source) ?? []), row]);
   for (const [device, rows] of byDevice) {
     const row = rows.reduce((a, b) => ((b.usePercent ?? 0) > (a.usePercent ?? 0) ? b : a));
-    if (row.usePercent === undefined || !mountsFile) continue;
+    if (row.usePercent === undefined) continue;
     const mountpoints = rows.map((r) => r.mountpoint);
-    const data = mountpoints.some((mp) => dataMounts.has(mp));
+    const data = mountpoints.some((mp) => layout.dataMounts.has(mp));
     const evictionAt = data ? evictionUse(nodefs, row.size) : undefined;
-    const severity = levelFor(row.usePercent, data, { high: 95, medium: 85 }, evictionAt);
+    const severity = levelFor(row.usePercent, data, FULL, evictionAt);
     if (!severity) continue;
-    const inode = inodeByMount.get(row.mountpoint);
+    const inode = layout.inodeByMount.get(row.mountpoint);
     const attributes: FindingDraft["attributes"] = {
       mountpoint: row.mountpoint,
       mountpoints,
@@ -362,7 +451,7 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
       sizeBytes: row.size,
       availBytes: row.avail,
       nodeDataFilesystem: data,
-      holds: mountpoints.flatMap(holds),
+      holds: mountpoints.flatMap((mp) => holds(layout, mp)),
     };
     if (inode?.usePercent !== undefined) attributes.inodeUsePercent = inode.usePercent;
     if (evictionAt !== undefined) attributes.pastEvictionThreshold = row.usePercent >= evictionAt;
@@ -372,134 +461,134 @@ async function analyze(ctx: AnalyzerContext, input: Input): Promise<FindingDraft
         "storage.disk-full",
         severity,
         `The ${what} (${device}) is ${row.usePercent}% full: ${gib(row.avail)} left of ${gib(row.size)}`,
-        [makeLocator(mountsFile.path, row.line, undefined, row.text)],
+        [locate(mounts.path, row)],
         attributes,
       ),
     );
   }
+  return findings;
+}
 
-  if (inodesFile) {
-    for (const row of nodeInodeRows) {
-      if (row.usePercent === undefined) continue;
-      const data = dataMounts.has(row.mountpoint);
-      const severity = levelFor(row.usePercent, data, { high: 95, medium: 85 }, inodeEvictionAt);
-      if (!severity) continue;
-      const bytes = dfByMount.get(row.mountpoint);
-      const bytesRemain = bytes?.usePercent !== undefined ? bytes.usePercent < 90 : undefined;
-      const attributes: FindingDraft["attributes"] = {
-        mountpoint: row.mountpoint,
-        device: row.source,
-        inodeUsePercent: row.usePercent,
-        inodesFree: row.free,
-        inodes: row.inodes,
-        nodeDataFilesystem: data,
-      };
-      if (bytesRemain !== undefined) attributes.bytesRemain = bytesRemain;
-      if (bytes?.usePercent !== undefined) attributes.usePercent = bytes.usePercent;
-      const evidence = [makeLocator(inodesFile.path, row.line, undefined, row.text)];
-      if (bytes && mountsFile) evidence.push(makeLocator(mountsFile.path, bytes.line, undefined, bytes.text));
-      findings.push(
-        finding(
-          "storage.inodes-exhausted",
-          severity,
-          `${row.mountpoint} has used ${row.usePercent}% of its inodes (${row.free} free)${bytesRemain ? ` while ${bytes?.usePercent}% of its bytes are used` : ""}`,
-          evidence,
-          attributes,
-        ),
-      );
-    }
+function inodeFindings(storage: Storage, layout: Layout, inodesFree: Threshold | undefined): FindingDraft[] {
+  const { inodes, mounts } = storage;
+  if (!inodes) return [];
+  const evictionAt = inodesFree?.percent !== undefined ? 100 - inodesFree.percent : undefined;
+  const findings: FindingDraft[] = [];
+  for (const row of layout.nodeInodeRows) {
+    if (row.usePercent === undefined) continue;
+    const data = layout.dataMounts.has(row.mountpoint);
+    const severity = levelFor(row.usePercent, data, FULL, evictionAt);
+    if (!severity) continue;
+    const bytes = layout.dfByMount.get(row.mountpoint);
+    const bytesRemain = bytes?.usePercent !== undefined ? bytes.usePercent < BYTES_REMAIN_BELOW : undefined;
+    const attributes: FindingDraft["attributes"] = {
+      mountpoint: row.mountpoint,
+      device: row.source,
+      inodeUsePercent: row.usePercent,
+      inodesFree: row.free,
+      inodes: row.inodes,
+      nodeDataFilesystem: data,
+    };
+    if (bytesRemain !== undefined) attributes.bytesRemain = bytesRemain;
+    if (bytes?.usePercent !== undefined) attributes.usePercent = bytes.usePercent;
+    const evidence = [locate(inodes.path, row)];
+    if (bytes && mounts) evidence.push(locate(mounts.path, bytes));
+    findings.push(
+      finding(
+        "storage.inodes-exhausted",
+        severity,
+        `${row.mountpoint} has used ${row.usePercent}% of its inodes (${row.free} free)${bytesRemain ? ` while ${bytes?.usePercent}% of its bytes are used` : ""}`,
+        evidence,
+        attributes,
+      ),
+    );
   }
+  return findings;
+}
 
-  // Pod volumes: the workload filled its own PV, not the node.
-  if (mountsFile) {
-    for (const row of df) {
-      if (!POD_VOLUME.test(row.mountpoint) || !row.source.startsWith("/dev/") || (row.usePercent ?? 0) < 95) continue;
-      const pvc = /\/(pvc-[0-9a-f-]+)\//.exec(row.mountpoint)?.[1];
-      const attributes: FindingDraft["attributes"] = {
-        mountpoint: row.mountpoint,
-        device: row.source,
-        usePercent: row.usePercent ?? 0,
-      };
-      if (pvc) attributes.volume = pvc;
-      findings.push(
-        finding(
-          "storage.volume-full",
-          "low",
-          `Pod volume ${pvc ?? row.mountpoint} (${row.source}) is ${row.usePercent}% full`,
-          [makeLocator(mountsFile.path, row.line, undefined, row.text)],
-          attributes,
-        ),
-      );
-    }
+/** Pod volumes: the workload filled its own PV, not the node. */
+function volumeFullFindings(storage: Storage): FindingDraft[] {
+  const { mounts } = storage;
+  if (!mounts) return [];
+  const findings: FindingDraft[] = [];
+  for (const row of mounts.df) {
+    if (!POD_VOLUME.test(row.mountpoint) || !row.source.startsWith("/dev/") || (row.usePercent ?? 0) < VOLUME_FULL)
+      continue;
+    const pvc = /\/(pvc-[0-9a-f-]+)\//.exec(row.mountpoint)?.[1];
+    const attributes: FindingDraft["attributes"] = {
+      mountpoint: row.mountpoint,
+      device: row.source,
+      usePercent: row.usePercent ?? 0,
+    };
+    if (pvc) attributes.volume = pvc;
+    findings.push(
+      finding(
+        "storage.volume-full",
+        "low",
+        `Pod volume ${pvc ?? row.mountpoint} (${row.source}) is ${row.usePercent}% full`,
+        [locate(mounts.path, row)],
+        attributes,
+      ),
+    );
   }
+  return findings;
+}
 
-  // Read-only root or data filesystems. Bottlerocket's root is a read-only dm-verity image by design.
+/** Read-only root or data filesystems. Bottlerocket's root is a read-only dm-verity image by design. */
+function readOnlyFindings(storage: Storage, layout: Layout): FindingDraft[] {
+  const { mounts } = storage;
+  if (!mounts) return [];
   const bottlerocketRoot = (m: MountEntry) =>
     m.mountpoint === "/" &&
     (/^\/dev\/(dm-\d+|mapper\/root)$/.test(m.device) || m.fsType === "erofs") &&
-    mounts.has("/local");
-  if (mountsFile) {
-    for (const m of mounts.values()) {
-      if (!m.options.includes("ro") || !isNodeFilesystem(m.device, m.mountpoint, m.fsType)) continue;
-      if (!DATA_MOUNTS.has(m.mountpoint) && !dataMounts.has(m.mountpoint)) continue;
-      if (bottlerocketRoot(m)) continue;
-      findings.push(
-        finding(
-          "storage.read-only-mount",
-          "high",
-          `${m.mountpoint} (${m.device}, ${m.fsType}) is mounted read-only: the node cannot write images, logs or pod data there`,
-          [makeLocator(mountsFile.path, m.line, undefined, m.text)],
-          { mountpoint: m.mountpoint, device: m.device, fsType: m.fsType },
-        ),
-      );
-    }
-  }
-
-  // One fact per node filesystem: the numbers that argue for or against exhaustion.
-  if (mountsFile) {
-    for (const row of nodeRows) {
-      const inode = inodeByMount.get(row.mountpoint);
-      const mount = mounts.get(row.mountpoint);
-      const attributes: FindingDraft["attributes"] = {
-        mountpoint: row.mountpoint,
-        device: row.source,
-        sizeBytes: row.size,
-        usedBytes: row.used,
-        availBytes: row.avail,
-        nodeDataFilesystem: dataMounts.has(row.mountpoint),
-        readOnly: mount?.options.includes("ro") ?? false,
-      };
-      if (row.usePercent !== undefined) attributes.usePercent = row.usePercent;
-      if (inode?.usePercent !== undefined) attributes.inodeUsePercent = inode.usePercent;
-      if (mount) attributes.fsType = mount.fsType;
-      const evidence = [makeLocator(mountsFile.path, row.line, undefined, row.text)];
-      if (inode && inodesFile) evidence.push(makeLocator(inodesFile.path, inode.line, undefined, inode.text));
-      findings.push(
-        finding(
-          "storage.usage",
-          "info",
-          `${row.mountpoint} (${row.source}): ${row.usePercent ?? "?"}% of ${gib(row.size)} used${inode?.usePercent !== undefined ? `, ${inode.usePercent}% of inodes` : ""}`,
-          evidence,
-          attributes,
-        ),
-      );
-    }
-  }
-
-  if (lsblkFile) {
-    const devices = parseLsblk(lsblkFile.lines);
-    if (devices.length === 0) ctx.read.gap(lsblkFile.path, "no lsblk device rows found");
-    else findings.push(lsblkFact(lsblkFile.path, devices));
-  }
-
-  if (fstabFile && mountsFile) findings.push(...fstabFindings(fstabFile.path, fstabFile.lines, mounts));
-
-  if (podLocalFile && podLocalFile.lines.length > 0) {
-    const fact = podLocalFact(podLocalFile.path, podLocalFile.lines);
-    if (fact) findings.push(fact);
-    else ctx.read.gap(podLocalFile.path, "no du size lines found");
+    mounts.entries.has("/local");
+  const findings: FindingDraft[] = [];
+  for (const m of mounts.entries.values()) {
+    if (!m.options.includes("ro") || !isNodeFilesystem(m.device, m.mountpoint, m.fsType)) continue;
+    if (!DATA_MOUNTS.has(m.mountpoint) && !layout.dataMounts.has(m.mountpoint)) continue;
+    if (bottlerocketRoot(m)) continue;
+    findings.push(
+      finding(
+        "storage.read-only-mount",
+        "high",
+        `${m.mountpoint} (${m.device}, ${m.fsType}) is mounted read-only: the node cannot write images, logs or pod data there`,
+        [locate(mounts.path, m)],
+        { mountpoint: m.mountpoint, device: m.device, fsType: m.fsType },
+      ),
+    );
   }
   return findings;
+}
+
+/** One fact per node filesystem: the numbers that argue for or against exhaustion. */
+function usageFacts(storage: Storage, layout: Layout): FindingDraft[] {
+  const { mounts, inodes } = storage;
+  if (!mounts) return [];
+  return layout.nodeRows.map((row) => {
+    const inode = layout.inodeByMount.get(row.mountpoint);
+    const mount = mounts.entries.get(row.mountpoint);
+    const attributes: FindingDraft["attributes"] = {
+      mountpoint: row.mountpoint,
+      device: row.source,
+      sizeBytes: row.size,
+      usedBytes: row.used,
+      availBytes: row.avail,
+      nodeDataFilesystem: layout.dataMounts.has(row.mountpoint),
+      readOnly: mount?.options.includes("ro") ?? false,
+    };
+    if (row.usePercent !== undefined) attributes.usePercent = row.usePercent;
+    if (inode?.usePercent !== undefined) attributes.inodeUsePercent = inode.usePercent;
+    if (mount) attributes.fsType = mount.fsType;
+    const evidence = [locate(mounts.path, row)];
+    if (inode && inodes) evidence.push(locate(inodes.path, inode));
+    return finding(
+      "storage.usage",
+      "info",
+      `${row.mountpoint} (${row.source}): ${row.usePercent ?? "?"}% of ${gib(row.size)} used${inode?.usePercent !== undefined ? `, ${inode.usePercent}% of inodes` : ""}`,
+      evidence,
+      attributes,
+    );
+  });
 }
 
 interface BlockDevice {
@@ -551,7 +640,7 @@ function lsblkFact(path: string, devices: BlockDevice[]): FindingDraft {
     podVolumeDevices: podVolumes.map((d) => d.name),
     readOnlyDevices: devices.filter((d) => d.readOnly && d.type !== "rom").map((d) => d.name),
   };
-  const evidence = disks.slice(0, 3).map((d) => makeLocator(path, d.line, undefined, d.text));
+  const evidence = disks.slice(0, DISK_SAMPLES).map((d) => locate(path, d));
   return finding(
     "storage.nvme-devices",
     "info",
@@ -564,53 +653,83 @@ function lsblkFact(path: string, devices: BlockDevice[]): FindingDraft {
 
 const FSTAB_IGNORED_TYPES = /^(swap|proc|sysfs|tmpfs|devpts|none)$/;
 
-function fstabFindings(path: string, lines: string[], mounts: Map<string, MountEntry>): FindingDraft[] {
-  const out: FindingDraft[] = [];
+interface FstabEntry {
+  file: string;
+  type: string;
+  options: string[];
+  line: number;
+  /** The entry trimmed, as quoted in evidence. */
+  text: string;
+}
+
+function parseFstab(lines: string[]): FstabEntry[] {
+  const entries: FstabEntry[] = [];
   for (let i = 0; i < lines.length; i++) {
     const text = (lines[i] as string).trim();
     if (text === "" || text.startsWith("#")) continue;
     const [spec, file, type, opts = "defaults"] = text.split(/\s+/);
-    if (!spec || !file || !type || !file.startsWith("/") || FSTAB_IGNORED_TYPES.test(type)) continue;
-    if (opts.split(",").includes("noauto") || mounts.has(file)) continue;
+    if (!spec || !file || !type) continue;
+    entries.push({ file, type, options: opts.split(","), line: i + 1, text });
+  }
+  return entries;
+}
+
+function fstabFindings(path: string, entries: FstabEntry[], mounts: Map<string, MountEntry>): FindingDraft[] {
+  const out: FindingDraft[] = [];
+  for (const { file, type, options, ...row } of entries) {
+    if (!file.startsWith("/") || FSTAB_IGNORED_TYPES.test(type)) continue;
+    if (options.includes("noauto") || mounts.has(file)) continue;
     const data = DATA_MOUNTS.has(file) || NODE_PATHS.some((p) => p !== "/" && (p === file || p.startsWith(`${file}/`)));
     out.push(
       finding(
         "storage.fstab-unmounted",
         data ? "low" : "info",
         `/etc/fstab mounts ${file} (${type}) but it is not mounted${data ? ": the node writes that data to the filesystem below instead" : ""}`,
-        [makeLocator(path, i + 1, undefined, text)],
-        { mountpoint: file, fsType: type, nodeDataPath: data, nofail: opts.split(",").includes("nofail") },
+        [locate(path, row)],
+        { mountpoint: file, fsType: type, nodeDataPath: data, nofail: options.includes("nofail") },
       ),
     );
   }
   return out;
 }
 
-function podLocalFact(path: string, lines: string[]): FindingDraft | undefined {
-  const entries: Array<{ bytes: number; size: string; where: string; line: number; text: string }> = [];
+/** One `du -sh` line: a container's writable layer and its size. */
+interface Layer {
+  bytes: number;
+  size: string;
+  where: string;
+  line: number;
+  text: string;
+}
+
+/** `du` size lines, largest first. */
+function parseDu(lines: string[]): Layer[] {
+  const layers: Layer[] = [];
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i] as string;
     const m = /^(\d+(?:[.,]\d+)?[KMGTPE]?)\s+(\/\S.*)$/.exec(text.trim());
     if (!m) continue;
     const bytes = parseHumanSize(m[1] as string);
-    if (!Number.isNaN(bytes)) entries.push({ bytes, size: m[1] as string, where: m[2] as string, line: i + 1, text });
+    if (!Number.isNaN(bytes)) layers.push({ bytes, size: m[1] as string, where: m[2] as string, line: i + 1, text });
   }
-  if (entries.length === 0) return undefined;
-  entries.sort((a, b) => b.bytes - a.bytes);
-  const total = entries.reduce((sum, e) => sum + e.bytes, 0);
-  const top = entries.slice(0, 5);
+  return layers.sort((a, b) => b.bytes - a.bytes);
+}
+
+function podLocalFact(path: string, layers: Layer[]): FindingDraft {
+  const total = layers.reduce((sum, e) => sum + e.bytes, 0);
+  const top = layers.slice(0, LARGEST_LAYERS);
   return finding(
     "storage.pod-local-usage",
     "info",
-    `${entries.length} container writable layers hold ${gib(total)}; the largest is ${top[0]?.size}`,
-    top.slice(0, 3).map((e) => makeLocator(path, e.line, undefined, e.text)),
+    `${layers.length} container writable layers hold ${gib(total)}; the largest is ${top[0]?.size}`,
+    top.slice(0, LAYER_SAMPLES).map((e) => locate(path, e)),
     {
-      layers: entries.length,
+      layers: layers.length,
       totalBytes: total,
       largestBytes: top[0]?.bytes ?? 0,
       largest: top.map((e) => `${e.size} ${e.where}`),
     },
-    entries.length,
+    layers.length,
   );
 }
 

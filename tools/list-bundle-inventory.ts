@@ -1,8 +1,12 @@
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
+import type { BundleClock } from "../src/evidence/bundle-clock.ts";
 import { iso } from "../src/evidence/clock.ts";
 import { primaryPath, type ArtifactName } from "../src/evidence/layout.ts";
-import { inventoryOf, type BundleListing } from "../src/toolkit/bundle-listing.ts";
+import type { SkippedEntry } from "../src/evidence/source.ts";
+import { inventoryOf, type ArtifactState, type BundleListing, type Inventory } from "../src/toolkit/bundle-listing.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { humanDuration } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
@@ -59,6 +63,15 @@ const INTROSPECTION: ArtifactName[] = [
   "eniConfigs",
 ];
 
+/** Identity and flag files are a line or two; anything larger is not one. */
+const SMALL_FILE_BYTES = 64 * 1024;
+/** How much of a file is read to mark the listing as read when no identity file is there. */
+const PROBE_BYTES = 1 << 20;
+/** Members quoted as evidence, named in gaps, and listed in attributes: enough to act on, bounded for huge archives. */
+const MEMBER_SAMPLES = 3;
+const MEMBER_GAPS = 20;
+const MEMBERS_LISTED = 50;
+
 const CORRELATE: Partial<Record<Kind, string[]>> = {
   "bundle.missing-sources": [],
   "bundle.empty-sources": ["inspect_ipamd_state", "read_ipamd_log"],
@@ -73,7 +86,7 @@ function finding(
   count: number,
   attributes: FindingDraft["attributes"],
 ): FindingDraft {
-  return { kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] ?? [] };
+  return draft({ kind, severity, summary, evidence, count, attributes, correlateWith: CORRELATE[kind] });
 }
 
 function list(items: readonly string[], max = 6): string {
@@ -91,46 +104,127 @@ function parseScriptParams(text: string): Record<string, string> {
 }
 
 async function smallText(
-  ctx: AnalyzerContext,
+  read: EvidenceReader,
   name: ArtifactName,
 ): Promise<{ path: string; text: string } | undefined> {
-  const [path] = await ctx.read.paths(name);
+  const [path] = await read.paths(name);
   if (!path) return undefined;
-  const size = await ctx.read.size(path);
-  if (size === undefined || size > 64 * 1024) return undefined;
-  const read = await ctx.read.textAt(path);
-  return read.state === "ok" ? { path, text: read.text } : undefined;
+  const size = await read.size(path);
+  if (size === undefined || size > SMALL_FILE_BYTES) return undefined;
+  const file = await read.textAt(path);
+  return file.state === "ok" ? { path, text: file.text } : undefined;
+}
+
+/** What the bundle is, before any of its sources is read: its listing, inventory, identity and the collector's flags. */
+interface Bundle {
+  listing: BundleListing;
+  inv: Inventory;
+  byName: Map<ArtifactName, ArtifactState>;
+  params: { path: string; text: string } | undefined;
+  /** Trimmed contents of the identity files. */
+  identity: { instanceId: string | undefined; region: string | undefined; availabilityZone: string | undefined };
+  introspectionSkipped: boolean;
+  metricsSkipped: boolean;
+  /** Members cut off by a damaged archive. */
+  incomplete: SkippedEntry[];
+  /** Members refused on purpose (links, unsafe names, devices). */
+  refused: SkippedEntry[];
+  damaged: boolean;
+}
+
+async function readBundle(read: EvidenceReader): Promise<Bundle | undefined> {
+  const listing: BundleListing = await read.listing();
+  if (listing.files.length === 0 && listing.skipped.length === 0 && listing.problems.length === 0) return undefined;
+  const inv = inventoryOf(listing.files);
+  const byName = new Map(inv.artifacts.map((a) => [a.name, a]));
+
+  // Small identity and flag files: reading them also marks the listing as read.
+  const params = await smallText(read, "scriptParams");
+  const instanceId = await smallText(read, "instanceId");
+  const region = await smallText(read, "region");
+  const availabilityZone = await smallText(read, "availabilityZone");
+  if (!params && !instanceId && !region && !availabilityZone) {
+    const smallest = [...listing.files].sort((a, b) => a.size - b.size)[0];
+    if (smallest) await read.textAt(smallest.path, PROBE_BYTES);
+  }
+  const flags = params ? parseScriptParams(params.text) : {};
+
+  const incomplete = listing.skipped.filter((s) => s.reason.startsWith("incomplete"));
+  const damaged = listing.problems.length > 0 || incomplete.length > 0;
+  if (damaged) {
+    for (const problem of listing.problems) read.gap(listing.name, problem);
+    for (const member of incomplete.slice(0, MEMBER_GAPS)) read.gap(member.path, member.reason);
+  }
+  return {
+    listing,
+    inv,
+    byName,
+    params,
+    identity: {
+      instanceId: instanceId?.text.trim(),
+      region: region?.text.trim(),
+      availabilityZone: availabilityZone?.text.trim(),
+    },
+    introspectionSkipped:
+      flags.ignore_introspection === "true" || byName.get("introspectionIgnored")?.state !== "missing",
+    metricsSkipped: flags.ignore_metrics === "true" || byName.get("metricsIgnored")?.state !== "missing",
+    incomplete,
+    refused: listing.skipped.filter((s) => !s.reason.startsWith("incomplete")),
+    damaged,
+  };
+}
+
+function artifactsIn(bundle: Bundle, state: ArtifactState["state"]): ArtifactName[] {
+  return bundle.inv.artifacts.filter((a) => a.state === state).map((a) => a.name);
+}
+
+/** Key sources that are missing, or present but empty (with the empty files' paths). */
+interface KeySources {
+  missing: string[];
+  empty: string[];
+  emptyPaths: string[];
+}
+
+function keySourcesOf(bundle: Bundle): KeySources {
+  const keys: KeySources = { missing: [], empty: [], emptyPaths: [] };
+  for (const key of KEY_SOURCES) {
+    if (
+      (key.unlessSkipped === "introspection" && bundle.introspectionSkipped) ||
+      (key.unlessSkipped === "metrics" && bundle.metricsSkipped)
+    )
+      continue;
+    const states = key.any.map((name) => bundle.byName.get(name));
+    if (states.some((s) => s?.state === "present")) continue;
+    if (states.some((s) => s?.state === "empty")) {
+      keys.empty.push(key.label);
+      for (const s of states) if (s?.state === "empty") keys.emptyPaths.push(...s.paths);
+    } else keys.missing.push(key.label);
+  }
+  return keys;
 }
 
 /** Without the source's listing (see bundle-listing.ts), the artifacts the reader can resolve. */
 async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const listing: BundleListing = await ctx.read.listing();
-  if (listing.files.length === 0 && listing.skipped.length === 0 && listing.problems.length === 0) return [];
-  const inv = inventoryOf(listing.files);
-  const byName = new Map(inv.artifacts.map((a) => [a.name, a]));
-  const findings: FindingDraft[] = [];
+  const bundle = await readBundle(ctx.read);
+  if (!bundle) return [];
+  const keys = keySourcesOf(bundle);
+  return [
+    inventoryFact(bundle),
+    collectionTimeFact(bundle, ctx.clock),
+    introspectionSkippedFact(bundle),
+    missingSourcesFinding(bundle, keys),
+    emptySourcesFinding(bundle, keys),
+    archiveDamagedFinding(bundle),
+    skippedMembersFinding(bundle),
+  ].filter((f): f is FindingDraft => f !== undefined);
+}
 
-  // Small identity and flag files: reading them also marks the listing as read.
-  const params = await smallText(ctx, "scriptParams");
-  const identity = {
-    instanceId: await smallText(ctx, "instanceId"),
-    region: await smallText(ctx, "region"),
-    availabilityZone: await smallText(ctx, "availabilityZone"),
-  };
-  if (!params && !identity.instanceId && !identity.region && !identity.availabilityZone) {
-    const smallest = [...listing.files].sort((a, b) => a.size - b.size)[0];
-    if (smallest) await ctx.read.textAt(smallest.path, 1 << 20);
-  }
-  const flags = params ? parseScriptParams(params.text) : {};
-  const introspectionMarker = byName.get("introspectionIgnored")?.state !== "missing";
-  const metricsMarker = byName.get("metricsIgnored")?.state !== "missing";
-  const introspectionSkipped = flags.ignore_introspection === "true" || introspectionMarker;
-  const metricsSkipped = flags.ignore_metrics === "true" || metricsMarker;
-
-  const present = inv.artifacts.filter((a) => a.state === "present").map((a) => a.name);
-  const empty = inv.artifacts.filter((a) => a.state === "empty").map((a) => a.name);
-  const missing = inv.artifacts.filter((a) => a.state === "missing").map((a) => a.name);
-  const inventoryAttributes: FindingDraft["attributes"] = {
+function inventoryFact(bundle: Bundle): FindingDraft {
+  const { inv, identity } = bundle;
+  const present = artifactsIn(bundle, "present");
+  const empty = artifactsIn(bundle, "empty");
+  const missing = artifactsIn(bundle, "missing");
+  const attributes: FindingDraft["attributes"] = {
     files: inv.totalFiles,
     bytes: inv.totalBytes,
     artifactsPresent: present,
@@ -140,166 +234,142 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     foldersWithoutFiles: inv.foldersWithoutFiles,
     unexpectedTopLevel: inv.unexpectedTopLevel,
     unclaimedFiles: inv.unclaimedFiles,
-    ignoreIntrospection: introspectionSkipped,
-    ignoreMetrics: metricsSkipped,
-    containerLogs: byName.get("containerLogs")?.paths.length ?? 0,
+    ignoreIntrospection: bundle.introspectionSkipped,
+    ignoreMetrics: bundle.metricsSkipped,
+    containerLogs: bundle.byName.get("containerLogs")?.paths.length ?? 0,
   };
-  const instanceId = identity.instanceId?.text.trim();
-  if (instanceId) inventoryAttributes.instanceId = instanceId;
-  const region = identity.region?.text.trim();
-  if (region) inventoryAttributes.region = region;
-  const az = identity.availabilityZone?.text.trim();
-  if (az) inventoryAttributes.availabilityZone = az;
-  findings.push(
-    finding(
-      "bundle.inventory",
-      "info",
-      `Bundle ${listing.name} holds ${inv.totalFiles} files (${Math.round(inv.totalBytes / 1024)} KiB): ${present.length} artifacts present, ${empty.length} empty, ${missing.length} missing`,
-      [],
-      inv.totalFiles,
-      inventoryAttributes,
-    ),
+  if (identity.instanceId) attributes.instanceId = identity.instanceId;
+  if (identity.region) attributes.region = identity.region;
+  if (identity.availabilityZone) attributes.availabilityZone = identity.availabilityZone;
+  return finding(
+    "bundle.inventory",
+    "info",
+    `Bundle ${bundle.listing.name} holds ${inv.totalFiles} files (${Math.round(inv.totalBytes / 1024)} KiB): ${present.length} artifacts present, ${empty.length} empty, ${missing.length} missing`,
+    [],
+    inv.totalFiles,
+    attributes,
   );
+}
 
-  const clock = ctx.clock;
-  const clockAttributes: FindingDraft["attributes"] = { collectedFrom: clock.collectedFrom, archiveName: listing.name };
-  if (clock.collectedAt !== undefined) clockAttributes.collectedAt = iso(clock.collectedAt) as string;
-  if (clock.bootTime !== undefined) clockAttributes.bootTime = iso(clock.bootTime) as string;
+function collectionTimeFact(bundle: Bundle, clock: BundleClock): FindingDraft {
+  const attributes: FindingDraft["attributes"] = {
+    collectedFrom: clock.collectedFrom,
+    archiveName: bundle.listing.name,
+  };
+  if (clock.collectedAt !== undefined) attributes.collectedAt = iso(clock.collectedAt) as string;
+  if (clock.bootTime !== undefined) attributes.bootTime = iso(clock.bootTime) as string;
   if (clock.collectedAt !== undefined && clock.bootTime !== undefined)
-    clockAttributes.uptimeHours = Math.round(((clock.collectedAt - clock.bootTime) / 3_600_000) * 10) / 10;
-  if (clock.yearReference !== undefined) clockAttributes.yearReference = iso(clock.yearReference) as string;
+    attributes.uptimeHours = Math.round(((clock.collectedAt - clock.bootTime) / 3_600_000) * 10) / 10;
+  if (clock.yearReference !== undefined) attributes.yearReference = iso(clock.yearReference) as string;
   const how =
     clock.collectedFrom === "archive-name"
       ? "from the archive name"
       : clock.collectedFrom === "newest-timestamp"
         ? "from the newest timestamp in the bundle"
         : "unknown: nothing in the bundle is dated";
-  findings.push(
-    finding(
-      "bundle.collection-time",
-      "info",
-      `Collected ${clock.collectedAt !== undefined ? iso(clock.collectedAt) : "at an unknown time"} (${how})${clock.bootTime !== undefined ? `; booted ${iso(clock.bootTime)}${clock.collectedAt !== undefined ? `, ${humanDuration(clock.collectedAt - clock.bootTime)} before` : ""}` : "; boot time unknown (no btime in system/procstat.txt)"}`,
-      byName.get("procStat")?.state === "present"
-        ? [makeLocator(primaryPath("procStat"), undefined, clock.bootTime, "btime")]
-        : [],
-      1,
-      clockAttributes,
-    ),
+  return finding(
+    "bundle.collection-time",
+    "info",
+    `Collected ${clock.collectedAt !== undefined ? iso(clock.collectedAt) : "at an unknown time"} (${how})${clock.bootTime !== undefined ? `; booted ${iso(clock.bootTime)}${clock.collectedAt !== undefined ? `, ${humanDuration(clock.collectedAt - clock.bootTime)} before` : ""}` : "; boot time unknown (no btime in system/procstat.txt)"}`,
+    bundle.byName.get("procStat")?.state === "present"
+      ? [makeLocator(primaryPath("procStat"), undefined, clock.bootTime, "btime")]
+      : [],
+    1,
+    attributes,
   );
+}
 
-  if (introspectionSkipped || metricsSkipped) {
-    const evidenceList: EvidenceLocator[] = [];
-    if (params)
-      evidenceList.push(makeLocator(params.path, undefined, undefined, params.text.trim().split("\n").join("; ")));
-    for (const marker of ["introspectionIgnored", "metricsIgnored"] as const) {
-      const paths = byName.get(marker)?.paths ?? [];
-      if (paths[0])
-        evidenceList.push(makeLocator(paths[0], undefined, undefined, "marker file written instead of the IPAMD data"));
-    }
-    findings.push(
-      finding(
-        "bundle.introspection-skipped",
-        "info",
-        `The collector skipped ${[introspectionSkipped ? "IPAMD introspection" : "", metricsSkipped ? "IPAMD metrics" : ""].filter(Boolean).join(" and ")}: their absence says nothing about ipamd`,
-        evidenceList,
-        1,
-        { introspectionSkipped, metricsSkipped },
-      ),
-    );
+function introspectionSkippedFact(bundle: Bundle): FindingDraft | undefined {
+  const { introspectionSkipped, metricsSkipped, params } = bundle;
+  if (!introspectionSkipped && !metricsSkipped) return undefined;
+  const evidence: EvidenceLocator[] = [];
+  if (params) evidence.push(makeLocator(params.path, undefined, undefined, params.text.trim().split("\n").join("; ")));
+  for (const marker of ["introspectionIgnored", "metricsIgnored"] as const) {
+    const paths = bundle.byName.get(marker)?.paths ?? [];
+    if (paths[0])
+      evidence.push(makeLocator(paths[0], undefined, undefined, "marker file written instead of the IPAMD data"));
   }
+  return finding(
+    "bundle.introspection-skipped",
+    "info",
+    `The collector skipped ${[introspectionSkipped ? "IPAMD introspection" : "", metricsSkipped ? "IPAMD metrics" : ""].filter(Boolean).join(" and ")}: their absence says nothing about ipamd`,
+    evidence,
+    1,
+    { introspectionSkipped, metricsSkipped },
+  );
+}
 
-  // Key sources: missing, or present but empty.
-  const keyMissing: string[] = [];
-  const keyEmpty: string[] = [];
-  const emptyPaths: string[] = [];
-  for (const key of KEY_SOURCES) {
-    if (
-      (key.unlessSkipped === "introspection" && introspectionSkipped) ||
-      (key.unlessSkipped === "metrics" && metricsSkipped)
-    )
-      continue;
-    const states = key.any.map((name) => byName.get(name));
-    if (states.some((s) => s?.state === "present")) continue;
-    if (states.some((s) => s?.state === "empty")) {
-      keyEmpty.push(key.label);
-      for (const s of states) if (s?.state === "empty") emptyPaths.push(...s.paths);
-    } else keyMissing.push(key.label);
-  }
-  const damaged = listing.problems.length > 0 || listing.skipped.some((s) => s.reason.startsWith("incomplete"));
-  if (keyMissing.length > 0) {
-    const notes: string[] = [];
-    if (keyMissing.includes("containerdLog") && keyMissing.includes("containerdConfig"))
-      notes.push("the collector only gathers containerd files while a containerd process runs");
-    if (keyMissing.includes("cniConflist")) notes.push("the CNI writes its conflist only once ipamd is up");
-    if (damaged) notes.push("the archive is damaged, which may explain missing members");
-    const attributes: FindingDraft["attributes"] = {
-      missing: keyMissing,
-      coreSourcesChecked: KEY_SOURCES.length,
-      archiveDamaged: damaged,
-    };
-    if (notes.length) attributes.notes = notes;
-    findings.push(
-      finding(
-        "bundle.missing-sources",
-        keyMissing.length * 2 > KEY_SOURCES.length ? "medium" : "low",
-        `${keyMissing.length} of ${KEY_SOURCES.length} key sources are missing: ${list(keyMissing)}${notes.length ? ` (${notes.join("; ")})` : ""}`,
-        [],
-        keyMissing.length,
-        attributes,
-      ),
-    );
-  }
-  // Other (non-key) empty artifacts are only worth a fact; empty IPAMD introspection is the classic one.
-  const otherEmpty = empty.filter(
+/** Medium once most key sources are gone: little can be concluded from such a bundle. */
+function missingSourcesFinding(bundle: Bundle, keys: KeySources): FindingDraft | undefined {
+  const { missing } = keys;
+  if (missing.length === 0) return undefined;
+  const notes: string[] = [];
+  if (missing.includes("containerdLog") && missing.includes("containerdConfig"))
+    notes.push("the collector only gathers containerd files while a containerd process runs");
+  if (missing.includes("cniConflist")) notes.push("the CNI writes its conflist only once ipamd is up");
+  if (bundle.damaged) notes.push("the archive is damaged, which may explain missing members");
+  const attributes: FindingDraft["attributes"] = {
+    missing,
+    coreSourcesChecked: KEY_SOURCES.length,
+    archiveDamaged: bundle.damaged,
+  };
+  if (notes.length) attributes.notes = notes;
+  return finding(
+    "bundle.missing-sources",
+    missing.length * 2 > KEY_SOURCES.length ? "medium" : "low",
+    `${missing.length} of ${KEY_SOURCES.length} key sources are missing: ${list(missing)}${notes.length ? ` (${notes.join("; ")})` : ""}`,
+    [],
+    missing.length,
+    attributes,
+  );
+}
+
+/** Other (non-key) empty artifacts are only worth a fact; empty IPAMD introspection is the classic one. */
+function emptySourcesFinding(bundle: Bundle, keys: KeySources): FindingDraft | undefined {
+  const { introspectionSkipped, byName } = bundle;
+  const otherEmpty = artifactsIn(bundle, "empty").filter(
     (name) => !KEY_SOURCES.some((k) => k.any.includes(name)) && !(introspectionSkipped && INTROSPECTION.includes(name)),
   );
-  if (keyEmpty.length > 0 || otherEmpty.length > 0) {
-    for (const name of otherEmpty) emptyPaths.push(...(byName.get(name)?.paths ?? []));
-    const emptyIntrospection = INTROSPECTION.filter(
-      (name) => byName.get(name)?.state === "empty" && !introspectionSkipped,
-    );
-    findings.push(
-      finding(
-        "bundle.empty-sources",
-        keyEmpty.length > 0 ? "low" : "info",
-        `${keyEmpty.length > 0 ? `Key sources present but empty: ${list(keyEmpty)}` : `Empty files: ${list(otherEmpty)}`}${emptyIntrospection.length > 0 ? " (IPAMD introspection returned nothing while the collector did not skip it)" : ""}`,
-        emptyPaths.slice(0, 3).map((p) => makeLocator(p, undefined, undefined, "(empty file)")),
-        keyEmpty.length + otherEmpty.length,
-        { empty: [...keyEmpty, ...otherEmpty], coreEmpty: keyEmpty, emptyIntrospection },
-      ),
-    );
-  }
+  if (keys.empty.length === 0 && otherEmpty.length === 0) return undefined;
+  const emptyPaths = [...keys.emptyPaths, ...otherEmpty.flatMap((name) => byName.get(name)?.paths ?? [])];
+  const emptyIntrospection = INTROSPECTION.filter(
+    (name) => byName.get(name)?.state === "empty" && !introspectionSkipped,
+  );
+  return finding(
+    "bundle.empty-sources",
+    keys.empty.length > 0 ? "low" : "info",
+    `${keys.empty.length > 0 ? `Key sources present but empty: ${list(keys.empty)}` : `Empty files: ${list(otherEmpty)}`}${emptyIntrospection.length > 0 ? " (IPAMD introspection returned nothing while the collector did not skip it)" : ""}`,
+    emptyPaths.slice(0, MEMBER_SAMPLES).map((p) => makeLocator(p, undefined, undefined, "(empty file)")),
+    keys.empty.length + otherEmpty.length,
+    { empty: [...keys.empty, ...otherEmpty], coreEmpty: keys.empty, emptyIntrospection },
+  );
+}
 
-  const incomplete = listing.skipped.filter((s) => s.reason.startsWith("incomplete"));
-  if (damaged) {
-    for (const problem of listing.problems) ctx.read.gap(listing.name, problem);
-    for (const member of incomplete.slice(0, 20)) ctx.read.gap(member.path, member.reason);
-    findings.push(
-      finding(
-        "bundle.archive-damaged",
-        "medium",
-        `The bundle archive is damaged: ${listing.problems[0] ?? `${incomplete.length} member(s) were cut off`}`,
-        incomplete.slice(0, 3).map((m) => makeLocator(m.path, undefined, undefined, m.reason)),
-        listing.problems.length + incomplete.length,
-        { problems: listing.problems, incompleteMembers: incomplete.slice(0, 50).map((m) => m.path) },
-      ),
-    );
-  }
-  const refused = listing.skipped.filter((s) => !s.reason.startsWith("incomplete"));
-  if (refused.length > 0) {
-    const reasons = [...new Set(refused.map((s) => s.reason))];
-    findings.push(
-      finding(
-        "bundle.skipped-members",
-        "low",
-        `${refused.length} member${refused.length === 1 ? " was" : "s were"} not read: ${list(reasons, 3)}`,
-        refused.slice(0, 3).map((m) => makeLocator(m.path, undefined, undefined, m.reason)),
-        refused.length,
-        { members: refused.slice(0, 50).map((m) => m.path), reasons },
-      ),
-    );
-  }
-  return findings;
+function archiveDamagedFinding(bundle: Bundle): FindingDraft | undefined {
+  const { listing, incomplete } = bundle;
+  if (!bundle.damaged) return undefined;
+  return finding(
+    "bundle.archive-damaged",
+    "medium",
+    `The bundle archive is damaged: ${listing.problems[0] ?? `${incomplete.length} member(s) were cut off`}`,
+    incomplete.slice(0, MEMBER_SAMPLES).map((m) => makeLocator(m.path, undefined, undefined, m.reason)),
+    listing.problems.length + incomplete.length,
+    { problems: listing.problems, incompleteMembers: incomplete.slice(0, MEMBERS_LISTED).map((m) => m.path) },
+  );
+}
+
+function skippedMembersFinding(bundle: Bundle): FindingDraft | undefined {
+  const { refused } = bundle;
+  if (refused.length === 0) return undefined;
+  const reasons = [...new Set(refused.map((s) => s.reason))];
+  return finding(
+    "bundle.skipped-members",
+    "low",
+    `${refused.length} member${refused.length === 1 ? " was" : "s were"} not read: ${list(reasons, 3)}`,
+    refused.slice(0, MEMBER_SAMPLES).map((m) => makeLocator(m.path, undefined, undefined, m.reason)),
+    refused.length,
+    { members: refused.slice(0, MEMBERS_LISTED).map((m) => m.path), reasons },
+  );
 }
 
 export const listBundleInventory = defineTool({

@@ -1,8 +1,9 @@
-import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
 import type { ArtifactName } from "../src/evidence/layout.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft } from "../src/toolkit/finding-drafts.ts";
 import { buildPrefilter, journalLineTime } from "../src/toolkit/log-signals.ts";
-import { makeLocator } from "../src/toolkit/occurrences.ts";
+import { Occurrences } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
@@ -91,6 +92,8 @@ const FAILURE = [
 /** Lines that merely repeat a failure already counted (systemd's follow-ups). */
 const FOLLOW_UP =
   /\.service: Main process exited|\.service: Failed with result|Failed to start nodeadm-|Failed to run module scripts-user|Running module scripts-user .* failed/;
+/** systemd prints its follow-ups right after the failure: further away, a follow-up line is a failure of its own. */
+const FOLLOW_UP_LINES = 5;
 const COMPLETE =
   /"msg":"done!"|\s(?:info|INFO)\s+\S+\.go:\d+\s+done!|\[eks-bootstrap\] INFO: complete!|Finished nodeadm-(?:config|run)\.service/;
 
@@ -299,10 +302,7 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
   "bootstrap.endpoint": ["read_kubelet_config"],
 };
 
-function locator(h: Hit): EvidenceLocator {
-  return makeLocator(h.path, h.line, h.at, h.excerpt);
-}
-
+/** A finding over `hits`: its evidence (first two and last) and first / last time are theirs. */
 function finding(
   kind: Kind,
   severity: Severity,
@@ -311,106 +311,169 @@ function finding(
   attributes: FindingDraft["attributes"],
   count = hits.length,
 ): FindingDraft {
-  const evidence =
-    hits.length > 3 ? [...hits.slice(0, 2), hits[hits.length - 1] as Hit].map(locator) : hits.map(locator);
-  const d: FindingDraft = {
+  const occ = new Occurrences();
+  for (const h of hits) occ.add(h.path, h.line, h.at, h.excerpt);
+  return draft({
     kind,
     severity,
     summary,
-    evidence,
+    evidence: occ.evidence,
     count,
     attributes,
-    correlateWith: CORRELATE[kind] ?? [],
-  };
-  const times = hits.map((h) => h.at).filter((t): t is number => t !== undefined);
-  if (times.length > 0) {
-    d.firstSeen = new Date(Math.min(...times)).toISOString();
-    d.lastSeen = new Date(Math.max(...times)).toISOString();
+    correlateWith: CORRELATE[kind],
+    firstSeen: occ.firstSeen,
+    lastSeen: occ.lastSeen,
+  });
+}
+
+/** Lines worth reading whole: failures, completions and the settings noteSettings knows. */
+function interesting(l: string): boolean {
+  return (
+    FAILURE.some((r) => r.test(l)) ||
+    COMPLETE.test(l) ||
+    /apiserver|apiServerEndpoint|b64-cluster-ca|certificateAuthority|max-pods|maxPods|container runtime|kubelet version|kubelet-extra-args|dns-cluster-ip|describing cluster|IP family|configSource|bootstrap\.sh|CLUSTER_NAME|API_SERVER_URL|B64_CLUSTER_CA|Loaded configuration|\[eks-bootstrap\]/.test(
+      l,
+    )
+  );
+}
+
+function newRun(): Run {
+  return { failures: [], completedAt: undefined, sawBody: false, lastStage: undefined };
+}
+
+/** One source's bootstrap runs, oldest first; the last is the one in progress. */
+class Runs {
+  readonly all: Run[] = [newRun()];
+
+  get current(): Run {
+    return this.all[this.all.length - 1] as Run;
   }
-  return d;
+
+  /** Run boundaries: systemd starting the unit, nodeadm's first message, cloud-init's first stage. */
+  boundary(l: string): void {
+    if (/Starting nodeadm-(?:config|run)\.service/.test(l)) {
+      if (this.current.sawBody) this.all.push(newRun());
+      this.current.sawBody = true;
+      this.current.lastStage = "systemd";
+    } else if (l.includes("Checking user is root")) {
+      if (this.current.sawBody && this.current.lastStage !== "systemd") this.all.push(newRun());
+      this.current.sawBody = true;
+      this.current.lastStage = "nodeadm";
+    } else if (
+      /Cloud-init v\. \S+ running 'init-local'/.test(l) ||
+      (/Cloud-init v\. \S+ running 'init'/.test(l) && this.current.lastStage !== "init-local")
+    ) {
+      if (this.current.sawBody) this.all.push(newRun());
+      this.current.sawBody = true;
+      this.current.lastStage = /init-local/.test(l) ? "init-local" : "init";
+    }
+  }
+
+  /** An interesting line of the current run: a completion, a failure, or only a setting. */
+  note(hit: Hit, text: string): void {
+    const run = this.current;
+    run.sawBody = true;
+    if (COMPLETE.test(text)) run.completedAt = hit;
+    if (!FAILURE.some((r) => r.test(text))) return;
+    const previous = run.failures[run.failures.length - 1];
+    if (FOLLOW_UP.test(text) && previous && hit.line - previous.line <= FOLLOW_UP_LINES) return;
+    run.failures.push({
+      ...hit,
+      cause: failureCause(text),
+      afterComplete: run.completedAt !== undefined && /\[eks-bootstrap\]|nodeadm/.test(run.completedAt.excerpt),
+    });
+  }
+}
+
+/** One source's latest run, and the runs before it (earlier attempts or boots). */
+interface SourceLog {
+  source: string;
+  run: Run;
+  earlier: Run[];
+}
+
+interface Bootstrap {
+  settings: Settings;
+  logs: SourceLog[];
+}
+
+/** Reads every bootstrap source; settings accumulate across them, later sources winning. */
+async function readBootstrap(
+  read: EvidenceReader,
+  yearRef: number | undefined,
+  windowEnd: number,
+): Promise<Bootstrap | undefined> {
+  const settings: Settings = {};
+  const logs: SourceLog[] = [];
+  for (const name of SOURCES) {
+    const runs = await readSource(read, name, settings, yearRef, windowEnd);
+    if (runs) logs.push({ source: STAGE[name] as string, run: runs.at(-1) as Run, earlier: runs.slice(0, -1) });
+  }
+  return logs.length > 0 ? { settings, logs } : undefined;
+}
+
+/** One source's runs, noting the settings its lines state into `settings`; undefined when absent or unreadable. */
+async function readSource(
+  read: EvidenceReader,
+  name: ArtifactName,
+  settings: Settings,
+  yearRef: number | undefined,
+  windowEnd: number,
+): Promise<Run[] | undefined> {
+  const [path] = await read.paths(name);
+  if (!path) return undefined;
+  const size = await read.size(path);
+  if (size === 0) {
+    read.gap(path, "file is empty");
+    return undefined;
+  }
+  const source = STAGE[name] as string;
+  const runs = new Runs();
+  let pastEnd = false;
+  const ok = await read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    const l = cursor.chunk.slice(cursor.start, cursor.end);
+    // Bootstrap state lasts until the next boot, so nothing before the window is dropped; but a
+    // boot after the window's end (and every line after it) is not the state the incident saw.
+    if (pastEnd) return;
+    const at = lineTime(l, yearRef);
+    if (at !== undefined && at > windowEnd) {
+      pastEnd = true;
+      return;
+    }
+    runs.boundary(l);
+    if (!interesting(l)) return;
+    const text = cursor.text();
+    const hit: Hit = { path, source, line: cursor.lineNo, at, excerpt: "" };
+    noteSettings(text, source, hit, settings);
+    // Scrubbed after noting, so the summary of a config dump names this line's own settings.
+    hit.excerpt = scrub(text, settings);
+    runs.note(hit, text);
+  });
+  return ok ? runs.all : undefined;
 }
 
 async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const settings: Settings = {};
-  const yearRef = ctx.clock.yearReference;
-  /** Latest run per source, and whether any earlier one existed. */
-  const latest: Array<{ source: string; run: Run; earlier: Run[] }> = [];
-  let anyRead = false;
-  for (const name of SOURCES) {
-    const [path] = await ctx.read.paths(name);
-    if (!path) continue;
-    const size = await ctx.read.size(path);
-    if (size === 0) {
-      ctx.read.gap(path, "file is empty");
-      continue;
-    }
-    const source = STAGE[name] as string;
-    const runs: Run[] = [{ failures: [], completedAt: undefined, sawBody: false, lastStage: undefined }];
-    const current = () => runs[runs.length - 1] as Run;
-    const startRun = () => runs.push({ failures: [], completedAt: undefined, sawBody: false, lastStage: undefined });
-    let pastEnd = false;
-    const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
-      const l = cursor.chunk.slice(cursor.start, cursor.end);
-      // Bootstrap state lasts until the next boot, so nothing before the window is dropped; but a
-      // boot after the window's end (and every line after it) is not the state the incident saw.
-      if (pastEnd) return;
-      const at = lineTime(l, yearRef);
-      if (at !== undefined && at > ctx.window.end) {
-        pastEnd = true;
-        return;
-      }
-      // Run boundaries: systemd starting the unit, nodeadm's first message, cloud-init's first stage.
-      if (/Starting nodeadm-(?:config|run)\.service/.test(l)) {
-        if (current().sawBody) startRun();
-        current().sawBody = true;
-        current().lastStage = "systemd";
-      } else if (l.includes("Checking user is root")) {
-        if (current().sawBody && current().lastStage !== "systemd") startRun();
-        current().sawBody = true;
-        current().lastStage = "nodeadm";
-      } else if (
-        /Cloud-init v\. \S+ running 'init-local'/.test(l) ||
-        (/Cloud-init v\. \S+ running 'init'/.test(l) && current().lastStage !== "init-local")
-      ) {
-        if (current().sawBody) startRun();
-        current().sawBody = true;
-        current().lastStage = /init-local/.test(l) ? "init-local" : "init";
-      }
-      const interesting =
-        FAILURE.some((r) => r.test(l)) ||
-        COMPLETE.test(l) ||
-        /apiserver|apiServerEndpoint|b64-cluster-ca|certificateAuthority|max-pods|maxPods|container runtime|kubelet version|kubelet-extra-args|dns-cluster-ip|describing cluster|IP family|configSource|bootstrap\.sh|CLUSTER_NAME|API_SERVER_URL|B64_CLUSTER_CA|Loaded configuration|\[eks-bootstrap\]/.test(
-          l,
-        );
-      if (!interesting) return;
-      const text = cursor.text();
-      current().sawBody = true;
-      const hit: Hit = { path, source, line: cursor.lineNo, at, excerpt: "" };
-      noteSettings(text, source, hit, settings);
-      hit.excerpt = scrub(text, settings);
-      if (COMPLETE.test(text)) current().completedAt = hit;
-      if (FAILURE.some((r) => r.test(text))) {
-        const run = current();
-        const previous = run.failures[run.failures.length - 1];
-        if (FOLLOW_UP.test(text) && previous && cursor.lineNo - previous.line <= 5) return;
-        run.failures.push({
-          ...hit,
-          cause: failureCause(text),
-          afterComplete: run.completedAt !== undefined && /\[eks-bootstrap\]|nodeadm/.test(run.completedAt.excerpt),
-        });
-      }
-    });
-    if (!ok) continue;
-    anyRead = true;
-    latest.push({ source, run: current(), earlier: runs.slice(0, -1) });
-  }
-  if (!anyRead) return [];
+  const model = await readBootstrap(ctx.read, ctx.clock.yearReference, ctx.window.end);
+  if (!model) return [];
+  const { settings, logs } = model;
+  return [
+    failedFinding(logs),
+    endpointFinding(settings),
+    caFinding(settings),
+    maxPodsFinding(settings),
+    settingsFact(settings, logs),
+  ].filter((f): f is FindingDraft => f !== undefined);
+}
 
-  const findings: FindingDraft[] = [];
+/**
+ * Only the latest run's failures are live. A failure after bootstrap completed is a user-data
+ * step's (the node may still have joined); failures a later completion or run cleared are history.
+ */
+function failedFinding(logs: SourceLog[]): FindingDraft | undefined {
   const active: Failure[] = [];
   const afterComplete: Failure[] = [];
   const cleared: Failure[] = [];
-  for (const { run, earlier } of latest) {
+  for (const { run, earlier } of logs) {
     for (const f of run.failures) {
       if (f.afterComplete) afterComplete.push(f);
       else if (run.completedAt && run.completedAt.line > f.line) cleared.push(f);
@@ -420,100 +483,94 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   }
   const stagesOf = (fs: Failure[]) => [...new Set(fs.map((f) => f.source))].sort();
   const causesOf = (fs: Failure[]) => [...new Set(fs.map((f) => f.cause))].sort();
-  if (active.length > 0) {
-    findings.push(
-      finding(
-        "bootstrap.failed",
-        "high",
-        `Bootstrap failed in the latest boot (${stagesOf(active).join(", ")}: ${causesOf(active).join(", ")})`,
-        active,
-        { stages: stagesOf(active), causes: causesOf(active), latestRun: true },
-      ),
+  if (active.length > 0)
+    return finding(
+      "bootstrap.failed",
+      "high",
+      `Bootstrap failed in the latest boot (${stagesOf(active).join(", ")}: ${causesOf(active).join(", ")})`,
+      active,
+      { stages: stagesOf(active), causes: causesOf(active), latestRun: true },
     );
-  } else if (afterComplete.length > 0) {
-    findings.push(
-      finding(
-        "bootstrap.failed",
-        "medium",
-        `A user-data step failed after bootstrap completed (${causesOf(afterComplete).join(", ")})`,
-        afterComplete,
-        { stages: stagesOf(afterComplete), causes: causesOf(afterComplete), afterBootstrapComplete: true },
-      ),
+  if (afterComplete.length > 0)
+    return finding(
+      "bootstrap.failed",
+      "medium",
+      `A user-data step failed after bootstrap completed (${causesOf(afterComplete).join(", ")})`,
+      afterComplete,
+      { stages: stagesOf(afterComplete), causes: causesOf(afterComplete), afterBootstrapComplete: true },
     );
-  } else if (cleared.length > 0) {
-    findings.push(
-      finding(
-        "bootstrap.failed",
-        "info",
-        `Bootstrap errors from an earlier attempt or boot (${causesOf(cleared).join(", ")}); the latest run completed`,
-        cleared,
-        { stages: stagesOf(cleared), causes: causesOf(cleared), cleared: true },
-      ),
+  if (cleared.length > 0)
+    return finding(
+      "bootstrap.failed",
+      "info",
+      `Bootstrap errors from an earlier attempt or boot (${causesOf(cleared).join(", ")}); the latest run completed`,
+      cleared,
+      { stages: stagesOf(cleared), causes: causesOf(cleared), cleared: true },
     );
-  }
+  return undefined;
+}
 
-  if (settings.endpoint) {
-    const { value, source, hit } = settings.endpoint;
-    const problem = endpointProblem(value);
-    const host = hostOf(value);
-    if (problem) {
-      const attributes: FindingDraft["attributes"] = { reason: problem, source };
-      if (problem === "empty" || problem === "placeholder") attributes.value = value;
-      else if (host) attributes.host = host;
-      findings.push(
-        finding(
-          "bootstrap.endpoint-invalid",
-          "high",
-          `Bootstrap configured the API server endpoint as ${value === "" ? "an empty string" : `"${problem === "placeholder" ? value : (host ?? "an invalid value")}"`} (${problem}, from ${source})`,
-          [hit],
-          attributes,
-        ),
-      );
-    } else {
-      findings.push(
-        finding(
-          "bootstrap.endpoint",
-          "info",
-          `Bootstrap configured the API server endpoint ${host} (from ${source})`,
-          [hit],
-          { host: host ?? "", source, https: true },
-        ),
-      );
-    }
-  }
-  if (settings.ca) {
-    const problem = caProblem(settings.ca.value);
-    if (problem)
-      findings.push(
-        finding(
-          "bootstrap.ca-invalid",
-          "high",
-          `The cluster CA passed at bootstrap is ${problem.replace(/-/g, " ")} (from ${settings.ca.source})`,
-          [settings.ca.hit],
-          { reason: problem, source: settings.ca.source, length: settings.ca.value.length },
-        ),
-      );
-  }
-  if (settings.maxPods) {
-    const attributes: FindingDraft["attributes"] = { maxPods: settings.maxPods.value, source: settings.maxPods.source };
-    if (settings.useMaxPods !== undefined) attributes.useMaxPods = settings.useMaxPods;
-    findings.push(
-      finding(
-        "bootstrap.max-pods",
-        "info",
-        `Bootstrap set max-pods to ${settings.maxPods.value} (from ${settings.maxPods.source})`,
-        [settings.maxPods.hit],
-        attributes,
-      ),
+function endpointFinding(settings: Settings): FindingDraft | undefined {
+  if (!settings.endpoint) return undefined;
+  const { value, source, hit } = settings.endpoint;
+  const problem = endpointProblem(value);
+  const host = hostOf(value);
+  if (!problem)
+    return finding(
+      "bootstrap.endpoint",
+      "info",
+      `Bootstrap configured the API server endpoint ${host} (from ${source})`,
+      [hit],
+      { host: host ?? "", source, https: true },
     );
-  }
+  const attributes: FindingDraft["attributes"] = { reason: problem, source };
+  // An empty or placeholder value is safe to quote; anything else is reduced to its host.
+  if (problem === "empty" || problem === "placeholder") attributes.value = value;
+  else if (host) attributes.host = host;
+  return finding(
+    "bootstrap.endpoint-invalid",
+    "high",
+    `Bootstrap configured the API server endpoint as ${value === "" ? "an empty string" : `"${problem === "placeholder" ? value : (host ?? "an invalid value")}"`} (${problem}, from ${source})`,
+    [hit],
+    attributes,
+  );
+}
+
+function caFinding(settings: Settings): FindingDraft | undefined {
+  if (!settings.ca) return undefined;
+  const problem = caProblem(settings.ca.value);
+  if (!problem) return undefined;
+  return finding(
+    "bootstrap.ca-invalid",
+    "high",
+    `The cluster CA passed at bootstrap is ${problem.replace(/-/g, " ")} (from ${settings.ca.source})`,
+    [settings.ca.hit],
+    { reason: problem, source: settings.ca.source, length: settings.ca.value.length },
+  );
+}
+
+function maxPodsFinding(settings: Settings): FindingDraft | undefined {
+  if (!settings.maxPods) return undefined;
+  const attributes: FindingDraft["attributes"] = { maxPods: settings.maxPods.value, source: settings.maxPods.source };
+  if (settings.useMaxPods !== undefined) attributes.useMaxPods = settings.useMaxPods;
+  return finding(
+    "bootstrap.max-pods",
+    "info",
+    `Bootstrap set max-pods to ${settings.maxPods.value} (from ${settings.maxPods.source})`,
+    [settings.maxPods.hit],
+    attributes,
+  );
+}
+
+function settingsFact(settings: Settings, logs: SourceLog[]): FindingDraft {
   const attributes: FindingDraft["attributes"] = {
-    sources: latest.map((l) => l.source),
-    runs: latest.reduce((n, l) => n + 1 + l.earlier.length, 0),
+    sources: logs.map((l) => l.source),
+    runs: logs.reduce((n, l) => n + 1 + l.earlier.length, 0),
   };
   if (settings.method) attributes.method = settings.method;
   if (settings.clusterName) attributes.clusterName = settings.clusterName.value;
   if (settings.runtime) attributes.containerRuntime = settings.runtime;
+  // nodeadm only ever configures containerd, and does not say so.
   else if (settings.method === "nodeadm") attributes.containerRuntime = "containerd";
   if (settings.kubeletVersion) attributes.kubeletVersion = settings.kubeletVersion;
   if (settings.extraArgs !== undefined) attributes.kubeletExtraArgs = settings.extraArgs;
@@ -522,17 +579,14 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   if (settings.ipFamily) attributes.ipFamily = settings.ipFamily;
   if (settings.configSource) attributes.configSource = settings.configSource;
   const settingHits = [settings.clusterName?.hit].filter((h): h is Hit => h !== undefined);
-  findings.push(
-    finding(
-      "bootstrap.settings",
-      "info",
-      `Bootstrap via ${settings.method ?? "unknown method"}${settings.clusterName ? ` for cluster ${settings.clusterName.value}` : ""}${settings.kubeletVersion ? `, kubelet ${settings.kubeletVersion}` : ""}`,
-      settingHits,
-      attributes,
-      latest.length,
-    ),
+  return finding(
+    "bootstrap.settings",
+    "info",
+    `Bootstrap via ${settings.method ?? "unknown method"}${settings.clusterName ? ` for cluster ${settings.clusterName.value}` : ""}${settings.kubeletVersion ? `, kubelet ${settings.kubeletVersion}` : ""}`,
+    settingHits,
+    attributes,
+    logs.length,
   );
-  return findings;
 }
 
 export const readBootstrapLogs = defineTool({

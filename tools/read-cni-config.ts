@@ -1,4 +1,6 @@
 import type { EvidenceLocator } from "../src/domain/finding.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
@@ -222,23 +224,23 @@ function readConflist(path: string, value: unknown): Conflist | undefined {
   return result;
 }
 
-async function readEnvSources(ctx: AnalyzerContext): Promise<Sources> {
+async function readEnvSources(read: EvidenceReader): Promise<Sources> {
   const sources: Sources = { values: new Map(), used: [], evidence: [], image: undefined };
   // 1. The aws-node container's own env (what was configured).
-  const [envPath] = await ctx.read.paths("cniEnv");
+  const [envPath] = await read.paths("cniEnv");
   if (envPath) {
-    const read = await ctx.read.textAt(envPath);
-    if (read.state === "ok") {
-      const docs = jsonDocuments(read.text);
+    const file = await read.textAt(envPath);
+    if (file.state === "ok") {
+      const docs = jsonDocuments(file.text);
       if (!docs)
-        ctx.read.gap(
+        read.gap(
           envPath,
-          read.text.trim() === "" ? "file is empty" : "not JSON (expected `ctr container info` output)",
+          file.text.trim() === "" ? "file is empty" : "not JSON (expected `ctr container info` output)",
         );
       else {
         const containers = docs.flatMap(containerEnvs).sort((a, b) => b.created - a.created);
         const newest = containers[0];
-        if (!newest) ctx.read.gap(envPath, "no container env found");
+        if (!newest) read.gap(envPath, "no container env found");
         else {
           for (const [k, v] of newest.env) if (KNOWN_ENV.has(k)) sources.values.set(k, v);
           sources.image = newest.image;
@@ -257,11 +259,11 @@ async function readEnvSources(ctx: AnalyzerContext): Promise<Sources> {
   }
   // 2. IPAMD introspection: the values ipamd / networkutils actually parsed (typed JSON).
   for (const name of ["ipamdEnvSettings", "networkUtilsEnvSettings"] as const) {
-    const read = await ctx.read.json(name);
-    if (read.state !== "ok") continue;
-    const value = read.value;
+    const json = await read.json(name);
+    if (json.state !== "ok") continue;
+    const value = json.value;
     if (!value || typeof value !== "object" || Array.isArray(value)) {
-      ctx.read.gap(read.path, "not a JSON object of settings");
+      read.gap(json.path, "not a JSON object of settings");
       continue;
     }
     let added = 0;
@@ -273,7 +275,7 @@ async function readEnvSources(ctx: AnalyzerContext): Promise<Sources> {
       }
     }
     sources.used.push(name === "ipamdEnvSettings" ? "ipamd env-settings" : "networkutils env-settings");
-    sources.evidence.push(makeLocator(read.path, undefined, undefined, `${added} settings from IPAMD introspection`));
+    sources.evidence.push(makeLocator(json.path, undefined, undefined, `${added} settings from IPAMD introspection`));
   }
   return sources;
 }
@@ -287,11 +289,11 @@ interface Uplink {
 }
 
 /** MTUs of the node's ENI interfaces (`ens5: flags=4163<UP,…>  mtu 9001`); pod veths and lo are skipped. */
-async function uplinkMtus(ctx: AnalyzerContext): Promise<Uplink[]> {
-  const [path] = await ctx.read.paths("ifconfig");
+async function uplinkMtus(read: EvidenceReader): Promise<Uplink[]> {
+  const [path] = await read.paths("ifconfig");
   if (!path) return [];
   const out: Uplink[] = [];
-  await ctx.read.scanAt(path, (cursor) => {
+  await read.scanAt(path, (cursor) => {
     const line = cursor.chunk.slice(cursor.start, cursor.end);
     const m = /^((?:eth|ens|enp|enX)\d[\w.]*):? flags=\S+\s+mtu (\d+)/.exec(line);
     if (m) out.push({ name: m[1] as string, mtu: Number(m[2]), path, line: cursor.lineNo, text: line.trim() });
@@ -299,21 +301,47 @@ async function uplinkMtus(ctx: AnalyzerContext): Promise<Uplink[]> {
   return out;
 }
 
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const conflistPaths = await ctx.read.paths("cniConflist");
-  const findings: FindingDraft[] = [];
+/** The VPC CNI's ENI MTU when AWS_VPC_ENI_MTU is unset. */
+const DEFAULT_ENI_MTU = 9001;
+/** At or above this, frames are jumbo: fine inside a VPC, dropped or fragmented on many paths out of it. */
+const JUMBO_MTU = 9000;
+/** A conflist is a few hundred bytes; anything this large is not one. */
+const MAX_CONFLIST_BYTES = 4 << 20;
 
-  // --- conflists
+/** A conflist the runtime cannot use, and why. */
+interface InvalidConflist {
+  path: string;
+  problem: string;
+  head: string;
+}
+
+/** What the node holds of the CNI's configuration: conflists, the aws-node env, the uplinks' MTUs. */
+interface CniConfig {
+  conflistPaths: string[];
+  conflists: Conflist[];
+  invalid: InvalidConflist[];
+  /** The conflist that chains aws-cni. */
+  aws: Conflist | undefined;
+  env: Sources;
+  /** Read only when there is a configuration to compare them with. */
+  uplinks: Uplink[];
+}
+
+async function readConflists(
+  read: EvidenceReader,
+  paths: string[],
+): Promise<{ conflists: Conflist[]; invalid: InvalidConflist[] }> {
   const conflists: Conflist[] = [];
-  for (const path of conflistPaths) {
-    const read = await ctx.read.textAt(path, 4 << 20);
-    if (read.state !== "ok") continue;
+  const invalid: InvalidConflist[] = [];
+  for (const path of paths) {
+    const file = await read.textAt(path, MAX_CONFLIST_BYTES);
+    if (file.state !== "ok") continue;
     let value: unknown;
     let problem: string | undefined;
-    if (read.text.trim() === "") problem = "file is empty";
+    if (file.text.trim() === "") problem = "file is empty";
     else {
       try {
-        value = JSON.parse(read.text);
+        value = JSON.parse(file.text);
       } catch (error) {
         problem = `invalid JSON: ${(error as Error).message.slice(0, 120)}`;
       }
@@ -321,66 +349,115 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const parsed = problem ? undefined : readConflist(path, value);
     if (!parsed) {
       problem ??= "no `plugins` array: not a CNI conflist";
-      ctx.read.gap(path, problem);
-      findings.push({
-        kind: "cni-config.invalid",
-        severity: "medium",
-        summary: `${path} cannot be used by the container runtime: ${problem}`,
-        evidence: [makeLocator(path, 1, undefined, read.text.slice(0, 200) || "(empty)")],
-        count: 1,
-        attributes: { file: path, problem },
-        correlateWith: ["read_kubelet_journal", "inspect_ipamd_state", "read_ipamd_log"],
-      });
+      read.gap(path, problem);
+      invalid.push({ path, problem, head: file.text.slice(0, 200) });
       continue;
     }
     conflists.push(parsed);
   }
+  return { conflists, invalid };
+}
+
+async function readConfig(read: EvidenceReader): Promise<CniConfig | undefined> {
+  const conflistPaths = await read.paths("cniConflist");
+  const { conflists, invalid } = await readConflists(read, conflistPaths);
   const aws = conflists.find((c) => c.plugins.includes("aws-cni"));
+  const env = await readEnvSources(read);
+  if (conflistPaths.length === 0 && env.used.length === 0) return undefined;
+  const config: CniConfig = { conflistPaths, conflists, invalid, aws, env, uplinks: [] };
+  if (describable(config)) config.uplinks = await uplinkMtus(read);
+  return config;
+}
 
-  const env = await readEnvSources(ctx);
-  if (conflistPaths.length === 0 && env.used.length === 0) return findings;
+/** Whether anything usable describes the CNI; when nothing does, the invalid-conflist findings and gaps say why. */
+function describable(config: CniConfig): boolean {
+  return config.aws !== undefined || config.conflists.length > 0 || config.env.used.length > 0;
+}
 
-  if (conflistPaths.length === 0 && env.used.length > 0) {
-    findings.push({
-      kind: "cni-config.conflist-missing",
-      severity: "medium",
-      summary:
-        "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist, so the runtime has no pod network",
-      evidence: env.evidence.slice(0, 2),
-      count: 1,
-      attributes: { sources: env.used },
-      correlateWith: ["read_kubelet_journal", "inspect_ipamd_state", "read_ipamd_log"],
-    });
-  }
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const config = await readConfig(ctx.read);
+  if (!config) return [];
+  const files = [...config.invalid.map(invalidFinding), conflistMissingFinding(config), otherCniFinding(config)];
+  if (!describable(config)) return files.filter((d): d is FindingDraft => d !== undefined);
+  const settings = effectiveSettings(config);
+  const evidence = settingsEvidence(config);
+  return [
+    ...files,
+    settingsFinding(settings, evidence),
+    mtuMismatchFinding(config, settings, evidence),
+    jumboMtuFinding(config, settings, evidence),
+  ].filter((d): d is FindingDraft => d !== undefined);
+}
 
-  if (conflistPaths.length > 1) {
-    const names = conflistPaths.map((p) => p.slice(p.lastIndexOf("/") + 1));
-    const active = [...names].sort()[0] as string;
-    findings.push({
-      kind: "cni-config.other-cni",
-      severity: "info",
-      summary: `${names.length} CNI configurations are present (${names.join(", ")}); the runtime uses ${active}`,
-      evidence: conflistPaths.slice(0, 3).map((p) => makeLocator(p, undefined, undefined, p)),
-      count: names.length,
-      attributes: {
-        files: names,
-        active,
-        awsIsActive: active === (aws ? aws.path.slice(aws.path.lastIndexOf("/") + 1) : "10-aws.conflist"),
-      },
-      correlateWith: ["read_cni_plugin_log"],
-    });
-  }
+function invalidFinding(file: InvalidConflist): FindingDraft {
+  return draft({
+    kind: "cni-config.invalid",
+    severity: "medium",
+    summary: `${file.path} cannot be used by the container runtime: ${file.problem}`,
+    evidence: [makeLocator(file.path, 1, undefined, file.head || "(empty)")],
+    attributes: { file: file.path, problem: file.problem },
+    correlateWith: ["read_kubelet_journal", "inspect_ipamd_state", "read_ipamd_log"],
+  });
+}
 
-  // Nothing usable to describe: the invalid-conflist findings and gaps say why.
-  if (!aws && conflists.length === 0 && env.used.length === 0) return findings;
+function conflistMissingFinding(config: CniConfig): FindingDraft | undefined {
+  const { env } = config;
+  if (config.conflistPaths.length > 0 || env.used.length === 0) return undefined;
+  return draft({
+    kind: "cni-config.conflist-missing",
+    severity: "medium",
+    summary:
+      "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist, so the runtime has no pod network",
+    evidence: env.evidence.slice(0, 2),
+    attributes: { sources: env.used },
+    correlateWith: ["read_kubelet_journal", "inspect_ipamd_state", "read_ipamd_log"],
+  });
+}
 
-  // --- effective settings (env first, introspection second, conflist for what only it knows)
+/** The runtime uses the first conflist in lexical order. */
+function otherCniFinding(config: CniConfig): FindingDraft | undefined {
+  const { conflistPaths, aws } = config;
+  if (conflistPaths.length <= 1) return undefined;
+  const names = conflistPaths.map((p) => p.slice(p.lastIndexOf("/") + 1));
+  const active = [...names].sort()[0] as string;
+  return draft({
+    kind: "cni-config.other-cni",
+    severity: "info",
+    summary: `${names.length} CNI configurations are present (${names.join(", ")}); the runtime uses ${active}`,
+    evidence: conflistPaths.slice(0, 3).map((p) => makeLocator(p, undefined, undefined, p)),
+    count: names.length,
+    attributes: {
+      files: names,
+      active,
+      awsIsActive: active === (aws ? aws.path.slice(aws.path.lastIndexOf("/") + 1) : "10-aws.conflist"),
+    },
+    correlateWith: ["read_cni_plugin_log"],
+  });
+}
+
+/** The configuration in effect: env first, introspection second, the conflist for what only it knows. */
+interface EffectiveSettings {
+  /** AWS_VPC_ENI_MTU as configured, if it was. */
+  eniMtu: number | undefined;
+  effectiveEniMtu: number;
+  effectivePodMtu: number;
+  podEni: boolean;
+  sgppMode: string | null;
+  warmIp: number | undefined;
+  minIp: number | undefined;
+  warmPrefix: number | undefined;
+  warmEni: number | undefined;
+  attributes: FindingDraft["attributes"];
+}
+
+function effectiveSettings(config: CniConfig): EffectiveSettings {
+  const { aws, env, conflists } = config;
   const v = env.values;
   const bool = (k: string) => asBool(v.get(k));
   const int = (k: string) => asInt(v.get(k));
   const eniMtu = int("AWS_VPC_ENI_MTU");
   const podMtu = aws?.mtu ?? int("POD_MTU") ?? eniMtu;
-  const effectiveEniMtu = eniMtu ?? 9001;
+  const effectiveEniMtu = eniMtu ?? DEFAULT_ENI_MTU;
   const effectivePodMtu = podMtu ?? effectiveEniMtu;
   const podEni = bool("ENABLE_POD_ENI") ?? false;
   // The conflist always carries podSGEnforcingMode; it only means something when ENABLE_POD_ENI is on.
@@ -389,7 +466,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
   const minIp = int("MINIMUM_IP_TARGET");
   const warmPrefix = int("WARM_PREFIX_TARGET");
   const warmEni = int("WARM_ENI_TARGET");
-  const settings: FindingDraft["attributes"] = {
+  const attributes: FindingDraft["attributes"] = {
     prefixDelegation: bool("ENABLE_PREFIX_DELEGATION") ?? false,
     customNetworking: bool("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG") ?? false,
     externalSnat: bool("AWS_VPC_K8S_CNI_EXTERNALSNAT") ?? false,
@@ -421,70 +498,107 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       .sort(),
     sources: [...(aws ? ["conflist"] : []), ...env.used],
   };
-  const facts: string[] = [];
-  if (settings.prefixDelegation) facts.push("prefix delegation");
-  if (settings.customNetworking) facts.push("custom networking");
-  if (settings.externalSnat) facts.push("external SNAT");
-  if (podEni) facts.push(`security groups for pods (${String(sgppMode)})`);
-  if (settings.networkPolicy) facts.push("network policy");
-  const evidence = [
+  return {
+    eniMtu,
+    effectiveEniMtu,
+    effectivePodMtu,
+    podEni,
+    sgppMode,
+    warmIp,
+    minIp,
+    warmPrefix,
+    warmEni,
+    attributes,
+  };
+}
+
+function settingsEvidence(config: CniConfig): EvidenceLocator[] {
+  const { aws } = config;
+  return [
     ...(aws
       ? [makeLocator(aws.path, undefined, undefined, `plugins ${aws.plugins.join(", ")}; mtu ${aws.mtu ?? "unset"}`)]
       : []),
-    ...env.evidence,
+    ...config.env.evidence,
   ].slice(0, 3);
-  findings.push({
+}
+
+function settingsFinding(s: EffectiveSettings, evidence: EvidenceLocator[]): FindingDraft {
+  const { attributes, warmEni, warmIp, minIp, warmPrefix } = s;
+  const facts: string[] = [];
+  if (attributes.prefixDelegation) facts.push("prefix delegation");
+  if (attributes.customNetworking) facts.push("custom networking");
+  if (attributes.externalSnat) facts.push("external SNAT");
+  if (s.podEni) facts.push(`security groups for pods (${String(s.sgppMode)})`);
+  if (attributes.networkPolicy) facts.push("network policy");
+  const targets =
+    [
+      warmEni !== undefined ? `WARM_ENI_TARGET=${warmEni}` : "",
+      warmIp !== undefined ? `WARM_IP_TARGET=${warmIp}` : "",
+      minIp !== undefined ? `MINIMUM_IP_TARGET=${minIp}` : "",
+      warmPrefix !== undefined ? `WARM_PREFIX_TARGET=${warmPrefix}` : "",
+    ]
+      .filter(Boolean)
+      .join(" ") || "default";
+  return draft({
     kind: "cni-config.settings",
     severity: "info",
-    summary: `VPC CNI configuration: MTU ${effectivePodMtu}${facts.length ? `, ${facts.join(", ")}` : ", secondary-IP mode with default SNAT"}; warm targets ${[warmEni !== undefined ? `WARM_ENI_TARGET=${warmEni}` : "", warmIp !== undefined ? `WARM_IP_TARGET=${warmIp}` : "", minIp !== undefined ? `MINIMUM_IP_TARGET=${minIp}` : "", warmPrefix !== undefined ? `WARM_PREFIX_TARGET=${warmPrefix}` : ""].filter(Boolean).join(" ") || "default"}`,
+    summary: `VPC CNI configuration: MTU ${s.effectivePodMtu}${facts.length ? `, ${facts.join(", ")}` : ", secondary-IP mode with default SNAT"}; warm targets ${targets}`,
     evidence,
-    count: 1,
-    attributes: settings,
+    attributes,
     correlateWith: ["inspect_ipamd_state", "inspect_routes"],
   });
+}
 
-  const uplinks = await uplinkMtus(ctx);
-  if (uplinks.length > 0 && (aws?.mtu !== undefined || eniMtu !== undefined)) {
-    const smallest = Math.min(...uplinks.map((u) => u.mtu));
-    if (effectivePodMtu > smallest) {
-      const narrow = uplinks.filter((u) => u.mtu < effectivePodMtu);
-      findings.push({
-        kind: "cni-config.mtu-mismatch",
-        severity: "high",
-        summary: `Pods use a ${effectivePodMtu}-byte MTU but ${narrow.map((u) => `${u.name} carries ${u.mtu}`).join(", ")}: pod packets larger than ${smallest} bytes are fragmented or dropped on the way out`,
-        evidence: [
-          ...evidence.slice(0, 1),
-          ...narrow.slice(0, 2).map((u) => makeLocator(u.path, u.line, undefined, u.text)),
-        ],
-        count: narrow.length,
-        attributes: {
-          podMtu: effectivePodMtu,
-          eniMtu: effectiveEniMtu,
-          uplinkMtus: uplinks.map((u) => `${u.name}=${u.mtu}`),
-          minUplinkMtu: smallest,
-        },
-        correlateWith: ["inspect_ena_allowances", "read_dmesg", "inspect_conntrack"],
-      });
-    }
-  }
+function mtuMismatchFinding(
+  config: CniConfig,
+  s: EffectiveSettings,
+  evidence: EvidenceLocator[],
+): FindingDraft | undefined {
+  const { uplinks, aws } = config;
+  if (uplinks.length === 0 || (aws?.mtu === undefined && s.eniMtu === undefined)) return undefined;
+  const smallest = Math.min(...uplinks.map((u) => u.mtu));
+  if (s.effectivePodMtu <= smallest) return undefined;
+  const narrow = uplinks.filter((u) => u.mtu < s.effectivePodMtu);
+  return draft({
+    kind: "cni-config.mtu-mismatch",
+    severity: "high",
+    summary: `Pods use a ${s.effectivePodMtu}-byte MTU but ${narrow.map((u) => `${u.name} carries ${u.mtu}`).join(", ")}: pod packets larger than ${smallest} bytes are fragmented or dropped on the way out`,
+    evidence: [
+      ...evidence.slice(0, 1),
+      ...narrow.slice(0, 2).map((u) => makeLocator(u.path, u.line, undefined, u.text)),
+    ],
+    count: narrow.length,
+    attributes: {
+      podMtu: s.effectivePodMtu,
+      eniMtu: s.effectiveEniMtu,
+      uplinkMtus: uplinks.map((u) => `${u.name}=${u.mtu}`),
+      minUplinkMtu: smallest,
+    },
+    correlateWith: ["inspect_ena_allowances", "read_dmesg", "inspect_conntrack"],
+  });
+}
 
-  if (effectivePodMtu >= 9000 || effectiveEniMtu >= 9000) {
-    findings.push({
-      kind: "cni-config.jumbo-mtu",
-      severity: "info",
-      summary: `Pods use a ${effectivePodMtu}-byte MTU (ENI MTU ${effectiveEniMtu}${eniMtu === undefined ? ", the VPC CNI default" : ""}): only a problem on paths that cannot carry jumbo frames (VPN, Transit Gateway, peering across regions, internet)`,
-      evidence,
-      count: 1,
-      attributes: {
-        eniMtu: effectiveEniMtu,
-        podMtu: effectivePodMtu,
-        explicit: eniMtu !== undefined || aws?.mtu !== undefined,
-        source: aws?.mtu !== undefined ? "conflist" : eniMtu !== undefined ? "env" : "default",
-      },
-      correlateWith: ["inspect_conntrack", "inspect_routes"],
-    });
-  }
-  return findings;
+function jumboMtuFinding(
+  config: CniConfig,
+  s: EffectiveSettings,
+  evidence: EvidenceLocator[],
+): FindingDraft | undefined {
+  const { aws } = config;
+  const { eniMtu, effectiveEniMtu, effectivePodMtu } = s;
+  if (effectivePodMtu < JUMBO_MTU && effectiveEniMtu < JUMBO_MTU) return undefined;
+  return draft({
+    kind: "cni-config.jumbo-mtu",
+    severity: "info",
+    summary: `Pods use a ${effectivePodMtu}-byte MTU (ENI MTU ${effectiveEniMtu}${eniMtu === undefined ? ", the VPC CNI default" : ""}): only a problem on paths that cannot carry jumbo frames (VPN, Transit Gateway, peering across regions, internet)`,
+    evidence,
+    attributes: {
+      eniMtu: effectiveEniMtu,
+      podMtu: effectivePodMtu,
+      explicit: eniMtu !== undefined || aws?.mtu !== undefined,
+      source: aws?.mtu !== undefined ? "conflist" : eniMtu !== undefined ? "env" : "default",
+    },
+    correlateWith: ["inspect_conntrack", "inspect_routes"],
+  });
 }
 
 export const readCniConfig = defineTool({

@@ -1,6 +1,9 @@
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
+import type { WindowMs } from "../src/domain/time.ts";
 import { iso } from "../src/evidence/clock.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, times } from "../src/toolkit/finding-drafts.ts";
 import { buildPrefilter, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
 import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
 import { createCniTimeParser, preferPrimary } from "../src/toolkit/parse-vpc-cni-log.ts";
@@ -135,10 +138,15 @@ const CORRELATE: Record<Kind, string[]> = {
   "cni.requests": [],
 };
 
+/** Failures followed by successful adds and quiet this long before the window's end have recovered. */
 const RECOVERED_AFTER_MS = 30 * 60_000;
+/** IPAMD restarts in seconds; unreachable errors quiet this long with adds since were a restart blip. */
 const BLIP_CLEARED_AFTER_MS = 10 * 60_000;
+/** Fewer DEL failures than this are the kubelet's teardown retries. */
 const DEL_NOISE = 10;
+/** Bounds memory on a log of a node that churned pods for days. */
 const MAX_TRACKED_CONTAINERS = 4096;
+/** Pods named in a finding: enough to recognise the workload. */
 const MAX_PODS = 10;
 
 function addReason(l: string): string {
@@ -149,7 +157,10 @@ function addReason(l: string): string {
   return "other";
 }
 
-interface Extras {
+/** What the log said, as data: occurrences of each failure signal, request counts and the pods named. */
+interface PluginLog {
+  path: string;
+  signals: OccurrenceTable<Signal>;
   adds: number;
   dels: number;
   successfulAdds: number;
@@ -170,7 +181,7 @@ interface Extras {
 }
 
 /** Copies the ADDs still pending when the scan leaves a chunk, so no substring pins it (oldest dropped past the cap). */
-function settle(x: Extras): void {
+function settle(x: PluginLog): void {
   for (const [id, pod] of x.pending) x.settled.set(own(id), own(pod));
   x.pending.clear();
   // Drop the older half at once: deleting a Map's oldest entries one by one is quadratic in V8.
@@ -184,14 +195,14 @@ function argValue(line: string, key: string): string | undefined {
   return m?.[0];
 }
 
-function podOf(line: string, x: Extras): string | undefined {
+function podOf(line: string, x: PluginLog): string | undefined {
   const old = /pod ([a-z0-9][\w.-]*),? namespace ([a-z0-9][\w.-]*)/.exec(line);
   if (old) return own(`${old[2]}/${old[1]}`);
   const id = /(?:container(?:ID| ID)?|ContainerID\(|sandbox) ?([0-9a-f]{12,64})/.exec(line);
   return id ? (x.pending.get(id[1] as string) ?? x.settled.get(id[1] as string)) : undefined;
 }
 
-function collect(signal: Signal, line: string, at: number | undefined, x: Extras): void {
+function collect(signal: Signal, line: string, at: number | undefined, x: PluginLog): void {
   switch (signal) {
     case "add-request": {
       x.adds += 1;
@@ -253,43 +264,54 @@ function seen(occ: Occurrences | undefined): Seen | undefined {
 
 type Attributes = FindingDraft["attributes"];
 
-function finding(
-  kind: Kind,
-  severity: Severity,
-  summary: string,
-  occ: Seen | undefined,
-  attributes: Attributes,
-  count?: number,
-): FindingDraft {
-  const d: FindingDraft = {
+function finding(kind: Kind, severity: Severity, summary: string, occ: Seen, attributes: Attributes): FindingDraft {
+  return draft({
     kind,
     severity,
     summary,
-    evidence: occ?.evidence ?? [],
-    count: count ?? occ?.count ?? 1,
+    evidence: occ.evidence,
+    count: occ.count,
     attributes,
     correlateWith: CORRELATE[kind],
-  };
-  const first = iso(occ?.first);
-  const last = iso(occ?.last);
-  if (first) d.firstSeen = first;
-  if (last) d.lastSeen = last;
-  return d;
+    firstSeen: iso(occ.first),
+    lastSeen: iso(occ.last),
+  });
 }
 
-function times(n: number): string {
-  return `${n} time${n === 1 ? "" : "s"}`;
-}
-
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const [path] = await ctx.read.paths("cniPluginLog");
-  if (!path) return [];
-  if ((await ctx.read.size(path)) === 0) {
-    ctx.read.gap(path, "file is empty");
-    return [];
+/** The log read once: every failure signal's occurrences plus the request counts and the pods named. */
+async function readLog(read: EvidenceReader, window: WindowMs): Promise<PluginLog | undefined> {
+  const [path] = await read.paths("cniPluginLog");
+  if (!path) return undefined;
+  if ((await read.size(path)) === 0) {
+    read.gap(path, "file is empty");
+    return undefined;
   }
-  const table = new OccurrenceTable<Signal>();
-  const x: Extras = {
+  const x = emptyLog(path);
+  const timeOf = createCniTimeParser();
+  let chunk = "";
+  const ok = await read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    if (cursor.chunk !== chunk) {
+      settle(x);
+      chunk = cursor.chunk;
+    }
+    const line = cursor.chunk.slice(cursor.start, cursor.end);
+    const signals = classify(line);
+    if (signals.length === 0) return;
+    const at = timeOf(line);
+    if (!inWindow(at, window)) return;
+    let text: string | undefined;
+    for (const signal of signals) {
+      if (SAMPLED.has(signal)) x.signals.get(signal).add(path, cursor.lineNo, at, (text ??= cursor.text()));
+      collect(signal, line, at, x);
+    }
+  });
+  return ok ? x : undefined;
+}
+
+function emptyLog(path: string): PluginLog {
+  return {
+    path,
+    signals: new OccurrenceTable<Signal>(),
     adds: 0,
     dels: 0,
     successfulAdds: 0,
@@ -304,164 +326,162 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     lastUnreachableAdd: undefined,
     addReasons: new Set(),
   };
-  const timeOf = createCniTimeParser();
-  let chunk = "";
-  const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
-    if (cursor.chunk !== chunk) {
-      settle(x);
-      chunk = cursor.chunk;
-    }
-    const line = cursor.chunk.slice(cursor.start, cursor.end);
-    const signals = classify(line);
-    if (signals.length === 0) return;
-    const at = timeOf(line);
-    if (!inWindow(at, ctx.window)) return;
-    let text: string | undefined;
-    for (const signal of signals) {
-      if (SAMPLED.has(signal)) table.get(signal).add(path, cursor.lineNo, at, (text ??= cursor.text()));
-      collect(signal, line, at, x);
-    }
-  });
-  if (!ok) return [];
+}
 
-  const end = ctx.window.end;
-  const recent = (occ: Seen) => occ.last === undefined || !Number.isFinite(end) || occ.last >= end - STALE_AFTER_MS;
-  const succeededAfter = (last: number | undefined, quietMs: number) =>
-    x.lastSuccess !== undefined &&
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const log = await readLog(ctx.read, ctx.window);
+  if (!log) return [];
+  const j: Judging = { log, end: ctx.window.end };
+  return [unreachableFinding(j), assignFinding(j), addErrorFinding(j), delErrorFinding(j), requestsFinding(log)].filter(
+    (d): d is FindingDraft => d !== undefined,
+  );
+}
+
+interface Judging {
+  log: PluginLog;
+  end: number;
+}
+
+function recent(j: Judging, occ: Seen): boolean {
+  return occ.last === undefined || !Number.isFinite(j.end) || occ.last >= j.end - STALE_AFTER_MS;
+}
+
+/** Whether an add succeeded after `last` and the failures have been quiet for `quietMs` since. */
+function succeededAfter(j: Judging, last: number | undefined, quietMs: number): boolean {
+  const { lastSuccess } = j.log;
+  return (
+    lastSuccess !== undefined &&
     last !== undefined &&
-    x.lastSuccess > last &&
-    Number.isFinite(end) &&
-    end - last > quietMs;
-  const staleNote = (occ: Seen) =>
-    occ.last !== undefined && Number.isFinite(end)
-      ? `; last seen ${humanDuration(end - occ.last)} before the window's end`
-      : "";
-  const findings: FindingDraft[] = [];
+    lastSuccess > last &&
+    Number.isFinite(j.end) &&
+    j.end - last > quietMs
+  );
+}
 
-  const unreachable = seen(table.peek("unreachable"));
-  if (unreachable) {
-    let severity: Severity = x.unreachableAdds > 0 ? "high" : "medium";
-    const attributes: Attributes = {
-      addFailures: x.unreachableAdds,
-      delFailures: x.unreachableDels,
-      pods: [...x.unreachablePods],
-    };
-    let note = "";
-    if (!recent(unreachable)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(unreachable);
-    } else if (
-      x.unreachableAdds === 0 ||
-      succeededAfter(x.lastUnreachableAdd ?? unreachable.last, BLIP_CLEARED_AFTER_MS)
-    ) {
-      if (x.unreachableAdds > 0) {
-        severity = "low";
-        attributes.recovered = true;
-        note = "; pod adds succeeded again afterwards (IPAMD restart blip)";
-      }
-    }
-    findings.push(
-      finding(
-        "cni.ipamd-unreachable",
-        severity,
-        `The CNI plugin could not reach IPAMD on 127.0.0.1:50051 ${times(unreachable.count)} (${x.unreachableAdds} ADD, ${x.unreachableDels} DEL)${note}`,
-        unreachable,
-        attributes,
-      ),
-    );
+function staleNote(j: Judging, occ: Seen): string {
+  return occ.last !== undefined && Number.isFinite(j.end)
+    ? `; last seen ${humanDuration(j.end - occ.last)} before the window's end`
+    : "";
+}
+
+/** One failed add can log both spellings; the primary one counts when the log has it. */
+function assignFailures(log: PluginLog): Seen | undefined {
+  return seen(preferPrimary(log.signals.peek("assign-failed"), log.signals.peek("assign-failed-wrapped")));
+}
+
+function unreachableFinding(j: Judging): FindingDraft | undefined {
+  const { log } = j;
+  const occ = seen(log.signals.peek("unreachable"));
+  if (!occ) return undefined;
+  let severity: Severity = log.unreachableAdds > 0 ? "high" : "medium";
+  const attributes: Attributes = {
+    addFailures: log.unreachableAdds,
+    delFailures: log.unreachableDels,
+    pods: [...log.unreachablePods],
+  };
+  let note = "";
+  if (!recent(j, occ)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, occ);
+  } else if (log.unreachableAdds > 0 && succeededAfter(j, log.lastUnreachableAdd ?? occ.last, BLIP_CLEARED_AFTER_MS)) {
+    severity = "low";
+    attributes.recovered = true;
+    note = "; pod adds succeeded again afterwards (IPAMD restart blip)";
   }
+  return finding(
+    "cni.ipamd-unreachable",
+    severity,
+    `The CNI plugin could not reach IPAMD on 127.0.0.1:50051 ${times(occ.count)} (${log.unreachableAdds} ADD, ${log.unreachableDels} DEL)${note}`,
+    occ,
+    attributes,
+  );
+}
 
-  const assign = seen(preferPrimary(table.peek("assign-failed"), table.peek("assign-failed-wrapped")));
-  if (assign) {
-    let severity: Severity = "high";
-    const attributes: Attributes = { pods: [...x.assignPods] };
-    let note = "";
-    if (!recent(assign)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(assign);
-    } else if (succeededAfter(assign.last, RECOVERED_AFTER_MS)) {
-      severity = "low";
-      attributes.recovered = true;
-      note = "; pods got addresses again afterwards";
-    }
-    if (x.lastSuccess !== undefined) attributes.lastSuccessfulAddAt = new Date(x.lastSuccess).toISOString();
-    findings.push(
-      finding(
-        "cni.ip-assign-failed",
-        severity,
-        `IPAMD had no address for ${times(assign.count).replace("time", "pod add")}${x.assignPods.size ? ` (${[...x.assignPods].slice(0, 3).join(", ")})` : ""}${note}`,
-        assign,
-        attributes,
-      ),
-    );
+function assignFinding(j: Judging): FindingDraft | undefined {
+  const { log } = j;
+  const occ = assignFailures(log);
+  if (!occ) return undefined;
+  let severity: Severity = "high";
+  const attributes: Attributes = { pods: [...log.assignPods] };
+  let note = "";
+  if (!recent(j, occ)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, occ);
+  } else if (succeededAfter(j, occ.last, RECOVERED_AFTER_MS)) {
+    severity = "low";
+    attributes.recovered = true;
+    note = "; pods got addresses again afterwards";
   }
+  if (log.lastSuccess !== undefined) attributes.lastSuccessfulAddAt = new Date(log.lastSuccess).toISOString();
+  const pods = log.assignPods.size ? ` (${[...log.assignPods].slice(0, 3).join(", ")})` : "";
+  return finding(
+    "cni.ip-assign-failed",
+    severity,
+    `IPAMD had no address for ${times(occ.count).replace("time", "pod add")}${pods}${note}`,
+    occ,
+    attributes,
+  );
+}
 
-  const addErrors = seen(table.peek("add-error"));
-  if (addErrors) {
-    let severity: Severity = "medium";
-    const attributes: Attributes = { reasons: [...x.addReasons].sort() };
-    let note = "";
-    if (!recent(addErrors)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(addErrors);
-    } else if (succeededAfter(addErrors.last, RECOVERED_AFTER_MS)) {
-      severity = "low";
-      attributes.recovered = true;
-    }
-    findings.push(
-      finding(
-        "cni.add-errors",
-        severity,
-        `CNI ADD failed ${times(addErrors.count)} (${[...x.addReasons].sort().join(", ")})${note}`,
-        addErrors,
-        attributes,
-      ),
-    );
+function addErrorFinding(j: Judging): FindingDraft | undefined {
+  const { log } = j;
+  const occ = seen(log.signals.peek("add-error"));
+  if (!occ) return undefined;
+  let severity: Severity = "medium";
+  const attributes: Attributes = { reasons: [...log.addReasons].sort() };
+  let note = "";
+  if (!recent(j, occ)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, occ);
+  } else if (succeededAfter(j, occ.last, RECOVERED_AFTER_MS)) {
+    severity = "low";
+    attributes.recovered = true;
   }
+  const summary = `CNI ADD failed ${times(occ.count)} (${[...log.addReasons].sort().join(", ")})${note}`;
+  return finding("cni.add-errors", severity, summary, occ, attributes);
+}
 
-  const delErrors = seen(table.peek("del-error"));
-  if (delErrors) {
-    const frequent = delErrors.count >= DEL_NOISE && recent(delErrors);
-    const attributes: Attributes = { frequent };
-    if (!recent(delErrors)) attributes.stale = true;
-    findings.push(
-      finding(
-        "cni.del-errors",
-        frequent ? "low" : "info",
-        `CNI DEL failed ${times(delErrors.count)}${frequent ? "" : " (teardown retries, usually benign)"}`,
-        delErrors,
-        attributes,
-      ),
-    );
-  }
+function delErrorFinding(j: Judging): FindingDraft | undefined {
+  const occ = seen(j.log.signals.peek("del-error"));
+  if (!occ) return undefined;
+  const frequent = occ.count >= DEL_NOISE && recent(j, occ);
+  const attributes: Attributes = { frequent };
+  if (!recent(j, occ)) attributes.stale = true;
+  const summary = `CNI DEL failed ${times(occ.count)}${frequent ? "" : " (teardown retries, usually benign)"}`;
+  return finding("cni.del-errors", frequent ? "low" : "info", summary, occ, attributes);
+}
 
-  if (x.adds > 0 || x.dels > 0 || x.successfulAdds > 0) {
-    const failedAdds = x.unreachableAdds + (assign?.count ?? 0) + (addErrors?.count ?? 0);
-    const attributes: Attributes = { adds: x.adds, dels: x.dels, successfulAdds: x.successfulAdds, failedAdds };
-    if (x.lastAdd !== undefined) attributes.lastAddAt = new Date(x.lastAdd).toISOString();
-    if (x.lastSuccess !== undefined) attributes.lastSuccessfulAddAt = new Date(x.lastSuccess).toISOString();
-    const d = finding(
-      "cni.requests",
-      "info",
-      `The CNI plugin handled ${x.adds} ADD and ${x.dels} DEL requests; ${x.successfulAdds} adds got an address${x.lastSuccess !== undefined ? `, the last at ${new Date(x.lastSuccess).toISOString()}` : ""}`,
-      undefined,
-      attributes,
-      x.adds + x.dels,
-    );
-    d.evidence = [
+/** A fact: how many requests the plugin handled and when an add last worked. */
+function requestsFinding(log: PluginLog): FindingDraft | undefined {
+  if (log.adds === 0 && log.dels === 0 && log.successfulAdds === 0) return undefined;
+  const failedAdds =
+    log.unreachableAdds + (assignFailures(log)?.count ?? 0) + (seen(log.signals.peek("add-error"))?.count ?? 0);
+  const attributes: Attributes = {
+    adds: log.adds,
+    dels: log.dels,
+    successfulAdds: log.successfulAdds,
+    failedAdds,
+  };
+  if (log.lastAdd !== undefined) attributes.lastAddAt = new Date(log.lastAdd).toISOString();
+  if (log.lastSuccess !== undefined) attributes.lastSuccessfulAddAt = new Date(log.lastSuccess).toISOString();
+  return draft({
+    kind: "cni.requests",
+    severity: "info",
+    summary: `The CNI plugin handled ${log.adds} ADD and ${log.dels} DEL requests; ${log.successfulAdds} adds got an address${log.lastSuccess !== undefined ? `, the last at ${new Date(log.lastSuccess).toISOString()}` : ""}`,
+    evidence: [
       {
-        source: path,
-        excerpt: `${x.adds} "Received CNI add request", ${x.dels} "Received CNI del request", ${x.successfulAdds} "Received add network response" lines`,
+        source: log.path,
+        excerpt: `${log.adds} "Received CNI add request", ${log.dels} "Received CNI del request", ${log.successfulAdds} "Received add network response" lines`,
       },
-    ];
-    const lastSeen = iso(x.lastAdd);
-    if (lastSeen) d.lastSeen = lastSeen;
-    findings.push(d);
-  }
-  return findings;
+    ],
+    count: log.adds + log.dels,
+    attributes,
+    correlateWith: CORRELATE["cni.requests"],
+    lastSeen: iso(log.lastAdd),
+  });
 }
 
 export const readCniPluginLog = defineTool({

@@ -1,6 +1,11 @@
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
-import { parseIsoTime } from "../src/evidence/clock.ts";
+import type { WindowMs } from "../src/domain/time.ts";
+import type { BundleClock } from "../src/evidence/bundle-clock.ts";
+import { iso, parseIsoTime } from "../src/evidence/clock.ts";
+import type { LineCursor } from "../src/evidence/lines.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fromOccurrences, times } from "../src/toolkit/finding-drafts.ts";
 import { buildPrefilter, journalLineTime, type LogSignal } from "../src/toolkit/log-signals.ts";
 import { makeLocator, OccurrenceTable, Occurrences } from "../src/toolkit/occurrences.ts";
 import { parseContainerdConfig, type ContainerdConfig } from "../src/toolkit/parse-containerd-config.ts";
@@ -45,9 +50,22 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
   "containerd.config-invalid": ["read_kubelet_journal"],
 };
 
+/** Lines within this long after boot belong to bootstrapping (nodeadm restarts containerd once it configured it). */
 const BOOT_GRACE_MS = 15 * 60_000;
+/** Clocks of the journal and of btime disagree a little: a minute before boot is still this boot. */
+const BOOT_SLACK_MS = 60_000;
+/** Errors seen only at boot are settled once the node has been quiet this long. */
+const QUIET_AFTER_BOOT_MS = 10 * 60_000;
+/** systemd prints several lines for one failure, and one GC removal logs several deletions: one event within this. */
 const DEDUPE_MS = 10_000;
 const MAX_ERROR_GROUPS = 200;
+/** Crashes (or a restart counter) from this many on are a crash loop. */
+const CRASH_LOOP = 3;
+/** Bounds on what is remembered and listed: workload images named, ids the pause image has, messages quoted. */
+const MAX_IMAGES = 5;
+const MAX_PAUSE_IDS = 8;
+const TOP_MESSAGES = 10;
+const MAX_FATAL_CHARS = 200;
 
 // Every line that can matter contains one of these: everything else (the bulk of a containerd journal
 // is level=info chatter about shims, events and tasks) never reaches per-line code. Few needles with
@@ -192,67 +210,40 @@ interface Extras {
   benignErrors: number;
 }
 
-async function readConfig(ctx: AnalyzerContext, findings: FindingDraft[]): Promise<ContainerdConfig | undefined> {
-  const read = await ctx.read.text("containerdConfig");
-  if (read.state !== "ok") return undefined;
-  if (read.text.trim() === "") {
-    ctx.read.gap(read.path, "file is empty");
+/** `containerd config dump`: parsed, or why it is not one; with the lines that show it. */
+type ConfigDump =
+  | { state: "invalid"; error: string | undefined; reason: string; evidence: EvidenceLocator }
+  | { state: "ok"; config: ContainerdConfig; evidence: EvidenceLocator[] };
+
+async function readConfig(read: EvidenceReader): Promise<ConfigDump | undefined> {
+  const file = await read.text("containerdConfig");
+  if (file.state !== "ok") return undefined;
+  if (file.text.trim() === "") {
+    read.gap(file.path, "file is empty");
     return undefined;
   }
-  const config = parseContainerdConfig(read.text);
-  const lines = read.text.split("\n");
+  const config = parseContainerdConfig(file.text);
+  const lines = file.text.split("\n");
   const at = (re: RegExp): EvidenceLocator => {
     const i = lines.findIndex((l) => re.test(l));
     return i < 0
-      ? makeLocator(read.path, 1, undefined, (lines[0] ?? "").trim())
-      : makeLocator(read.path, i + 1, undefined, (lines[i] as string).trim());
+      ? makeLocator(file.path, 1, undefined, (lines[0] ?? "").trim())
+      : makeLocator(file.path, i + 1, undefined, (lines[i] as string).trim());
   };
   if (!config.recognized) {
     const reason = config.error ? `containerd config dump failed: ${config.error}` : "not a containerd config dump";
-    ctx.read.gap(read.path, reason);
-    findings.push({
-      kind: "containerd.config-invalid",
-      severity: config.error ? "high" : "medium",
-      summary: config.error
-        ? `containerd cannot load its configuration: ${config.error}`
-        : "containerd-config.txt holds no containerd configuration",
-      evidence: [at(/\S/)],
-      count: 1,
-      attributes: { problem: reason },
-      correlateWith: CORRELATE["containerd.config-invalid"] ?? [],
-    });
-    return undefined;
+    read.gap(file.path, reason);
+    return { state: "invalid", error: config.error, reason, evidence: at(/\S/) };
   }
-  const attributes: FindingDraft["attributes"] = { defaultRuntime: config.defaultRuntime };
-  if (config.sandboxImage) attributes.sandboxImage = config.sandboxImage;
-  if (config.systemdCgroup !== undefined) attributes.systemdCgroup = config.systemdCgroup;
-  if (config.version !== undefined) attributes.configVersion = config.version;
-  if (config.snapshotter) attributes.snapshotter = config.snapshotter;
   const evidence = [at(/sandbox_image\s*=|^\s*sandbox\s*=/), at(/SystemdCgroup\s*=/)].filter(
     (e, i, all) => all.findIndex((x) => x.line === e.line) === i,
   );
-  findings.push({
-    kind: "containerd.config",
-    severity: "info",
-    summary: `containerd sandbox image ${config.sandboxImage ?? "not set"}, SystemdCgroup ${config.systemdCgroup ?? "not set"} (${config.defaultRuntime})`,
-    evidence,
-    count: 1,
-    attributes,
-    correlateWith: CORRELATE["containerd.config"] ?? [],
-  });
-  if (config.error) ctx.read.gap(read.path, `the dump also printed an error: ${config.error}`);
-  return config;
+  if (config.error) read.gap(file.path, `the dump also printed an error: ${config.error}`);
+  return { state: "ok", config, evidence };
 }
 
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const findings: FindingDraft[] = [];
-  const config = await readConfig(ctx, findings);
-  const [path] = await ctx.read.paths("containerdLog");
-  if (!path) return findings;
-
-  const sandboxImage = config?.sandboxImage;
-  const table = new OccurrenceTable<Kind>();
-  const x: Extras = {
+function newExtras(): Extras {
+  return {
     pullReasons: new Set(),
     images: new Set(),
     sandboxReasons: new Set(),
@@ -265,7 +256,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     fatalCount: 0,
     benignErrors: 0,
   };
-  const life: Lifecycle = {
+}
+
+function newLifecycle(): Lifecycle {
+  return {
     state: "unknown",
     boots: 0,
     bootTimes: [],
@@ -279,75 +273,100 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     version: undefined,
     fatal: undefined,
   };
-  const boot = ctx.clock.bootTime;
-  const yearRef = ctx.clock.yearReference;
-  let lastCrashAt: number | undefined;
-  let lastDeletionCounted: number | undefined;
-  let sawLifecycle = false;
+}
 
-  const mentionsSandbox = (l: string): boolean =>
-    (sandboxImage !== undefined && l.includes(sandboxImage)) ||
-    PAUSE_REF.test(l) ||
-    [...x.pauseIds].some((id) => l.includes(id));
-  const thisBoot = (at: number | undefined): boolean => at === undefined || boot === undefined || at >= boot - 60_000;
-  const transition = (state: Lifecycle["state"], at: number | undefined, lineNo: number, text: string) => {
-    sawLifecycle = true;
-    life.state = state;
-    life.lastTransitionAt = at;
-    life.lastTransition = makeLocator(path, lineNo, at, text);
-  };
+/** containerd's journal, line by line: the unit's lifecycle, signals per kind, and what judging them needs. */
+class Journal {
+  readonly table = new OccurrenceTable<Kind>();
+  readonly x = newExtras();
+  readonly life = newLifecycle();
+  sawLifecycle = false;
+  private lastCrashAt: number | undefined;
+  private lastDeletionCounted: number | undefined;
+  private readonly path: string;
+  private readonly sandboxImage: string | undefined;
+  private readonly boot: number | undefined;
 
-  const scanned = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
-    const line = cursor.chunk.slice(cursor.start, cursor.end);
-    if (line.startsWith("-- Boot ") || line.startsWith("-- Reboot --")) {
-      life.state = "unknown";
-      life.boots = 0;
-      life.bootTimes = [];
-      return;
-    }
-    const at = lineTime(line, yearRef);
-    if (!inWindow(at, ctx.window)) return;
+  constructor(path: string, sandboxImage: string | undefined, boot: number | undefined) {
+    this.path = path;
+    this.sandboxImage = sandboxImage;
+    this.boot = boot;
+  }
 
-    // systemd's view of the unit.
-    if (line.includes("systemd[")) {
-      if (/Main process exited|main process exited/.test(line)) {
-        if (!/status=0\/SUCCESS/.test(line) && thisBoot(at)) {
-          life.crashes.add(path, cursor.lineNo, at, cursor.text());
-          lastCrashAt = at;
-          transition("failed", at, cursor.lineNo, cursor.text());
-        }
-      } else if (/Failed with result|entered failed state|containerd\.service failed/.test(line)) {
-        if (thisBoot(at) && (lastCrashAt === undefined || at === undefined || at - lastCrashAt > DEDUPE_MS)) {
-          life.crashes.add(path, cursor.lineNo, at, cursor.text());
-          lastCrashAt = at;
-        }
-        transition("failed", at, cursor.lineNo, cursor.text());
-      } else if (/restart counter is at (\d+)/.test(line)) {
-        life.restartCounter = Math.max(life.restartCounter, Number(/restart counter is at (\d+)/.exec(line)?.[1] ?? 0));
-      } else if (/Start request repeated too quickly/.test(line)) {
-        life.gaveUp = true;
-        transition("failed", at, cursor.lineNo, cursor.text());
-      } else if (/Failed to start containerd/.test(line)) {
-        transition("failed", at, cursor.lineNo, cursor.text());
-      } else if (/Stopping containerd/.test(line)) {
-        if (thisBoot(at)) life.cleanStops += 1;
-        transition("stopped", at, cursor.lineNo, cursor.text());
-      } else if (/Stopped containerd/.test(line)) {
-        transition("stopped", at, cursor.lineNo, cursor.text());
-      } else if (/Started containerd/.test(line)) {
-        transition("running", at, cursor.lineNo, cursor.text());
+  /** A new boot: the lifecycle seen so far was the previous boot's. */
+  reboot(): void {
+    this.life.state = "unknown";
+    this.life.boots = 0;
+    this.life.bootTimes = [];
+  }
+
+  private mentionsSandbox(l: string): boolean {
+    return (
+      (this.sandboxImage !== undefined && l.includes(this.sandboxImage)) ||
+      PAUSE_REF.test(l) ||
+      [...this.x.pauseIds].some((id) => l.includes(id))
+    );
+  }
+
+  private thisBoot(at: number | undefined): boolean {
+    return at === undefined || this.boot === undefined || at >= this.boot - BOOT_SLACK_MS;
+  }
+
+  private transition(state: Lifecycle["state"], at: number | undefined, cursor: LineCursor): void {
+    this.sawLifecycle = true;
+    this.life.state = state;
+    this.life.lastTransitionAt = at;
+    this.life.lastTransition = makeLocator(this.path, cursor.lineNo, at, cursor.text());
+  }
+
+  private crash(at: number | undefined, cursor: LineCursor): void {
+    this.life.crashes.add(this.path, cursor.lineNo, at, cursor.text());
+    this.lastCrashAt = at;
+  }
+
+  /** systemd's view of the unit. */
+  systemd(line: string, at: number | undefined, cursor: LineCursor): void {
+    const life = this.life;
+    if (/Main process exited|main process exited/.test(line)) {
+      if (!/status=0\/SUCCESS/.test(line) && this.thisBoot(at)) {
+        this.crash(at, cursor);
+        this.transition("failed", at, cursor);
       }
-      return;
+    } else if (/Failed with result|entered failed state|containerd\.service failed/.test(line)) {
+      if (
+        this.thisBoot(at) &&
+        (this.lastCrashAt === undefined || at === undefined || at - this.lastCrashAt > DEDUPE_MS)
+      )
+        this.crash(at, cursor);
+      this.transition("failed", at, cursor);
+    } else if (/restart counter is at (\d+)/.test(line)) {
+      life.restartCounter = Math.max(life.restartCounter, Number(/restart counter is at (\d+)/.exec(line)?.[1] ?? 0));
+    } else if (/Start request repeated too quickly/.test(line)) {
+      life.gaveUp = true;
+      this.transition("failed", at, cursor);
+    } else if (/Failed to start containerd/.test(line)) {
+      this.transition("failed", at, cursor);
+    } else if (/Stopping containerd/.test(line)) {
+      if (this.thisBoot(at)) life.cleanStops += 1;
+      this.transition("stopped", at, cursor);
+    } else if (/Stopped containerd/.test(line)) {
+      this.transition("stopped", at, cursor);
+    } else if (/Started containerd/.test(line)) {
+      this.transition("running", at, cursor);
     }
+  }
 
+  /** containerd's own lines: starts, image events, and errors sorted into their kinds. */
+  containerd(line: string, at: number | undefined, cursor: LineCursor): void {
+    const { life, x, table, path } = this;
     if (line.includes("successfully booted")) {
-      if (thisBoot(at)) {
+      if (this.thisBoot(at)) {
         life.boots += 1;
         life.bootTimes.push(at);
       }
       life.lastStartedAt = at;
       life.gaveUp = false;
-      transition("running", at, cursor.lineNo, cursor.text());
+      this.transition("running", at, cursor);
       return;
     }
     if (line.includes("starting containerd")) {
@@ -360,10 +379,10 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       const pulled = /PullImage \\?"([^"\\]+)/.exec(line)?.[1];
       const entry = pulled === undefined ? undefined : x.pulls.get(pulled);
       if (entry && at !== undefined) entry.pulledAt = Math.max(entry.pulledAt ?? 0, at);
-      if (mentionsSandbox(line)) {
+      if (this.mentionsSandbox(line)) {
         if (at !== undefined) x.sandboxPulledAt = Math.max(x.sandboxPulledAt ?? 0, at);
         const id = /returns image reference \\?"(sha256:[0-9a-f]{64})/.exec(line);
-        if (id && x.pauseIds.size < 8) x.pauseIds.add(id[1] as string);
+        if (id && x.pauseIds.size < MAX_PAUSE_IDS) x.pauseIds.add(id[1] as string);
       }
       return;
     }
@@ -371,11 +390,11 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       (line.includes("ImageDelete") || line.includes("RemoveImage") || line.includes("DeleteImage")) &&
       !line.includes("returns successfully")
     ) {
-      if (mentionsSandbox(line)) {
+      if (this.mentionsSandbox(line)) {
         // One GC removal logs RemoveImage and an ImageDelete per reference (tag, digest, id): count it once.
-        if (lastDeletionCounted === undefined || at === undefined || at - lastDeletionCounted > DEDUPE_MS) {
+        if (this.lastDeletionCounted === undefined || at === undefined || at - this.lastDeletionCounted > DEDUPE_MS) {
           table.get("containerd.sandbox-image-deleted").add(path, cursor.lineNo, at, cursor.text());
-          if (at !== undefined) lastDeletionCounted = at;
+          if (at !== undefined) this.lastDeletionCounted = at;
         }
         if (at !== undefined) x.lastDeletionAt = Math.max(x.lastDeletionAt ?? 0, at);
       }
@@ -387,7 +406,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const level = levelOf(line) ?? (line.includes("]: containerd: ") ? "fatal" : undefined);
     if (level !== "error" && level !== "fatal" && level !== "panic") return;
 
-    if (line.includes("failed to get sandbox image") || (PULL_FAILURE.test(line) && mentionsSandbox(line))) {
+    if (line.includes("failed to get sandbox image") || (PULL_FAILURE.test(line) && this.mentionsSandbox(line))) {
       table.get("containerd.sandbox-image-pull-failed").add(path, cursor.lineNo, at, cursor.text());
       x.sandboxReasons.add(pullReason(line));
       return;
@@ -397,7 +416,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       x.pullReasons.add(pullReason(line));
       const image = (/PullImage \\?"([^"\\]+)/.exec(line) ?? /pull and unpack image \\?"([^"\\]+)/.exec(line))?.[1];
       if (image) {
-        if (x.images.size < 5) x.images.add(image);
+        if (x.images.size < MAX_IMAGES) x.images.add(image);
         const entry = x.pulls.get(image);
         if (entry) entry.failedAt = at === undefined ? entry.failedAt : Math.max(entry.failedAt ?? 0, at);
         else if (x.pulls.size < MAX_ERROR_GROUPS) x.pulls.set(image, { failedAt: at, pulledAt: undefined });
@@ -417,7 +436,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const fatal = level !== "error";
     if (fatal) {
       x.fatalCount += 1;
-      life.fatal = messageOf(line).slice(0, 200);
+      life.fatal = messageOf(line).slice(0, MAX_FATAL_CHARS);
     }
     table.get("containerd.errors").add(path, cursor.lineNo, at, cursor.text());
     const key = normalizeMessage(messageOf(line));
@@ -426,20 +445,86 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       group.count += 1;
       group.fatal ||= fatal;
     } else if (x.errorGroups.size < MAX_ERROR_GROUPS) x.errorGroups.set(key, { count: 1, fatal });
+  }
+}
+
+/** Reads containerd's journal within the window; undefined when it is unreadable. */
+async function readJournal(
+  read: EvidenceReader,
+  path: string,
+  sandboxImage: string | undefined,
+  clock: BundleClock,
+  window: WindowMs,
+): Promise<Journal | undefined> {
+  const journal = new Journal(path, sandboxImage, clock.bootTime);
+  const scanned = await read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    const line = cursor.chunk.slice(cursor.start, cursor.end);
+    if (line.startsWith("-- Boot ") || line.startsWith("-- Reboot --")) {
+      journal.reboot();
+      return;
+    }
+    const at = lineTime(line, clock.yearReference);
+    if (!inWindow(at, window)) return;
+    if (line.includes("systemd[")) journal.systemd(line, at, cursor);
+    else journal.containerd(line, at, cursor);
   });
-  if (!scanned) return findings;
+  if (!scanned) return undefined;
+  const life = journal.life;
   // A stop before this boot is the previous boot's shutdown, not the runtime's state now.
   if (
     life.state !== "running" &&
     life.lastTransitionAt !== undefined &&
-    ctx.clock.bootTime !== undefined &&
-    life.lastTransitionAt < ctx.clock.bootTime - 60_000
+    clock.bootTime !== undefined &&
+    life.lastTransitionAt < clock.bootTime - BOOT_SLACK_MS
   )
     life.state = "unknown";
+  return journal;
+}
 
-  for (const [kind, occ] of table.entries()) findings.push(draftFor(kind, occ, x, ctx));
-  findings.push(...lifecycleFindings(life, x, ctx, path, sawLifecycle));
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const dump = await readConfig(ctx.read);
+  const findings = dump ? [configFinding(dump)] : [];
+  const [path] = await ctx.read.paths("containerdLog");
+  if (!path) return findings;
+  const sandboxImage = dump?.state === "ok" ? dump.config.sandboxImage : undefined;
+  const journal = await readJournal(ctx.read, path, sandboxImage, ctx.clock, ctx.window);
+  if (!journal) return findings;
+  for (const [kind, occ] of journal.table.entries()) findings.push(draftFor(kind, occ, journal.x, ctx));
+  const { life, x, sawLifecycle } = journal;
+  findings.push(statusFact(life, x, sawLifecycle));
+  const notRunning = notRunningFinding(life);
+  if (notRunning) findings.push(notRunning);
+  const restarts = restartsFinding(life, ctx, path);
+  if (restarts) findings.push(restarts);
   return findings;
+}
+
+function configFinding(dump: ConfigDump): FindingDraft {
+  if (dump.state === "invalid")
+    return draft({
+      kind: "containerd.config-invalid",
+      severity: dump.error ? "high" : "medium",
+      summary: dump.error
+        ? `containerd cannot load its configuration: ${dump.error}`
+        : "containerd-config.txt holds no containerd configuration",
+      evidence: [dump.evidence],
+      attributes: { problem: dump.reason },
+      correlateWith: CORRELATE["containerd.config-invalid"],
+    });
+  const { config } = dump;
+  const attributes: FindingDraft["attributes"] = { defaultRuntime: config.defaultRuntime };
+  if (config.sandboxImage) attributes.sandboxImage = config.sandboxImage;
+  if (config.systemdCgroup !== undefined) attributes.systemdCgroup = config.systemdCgroup;
+  if (config.version !== undefined) attributes.configVersion = config.version;
+  if (config.snapshotter) attributes.snapshotter = config.snapshotter;
+  return draft({
+    kind: "containerd.config",
+    severity: "info",
+    summary: `containerd sandbox image ${config.sandboxImage ?? "not set"}, SystemdCgroup ${config.systemdCgroup ?? "not set"} (${config.defaultRuntime})`,
+    evidence: dump.evidence,
+    attributes,
+    correlateWith: CORRELATE["containerd.config"],
+  });
 }
 
 function bootOnly(occ: Occurrences, ctx: AnalyzerContext): boolean {
@@ -448,14 +533,14 @@ function bootOnly(occ: Occurrences, ctx: AnalyzerContext): boolean {
     boot !== undefined &&
     occ.first !== undefined &&
     occ.last !== undefined &&
-    occ.first >= boot - 60_000 &&
+    occ.first >= boot - BOOT_SLACK_MS &&
     occ.last <= boot + BOOT_GRACE_MS &&
-    ctx.window.end - occ.last > 10 * 60_000
+    ctx.window.end - occ.last > QUIET_AFTER_BOOT_MS
   );
 }
 
 function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext): FindingDraft {
-  const n = `${occ.count} time${occ.count === 1 ? "" : "s"}`;
+  const n = times(occ.count);
   const attributes: FindingDraft["attributes"] = {};
   const notes: string[] = [];
   let severity: Severity;
@@ -489,7 +574,7 @@ function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext)
       const failing = [...x.pulls]
         .filter(([, p]) => p.pulledAt === undefined || p.failedAt === undefined || p.pulledAt < p.failedAt)
         .map(([image]) => image);
-      attributes.stillFailing = failing.slice(0, 5);
+      attributes.stillFailing = failing.slice(0, MAX_IMAGES);
       summary = `Image pulls failed ${n} (${attributes.reasons.join(", ")})`;
       if (x.pulls.size > 0 && failing.length === 0) {
         severity = "info";
@@ -513,7 +598,7 @@ function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext)
     }
     case "containerd.errors": {
       const groups = [...x.errorGroups].sort((a, b) => b[1].count - a[1].count);
-      attributes.messages = groups.slice(0, 10).map(([msg, g]) => `${g.count}× ${msg}`);
+      attributes.messages = groups.slice(0, TOP_MESSAGES).map(([msg, g]) => `${g.count}× ${msg}`);
       attributes.distinctMessages = groups.length;
       attributes.fatal = x.fatalCount;
       severity = x.fatalCount > 0 ? "high" : "low";
@@ -535,31 +620,18 @@ function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext)
     if (occ.last !== undefined)
       notes.push(`last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`);
   }
-  const draft: FindingDraft = {
+  return fromOccurrences(occ, {
     kind,
     severity,
     summary: summary + (notes.length ? `; ${notes.join("; ")}` : ""),
-    evidence: occ.evidence,
-    count: occ.count,
     attributes,
-    correlateWith: CORRELATE[kind] ?? [],
-  };
-  if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
-  if (occ.lastSeen) draft.lastSeen = occ.lastSeen;
-  return draft;
+    correlateWith: CORRELATE[kind],
+  });
 }
 
-function lifecycleFindings(
-  life: Lifecycle,
-  x: Extras,
-  ctx: AnalyzerContext,
-  path: string,
-  sawLifecycle: boolean,
-): FindingDraft[] {
-  const out: FindingDraft[] = [];
-  const boot = ctx.clock.bootTime;
-  const running = life.state === "running" || life.state === "unknown";
-  const statusAttributes: FindingDraft["attributes"] = {
+function statusFact(life: Lifecycle, x: Extras, sawLifecycle: boolean): FindingDraft {
+  const running = isRunning(life);
+  const attributes: FindingDraft["attributes"] = {
     running,
     state: life.state,
     startsThisBoot: life.boots,
@@ -567,85 +639,89 @@ function lifecycleFindings(
     restartCounter: life.restartCounter,
     benignErrors: x.benignErrors,
   };
-  if (life.version) statusAttributes.version = life.version;
-  if (life.lastStartedAt !== undefined) statusAttributes.lastStartedAt = new Date(life.lastStartedAt).toISOString();
-  out.push({
+  if (life.version) attributes.version = life.version;
+  if (life.lastStartedAt !== undefined) attributes.lastStartedAt = new Date(life.lastStartedAt).toISOString();
+  return draft({
     kind: "containerd.status",
     severity: "info",
     summary: `containerd ${running ? "running" : life.state}${life.version ? ` (${life.version})` : ""}; started ${life.boots} time${life.boots === 1 ? "" : "s"} this boot, ${life.crashes.count} crash${life.crashes.count === 1 ? "" : "es"}${sawLifecycle ? "" : "; no start or stop lines in the journal"}`,
     evidence: life.lastTransition ? [life.lastTransition] : [],
-    count: 1,
-    attributes: statusAttributes,
-    correlateWith: [],
+    attributes,
   });
+}
 
-  if (!running) {
-    const attributes: FindingDraft["attributes"] = {
-      state: life.state,
-      gaveUp: life.gaveUp,
-      restartCounter: life.restartCounter,
-    };
-    if (life.fatal) attributes.lastFatal = life.fatal;
-    const draft: FindingDraft = {
-      kind: "containerd.not-running",
-      severity: "critical",
-      summary: `containerd is ${life.state === "stopped" ? "stopped" : "down"} at the end of its journal${life.gaveUp ? " (systemd gave up restarting it)" : ""}${life.fatal ? `; last fatal error: ${life.fatal}` : ""}`,
-      evidence: life.lastTransition ? [life.lastTransition] : [],
-      count: 1,
-      attributes,
-      correlateWith: CORRELATE["containerd.not-running"] ?? [],
-    };
-    if (life.lastTransitionAt !== undefined)
-      draft.firstSeen = draft.lastSeen = new Date(life.lastTransitionAt).toISOString();
-    out.push(draft);
-  }
+/** A journal without lifecycle lines (state unknown) says nothing against a running containerd. */
+function isRunning(life: Lifecycle): boolean {
+  return life.state === "running" || life.state === "unknown";
+}
 
+function notRunningFinding(life: Lifecycle): FindingDraft | undefined {
+  if (isRunning(life)) return undefined;
+  const attributes: FindingDraft["attributes"] = {
+    state: life.state,
+    gaveUp: life.gaveUp,
+    restartCounter: life.restartCounter,
+  };
+  if (life.fatal) attributes.lastFatal = life.fatal;
+  const when = iso(life.lastTransitionAt);
+  return draft({
+    kind: "containerd.not-running",
+    severity: "critical",
+    summary: `containerd is ${life.state === "stopped" ? "stopped" : "down"} at the end of its journal${life.gaveUp ? " (systemd gave up restarting it)" : ""}${life.fatal ? `; last fatal error: ${life.fatal}` : ""}`,
+    evidence: life.lastTransition ? [life.lastTransition] : [],
+    attributes,
+    correlateWith: CORRELATE["containerd.not-running"],
+    firstSeen: when,
+    lastSeen: when,
+  });
+}
+
+/** Crashes this boot, or extra clean starts; clean restarts while bootstrapping are expected. */
+function restartsFinding(life: Lifecycle, ctx: AnalyzerContext, path: string): FindingDraft | undefined {
+  const boot = ctx.clock.bootTime;
   const crashes = life.crashes;
   const extraStarts = Math.max(0, life.boots - 1);
-  if (crashes.count > 0 || extraStarts > 0) {
-    let severity: Severity;
-    const notes: string[] = [];
-    const attributes: FindingDraft["attributes"] = {
-      crashes: crashes.count,
-      restartCounter: life.restartCounter,
-      startsThisBoot: life.boots,
-      cleanStops: life.cleanStops,
-    };
-    if (crashes.count === 0) {
-      severity = "info";
-      attributes.clean = true;
-      const starts = life.bootTimes.filter((t): t is number => t !== undefined);
-      notes.push(
-        boot !== undefined && starts.length > 0 && Math.max(...starts) <= boot + BOOT_GRACE_MS
-          ? "restarted cleanly while the node was bootstrapping"
-          : "restarted cleanly (stopped by systemd, not a crash)",
-      );
-    } else if (!isRecent(crashes, ctx.window)) {
-      severity = "info";
-      attributes.stale = true;
-      if (crashes.last !== undefined)
-        notes.push(`last crash ${humanDuration(ctx.window.end - crashes.last)} before the window's end`);
-    } else severity = crashes.count >= 3 || life.restartCounter >= 3 ? "high" : "medium";
-    const evidence =
-      crashes.count > 0
-        ? crashes.evidence
-        : life.lastTransition
-          ? [life.lastTransition]
-          : [makeLocator(path, undefined, undefined, "containerd successfully booted")];
-    const draft: FindingDraft = {
-      kind: "containerd.restarts",
-      severity,
-      summary: `containerd ${crashes.count > 0 ? `crashed ${crashes.count} time${crashes.count === 1 ? "" : "s"}` : `started ${life.boots} times`} this boot${life.restartCounter ? ` (restart counter ${life.restartCounter})` : ""}${notes.length ? `; ${notes.join("; ")}` : ""}`,
-      evidence,
-      count: Math.max(crashes.count, extraStarts),
-      attributes,
-      correlateWith: CORRELATE["containerd.restarts"] ?? [],
-    };
-    if (crashes.firstSeen) draft.firstSeen = crashes.firstSeen;
-    if (crashes.lastSeen) draft.lastSeen = crashes.lastSeen;
-    out.push(draft);
-  }
-  return out;
+  if (crashes.count === 0 && extraStarts === 0) return undefined;
+  let severity: Severity;
+  const notes: string[] = [];
+  const attributes: FindingDraft["attributes"] = {
+    crashes: crashes.count,
+    restartCounter: life.restartCounter,
+    startsThisBoot: life.boots,
+    cleanStops: life.cleanStops,
+  };
+  if (crashes.count === 0) {
+    severity = "info";
+    attributes.clean = true;
+    const starts = life.bootTimes.filter((t): t is number => t !== undefined);
+    notes.push(
+      boot !== undefined && starts.length > 0 && Math.max(...starts) <= boot + BOOT_GRACE_MS
+        ? "restarted cleanly while the node was bootstrapping"
+        : "restarted cleanly (stopped by systemd, not a crash)",
+    );
+  } else if (!isRecent(crashes, ctx.window)) {
+    severity = "info";
+    attributes.stale = true;
+    if (crashes.last !== undefined)
+      notes.push(`last crash ${humanDuration(ctx.window.end - crashes.last)} before the window's end`);
+  } else severity = crashes.count >= CRASH_LOOP || life.restartCounter >= CRASH_LOOP ? "high" : "medium";
+  const evidence =
+    crashes.count > 0
+      ? crashes.evidence
+      : life.lastTransition
+        ? [life.lastTransition]
+        : [makeLocator(path, undefined, undefined, "containerd successfully booted")];
+  return draft({
+    kind: "containerd.restarts",
+    severity,
+    summary: `containerd ${crashes.count > 0 ? `crashed ${crashes.count} time${crashes.count === 1 ? "" : "s"}` : `started ${life.boots} times`} this boot${life.restartCounter ? ` (restart counter ${life.restartCounter})` : ""}${notes.length ? `; ${notes.join("; ")}` : ""}`,
+    evidence,
+    count: Math.max(crashes.count, extraStarts),
+    attributes,
+    correlateWith: CORRELATE["containerd.restarts"],
+    firstSeen: crashes.firstSeen,
+    lastSeen: crashes.lastSeen,
+  });
 }
 
 export const readContainerdLog = defineTool({

@@ -1,5 +1,8 @@
 import { z } from "zod";
 import type { Severity } from "../src/domain/severity.ts";
+import type { WindowMs } from "../src/domain/time.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { fact, fromOccurrences, times } from "../src/toolkit/finding-drafts.ts";
 import { journalLineTime } from "../src/toolkit/log-signals.ts";
 import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
 import { criMessage, criTime, dedupeContainerLogs, parseContainerLogPath } from "../src/toolkit/parse-container-log.ts";
@@ -20,6 +23,9 @@ const KINDS = {
   "coredns.pods": "Fact: which CoreDNS pods logged on this node, their version and how many lines were errors",
 } as const;
 type Kind = keyof typeof KINDS;
+/** Kinds read from individual log lines (coredns.pods is about the files). */
+type SignalKind = Exclude<Kind, "coredns.pods">;
+type Attributes = FindingDraft["attributes"];
 
 /** One global regex over whole chunks; everything else in a query log is skipped unread. */
 const PREFILTER = /\[ERROR\]|\[FATAL\]|\[WARNING\]|SERVFAIL|NXDOMAIN|CoreDNS-|plugin\/ready|plugin\/loop/g;
@@ -31,6 +37,19 @@ const API =
 const HEALTH_NAME = /health|readiness|liveness|probe|ping|canary/i;
 /** Names that only exist because of the pod's search path (ndots:5 expansions). */
 const SEARCH_EXPANSION = /\.(svc\.cluster\.local|cluster\.local|ec2\.internal|compute\.internal)\.$/;
+
+// Counts in the window: a few timeouts or errors happen on any busy resolver; more are an outage.
+const TIMEOUTS_MEDIUM = 3;
+const TIMEOUTS_HIGH = 10;
+const SERVFAIL_MEDIUM = 20;
+const OTHER_ERRORS_MEDIUM = 5;
+const API_ERRORS_HIGH = 3;
+/** A query answered after this many seconds has outlived a client's first retry. */
+const SLOW_ANSWER_SECONDS = 2;
+const MAX_NAMES = 5;
+const NXDOMAIN_SAMPLES = 3;
+const SUMMARY_UPSTREAMS = 3;
+const SHOWN_UPSTREAMS = 5;
 
 interface Extras {
   upstreams: Map<string, number>;
@@ -65,7 +84,7 @@ function upstreamOf(err: string): string | undefined {
   return m ? `${m[1]}:${m[2]}` : undefined;
 }
 
-function classify(line: string): Kind | "ready-wait" | undefined {
+function classify(line: string): SignalKind | "ready-wait" | undefined {
   if (line.includes("[FATAL]") && line.includes("plugin/loop")) return "coredns.loop-detected";
   const q = line.includes("SERVFAIL") || line.includes("NXDOMAIN") ? QUERY_LINE.exec(line) : null;
   if (q) return q[3] === "SERVFAIL" ? "coredns.servfail" : q[3] === "NXDOMAIN" ? "coredns.nxdomain" : undefined;
@@ -86,7 +105,7 @@ function classify(line: string): Kind | "ready-wait" | undefined {
   return "coredns.errors";
 }
 
-function collect(kind: Kind, line: string, x: Extras): void {
+function collect(kind: SignalKind, line: string, x: Extras): void {
   switch (kind) {
     case "coredns.upstream-timeouts": {
       const m = ERRORS_LINE.exec(line);
@@ -94,7 +113,7 @@ function collect(kind: Kind, line: string, x: Extras): void {
       const [, , name, qtype, err] = m as unknown as [string, string, string, string, string];
       x.qtypes.add(qtype);
       if (qtype !== "HINFO") x.loopProbeOnly = false;
-      if (x.timeoutNames.size < 5 && qtype !== "HINFO") x.timeoutNames.add(name);
+      if (x.timeoutNames.size < MAX_NAMES && qtype !== "HINFO") x.timeoutNames.add(name);
       const upstream = upstreamOf(err) ?? (/no healthy/.test(err) ? "no-healthy-upstream" : "unknown");
       x.upstreams.set(upstream, (x.upstreams.get(upstream) ?? 0) + 1);
       break;
@@ -102,8 +121,8 @@ function collect(kind: Kind, line: string, x: Extras): void {
     case "coredns.servfail": {
       const q = QUERY_LINE.exec(line);
       if (!q) break;
-      if (x.servfailNames.size < 5) x.servfailNames.add(q[2] as string);
-      if (Number(q[4]) >= 2) x.slowAnswers += 1;
+      if (x.servfailNames.size < MAX_NAMES) x.servfailNames.add(q[2] as string);
+      if (Number(q[4]) >= SLOW_ANSWER_SECONDS) x.slowAnswers += 1;
       break;
     }
     case "coredns.nxdomain": {
@@ -112,7 +131,7 @@ function collect(kind: Kind, line: string, x: Extras): void {
       const name = q[2] as string;
       if (HEALTH_NAME.test(name)) x.nxHealth += 1;
       if (SEARCH_EXPANSION.test(name)) x.nxSearch += 1;
-      if (x.nxNames.size < 5) x.nxNames.add(name);
+      if (x.nxNames.size < MAX_NAMES) x.nxNames.add(name);
       break;
     }
     case "coredns.errors": {
@@ -135,68 +154,17 @@ function looksLikeVpcResolver(ip: string): boolean {
   return ip === "169.254.169.253" || /^\d+\.\d+\.0\.2$/.test(ip) || /^\d+\.\d+\.\d+\.2$/.test(ip);
 }
 
-const BASE: Record<Kind, Severity> = {
-  "coredns.upstream-timeouts": "high",
-  "coredns.loop-detected": "critical",
-  "coredns.servfail": "medium",
-  "coredns.apiserver-unreachable": "high",
-  "coredns.errors": "medium",
-  "coredns.nxdomain": "info",
-  "coredns.pods": "info",
-};
-
-const CORRELATE: Partial<Record<Kind, string[]>> = {
-  "coredns.upstream-timeouts": ["check_resolv_conf", "inspect_conntrack", "read_sysctls"],
-  "coredns.loop-detected": ["check_resolv_conf"],
-  "coredns.servfail": ["check_resolv_conf"],
-  "coredns.apiserver-unreachable": ["inspect_iptables", "read_kube_proxy_log"],
-  "coredns.errors": ["check_resolv_conf"],
-};
-
-function severityFor(kind: Kind, occ: Occurrences, x: Extras): Severity {
-  const n = occ.count;
-  switch (kind) {
-    case "coredns.upstream-timeouts":
-      if (x.loopProbeOnly) return n >= 3 ? "low" : "info";
-      return n >= 10 ? "high" : n >= 3 ? "medium" : "low";
-    case "coredns.servfail":
-      return n >= 20 ? "medium" : "low";
-    case "coredns.errors":
-      return n >= 5 ? "medium" : "low";
-    case "coredns.apiserver-unreachable":
-      return n >= 3 ? "high" : "medium";
-    default:
-      return BASE[kind];
-  }
+/** What CoreDNS's logs said in the window: occurrences per signal and what the lines carried. */
+interface Model extends Extras {
+  occurrences: OccurrenceTable<SignalKind>;
+  /** The files that could be read. */
+  files: string[];
 }
 
-function summarize(kind: Kind, occ: Occurrences, x: Extras, vpcHit: boolean): string {
-  const n = `${occ.count} time${occ.count === 1 ? "" : "s"}`;
-  switch (kind) {
-    case "coredns.upstream-timeouts": {
-      const ups = [...x.upstreams.keys()].slice(0, 3).join(", ");
-      return `CoreDNS upstream queries timed out ${n} (upstream ${ups}${vpcHit ? ", the VPC resolver" : ""})${x.loopProbeOnly ? "; only its start-up HINFO probes" : ""}`;
-    }
-    case "coredns.loop-detected":
-      return `CoreDNS detected a forwarding loop${x.loopZones.size ? ` for zone ${[...x.loopZones].join(", ")}` : ""} and exits (${n})`;
-    case "coredns.servfail":
-      return `CoreDNS answered SERVFAIL ${n}${x.slowAnswers ? ` (${x.slowAnswers} after ≥ 2 s)` : ""}`;
-    case "coredns.apiserver-unreachable":
-      return `CoreDNS's kubernetes plugin could not reach the API server ${n}`;
-    case "coredns.errors":
-      return `CoreDNS logged ${occ.count} other error${occ.count === 1 ? "" : "s"} (${[...x.errorCauses].sort().join(", ")})`;
-    case "coredns.nxdomain":
-      return `CoreDNS answered NXDOMAIN ${n} (${x.nxSearch} search-path expansions, ${x.nxHealth} health-check names)`;
-    default:
-      return KINDS[kind];
-  }
-}
-
-async function analyze(ctx: AnalyzerContext, input: { nameservers?: string[] | undefined }): Promise<FindingDraft[]> {
-  const paths = dedupeContainerLogs(await ctx.read.paths("corednsLogs"));
-  if (paths.length === 0) return [];
-  const table = new OccurrenceTable<Kind>();
-  const x: Extras = {
+function emptyModel(): Model {
+  return {
+    occurrences: new OccurrenceTable<SignalKind>(),
+    files: [],
     upstreams: new Map(),
     qtypes: new Set(),
     timeoutNames: new Set(),
@@ -213,106 +181,186 @@ async function analyze(ctx: AnalyzerContext, input: { nameservers?: string[] | u
     errorLines: 0,
     readyWaits: 0,
   };
-  const yearRef = ctx.clock.yearReference;
-  const read: string[] = [];
+}
+
+async function readCorednsLogs(
+  read: EvidenceReader,
+  window: WindowMs,
+  yearRef: number | undefined,
+): Promise<Model | undefined> {
+  const paths = dedupeContainerLogs(await read.paths("corednsLogs"));
+  if (paths.length === 0) return undefined;
+  const m = emptyModel();
   for (const path of paths) {
     const pod = parseContainerLogPath(path)?.pod;
-    const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    const ok = await read.scanMatchingAt(path, PREFILTER, (cursor) => {
       const raw = cursor.chunk.slice(cursor.start, cursor.end);
       const line = criMessage(raw);
       if (line.startsWith("CoreDNS-")) {
-        x.version = line.trim();
+        m.version = line.trim();
         return;
       }
       const kind = classify(line);
       if (!kind) return;
       const at = criTime(raw) ?? journalLineTime(raw, yearRef);
-      if (!inWindow(at, ctx.window)) return;
+      if (!inWindow(at, window)) return;
       if (kind === "ready-wait") {
-        x.readyWaits += 1;
+        m.readyWaits += 1;
         return;
       }
-      if (kind !== "coredns.nxdomain" && kind !== "coredns.servfail") x.errorLines += 1;
-      const occ = table.get(kind);
+      if (kind !== "coredns.nxdomain" && kind !== "coredns.servfail") m.errorLines += 1;
+      const occ = m.occurrences.get(kind);
       // Query logs can hold millions of NXDOMAIN lines: count them without decoding each one.
-      if (kind === "coredns.nxdomain" && occ.count >= 3) {
-        occ.addCountOnly(at);
-        collect(kind, line, x);
-        return;
-      }
-      occ.add(path, cursor.lineNo, at, cursor.text());
-      collect(kind, line, x);
+      if (kind === "coredns.nxdomain" && occ.count >= NXDOMAIN_SAMPLES) occ.addCountOnly(at);
+      else occ.add(path, cursor.lineNo, at, cursor.text());
+      collect(kind, line, m);
     });
     if (ok) {
-      read.push(path);
-      if (pod) x.pods.add(pod);
+      m.files.push(path);
+      if (pod) m.pods.add(pod);
     }
   }
-  if (read.length === 0) return [];
+  return m.files.length > 0 ? m : undefined;
+}
 
-  const resolvers = input.nameservers?.filter((ip) => !/^127\./.test(ip)) ?? [];
-  const upstreamIps = [...x.upstreams.keys()].map((u) => u.replace(/:\d+$/, ""));
-  const vpcHit = upstreamIps.some((ip) => (resolvers.length > 0 ? resolvers.includes(ip) : looksLikeVpcResolver(ip)));
+async function analyze(ctx: AnalyzerContext, input: { nameservers?: string[] | undefined }): Promise<FindingDraft[]> {
+  const model = await readCorednsLogs(ctx.read, ctx.window, ctx.clock.yearReference);
+  if (!model) return [];
+  const vpcHit = upstreamIsVpcResolver(model, input.nameservers);
+  return [
+    ...model.occurrences.entries().map(([kind, occ]) => signalFinding(kind, occ, model, vpcHit, ctx.window)),
+    podsFinding(model),
+  ];
+}
 
-  const findings: FindingDraft[] = [];
-  for (const [kind, occ] of table.entries()) {
-    let severity = severityFor(kind, occ, x);
-    const attributes: FindingDraft["attributes"] = {};
-    let note = "";
-    if (severity !== "info" && !isRecent(occ, ctx.window)) {
-      severity = "info";
-      attributes.stale = true;
-      if (occ.last !== undefined && Number.isFinite(ctx.window.end))
-        note = `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`;
-    }
-    if (kind === "coredns.upstream-timeouts") {
-      attributes.upstreams = [...x.upstreams.entries()]
+/** Whether a timed-out upstream is the VPC resolver: one of the node's nameservers when known. */
+function upstreamIsVpcResolver(m: Model, nameservers: string[] | undefined): boolean {
+  const resolvers = nameservers?.filter((ip) => !/^127\./.test(ip)) ?? [];
+  const upstreamIps = [...m.upstreams.keys()].map((u) => u.replace(/:\d+$/, ""));
+  return upstreamIps.some((ip) => (resolvers.length > 0 ? resolvers.includes(ip) : looksLikeVpcResolver(ip)));
+}
+
+const CORRELATE: Partial<Record<Kind, string[]>> = {
+  "coredns.upstream-timeouts": ["check_resolv_conf", "inspect_conntrack", "read_sysctls"],
+  "coredns.loop-detected": ["check_resolv_conf"],
+  "coredns.servfail": ["check_resolv_conf"],
+  "coredns.apiserver-unreachable": ["inspect_iptables", "read_kube_proxy_log"],
+  "coredns.errors": ["check_resolv_conf"],
+};
+
+/** One signal judged on its own: severity before recency, summary, its own attributes. */
+interface Judged {
+  severity: Severity;
+  summary: string;
+  attributes: Attributes;
+}
+
+const JUDGES: Record<SignalKind, (occ: Occurrences, m: Model, vpcHit: boolean) => Judged> = {
+  "coredns.upstream-timeouts": upstreamTimeouts,
+  "coredns.loop-detected": loopDetected,
+  "coredns.servfail": servfail,
+  "coredns.apiserver-unreachable": apiserverUnreachable,
+  "coredns.errors": otherErrors,
+  "coredns.nxdomain": nxdomain,
+};
+
+/** A signal's finding: its judgement, downgraded to info when it stopped long before the window's end. */
+function signalFinding(kind: SignalKind, occ: Occurrences, m: Model, vpcHit: boolean, window: WindowMs): FindingDraft {
+  const judged = JUDGES[kind](occ, m, vpcHit);
+  const stale = judged.severity !== "info" && !isRecent(occ, window);
+  const note =
+    stale && occ.last !== undefined && Number.isFinite(window.end)
+      ? `; last seen ${humanDuration(window.end - occ.last)} before the window's end`
+      : "";
+  return fromOccurrences(occ, {
+    kind,
+    severity: stale ? "info" : judged.severity,
+    summary: judged.summary + note,
+    attributes: { ...(stale ? { stale: true } : {}), ...judged.attributes },
+    correlateWith: CORRELATE[kind] ?? [],
+  });
+}
+
+function upstreamTimeouts(occ: Occurrences, m: Model, vpcHit: boolean): Judged {
+  const n = occ.count;
+  const ups = [...m.upstreams.keys()].slice(0, SUMMARY_UPSTREAMS).join(", ");
+  return {
+    // CoreDNS's loop plugin sends HINFO probes at start-up: their timeouts say little about the resolver.
+    severity: m.loopProbeOnly
+      ? n >= TIMEOUTS_MEDIUM
+        ? "low"
+        : "info"
+      : n >= TIMEOUTS_HIGH
+        ? "high"
+        : n >= TIMEOUTS_MEDIUM
+          ? "medium"
+          : "low",
+    summary: `CoreDNS upstream queries timed out ${times(n)} (upstream ${ups}${vpcHit ? ", the VPC resolver" : ""})${m.loopProbeOnly ? "; only its start-up HINFO probes" : ""}`,
+    attributes: {
+      upstreams: [...m.upstreams.entries()]
         .sort((a, b) => b[1] - a[1])
         .map(([u]) => u)
-        .slice(0, 5);
-      attributes.toVpcResolver = vpcHit;
-      attributes.qtypes = [...x.qtypes].sort();
-      attributes.names = [...x.timeoutNames];
-      attributes.loopProbeOnly = x.loopProbeOnly;
-    }
-    if (kind === "coredns.servfail") {
-      attributes.names = [...x.servfailNames];
-      attributes.slowAnswers = x.slowAnswers;
-    }
-    if (kind === "coredns.nxdomain") {
-      attributes.names = [...x.nxNames];
-      attributes.healthCheckNames = x.nxHealth;
-      attributes.searchPathExpansions = x.nxSearch;
-    }
-    if (kind === "coredns.errors") attributes.causes = [...x.errorCauses].sort();
-    if (kind === "coredns.loop-detected") attributes.zones = [...x.loopZones];
-    if (kind === "coredns.apiserver-unreachable") attributes.readyWaits = x.readyWaits;
-    const d: FindingDraft = {
-      kind,
-      severity,
-      summary: summarize(kind, occ, x, vpcHit) + note,
-      evidence: occ.evidence,
-      count: occ.count,
-      attributes,
-      correlateWith: CORRELATE[kind] ?? [],
-    };
-    if (occ.firstSeen) d.firstSeen = occ.firstSeen;
-    if (occ.lastSeen) d.lastSeen = occ.lastSeen;
-    findings.push(d);
-  }
-  const pods = [...x.pods].sort();
-  const podsAttributes: FindingDraft["attributes"] = { pods, files: read.length, errorLines: x.errorLines };
-  if (x.version) podsAttributes.version = x.version;
-  findings.push({
-    kind: "coredns.pods",
+        .slice(0, SHOWN_UPSTREAMS),
+      toVpcResolver: vpcHit,
+      qtypes: [...m.qtypes].sort(),
+      names: [...m.timeoutNames],
+      loopProbeOnly: m.loopProbeOnly,
+    },
+  };
+}
+
+function loopDetected(occ: Occurrences, m: Model): Judged {
+  return {
+    severity: "critical",
+    summary: `CoreDNS detected a forwarding loop${m.loopZones.size ? ` for zone ${[...m.loopZones].join(", ")}` : ""} and exits (${times(occ.count)})`,
+    attributes: { zones: [...m.loopZones] },
+  };
+}
+
+function servfail(occ: Occurrences, m: Model): Judged {
+  return {
+    severity: occ.count >= SERVFAIL_MEDIUM ? "medium" : "low",
+    summary: `CoreDNS answered SERVFAIL ${times(occ.count)}${m.slowAnswers ? ` (${m.slowAnswers} after ≥ 2 s)` : ""}`,
+    attributes: { names: [...m.servfailNames], slowAnswers: m.slowAnswers },
+  };
+}
+
+function apiserverUnreachable(occ: Occurrences, m: Model): Judged {
+  return {
+    severity: occ.count >= API_ERRORS_HIGH ? "high" : "medium",
+    summary: `CoreDNS's kubernetes plugin could not reach the API server ${times(occ.count)}`,
+    attributes: { readyWaits: m.readyWaits },
+  };
+}
+
+function otherErrors(occ: Occurrences, m: Model): Judged {
+  const causes = [...m.errorCauses].sort();
+  return {
+    severity: occ.count >= OTHER_ERRORS_MEDIUM ? "medium" : "low",
+    summary: `CoreDNS logged ${occ.count} other error${occ.count === 1 ? "" : "s"} (${causes.join(", ")})`,
+    attributes: { causes },
+  };
+}
+
+function nxdomain(occ: Occurrences, m: Model): Judged {
+  return {
     severity: "info",
-    summary: `CoreDNS pod${pods.length === 1 ? "" : "s"} ${pods.join(", ") || "(unnamed)"} logged on this node${x.version ? ` (${x.version})` : ""}; ${x.errorLines} error line${x.errorLines === 1 ? "" : "s"}`,
-    evidence: [],
-    count: read.length,
-    attributes: podsAttributes,
-    correlateWith: [],
-  });
-  return findings;
+    summary: `CoreDNS answered NXDOMAIN ${times(occ.count)} (${m.nxSearch} search-path expansions, ${m.nxHealth} health-check names)`,
+    attributes: { names: [...m.nxNames], healthCheckNames: m.nxHealth, searchPathExpansions: m.nxSearch },
+  };
+}
+
+function podsFinding(m: Model): FindingDraft {
+  const pods = [...m.pods].sort();
+  const attributes: Attributes = { pods, files: m.files.length, errorLines: m.errorLines };
+  if (m.version) attributes.version = m.version;
+  return fact(
+    "coredns.pods",
+    `CoreDNS pod${pods.length === 1 ? "" : "s"} ${pods.join(", ") || "(unnamed)"} logged on this node${m.version ? ` (${m.version})` : ""}; ${m.errorLines} error line${m.errorLines === 1 ? "" : "s"}`,
+    attributes,
+    [],
+    m.files.length,
+  );
 }
 
 export const readCorednsLog = defineTool({

@@ -1,4 +1,7 @@
 import type { Severity } from "../src/domain/severity.ts";
+import type { WindowMs } from "../src/domain/time.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fact, fromOccurrences, times } from "../src/toolkit/finding-drafts.ts";
 import {
   buildPrefilter,
   journalLineTime,
@@ -135,6 +138,13 @@ const CANDIDATE =
 
 /** Mount failures print several lines (Mount failed, command, arguments, Output): one failure, one count. */
 const SAME_FAILURE_LINES = 8;
+/** Lines of one event share their second; a repeat further apart in time is a new event. */
+const SAME_EVENT_MS = 1000;
+/** Bounds on what is remembered (volumes, devices, driver versions) and named in a summary. */
+const MAX_VOLUMES = 10;
+const MAX_DEVICES = 5;
+const MAX_VERSIONS = 6;
+const VOLUMES_NAMED = 3;
 const SPECIFIC = new Set<Kind>(["csi.ebs-device-not-found", "csi.efs-mount-timeout", "csi.ebs-attach-failed"]);
 
 interface Extras {
@@ -181,13 +191,13 @@ function collect(kind: Kind, l: string, at: number | undefined, pod: string | un
   switch (kind) {
     case "csi.ebs-device-not-found": {
       const dev = /device path (\/dev\/\S+?)[.\s"]|(\/dev\/nvme\d+n\d+)/.exec(l);
-      if (dev && x.devices.size < 5) x.devices.add((dev[1] ?? dev[2]) as string);
-      if (vol && x.volumes.size < 10) x.volumes.add(vol);
+      if (dev && x.devices.size < MAX_DEVICES) x.devices.add((dev[1] ?? dev[2]) as string);
+      if (vol && x.volumes.size < MAX_VOLUMES) x.volumes.add(vol);
       break;
     }
     case "csi.ebs-attach-failed":
       x.attachCauses.add(attachCause(l));
-      if (vol && x.volumes.size < 10) x.volumes.add(vol);
+      if (vol && x.volumes.size < MAX_VOLUMES) x.volumes.add(vol);
       break;
     case "csi.efs-mount-timeout":
       x.efsCauses.add(efsCause(l));
@@ -221,7 +231,7 @@ function noteFacts(l: string, pod: string | undefined, x: Extras): void {
   const name = driver ? (driver[1] ?? driver[2] ?? driver[3] ?? driver[4]) : undefined;
   if (name && /csi\.aws\.com$/.test(name) && pod) x.driversByPod.set(pod, name);
   const version = /Version="(v[^"]+)"|Version: (v\S+)/.exec(l);
-  if (version && x.versions.size < 6) x.versions.add(`${name ?? "driver"} ${version[1] ?? version[2]}`);
+  if (version && x.versions.size < MAX_VERSIONS) x.versions.add(`${name ?? "driver"} ${version[1] ?? version[2]}`);
 }
 
 const BASE: Record<Kind, Severity> = {
@@ -247,10 +257,10 @@ const CORRELATE: Partial<Record<Kind, string[]>> = {
 };
 
 function summarize(kind: Kind, occ: Occurrences, x: Extras): string {
-  const n = `${occ.count} time${occ.count === 1 ? "" : "s"}`;
+  const n = times(occ.count);
   switch (kind) {
     case "csi.ebs-device-not-found":
-      return `The EBS CSI node plugin could not find the device of an attached volume ${n}${x.volumes.size ? ` (${[...x.volumes].slice(0, 3).join(", ")})` : ""}`;
+      return `The EBS CSI node plugin could not find the device of an attached volume ${n}${x.volumes.size ? ` (${[...x.volumes].slice(0, VOLUMES_NAMED).join(", ")})` : ""}`;
     case "csi.ebs-attach-failed":
       return `EBS volumes failed to attach ${n} (${[...x.attachCauses].sort().join(", ")})`;
     case "csi.efs-mount-timeout":
@@ -276,28 +286,8 @@ interface Pending {
   raw: string;
 }
 
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const csiPaths = dedupeContainerLogs(await ctx.read.paths("csiLogs"));
-  const efsPaths = await ctx.read.paths("efsUtilsLog");
-  const paths = [...csiPaths, ...efsPaths];
-  if (paths.length === 0) {
-    // The collector copied other pods' logs but none from a CSI pod: a fact, not an error.
-    const others = (await ctx.read.paths("containerLogs")).filter((p) => parseContainerLogPath(p) !== undefined);
-    if (others.length === 0) return [];
-    return [
-      {
-        kind: "csi.no-plugin-logs",
-        severity: "info",
-        summary: `${others.length} container logs were collected but none from an EBS or EFS CSI pod`,
-        evidence: [],
-        count: 0,
-        attributes: { containerLogFiles: others.length },
-        correlateWith: CORRELATE["csi.no-plugin-logs"] ?? [],
-      },
-    ];
-  }
-  const table = new OccurrenceTable<Kind>();
-  const x: Extras = {
+function newExtras(): Extras {
+  return {
     efsCauses: new Set(),
     attachCauses: new Set(),
     volumes: new Set(),
@@ -311,140 +301,195 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     containers: new Set(),
     mountCauses: new Set(),
   };
-  const yearRef = ctx.clock.yearReference;
-  const read: string[] = [];
+}
+
+/** The CSI logs, read: signals per kind and what judging them needs; or, without CSI logs, how many others there were. */
+type CsiLogs =
+  | { state: "none"; containerLogFiles: number }
+  | { state: "read"; table: OccurrenceTable<Kind>; x: Extras; files: number; efsUtilsLog: boolean };
+
+async function readCsi(
+  read: EvidenceReader,
+  yearRef: number | undefined,
+  window: WindowMs,
+): Promise<CsiLogs | undefined> {
+  const csiPaths = dedupeContainerLogs(await read.paths("csiLogs"));
+  const efsPaths = await read.paths("efsUtilsLog");
+  const paths = [...csiPaths, ...efsPaths];
+  if (paths.length === 0) {
+    const others = (await read.paths("containerLogs")).filter((p) => parseContainerLogPath(p) !== undefined);
+    return others.length === 0 ? undefined : { state: "none", containerLogFiles: others.length };
+  }
+  const table = new OccurrenceTable<Kind>();
+  const x = newExtras();
+  let files = 0;
   for (const path of paths) {
     const ref = parseContainerLogPath(path);
     const pod = ref?.pod;
     const efsSource = efsPaths.includes(path) || /^efs-/.test(pod ?? "");
-    let pending: Pending | undefined;
-    let lastSpecific = Number.NEGATIVE_INFINITY;
-    const lastCounted = new Map<Kind, { line: number; at: number | undefined }>();
-    const flush = () => {
-      if (pending && pending.line - lastSpecific > SAME_FAILURE_LINES) {
-        table.get("csi.mount-failed").add(pending.path, pending.line, pending.at, pending.text);
-        collect("csi.mount-failed", pending.raw, pending.at, pod, x);
-      }
-      pending = undefined;
-    };
-    const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
-      const raw = cursor.chunk.slice(cursor.start, cursor.end);
-      const line = criMessage(raw);
-      noteFacts(line, pod, x);
-      // Most candidates are info chatter (NodeStageVolume: called …): one regex rules them out.
-      const kinds = CANDIDATE.test(line) ? matchSignals(line, SIGNALS) : [];
-      if (pending && cursor.lineNo - pending.line > SAME_FAILURE_LINES) flush();
-      if (kinds.length === 0) return;
-      const at = criTime(raw) ?? journalLineTime(raw, yearRef);
-      if (!inWindow(at, ctx.window)) return;
-      // A timeout in the EBS driver (EC2 API, IMDS) is not an NFS mount timeout.
-      if (!efsSource && kinds.includes("csi.efs-mount-timeout") && !/nfs|efs|stunnel|TLS tunnel|mount/i.test(line))
-        kinds.splice(kinds.indexOf("csi.efs-mount-timeout"), 1);
-      const specific = kinds.filter((k) => SPECIFIC.has(k));
-      for (const kind of kinds) {
-        if (kind === "csi.mount-failed") {
-          // Counted only if no specific cause shows up among the lines of the same failure.
-          if (specific.length > 0 || cursor.lineNo - lastSpecific <= SAME_FAILURE_LINES) continue;
-          if (!pending) pending = { path, line: cursor.lineNo, at, text: cursor.text(), raw: line };
-          continue;
-        }
-        collect(kind, line, at, pod, x);
-        const previous = lastCounted.get(kind);
-        lastCounted.set(kind, { line: cursor.lineNo, at });
-        // The GRPC error repeats the mount output a few lines later, the registrar logs a failed
-        // status and then "Registration process failed": lines of one event, counted once.
-        if (
-          kind !== "csi.driver-registered" &&
-          previous &&
-          cursor.lineNo - previous.line <= SAME_FAILURE_LINES &&
-          Math.abs((at ?? 0) - (previous.at ?? 0)) <= 1000
-        )
-          continue;
-        table.get(kind).add(path, cursor.lineNo, at, cursor.text());
-      }
-      if (specific.length > 0) {
-        lastSpecific = cursor.lineNo;
-        pending = undefined;
-      }
-    });
-    flush();
-    if (ok) {
-      read.push(path);
-      if (pod) x.pods.add(pod);
-      if (ref) x.containers.add(ref.container);
-    }
+    if (!(await scanLog(read, path, { pod, efsSource, yearRef, window }, table, x))) continue;
+    files += 1;
+    if (pod) x.pods.add(pod);
+    if (ref) x.containers.add(ref.container);
   }
-  if (read.length === 0) return [];
+  if (files === 0) return undefined;
+  return { state: "read", table, x, files, efsUtilsLog: efsPaths.length > 0 };
+}
 
-  const driverOf = (pod: string) => x.driversByPod.get(pod) ?? pod;
-  const findings: FindingDraft[] = [];
-  for (const [kind, occ] of table.entries()) {
-    if (occ.count === 0) continue;
-    let severity = BASE[kind];
-    const attributes: FindingDraft["attributes"] = {};
-    let note = "";
-    if (severity !== "info" && !isRecent(occ, ctx.window)) {
-      severity = "info";
-      attributes.stale = true;
-      if (occ.last !== undefined && Number.isFinite(ctx.window.end))
-        note = `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`;
+interface LogContext {
+  pod: string | undefined;
+  /** An EFS pod or the efs-utils log: only there is a bare timeout an NFS mount timeout. */
+  efsSource: boolean;
+  yearRef: number | undefined;
+  window: WindowMs;
+}
+
+/** Scans one log into `table` and `x`; false when it is unreadable. */
+async function scanLog(
+  read: EvidenceReader,
+  path: string,
+  log: LogContext,
+  table: OccurrenceTable<Kind>,
+  x: Extras,
+): Promise<boolean> {
+  const { pod } = log;
+  let pending: Pending | undefined;
+  let lastSpecific = Number.NEGATIVE_INFINITY;
+  const lastCounted = new Map<Kind, { line: number; at: number | undefined }>();
+  const flush = () => {
+    if (pending && pending.line - lastSpecific > SAME_FAILURE_LINES) {
+      table.get("csi.mount-failed").add(pending.path, pending.line, pending.at, pending.text);
+      collect("csi.mount-failed", pending.raw, pending.at, pod, x);
     }
-    if (kind === "csi.ebs-device-not-found") {
-      attributes.volumes = [...x.volumes];
-      attributes.devices = [...x.devices];
-    }
-    if (kind === "csi.ebs-attach-failed") {
-      attributes.causes = [...x.attachCauses].sort();
-      attributes.volumes = [...x.volumes];
-    }
-    if (kind === "csi.efs-mount-timeout") attributes.causes = [...x.efsCauses].sort();
-    if (kind === "csi.mount-failed") attributes.causes = [...x.mountCauses].sort();
-    if (kind === "csi.imds-error") attributes.kubernetesFallback = x.kubernetesFallback;
-    if (kind === "csi.registration-failed") {
-      // A later successful registration from the same pod supersedes the failure.
-      attributes.drivers = [...x.failedRegistration].map(driverOf);
-      if (
-        [...x.failedRegistration].every((p) => (x.registered.get(p) ?? Number.NEGATIVE_INFINITY) >= (occ.last ?? 0))
-      ) {
-        severity = "info";
-        attributes.cleared = true;
-        note = "; registration later succeeded";
+    pending = undefined;
+  };
+  const ok = await read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    const raw = cursor.chunk.slice(cursor.start, cursor.end);
+    const line = criMessage(raw);
+    noteFacts(line, pod, x);
+    // Most candidates are info chatter (NodeStageVolume: called …): one regex rules them out.
+    const kinds = CANDIDATE.test(line) ? matchSignals(line, SIGNALS) : [];
+    if (pending && cursor.lineNo - pending.line > SAME_FAILURE_LINES) flush();
+    if (kinds.length === 0) return;
+    const at = criTime(raw) ?? journalLineTime(raw, log.yearRef);
+    if (!inWindow(at, log.window)) return;
+    // A timeout in the EBS driver (EC2 API, IMDS) is not an NFS mount timeout.
+    if (!log.efsSource && kinds.includes("csi.efs-mount-timeout") && !/nfs|efs|stunnel|TLS tunnel|mount/i.test(line))
+      kinds.splice(kinds.indexOf("csi.efs-mount-timeout"), 1);
+    const specific = kinds.filter((k) => SPECIFIC.has(k));
+    for (const kind of kinds) {
+      if (kind === "csi.mount-failed") {
+        // Counted only if no specific cause shows up among the lines of the same failure.
+        if (specific.length > 0 || cursor.lineNo - lastSpecific <= SAME_FAILURE_LINES) continue;
+        if (!pending) pending = { path, line: cursor.lineNo, at, text: cursor.text(), raw: line };
+        continue;
       }
+      collect(kind, line, at, pod, x);
+      const previous = lastCounted.get(kind);
+      lastCounted.set(kind, { line: cursor.lineNo, at });
+      // The GRPC error repeats the mount output a few lines later, the registrar logs a failed
+      // status and then "Registration process failed": lines of one event, counted once.
+      if (
+        kind !== "csi.driver-registered" &&
+        previous &&
+        cursor.lineNo - previous.line <= SAME_FAILURE_LINES &&
+        Math.abs((at ?? 0) - (previous.at ?? 0)) <= SAME_EVENT_MS
+      )
+        continue;
+      table.get(kind).add(path, cursor.lineNo, at, cursor.text());
     }
-    if (kind === "csi.driver-registered") attributes.drivers = [...new Set([...x.registered.keys()].map(driverOf))];
-    const d: FindingDraft = {
-      kind,
-      severity,
-      summary: summarize(kind, occ, x) + note,
-      evidence: occ.evidence,
-      count: occ.count,
-      attributes,
-      correlateWith: CORRELATE[kind] ?? [],
-    };
-    if (occ.firstSeen) d.firstSeen = occ.firstSeen;
-    if (occ.lastSeen) d.lastSeen = occ.lastSeen;
-    findings.push(d);
+    if (specific.length > 0) {
+      lastSpecific = cursor.lineNo;
+      pending = undefined;
+    }
+  });
+  flush();
+  return ok;
+}
+
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const logs = await readCsi(ctx.read, ctx.clock.yearReference, ctx.window);
+  if (!logs) return [];
+  if (logs.state === "none") return [noPluginLogsFact(logs.containerLogFiles)];
+  const findings: FindingDraft[] = [];
+  for (const [kind, occ] of logs.table.entries()) {
+    if (occ.count > 0) findings.push(signalFinding(kind, occ, logs.x, ctx.window));
   }
+  findings.push(pluginsFact(logs.x, logs.files, logs.efsUtilsLog));
+  return findings;
+}
+
+/** The collector copied other pods' logs but none from a CSI pod: a fact, not an error. */
+function noPluginLogsFact(containerLogFiles: number): FindingDraft {
+  return draft({
+    kind: "csi.no-plugin-logs",
+    severity: "info",
+    summary: `${containerLogFiles} container logs were collected but none from an EBS or EFS CSI pod`,
+    count: 0,
+    attributes: { containerLogFiles },
+    correlateWith: CORRELATE["csi.no-plugin-logs"],
+  });
+}
+
+function signalFinding(kind: Kind, occ: Occurrences, x: Extras, window: WindowMs): FindingDraft {
+  const driverOf = (pod: string) => x.driversByPod.get(pod) ?? pod;
+  let severity = BASE[kind];
+  const attributes: FindingDraft["attributes"] = {};
+  let note = "";
+  if (severity !== "info" && !isRecent(occ, window)) {
+    severity = "info";
+    attributes.stale = true;
+    if (occ.last !== undefined && Number.isFinite(window.end))
+      note = `; last seen ${humanDuration(window.end - occ.last)} before the window's end`;
+  }
+  if (kind === "csi.ebs-device-not-found") {
+    attributes.volumes = [...x.volumes];
+    attributes.devices = [...x.devices];
+  }
+  if (kind === "csi.ebs-attach-failed") {
+    attributes.causes = [...x.attachCauses].sort();
+    attributes.volumes = [...x.volumes];
+  }
+  if (kind === "csi.efs-mount-timeout") attributes.causes = [...x.efsCauses].sort();
+  if (kind === "csi.mount-failed") attributes.causes = [...x.mountCauses].sort();
+  if (kind === "csi.imds-error") attributes.kubernetesFallback = x.kubernetesFallback;
+  if (kind === "csi.registration-failed") {
+    // A later successful registration from the same pod supersedes the failure.
+    attributes.drivers = [...x.failedRegistration].map(driverOf);
+    if ([...x.failedRegistration].every((p) => (x.registered.get(p) ?? Number.NEGATIVE_INFINITY) >= (occ.last ?? 0))) {
+      severity = "info";
+      attributes.cleared = true;
+      note = "; registration later succeeded";
+    }
+  }
+  if (kind === "csi.driver-registered") attributes.drivers = [...new Set([...x.registered.keys()].map(driverOf))];
+  return fromOccurrences(occ, {
+    kind,
+    severity,
+    summary: summarize(kind, occ, x) + note,
+    attributes,
+    correlateWith: CORRELATE[kind],
+  });
+}
+
+function pluginsFact(x: Extras, files: number, efsUtilsLog: boolean): FindingDraft {
   const pods = [...x.pods].sort();
   const drivers = [...new Set(x.driversByPod.values())].sort();
-  findings.push({
-    kind: "csi.plugins",
-    severity: "info",
-    summary: `CSI logs from ${pods.length} pod${pods.length === 1 ? "" : "s"} (${pods.join(", ") || "efs-utils"})${drivers.length ? `; drivers ${drivers.join(", ")}` : ""}`,
-    evidence: [],
-    count: read.length,
-    attributes: {
+  return fact(
+    "csi.plugins",
+    `CSI logs from ${pods.length} pod${pods.length === 1 ? "" : "s"} (${pods.join(", ") || "efs-utils"})${drivers.length ? `; drivers ${drivers.join(", ")}` : ""}`,
+    {
       pods,
       containers: [...x.containers].sort(),
       drivers,
       versions: [...x.versions],
       nodePlugin: pods.some((p) => /-node-/.test(p)),
       controller: pods.some((p) => /-controller-/.test(p)),
-      efsUtilsLog: efsPaths.length > 0,
+      efsUtilsLog,
     },
-    correlateWith: [],
-  });
-  return findings;
+    [],
+    files,
+  );
 }
 
 export const readCsiLogs = defineTool({

@@ -1,6 +1,9 @@
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
+import type { WindowMs } from "../src/domain/time.ts";
 import { iso } from "../src/evidence/clock.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, times } from "../src/toolkit/finding-drafts.ts";
 import { buildPrefilter, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
 import { makeLocator, OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
 import {
@@ -165,11 +168,16 @@ const CORRELATE: Record<Kind, string[]> = {
 const RECOVERED_AFTER_MS = 30 * 60_000;
 /** Startup retries (IMDS, API server) that stopped once IPAMD served are benign after this long. */
 const CLEARED_AFTER_MS = 10 * 60_000;
+/** This many starts within CRASH_LOOP_SPAN_MS is a crash loop, not an upgrade or a node reboot. */
 const CRASH_LOOP_STARTS = 3;
 const CRASH_LOOP_SPAN_MS = 60 * 60_000;
+/** Fewer throttles than this are retried away by the SDK: noise. */
 const THROTTLE_NOISE = 5;
+/** This many throttles slow pod starts on their own, with or without an empty datastore. */
 const THROTTLE_SEVERE = 20;
+/** A prefix target short for this long is a subnet without a free /28, not a refill in progress. */
 const PREFIX_SHORT_PERSIST_MS = 5 * 60_000;
+/** Bounds memory on a log of a node that restarted IPAMD all day; the last starts are the ones judged. */
 const MAX_STARTS_KEPT = 1000;
 
 interface PoolStats {
@@ -219,7 +227,10 @@ export function parsePoolStats(line: string): PoolStats | undefined {
   return { total, assigned, cooldown, prefixes, maxIpsPerEni: max ? Number(max[1]) : undefined };
 }
 
-interface Extras {
+/** What the log said, as data: occurrences of each sampled signal and the facts its lines carried. */
+interface IpamdLog {
+  path: string;
+  signals: OccurrenceTable<Signal>;
   subnetCodes: Set<string>;
   subnetApis: Set<string>;
   prefixSubnet: boolean;
@@ -255,7 +266,7 @@ function own(text: string): string {
   return Buffer.from(text, "latin1").toString("latin1");
 }
 
-function collectPool(line: string, at: number | undefined, lineNo: number, x: Extras): void {
+function collectPool(line: string, at: number | undefined, lineNo: number, x: IpamdLog): void {
   const p = x.pool;
   const from = line.search(/pool stats\b|IP stats - /);
   const key = from < 0 ? line : line.slice(from);
@@ -280,7 +291,7 @@ function collectPool(line: string, at: number | undefined, lineNo: number, x: Ex
   }
 }
 
-function collect(signal: Signal, line: string, at: number | undefined, x: Extras): void {
+function collect(signal: Signal, line: string, at: number | undefined, x: IpamdLog): void {
   switch (signal) {
     case "subnet":
       for (const code of ec2ErrorCodesIn(line)) if (code !== "PrivateIpAddressLimitExceeded") x.subnetCodes.add(code);
@@ -327,68 +338,41 @@ function collect(signal: Signal, line: string, at: number | undefined, x: Extras
   }
 }
 
-type Attributes = FindingDraft["attributes"];
-
-function finding(
-  kind: Kind,
-  severity: Severity,
-  summary: string,
-  occ: Seen | undefined,
-  attributes: Attributes,
-  evidence?: EvidenceLocator[],
-): FindingDraft {
-  const d: FindingDraft = {
-    kind,
-    severity,
-    summary,
-    evidence: evidence ?? occ?.evidence ?? [],
-    count: occ?.count ?? 1,
-    attributes,
-    correlateWith: CORRELATE[kind],
-  };
-  const first = iso(occ?.first);
-  const last = iso(occ?.last);
-  if (first) d.firstSeen = first;
-  if (last) d.lastSeen = last;
-  return d;
+/** The log read once: every sampled signal's occurrences plus what its lines said. */
+async function readLog(read: EvidenceReader, window: WindowMs): Promise<IpamdLog | undefined> {
+  const [path] = await read.paths("ipamdLog");
+  if (!path) return undefined;
+  if ((await read.size(path)) === 0) {
+    read.gap(path, "file is empty");
+    return undefined;
+  }
+  const x = emptyLog(path);
+  const timeOf = createCniTimeParser();
+  const ok = await read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    const line = cursor.chunk.slice(cursor.start, cursor.end);
+    const signals = classify(line);
+    if (signals.length === 0) return;
+    const at = timeOf(line);
+    if (!inWindow(at, window)) return;
+    if (signals === POOL) return collectPool(line, at, cursor.lineNo, x);
+    if (signals === ASSIGNED) {
+      x.assignedCount += 1;
+      if (at !== undefined && (x.lastAssigned === undefined || at > x.lastAssigned)) x.lastAssigned = at;
+      return;
+    }
+    const text = cursor.text();
+    for (const signal of signals) {
+      if (SAMPLED.has(signal)) x.signals.get(signal).add(path, cursor.lineNo, at, text);
+      collect(signal, line, at, x);
+    }
+  });
+  return ok ? x : undefined;
 }
 
-function times(n: number): string {
-  return `${n} time${n === 1 ? "" : "s"}`;
-}
-
-/** What a finding needs from one or more occurrence sets. */
-interface Seen {
-  count: number;
-  first: number | undefined;
-  last: number | undefined;
-  evidence: EvidenceLocator[];
-}
-
-function seen(occ: Occurrences | undefined): Seen | undefined {
-  return occ && occ.count > 0
-    ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence }
-    : undefined;
-}
-
-/** Two signals reported as one finding (count, first/last, the earliest evidence). */
-function mergeSeen(a: Seen | undefined, b: Seen | undefined): Seen | undefined {
-  if (!a || !b) return a ?? b;
-  const firsts = [a.first, b.first].filter((t): t is number => t !== undefined);
-  const lasts = [a.last, b.last].filter((t): t is number => t !== undefined);
+function emptyLog(path: string): IpamdLog {
   return {
-    count: a.count + b.count,
-    first: firsts.length ? Math.min(...firsts) : undefined,
-    last: lasts.length ? Math.max(...lasts) : undefined,
-    evidence: [...a.evidence, ...b.evidence].sort((x, y) => (x.at ?? "").localeCompare(y.at ?? "")).slice(0, 3),
-  };
-}
-
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const [path] = await ctx.read.paths("ipamdLog");
-  if (!path) return [];
-  const table = new OccurrenceTable<Signal>();
-  const x: Extras = {
+    path,
+    signals: new OccurrenceTable<Signal>(),
     subnetCodes: new Set(),
     subnetApis: new Set(),
     prefixSubnet: false,
@@ -417,291 +401,339 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
       lastStats: undefined,
     },
   };
-  if ((await ctx.read.size(path)) === 0) {
-    ctx.read.gap(path, "file is empty");
-    return [];
-  }
-  const timeOf = createCniTimeParser();
-  const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
-    const line = cursor.chunk.slice(cursor.start, cursor.end);
-    const signals = classify(line);
-    if (signals.length === 0) return;
-    const at = timeOf(line);
-    if (!inWindow(at, ctx.window)) return;
-    if (signals === POOL) return collectPool(line, at, cursor.lineNo, x);
-    if (signals === ASSIGNED) {
-      x.assignedCount += 1;
-      if (at !== undefined && (x.lastAssigned === undefined || at > x.lastAssigned)) x.lastAssigned = at;
-      return;
-    }
-    const text = cursor.text();
-    for (const signal of signals) {
-      if (SAMPLED.has(signal)) table.get(signal).add(path, cursor.lineNo, at, text);
-      collect(signal, line, at, x);
-    }
+}
+
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const log = await readLog(ctx.read, ctx.window);
+  if (!log) return [];
+  const j = judging(log, ctx.window.end);
+  return [
+    subnetFinding(j),
+    datastoreFinding(j),
+    throttleFinding(j),
+    permissionFinding(j),
+    eniLimitFinding(j),
+    startupRetryFinding(j, "imds", "ipamd.imds-error", "IPAMD failed to read instance metadata (169.254.169.254)"),
+    startupRetryFinding(j, "apiserver", "ipamd.apiserver-error", "IPAMD could not reach the Kubernetes API server"),
+    restartFinding(j),
+    poolFinding(log),
+  ].filter((d): d is FindingDraft => d !== undefined);
+}
+
+type Attributes = FindingDraft["attributes"];
+
+/** What a finding needs from one or more occurrence sets. */
+interface Seen {
+  count: number;
+  first: number | undefined;
+  last: number | undefined;
+  evidence: EvidenceLocator[];
+}
+
+function seen(occ: Occurrences | undefined): Seen | undefined {
+  return occ && occ.count > 0
+    ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence }
+    : undefined;
+}
+
+/** Two signals reported as one finding (count, first/last, the earliest evidence). */
+function mergeSeen(a: Seen | undefined, b: Seen | undefined): Seen | undefined {
+  if (!a || !b) return a ?? b;
+  const firsts = [a.first, b.first].filter((t): t is number => t !== undefined);
+  const lasts = [a.last, b.last].filter((t): t is number => t !== undefined);
+  return {
+    count: a.count + b.count,
+    first: firsts.length ? Math.min(...firsts) : undefined,
+    last: lasts.length ? Math.max(...lasts) : undefined,
+    evidence: [...a.evidence, ...b.evidence].sort((x, y) => (x.at ?? "").localeCompare(y.at ?? "")).slice(0, 3),
+  };
+}
+
+function finding(kind: Kind, severity: Severity, summary: string, occ: Seen, attributes: Attributes): FindingDraft {
+  return draft({
+    kind,
+    severity,
+    summary,
+    evidence: occ.evidence,
+    count: occ.count,
+    attributes,
+    correlateWith: CORRELATE[kind],
+    firstSeen: iso(occ.first),
+    lastSeen: iso(occ.last),
   });
-  if (!ok) return [];
+}
 
-  const end = ctx.window.end;
-  const findings: FindingDraft[] = [];
-  const recent = (occ: Seen) => occ.last === undefined || !Number.isFinite(end) || occ.last >= end - STALE_AFTER_MS;
-  const staleNote = (occ: Seen) =>
-    occ.last !== undefined && Number.isFinite(end)
-      ? `; last seen ${humanDuration(end - occ.last)} before the window's end`
-      : "";
-  const recoveredSince = (occ: Seen) =>
-    x.lastAssigned !== undefined &&
+/** The log judged against the window's end: the pod-facing state every failure's severity leans on. */
+interface Judging {
+  log: IpamdLog;
+  end: number;
+  dsEmpty: Seen | undefined;
+  /** Pods found the datastore empty recently and were not assigned addresses since. */
+  dsEmptyActive: boolean;
+  poolFullNow: boolean;
+  poolZeroNow: boolean;
+}
+
+function judging(log: IpamdLog, end: number): Judging {
+  const dsEmpty = seen(preferPrimary(log.signals.peek("ds-empty"), log.signals.peek("ds-empty-reply")));
+  const j: Judging = { log, end, dsEmpty, dsEmptyActive: false, poolFullNow: false, poolZeroNow: false };
+  j.dsEmptyActive = dsEmpty !== undefined && recent(j, dsEmpty) && !recoveredSince(j, dsEmpty);
+  const lastPool = log.pool.last;
+  j.poolFullNow = lastPool !== undefined && lastPool.total > 0 && lastPool.assigned >= lastPool.total;
+  j.poolZeroNow = lastPool !== undefined && lastPool.total === 0;
+  return j;
+}
+
+function recent(j: Judging, occ: Seen): boolean {
+  return occ.last === undefined || !Number.isFinite(j.end) || occ.last >= j.end - STALE_AFTER_MS;
+}
+
+function staleNote(j: Judging, occ: Seen): string {
+  return occ.last !== undefined && Number.isFinite(j.end)
+    ? `; last seen ${humanDuration(j.end - occ.last)} before the window's end`
+    : "";
+}
+
+function recoveredSince(j: Judging, occ: Seen): boolean {
+  const { lastAssigned } = j.log;
+  return (
+    lastAssigned !== undefined &&
     occ.last !== undefined &&
-    x.lastAssigned > occ.last &&
-    Number.isFinite(end) &&
-    end - occ.last > RECOVERED_AFTER_MS;
-  const clearedByReady = (occ: Seen) =>
-    x.lastReady !== undefined &&
+    lastAssigned > occ.last &&
+    Number.isFinite(j.end) &&
+    j.end - occ.last > RECOVERED_AFTER_MS
+  );
+}
+
+function clearedByReady(j: Judging, occ: Seen): boolean {
+  const { lastReady } = j.log;
+  return (
+    lastReady !== undefined &&
     occ.last !== undefined &&
-    x.lastReady >= occ.last &&
-    (!Number.isFinite(end) || end - occ.last > CLEARED_AFTER_MS);
+    lastReady >= occ.last &&
+    (!Number.isFinite(j.end) || j.end - occ.last > CLEARED_AFTER_MS)
+  );
+}
 
-  const dsEmpty = seen(preferPrimary(table.peek("ds-empty"), table.peek("ds-empty-reply")));
-  const dsEmptyActive = dsEmpty !== undefined && recent(dsEmpty) && !recoveredSince(dsEmpty);
-  const lastPool = x.pool.last;
-  const poolFullNow = lastPool !== undefined && lastPool.total > 0 && lastPool.assigned >= lastPool.total;
-  const poolZeroNow = lastPool !== undefined && lastPool.total === 0;
-
-  // Subnet exhaustion: EC2's own errors, or a prefix target left short with no free prefix for minutes.
-  const subnet = seen(table.peek("subnet"));
-  const prefixShort = seen(table.peek("prefix-short"));
+/** EC2's own errors, or a prefix target left short with no free prefix for minutes. */
+function subnetFinding(j: Judging): FindingDraft | undefined {
+  const { log, dsEmpty, dsEmptyActive, poolFullNow, poolZeroNow } = j;
+  const subnet = seen(log.signals.peek("subnet"));
+  const prefixShort = seen(log.signals.peek("prefix-short"));
   const prefixPersisted =
     prefixShort !== undefined &&
     prefixShort.first !== undefined &&
     prefixShort.last !== undefined &&
     prefixShort.last - prefixShort.first >= PREFIX_SHORT_PERSIST_MS &&
-    (dsEmpty !== undefined || x.pool.zeroTotalCount > 0);
-  const subnetOcc = mergeSeen(subnet, prefixPersisted ? prefixShort : undefined);
-  if (subnetOcc) {
-    let severity: Severity = dsEmptyActive || poolFullNow || poolZeroNow ? "high" : "medium";
-    const attributes: Attributes = {
-      errorCodes: [...x.subnetCodes].sort(),
-      apis: [...x.subnetApis].sort(),
-      prefixDelegation: x.prefixSubnet,
-      datastoreEmpty: dsEmpty !== undefined,
-      ec2Errors: subnet !== undefined,
-    };
-    let note = "";
-    if (!recent(subnetOcc)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(subnetOcc);
-    } else if (!subnet && !dsEmptyActive && !poolZeroNow) severity = "medium";
-    const what = subnet
-      ? `EC2 reported the subnet out of ${x.prefixSubnet ? "free /28 prefixes" : "free addresses"} (${[...x.subnetCodes].join(", ") || "insufficient addresses"})`
-      : "IPAMD stayed short of its prefix target with 0 free prefixes (no /28 could be carved)";
-    findings.push(
-      finding(
-        "ipamd.subnet-exhausted",
-        severity,
-        `${what}, ${times(subnetOcc.count)}${dsEmpty ? "; pods found the datastore empty" : ""}${note}`,
-        subnetOcc,
-        attributes,
-      ),
-    );
-  }
+    (dsEmpty !== undefined || log.pool.zeroTotalCount > 0);
+  const occ = mergeSeen(subnet, prefixPersisted ? prefixShort : undefined);
+  if (!occ) return undefined;
+  let severity: Severity = dsEmptyActive || poolFullNow || poolZeroNow ? "high" : "medium";
+  const attributes: Attributes = {
+    errorCodes: [...log.subnetCodes].sort(),
+    apis: [...log.subnetApis].sort(),
+    prefixDelegation: log.prefixSubnet,
+    datastoreEmpty: dsEmpty !== undefined,
+    ec2Errors: subnet !== undefined,
+  };
+  let note = "";
+  if (!recent(j, occ)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, occ);
+  } else if (!subnet && !dsEmptyActive && !poolZeroNow) severity = "medium";
+  const what = subnet
+    ? `EC2 reported the subnet out of ${log.prefixSubnet ? "free /28 prefixes" : "free addresses"} (${[...log.subnetCodes].join(", ") || "insufficient addresses"})`
+    : "IPAMD stayed short of its prefix target with 0 free prefixes (no /28 could be carved)";
+  const summary = `${what}, ${times(occ.count)}${dsEmpty ? "; pods found the datastore empty" : ""}${note}`;
+  return finding("ipamd.subnet-exhausted", severity, summary, occ, attributes);
+}
 
-  if (dsEmpty) {
-    let severity: Severity = "high";
-    const attributes: Attributes = {};
-    let note = "";
-    if (!recent(dsEmpty)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(dsEmpty);
-    } else if (recoveredSince(dsEmpty)) {
-      severity = "low";
-      attributes.recovered = true;
-      note = "; pods were assigned addresses afterwards";
-    }
-    if (x.lastAssigned !== undefined) attributes.lastAssignedAt = new Date(x.lastAssigned).toISOString();
-    attributes.assignmentsSeen = x.assignedCount;
-    findings.push(
-      finding(
-        "ipamd.datastore-empty",
-        severity,
-        `IPAMD had no free address for a pod ${times(dsEmpty.count)}${note}`,
-        dsEmpty,
-        attributes,
-      ),
-    );
+function datastoreFinding(j: Judging): FindingDraft | undefined {
+  const { log, dsEmpty } = j;
+  if (!dsEmpty) return undefined;
+  let severity: Severity = "high";
+  const attributes: Attributes = {};
+  let note = "";
+  if (!recent(j, dsEmpty)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, dsEmpty);
+  } else if (recoveredSince(j, dsEmpty)) {
+    severity = "low";
+    attributes.recovered = true;
+    note = "; pods were assigned addresses afterwards";
   }
+  if (log.lastAssigned !== undefined) attributes.lastAssignedAt = new Date(log.lastAssigned).toISOString();
+  attributes.assignmentsSeen = log.assignedCount;
+  const summary = `IPAMD had no free address for a pod ${times(dsEmpty.count)}${note}`;
+  return finding("ipamd.datastore-empty", severity, summary, dsEmpty, attributes);
+}
 
-  const throttled = seen(table.peek("throttled"));
-  if (throttled) {
-    let severity: Severity =
-      throttled.count >= THROTTLE_SEVERE || (throttled.count >= THROTTLE_NOISE && dsEmptyActive)
-        ? "high"
-        : throttled.count >= THROTTLE_NOISE
-          ? "medium"
-          : "info";
-    const attributes: Attributes = { apis: [...x.throttledApis].sort() };
-    let note = "";
-    if (!recent(throttled)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(throttled);
-    }
-    if (throttled.count < THROTTLE_NOISE) attributes.noise = true;
-    findings.push(
-      finding(
-        "ipamd.ec2-throttled",
-        severity,
-        `EC2 throttled IPAMD's calls ${times(throttled.count)}${x.throttledApis.size ? ` (${[...x.throttledApis].join(", ")})` : ""}${note}`,
-        throttled,
-        attributes,
-      ),
-    );
+function throttleFinding(j: Judging): FindingDraft | undefined {
+  const { log } = j;
+  const occ = seen(log.signals.peek("throttled"));
+  if (!occ) return undefined;
+  let severity: Severity =
+    occ.count >= THROTTLE_SEVERE || (occ.count >= THROTTLE_NOISE && j.dsEmptyActive)
+      ? "high"
+      : occ.count >= THROTTLE_NOISE
+        ? "medium"
+        : "info";
+  const attributes: Attributes = { apis: [...log.throttledApis].sort() };
+  let note = "";
+  if (!recent(j, occ)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, occ);
   }
+  if (occ.count < THROTTLE_NOISE) attributes.noise = true;
+  const apis = log.throttledApis.size ? ` (${[...log.throttledApis].join(", ")})` : "";
+  return finding(
+    "ipamd.ec2-throttled",
+    severity,
+    `EC2 throttled IPAMD's calls ${times(occ.count)}${apis}${note}`,
+    occ,
+    attributes,
+  );
+}
 
-  const denied = seen(table.peek("permission"));
-  if (denied) {
-    let severity: Severity = "high";
-    const attributes: Attributes = { apis: [...x.deniedApis].sort(), errorCodes: [...x.deniedCodes].sort() };
-    let note = "";
-    if (!recent(denied)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(denied);
-    } else if (recoveredSince(denied) && clearedByReady(denied)) {
-      severity = "low";
-      attributes.cleared = true;
-      note = "; IPAMD served and assigned addresses afterwards";
-    }
-    findings.push(
-      finding(
-        "ipamd.permission-denied",
-        severity,
-        `EC2 denied IPAMD's ${x.deniedApis.size ? [...x.deniedApis].join(", ") : "API"} calls (${[...x.deniedCodes].join(", ") || "not authorized"}) ${times(denied.count)}${note}`,
-        denied,
-        attributes,
-      ),
-    );
+function permissionFinding(j: Judging): FindingDraft | undefined {
+  const { log } = j;
+  const occ = seen(log.signals.peek("permission"));
+  if (!occ) return undefined;
+  let severity: Severity = "high";
+  const attributes: Attributes = { apis: [...log.deniedApis].sort(), errorCodes: [...log.deniedCodes].sort() };
+  let note = "";
+  if (!recent(j, occ)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, occ);
+  } else if (recoveredSince(j, occ) && clearedByReady(j, occ)) {
+    severity = "low";
+    attributes.cleared = true;
+    note = "; IPAMD served and assigned addresses afterwards";
   }
+  const summary = `EC2 denied IPAMD's ${log.deniedApis.size ? [...log.deniedApis].join(", ") : "API"} calls (${[...log.deniedCodes].join(", ") || "not authorized"}) ${times(occ.count)}${note}`;
+  return finding("ipamd.permission-denied", severity, summary, occ, attributes);
+}
 
-  const eniLimit = seen(table.peek("eni-limit"));
-  if (eniLimit) {
-    let severity: Severity = dsEmptyActive || poolFullNow ? "high" : x.attachmentLimitExceeded ? "medium" : "info";
-    const attributes: Attributes = {
-      attachmentLimitExceeded: x.attachmentLimitExceeded,
-      datastoreEmpty: dsEmpty !== undefined,
-      poolFull: poolFullNow,
-    };
-    if (x.maxEnis !== undefined) attributes.maxEnis = x.maxEnis;
-    if (x.instanceType) attributes.instanceType = x.instanceType;
-    let note = "";
-    if (!recent(eniLimit)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(eniLimit);
-    }
-    findings.push(
-      finding(
-        "ipamd.eni-limit-reached",
-        severity,
-        `The instance is at its ENI limit${x.maxEnis !== undefined ? ` (${x.maxEnis} ENIs)` : ""}${x.attachmentLimitExceeded ? "; EC2 refused another attachment (AttachmentLimitExceeded)" : ""}${dsEmptyActive || poolFullNow ? " while pods found no free address" : ""}${note}`,
-        eniLimit,
-        attributes,
-      ),
-    );
+function eniLimitFinding(j: Judging): FindingDraft | undefined {
+  const { log } = j;
+  const occ = seen(log.signals.peek("eni-limit"));
+  if (!occ) return undefined;
+  const starved = j.dsEmptyActive || j.poolFullNow;
+  let severity: Severity = starved ? "high" : log.attachmentLimitExceeded ? "medium" : "info";
+  const attributes: Attributes = {
+    attachmentLimitExceeded: log.attachmentLimitExceeded,
+    datastoreEmpty: j.dsEmpty !== undefined,
+    poolFull: j.poolFullNow,
+  };
+  if (log.maxEnis !== undefined) attributes.maxEnis = log.maxEnis;
+  if (log.instanceType) attributes.instanceType = log.instanceType;
+  let note = "";
+  if (!recent(j, occ)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, occ);
   }
+  const summary = `The instance is at its ENI limit${log.maxEnis !== undefined ? ` (${log.maxEnis} ENIs)` : ""}${log.attachmentLimitExceeded ? "; EC2 refused another attachment (AttachmentLimitExceeded)" : ""}${starved ? " while pods found no free address" : ""}${note}`;
+  return finding("ipamd.eni-limit-reached", severity, summary, occ, attributes);
+}
 
-  for (const [signal, kind, what] of [
-    ["imds", "ipamd.imds-error", "IPAMD failed to read instance metadata (169.254.169.254)"],
-    ["apiserver", "ipamd.apiserver-error", "IPAMD could not reach the Kubernetes API server"],
-  ] as const) {
-    const occ = seen(table.peek(signal));
-    if (!occ) continue;
-    let severity: Severity = signal === "imds" && !x.imdsErrorLevel ? "medium" : "high";
-    const attributes: Attributes = {};
-    let note = "";
-    if (clearedByReady(occ)) {
-      severity = "info";
-      attributes.cleared = true;
-      note = "; startup retries that stopped once IPAMD served";
-    } else if (!recent(occ)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(occ);
-    }
-    findings.push(finding(kind, severity, `${what} ${times(occ.count)}${note}`, occ, attributes));
+/** IMDS and API server errors: often startup retries that stop once IPAMD serves. */
+function startupRetryFinding(
+  j: Judging,
+  signal: "imds" | "apiserver",
+  kind: Kind,
+  what: string,
+): FindingDraft | undefined {
+  const occ = seen(j.log.signals.peek(signal));
+  if (!occ) return undefined;
+  let severity: Severity = signal === "imds" && !j.log.imdsErrorLevel ? "medium" : "high";
+  const attributes: Attributes = {};
+  let note = "";
+  if (clearedByReady(j, occ)) {
+    severity = "info";
+    attributes.cleared = true;
+    note = "; startup retries that stopped once IPAMD served";
+  } else if (!recent(j, occ)) {
+    severity = "info";
+    attributes.stale = true;
+    note = staleNote(j, occ);
   }
+  return finding(kind, severity, `${what} ${times(occ.count)}${note}`, occ, attributes);
+}
 
-  const starts = seen(table.peek("start"));
-  if (starts) {
-    const lastStart = x.starts.at(-1);
-    const servedAfter =
-      lastStart === undefined ||
-      (x.lastReady !== undefined && x.lastReady >= lastStart) ||
-      (x.lastAssigned !== undefined && x.lastAssigned >= lastStart);
-    let crashLoop = false;
-    for (let i = CRASH_LOOP_STARTS - 1; i < x.starts.length; i++) {
-      if ((x.starts[i] as number) - (x.starts[i - CRASH_LOOP_STARTS + 1] as number) <= CRASH_LOOP_SPAN_MS)
-        crashLoop = true;
-    }
-    const stuck =
-      !servedAfter &&
-      x.readySeen &&
-      lastStart !== undefined &&
-      Number.isFinite(end) &&
-      end - lastStart > CLEARED_AFTER_MS;
-    let severity: Severity = "info";
-    if (crashLoop && recent(starts)) severity = "high";
-    else if (stuck) severity = "medium";
-    else if (starts.count >= CRASH_LOOP_STARTS && recent(starts)) severity = "low";
-    const attributes: Attributes = {
-      count: starts.count,
-      versions: x.versions,
-      crashLoop,
-      servedAfterLastStart: servedAfter,
-    };
-    if (lastStart !== undefined) attributes.lastStartAt = new Date(lastStart).toISOString();
-    const summary = `IPAMD started ${times(starts.count)}${x.versions.length ? ` (${x.versions.join(", ")})` : ""}${crashLoop ? "; it restarted repeatedly within an hour (crash loop)" : ""}${stuck ? "; it has not served requests since its last start" : ""}`;
-    findings.push(finding("ipamd.restart", severity, summary, starts, attributes));
+function restartFinding(j: Judging): FindingDraft | undefined {
+  const { log, end } = j;
+  const starts = seen(log.signals.peek("start"));
+  if (!starts) return undefined;
+  const lastStart = log.starts.at(-1);
+  const servedAfter =
+    lastStart === undefined ||
+    (log.lastReady !== undefined && log.lastReady >= lastStart) ||
+    (log.lastAssigned !== undefined && log.lastAssigned >= lastStart);
+  let crashLoop = false;
+  for (let i = CRASH_LOOP_STARTS - 1; i < log.starts.length; i++) {
+    if ((log.starts[i] as number) - (log.starts[i - CRASH_LOOP_STARTS + 1] as number) <= CRASH_LOOP_SPAN_MS)
+      crashLoop = true;
   }
+  const stuck =
+    !servedAfter &&
+    log.readySeen &&
+    lastStart !== undefined &&
+    Number.isFinite(end) &&
+    end - lastStart > CLEARED_AFTER_MS;
+  let severity: Severity = "info";
+  if (crashLoop && recent(j, starts)) severity = "high";
+  else if (stuck) severity = "medium";
+  else if (starts.count >= CRASH_LOOP_STARTS && recent(j, starts)) severity = "low";
+  const attributes: Attributes = {
+    count: starts.count,
+    versions: log.versions,
+    crashLoop,
+    servedAfterLastStart: servedAfter,
+  };
+  if (lastStart !== undefined) attributes.lastStartAt = new Date(lastStart).toISOString();
+  const summary = `IPAMD started ${times(starts.count)}${log.versions.length ? ` (${log.versions.join(", ")})` : ""}${crashLoop ? "; it restarted repeatedly within an hour (crash loop)" : ""}${stuck ? "; it has not served requests since its last start" : ""}`;
+  return finding("ipamd.restart", severity, summary, starts, attributes);
+}
 
-  const p = x.pool;
-  if (p.last) {
-    const last = p.last;
-    const free = Math.max(0, last.total - last.assigned - (last.cooldown ?? 0));
-    const attributes: Attributes = {
-      samples: p.count,
-      lastTotal: last.total,
-      lastAssigned: last.assigned,
-      lastFree: free,
-      everFull: p.fullCount > 0,
-      fullSamples: p.fullCount,
-      zeroTotalSamples: p.zeroTotalCount,
-    };
-    if (last.cooldown !== undefined) attributes.lastCooldown = last.cooldown;
-    if (last.prefixes !== undefined) attributes.lastPrefixes = last.prefixes;
-    if (last.maxIpsPerEni !== undefined) attributes.maxIpsPerEni = last.maxIpsPerEni;
-    if (last.at !== undefined) attributes.lastAt = new Date(last.at).toISOString();
-    if (p.lastFullAt !== undefined) attributes.lastFullAt = new Date(p.lastFullAt).toISOString();
-    const evidence = (p.firstFull && p.firstFull !== last ? [p.firstFull, last] : [last]).map((sample) =>
-      makeLocator(path, sample.lineNo, sample.at, sample.text),
-    );
-    const d = finding(
-      "ipamd.pool-stats",
-      "info",
-      `Last IP pool stats: ${last.assigned} of ${last.total} assigned (${free} free)${p.fullCount > 0 ? `; the pool was full in ${p.fullCount} of ${p.count} samples` : "; never full"}`,
-      undefined,
-      attributes,
-      evidence,
-    );
-    d.count = p.count;
-    const firstSeen = iso(p.first?.at);
-    const lastSeen = iso(last.at);
-    if (firstSeen) d.firstSeen = firstSeen;
-    if (lastSeen) d.lastSeen = lastSeen;
-    findings.push(d);
-  }
-  return findings;
+/** A fact: the last pool stats, with the first full sample as evidence when the pool ever filled. */
+function poolFinding(log: IpamdLog): FindingDraft | undefined {
+  const p = log.pool;
+  const last = p.last;
+  if (!last) return undefined;
+  const free = Math.max(0, last.total - last.assigned - (last.cooldown ?? 0));
+  const attributes: Attributes = {
+    samples: p.count,
+    lastTotal: last.total,
+    lastAssigned: last.assigned,
+    lastFree: free,
+    everFull: p.fullCount > 0,
+    fullSamples: p.fullCount,
+    zeroTotalSamples: p.zeroTotalCount,
+  };
+  if (last.cooldown !== undefined) attributes.lastCooldown = last.cooldown;
+  if (last.prefixes !== undefined) attributes.lastPrefixes = last.prefixes;
+  if (last.maxIpsPerEni !== undefined) attributes.maxIpsPerEni = last.maxIpsPerEni;
+  if (last.at !== undefined) attributes.lastAt = new Date(last.at).toISOString();
+  if (p.lastFullAt !== undefined) attributes.lastFullAt = new Date(p.lastFullAt).toISOString();
+  const evidence = (p.firstFull && p.firstFull !== last ? [p.firstFull, last] : [last]).map((sample) =>
+    makeLocator(log.path, sample.lineNo, sample.at, sample.text),
+  );
+  return draft({
+    kind: "ipamd.pool-stats",
+    severity: "info",
+    summary: `Last IP pool stats: ${last.assigned} of ${last.total} assigned (${free} free)${p.fullCount > 0 ? `; the pool was full in ${p.fullCount} of ${p.count} samples` : "; never full"}`,
+    evidence,
+    count: p.count,
+    attributes,
+    correlateWith: CORRELATE["ipamd.pool-stats"],
+    firstSeen: iso(p.first?.at),
+    lastSeen: iso(last.at),
+  });
 }
 
 export const readIpamdLog = defineTool({

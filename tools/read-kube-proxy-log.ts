@@ -1,4 +1,7 @@
 import type { Severity } from "../src/domain/severity.ts";
+import type { WindowMs } from "../src/domain/time.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fromOccurrences, times } from "../src/toolkit/finding-drafts.ts";
 import {
   buildPrefilter,
   journalLineTime,
@@ -14,7 +17,7 @@ import {
   goDurationSeconds,
   parseContainerLogPath,
 } from "../src/toolkit/parse-container-log.ts";
-import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
+import { humanDuration, inWindow, isRecent, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
 
 const KINDS = {
@@ -36,6 +39,7 @@ const KINDS = {
   "kube-proxy.no-log-lines": "Fact: the kube-proxy log exists but holds no lines (kube-proxy never logged here)",
 } as const;
 type Kind = keyof typeof KINDS;
+type Attributes = FindingDraft["attributes"];
 
 const API_ERROR =
   /(i\/o timeout|connection refused|no route to host|Unauthorized|forbidden|TLS handshake timeout|context deadline exceeded|no such host)/;
@@ -117,6 +121,18 @@ const PREFILTER = buildPrefilter(SIGNALS, ["Sync failed", "Caches are synced"]);
 const SYNC_ONLY: Kind[] = ["kube-proxy.syncs"];
 
 const SLOW_SYNC_SECONDS = 10;
+/** One sync this slow, or this many slow syncs, leaves services stale for long enough to notice. */
+const SLOW_SYNC_HIGH_SECONDS = 60;
+const SLOW_SYNCS_HIGH = 5;
+/** A single failed restore can be a transient race; a second one is a pattern. */
+const RESTORE_FAILED_HIGH = 2;
+/** Lock contention now and then is normal on a busy node; repeated contention blocks syncs. */
+const XTABLES_LOCK_HIGH = 3;
+/** API errors beyond a couple of retries mean kube-proxy's view of services is going stale. */
+const API_ERRORS_HIGH = 3;
+/** Two restarts (by start lines or the container's restart index) make a loop, not a rollout. */
+const RESTART_LOOP_MIN = 2;
+const SHOWN_FAILED_RULE_LINES = 10;
 /** How far a multi-line err=< … > block reaches after its header line. */
 const CONTINUATION_LINES = 6;
 /** A failure followed by this many logged syncs without a new failure is over. */
@@ -281,78 +297,20 @@ function syncSeconds(line: string): number | undefined {
   return m ? goDurationSeconds(m[1] as string) : undefined;
 }
 
-function summarize(kind: Kind, occ: Occurrences, s: State): string {
-  const n = `${occ.count} time${occ.count === 1 ? "" : "s"}`;
-  switch (kind) {
-    case "kube-proxy.restore-failed":
-      return `kube-proxy failed to apply its rules ${n} (${[...s.restoreCauses].sort().join(", ")})`;
-    case "kube-proxy.xtables-lock":
-      return `kube-proxy found the xtables lock held by another process ${n}`;
-    case "kube-proxy.syncs":
-      return `kube-proxy logged ${s.syncs} rule sync${s.syncs === 1 ? "" : "s"}; slowest ${round(s.maxSyncSeconds)}s${s.numServices !== undefined ? `, ${s.numServices} services` : ""}`;
-    case "kube-proxy.crash":
-      return s.fatal > 0
-        ? `kube-proxy crashed or exited with an error ${s.fatal} time${s.fatal === 1 ? "" : "s"} (${s.starts} starts logged)`
-        : `kube-proxy started ${s.starts} times`;
-    case "kube-proxy.apiserver-errors":
-      return `kube-proxy could not list or watch the API server ${n}`;
-    case "kube-proxy.mode":
-      return `kube-proxy uses the ${s.mode ?? "unknown"} proxier${s.version ? ` (${s.version})` : ""}${s.ipvsFallback ? "; IPVS was requested but unavailable" : ""}`;
-    case "kube-proxy.conntrack-settings":
-      return s.conntrack.max !== undefined
-        ? `kube-proxy sets nf_conntrack_max to ${s.conntrack.max}`
-        : "kube-proxy adjusted conntrack settings";
-    default:
-      return `${KINDS[kind]} (${n})`;
-  }
-}
-
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-const CORRELATE: Partial<Record<Kind, string[]>> = {
-  "kube-proxy.restore-failed": ["inspect_iptables", "read_kubelet_journal"],
-  "kube-proxy.xtables-lock": ["inspect_iptables", "read_ipamd_log"],
-  "kube-proxy.sync-slow": ["inspect_iptables"],
-  "kube-proxy.crash": ["inspect_iptables", "read_kubelet_journal"],
-  "kube-proxy.apiserver-errors": ["read_kubelet_journal", "check_resolv_conf"],
-  "kube-proxy.conntrack-settings": ["inspect_conntrack", "read_sysctls"],
-  "kube-proxy.mode": ["inspect_iptables"],
-};
-
-function draft(
-  kind: Kind,
-  severity: Severity,
-  summary: string,
-  occ: Occurrences | undefined,
-  attributes: FindingDraft["attributes"],
-): FindingDraft {
-  const d: FindingDraft = {
-    kind,
-    severity,
-    summary,
-    evidence: occ?.evidence ?? [],
-    count: occ?.count ?? 0,
-    attributes,
-    correlateWith: CORRELATE[kind] ?? [],
-  };
-  if (occ?.firstSeen) d.firstSeen = occ.firstSeen;
-  if (occ?.lastSeen) d.lastSeen = occ.lastSeen;
-  return d;
+/** What kube-proxy's logs said in the window: occurrences per signal and what the lines carried. */
+interface Model extends State {
+  occurrences: OccurrenceTable<Kind>;
+  /** The files that could be read. */
+  files: string[];
+  bytes: number;
 }
 
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const all = dedupeContainerLogs(await ctx.read.paths("kubeProxyLog"));
-  if (all.length === 0) return [];
-  // var_log/kube-proxy.log is where old DaemonSets redirected kube-proxy's output (then the
-  // container log is empty); when the container logs have content they are the same stream.
-  const containerLogs = all.filter((p) => parseContainerLogPath(p) !== undefined);
-  let containerBytes = 0;
-  for (const path of containerLogs) containerBytes += (await ctx.read.size(path)) ?? 0;
-  const paths = containerBytes > 0 ? containerLogs : all;
-  const table = new OccurrenceTable<Kind>();
-  const s: State = {
+function emptyState(): State {
+  return {
     syncs: 0,
     syncsSinceFailure: 0,
     maxSyncSeconds: 0,
@@ -375,220 +333,278 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     cachesSyncedAt: undefined,
     failureSeen: false,
   };
-  const yearRef = ctx.clock.yearReference;
-  let bytes = 0;
-  const readable: string[] = [];
+}
+
+async function readKubeProxyLogs(
+  read: EvidenceReader,
+  window: WindowMs,
+  yearRef: number | undefined,
+): Promise<Model | undefined> {
+  const all = dedupeContainerLogs(await read.paths("kubeProxyLog"));
+  if (all.length === 0) return undefined;
+  // var_log/kube-proxy.log is where old DaemonSets redirected kube-proxy's output (then the
+  // container log is empty); when the container logs have content they are the same stream.
+  const containerLogs = all.filter((p) => parseContainerLogPath(p) !== undefined);
+  let containerBytes = 0;
+  for (const path of containerLogs) containerBytes += (await read.size(path)) ?? 0;
+  const paths = containerBytes > 0 ? containerLogs : all;
+  const m: Model = { ...emptyState(), occurrences: new OccurrenceTable<Kind>(), files: [], bytes: 0 };
   for (const path of paths) {
     const ref = parseContainerLogPath(path);
-    if (ref?.restart !== undefined) s.restartIndex = Math.max(s.restartIndex, ref.restart);
-    bytes += (await ctx.read.size(path)) ?? 0;
-    const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    if (ref?.restart !== undefined) m.restartIndex = Math.max(m.restartIndex, ref.restart);
+    m.bytes += (await read.size(path)) ?? 0;
+    const ok = await read.scanMatchingAt(path, PREFILTER, (cursor) => {
       const raw = cursor.chunk.slice(cursor.start, cursor.end);
       const line = criMessage(raw);
       const at = criTime(raw) ?? journalLineTime(raw, yearRef);
-      if (!inWindow(at, ctx.window)) return;
-      if (line.includes("Sync failed")) s.syncFailed += 1;
+      if (!inWindow(at, window)) return;
+      if (line.includes("Sync failed")) m.syncFailed += 1;
       if (line.includes("Caches are synced") && at !== undefined)
-        s.cachesSyncedAt = Math.max(s.cachesSyncedAt ?? at, at);
+        m.cachesSyncedAt = Math.max(m.cachesSyncedAt ?? at, at);
       // The most frequent line by far: skip the signal table for it.
       const kinds = line.includes("SyncProxyRules complete") ? SYNC_ONLY : matchSignals(line, SIGNALS);
-      if (kinds.length === 0) return;
       for (const kind of kinds) {
-        const occ = table.get(kind);
-        if (!collect(kind, line, at, cursor.lineNo, path, occ, s)) continue;
+        const occ = m.occurrences.get(kind);
+        if (!collect(kind, line, at, cursor.lineNo, path, occ, m)) continue;
         // A busy node logs a sync per endpoint change: keep samples of the first few only.
         if (kind === "kube-proxy.syncs" && occ.count >= 2) occ.addCountOnly(at);
         else occ.add(path, cursor.lineNo, at, cursor.text());
       }
     });
-    if (ok) readable.push(path);
+    if (ok) m.files.push(path);
   }
-  if (readable.length === 0) return [];
-  const findings: FindingDraft[] = [];
-  if (bytes === 0) {
-    findings.push(
-      draft(
-        "kube-proxy.no-log-lines",
-        "info",
-        `The kube-proxy log${readable.length > 1 ? "s are" : " is"} empty: kube-proxy logged nothing on this node`,
-        undefined,
-        { files: readable },
-      ),
-    );
-    return findings;
-  }
+  return m.files.length > 0 ? m : undefined;
+}
 
-  const stale = (occ: Occurrences) => !isRecent(occ, ctx.window);
-  const staleNote = (occ: Occurrences) =>
-    occ.last !== undefined && Number.isFinite(ctx.window.end)
-      ? `; last seen ${humanDuration(ctx.window.end - occ.last)} before the window's end`
-      : "";
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const model = await readKubeProxyLogs(ctx.read, ctx.window, ctx.clock.yearReference);
+  if (!model) return [];
+  if (model.bytes === 0) return [noLogLinesFinding(model)];
+  return [
+    restoreFinding(model, ctx.window),
+    lockFinding(model, ctx.window),
+    syncsFinding(model),
+    slowSyncFinding(model, ctx.window),
+    crashFinding(model, ctx.window),
+    apiFinding(model, ctx.window),
+    modeFinding(model),
+    conntrackFinding(model),
+  ].filter((f): f is FindingDraft => f !== undefined);
+}
 
-  const restore = table.peek("kube-proxy.restore-failed");
-  if (restore && restore.count > 0) {
-    const attributes: FindingDraft["attributes"] = {
-      causes: [...s.restoreCauses].sort(),
-      failedRuleLines: [...s.failedRuleLines].sort((a, b) => a - b).slice(0, 10),
-      syncFailed: s.syncFailed,
-      syncsAfterLastFailure: s.syncsSinceFailure,
-    };
-    let severity: Severity = restore.count >= 2 ? "high" : "medium";
-    let note = "";
-    if (s.syncsSinceFailure >= CLEARED_AFTER_SYNCS) {
-      severity = "info";
-      attributes.cleared = true;
-      note = `; ${s.syncsSinceFailure} syncs succeeded afterwards`;
-    } else if (stale(restore)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(restore);
-    }
-    findings.push(
-      draft(
-        "kube-proxy.restore-failed",
-        severity,
-        summarize("kube-proxy.restore-failed", restore, s) + note,
-        restore,
-        attributes,
-      ),
-    );
-  }
+const CORRELATE: Partial<Record<Kind, string[]>> = {
+  "kube-proxy.restore-failed": ["inspect_iptables", "read_kubelet_journal"],
+  "kube-proxy.xtables-lock": ["inspect_iptables", "read_ipamd_log"],
+  "kube-proxy.sync-slow": ["inspect_iptables"],
+  "kube-proxy.crash": ["inspect_iptables", "read_kubelet_journal"],
+  "kube-proxy.apiserver-errors": ["read_kubelet_journal", "check_resolv_conf"],
+  "kube-proxy.conntrack-settings": ["inspect_conntrack", "read_sysctls"],
+  "kube-proxy.mode": ["inspect_iptables"],
+};
 
-  const lock = table.peek("kube-proxy.xtables-lock");
-  if (lock && lock.count > 0) {
-    const attributes: FindingDraft["attributes"] = {};
-    let severity: Severity = lock.count >= 3 ? "high" : "low";
-    let note = "";
-    if (s.syncsSinceFailure >= CLEARED_AFTER_SYNCS && s.failureSeen) {
-      severity = "info";
-      attributes.cleared = true;
-      note = "; syncs succeeded afterwards";
-    } else if (stale(lock)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(lock);
-    }
-    findings.push(
-      draft(
-        "kube-proxy.xtables-lock",
-        severity,
-        summarize("kube-proxy.xtables-lock", lock, s) + note,
-        lock,
-        attributes,
-      ),
-    );
-  }
+/** A finding about a signal that may not have occurred at all (then count 0, no evidence). */
+function signalFinding(
+  kind: Kind,
+  severity: Severity,
+  summary: string,
+  occ: Occurrences | undefined,
+  attributes: Attributes,
+): FindingDraft {
+  const spec = { kind, severity, summary, attributes, correlateWith: CORRELATE[kind] ?? [] };
+  return occ ? fromOccurrences(occ, spec) : draft({ ...spec, count: 0 });
+}
 
-  const syncs = table.peek("kube-proxy.syncs");
-  if (syncs && s.syncs > 0) {
-    const attributes: FindingDraft["attributes"] = { syncs: s.syncs, maxSeconds: round(s.maxSyncSeconds) };
-    if (s.lastSyncSeconds !== undefined) attributes.lastSeconds = round(s.lastSyncSeconds);
-    if (s.numServices !== undefined) attributes.numServices = s.numServices;
-    if (s.numNatRules !== undefined) attributes.numNATRules = s.numNatRules;
-    findings.push(draft("kube-proxy.syncs", "info", summarize("kube-proxy.syncs", syncs, s), syncs, attributes));
-  }
-  if (s.slow && s.slow.count > 0) {
-    const slow = s.slow;
-    const attributes: FindingDraft["attributes"] = {
-      maxSeconds: round(s.maxSyncSeconds),
-      slowSyncs: slow.count,
-      syncs: s.syncs,
-    };
-    let severity: Severity = s.maxSyncSeconds >= 60 || slow.count >= 5 ? "high" : "medium";
-    if (stale(slow)) {
-      severity = "info";
-      attributes.stale = true;
-    }
-    if (s.numNatRules !== undefined) attributes.numNATRules = s.numNatRules;
-    const summary = `${slow.count} kube-proxy rule sync${slow.count === 1 ? "" : "s"} took longer than ${SLOW_SYNC_SECONDS}s (slowest ${round(s.maxSyncSeconds)}s)${attributes.stale ? staleNote(slow) : ""}`;
-    findings.push(draft("kube-proxy.sync-slow", severity, summary, slow, attributes));
-  }
+/** The signal's occurrences, when it occurred in the window. */
+function occurred(m: Model, kind: Kind): Occurrences | undefined {
+  const occ = m.occurrences.peek(kind);
+  return occ && occ.count > 0 ? occ : undefined;
+}
 
-  const crash = table.peek("kube-proxy.crash");
-  const restarts = Math.max(s.starts - 1, s.restartIndex);
-  if ((crash && crash.count > 0) || restarts >= 2) {
-    const attributes: FindingDraft["attributes"] = { starts: s.starts, exits: s.fatal, restartIndex: s.restartIndex };
-    let severity: Severity = "info";
-    if (crash && crash.count > 0) severity = stale(crash) ? "info" : "high";
-    else if (restarts >= 2)
-      severity =
-        s.lastStart !== undefined && Number.isFinite(ctx.window.end) && ctx.window.end - s.lastStart > 2 * 3600_000
-          ? "info"
-          : "medium";
-    if (severity === "info") attributes.stale = true;
-    findings.push(
-      draft(
-        "kube-proxy.crash",
-        severity,
-        summarize("kube-proxy.crash", crash ?? table.get("kube-proxy.crash"), s),
-        crash,
-        attributes,
-      ),
-    );
-  }
+function staleNote(occ: Occurrences, window: WindowMs): string {
+  return occ.last !== undefined && Number.isFinite(window.end)
+    ? `; last seen ${humanDuration(window.end - occ.last)} before the window's end`
+    : "";
+}
 
-  const api = table.peek("kube-proxy.apiserver-errors");
-  if (api && api.count > 0) {
-    const attributes: FindingDraft["attributes"] = {};
-    let severity: Severity = api.count >= 3 ? "high" : "medium";
-    let note = "";
-    if (s.cachesSyncedAt !== undefined && api.last !== undefined && s.cachesSyncedAt >= api.last) {
-      severity = "info";
-      attributes.cleared = true;
-      note = "; its informers synced afterwards";
-    } else if (stale(api)) {
-      severity = "info";
-      attributes.stale = true;
-      note = staleNote(api);
-    }
-    findings.push(
-      draft(
-        "kube-proxy.apiserver-errors",
-        severity,
-        summarize("kube-proxy.apiserver-errors", api, s) + note,
-        api,
-        attributes,
-      ),
-    );
-  }
+/**
+ * A failure is over, so info, when what followed shows recovery (`recovered` is then the note
+ * saying so) or when it stopped long before the window's end.
+ */
+function settle(
+  base: Severity,
+  occ: Occurrences,
+  window: WindowMs,
+  recovered: string | undefined,
+): { severity: Severity; note: string; attributes: Attributes } {
+  if (recovered !== undefined) return { severity: "info", note: recovered, attributes: { cleared: true } };
+  if (!isRecent(occ, window)) return { severity: "info", note: staleNote(occ, window), attributes: { stale: true } };
+  return { severity: base, note: "", attributes: {} };
+}
 
-  const mode = table.peek("kube-proxy.mode");
-  if ((mode && mode.count > 0) || s.version) {
-    const attributes: FindingDraft["attributes"] = {
-      mode: s.mode ?? "unknown",
-      ipvsFallback: s.ipvsFallback,
-      starts: s.starts,
-    };
-    if (s.version) attributes.version = s.version;
-    findings.push(
-      draft(
-        "kube-proxy.mode",
-        "info",
-        summarize("kube-proxy.mode", mode ?? table.get("kube-proxy.mode"), s),
-        mode,
-        attributes,
-      ),
-    );
-  }
+function noLogLinesFinding(m: Model): FindingDraft {
+  return signalFinding(
+    "kube-proxy.no-log-lines",
+    "info",
+    `The kube-proxy log${m.files.length > 1 ? "s are" : " is"} empty: kube-proxy logged nothing on this node`,
+    undefined,
+    { files: m.files },
+  );
+}
 
-  const conntrack = table.peek("kube-proxy.conntrack-settings");
-  if (conntrack && conntrack.count > 0) {
-    const attributes: FindingDraft["attributes"] = {};
-    if (s.conntrack.max !== undefined) attributes.conntrackMax = s.conntrack.max;
-    if (s.conntrack.hashsize !== undefined) attributes.hashsize = s.conntrack.hashsize;
-    if (s.conntrack.tcpEstablished !== undefined) attributes.tcpTimeoutEstablished = s.conntrack.tcpEstablished;
-    if (s.conntrack.tcpCloseWait !== undefined) attributes.tcpTimeoutCloseWait = s.conntrack.tcpCloseWait;
-    findings.push(
-      draft(
-        "kube-proxy.conntrack-settings",
-        "info",
-        summarize("kube-proxy.conntrack-settings", conntrack, s),
-        conntrack,
-        attributes,
-      ),
-    );
-  }
-  return findings;
+function restoreFinding(m: Model, window: WindowMs): FindingDraft | undefined {
+  const restore = occurred(m, "kube-proxy.restore-failed");
+  if (!restore) return undefined;
+  const { severity, note, attributes } = settle(
+    restore.count >= RESTORE_FAILED_HIGH ? "high" : "medium",
+    restore,
+    window,
+    m.syncsSinceFailure >= CLEARED_AFTER_SYNCS ? `; ${m.syncsSinceFailure} syncs succeeded afterwards` : undefined,
+  );
+  return signalFinding(
+    "kube-proxy.restore-failed",
+    severity,
+    `kube-proxy failed to apply its rules ${times(restore.count)} (${[...m.restoreCauses].sort().join(", ")})${note}`,
+    restore,
+    {
+      causes: [...m.restoreCauses].sort(),
+      failedRuleLines: [...m.failedRuleLines].sort((a, b) => a - b).slice(0, SHOWN_FAILED_RULE_LINES),
+      syncFailed: m.syncFailed,
+      syncsAfterLastFailure: m.syncsSinceFailure,
+      ...attributes,
+    },
+  );
+}
+
+function lockFinding(m: Model, window: WindowMs): FindingDraft | undefined {
+  const lock = occurred(m, "kube-proxy.xtables-lock");
+  if (!lock) return undefined;
+  const { severity, note, attributes } = settle(
+    lock.count >= XTABLES_LOCK_HIGH ? "high" : "low",
+    lock,
+    window,
+    m.syncsSinceFailure >= CLEARED_AFTER_SYNCS && m.failureSeen ? "; syncs succeeded afterwards" : undefined,
+  );
+  return signalFinding(
+    "kube-proxy.xtables-lock",
+    severity,
+    `kube-proxy found the xtables lock held by another process ${times(lock.count)}${note}`,
+    lock,
+    attributes,
+  );
+}
+
+function syncsFinding(m: Model): FindingDraft | undefined {
+  const syncs = m.occurrences.peek("kube-proxy.syncs");
+  if (!syncs || m.syncs === 0) return undefined;
+  const attributes: Attributes = { syncs: m.syncs, maxSeconds: round(m.maxSyncSeconds) };
+  if (m.lastSyncSeconds !== undefined) attributes.lastSeconds = round(m.lastSyncSeconds);
+  if (m.numServices !== undefined) attributes.numServices = m.numServices;
+  if (m.numNatRules !== undefined) attributes.numNATRules = m.numNatRules;
+  return signalFinding(
+    "kube-proxy.syncs",
+    "info",
+    `kube-proxy logged ${m.syncs} rule sync${m.syncs === 1 ? "" : "s"}; slowest ${round(m.maxSyncSeconds)}s${m.numServices !== undefined ? `, ${m.numServices} services` : ""}`,
+    syncs,
+    attributes,
+  );
+}
+
+function slowSyncFinding(m: Model, window: WindowMs): FindingDraft | undefined {
+  const slow = m.slow;
+  if (!slow || slow.count === 0) return undefined;
+  const stale = !isRecent(slow, window);
+  const attributes: Attributes = { maxSeconds: round(m.maxSyncSeconds), slowSyncs: slow.count, syncs: m.syncs };
+  if (stale) attributes.stale = true;
+  if (m.numNatRules !== undefined) attributes.numNATRules = m.numNatRules;
+  const severity: Severity = stale
+    ? "info"
+    : m.maxSyncSeconds >= SLOW_SYNC_HIGH_SECONDS || slow.count >= SLOW_SYNCS_HIGH
+      ? "high"
+      : "medium";
+  return signalFinding(
+    "kube-proxy.sync-slow",
+    severity,
+    `${slow.count} kube-proxy rule sync${slow.count === 1 ? "" : "s"} took longer than ${SLOW_SYNC_SECONDS}s (slowest ${round(m.maxSyncSeconds)}s)${stale ? staleNote(slow, window) : ""}`,
+    slow,
+    attributes,
+  );
+}
+
+function crashFinding(m: Model, window: WindowMs): FindingDraft | undefined {
+  const crash = occurred(m, "kube-proxy.crash");
+  const restarts = Math.max(m.starts - 1, m.restartIndex);
+  if (!crash && restarts < RESTART_LOOP_MIN) return undefined;
+  // Restarts alone (no exit logged) are a loop only while the last start is recent.
+  const severity: Severity = crash
+    ? isRecent(crash, window)
+      ? "high"
+      : "info"
+    : m.lastStart !== undefined && Number.isFinite(window.end) && window.end - m.lastStart > STALE_AFTER_MS
+      ? "info"
+      : "medium";
+  const attributes: Attributes = { starts: m.starts, exits: m.fatal, restartIndex: m.restartIndex };
+  if (severity === "info") attributes.stale = true;
+  return signalFinding(
+    "kube-proxy.crash",
+    severity,
+    m.fatal > 0
+      ? `kube-proxy crashed or exited with an error ${times(m.fatal)} (${m.starts} starts logged)`
+      : `kube-proxy started ${m.starts} times`,
+    crash,
+    attributes,
+  );
+}
+
+function apiFinding(m: Model, window: WindowMs): FindingDraft | undefined {
+  const api = occurred(m, "kube-proxy.apiserver-errors");
+  if (!api) return undefined;
+  const { severity, note, attributes } = settle(
+    api.count >= API_ERRORS_HIGH ? "high" : "medium",
+    api,
+    window,
+    m.cachesSyncedAt !== undefined && api.last !== undefined && m.cachesSyncedAt >= api.last
+      ? "; its informers synced afterwards"
+      : undefined,
+  );
+  return signalFinding(
+    "kube-proxy.apiserver-errors",
+    severity,
+    `kube-proxy could not list or watch the API server ${times(api.count)}${note}`,
+    api,
+    attributes,
+  );
+}
+
+function modeFinding(m: Model): FindingDraft | undefined {
+  const mode = occurred(m, "kube-proxy.mode");
+  if (!mode && !m.version) return undefined;
+  const attributes: Attributes = { mode: m.mode ?? "unknown", ipvsFallback: m.ipvsFallback, starts: m.starts };
+  if (m.version) attributes.version = m.version;
+  return signalFinding(
+    "kube-proxy.mode",
+    "info",
+    `kube-proxy uses the ${m.mode ?? "unknown"} proxier${m.version ? ` (${m.version})` : ""}${m.ipvsFallback ? "; IPVS was requested but unavailable" : ""}`,
+    mode,
+    attributes,
+  );
+}
+
+function conntrackFinding(m: Model): FindingDraft | undefined {
+  const conntrack = occurred(m, "kube-proxy.conntrack-settings");
+  if (!conntrack) return undefined;
+  const c = m.conntrack;
+  const attributes: Attributes = {};
+  if (c.max !== undefined) attributes.conntrackMax = c.max;
+  if (c.hashsize !== undefined) attributes.hashsize = c.hashsize;
+  if (c.tcpEstablished !== undefined) attributes.tcpTimeoutEstablished = c.tcpEstablished;
+  if (c.tcpCloseWait !== undefined) attributes.tcpTimeoutCloseWait = c.tcpCloseWait;
+  return signalFinding(
+    "kube-proxy.conntrack-settings",
+    "info",
+    c.max !== undefined ? `kube-proxy sets nf_conntrack_max to ${c.max}` : "kube-proxy adjusted conntrack settings",
+    conntrack,
+    attributes,
+  );
 }
 
 export const readKubeProxyLog = defineTool({

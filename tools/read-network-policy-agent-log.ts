@@ -1,6 +1,9 @@
 import type { Severity } from "../src/domain/severity.ts";
 import { parseIsoTime } from "../src/evidence/clock.ts";
 import type { LineCursor } from "../src/evidence/lines.ts";
+import type { WindowMs } from "../src/domain/time.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fromOccurrences, times } from "../src/toolkit/finding-drafts.ts";
 import { buildPrefilter } from "../src/toolkit/log-signals.ts";
 import { Occurrences } from "../src/toolkit/occurrences.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
@@ -92,10 +95,26 @@ const CONTAINER_PREFILTER = buildPrefilter([], ["panic:", "fatal error:", "gorou
 const BENIGN_ERROR =
   /error opening Probe|Failed to increase RLIMIT|Probe validation\/update failed but will continue|Failed to copy the eBPF binaries|expected prefix - |might not be present so moving on|no active filter to detach|Link not found|Unable to check qdisc/;
 
+/** A DENY this soon after its flow's conntrack entry was deleted is the cleanup race, not the policy. */
 const RACE_WINDOW_MS = 10 * 60_000;
+/** Three or more race hits are a pattern, not a coincidence. */
+const RACE_HIGH_MIN_DENIES = 3;
+/** When the race explains this share of all DENY verdicts, the verdicts say little about the policy. */
+const MOSTLY_RACE_SHARE = 0.9;
+/** Errors that stopped within this long after boot are startup noise… */
+const BOOT_GRACE_MS = 15 * 60_000;
+/** …once the agent has been quiet this long before the window's end. */
+const BOOT_ERRORS_QUIET_MS = 10 * 60_000;
+// Memory bounds for long logs, and how much of it a finding shows.
 const MAX_TRACKED_DELETES = 100_000;
 const MAX_PAIRS = 5_000;
-const BOOT_GRACE_MS = 15 * 60_000;
+const MAX_RACE_FLOWS = 50;
+const MAX_SEEN_CONTAINER_LINES = 10_000;
+const SHOWN_RACE_FLOWS = 10;
+const TOP_PAIRS = 10;
+const SUMMARY_PAIRS = 3;
+const TOP_IPS = 5;
+
 const PROTO: Record<string, string> = {
   TCP: "6",
   UDP: "17",
@@ -144,10 +163,10 @@ function lineTime(line: string): number | undefined {
 }
 
 /** The agent writes zap JSON: one of the first few non-empty lines must be a JSON record. */
-async function startsLikeAgentLog(ctx: AnalyzerContext, path: string): Promise<boolean> {
+async function startsLikeAgentLog(read: EvidenceReader, path: string): Promise<boolean> {
   let seen = 0;
   let json = false;
-  await ctx.read.scanAt(path, (cursor) => {
+  await read.scanAt(path, (cursor) => {
     if (cursor.end <= cursor.start) return;
     seen += 1;
     if (
@@ -195,14 +214,21 @@ function parseFlow(
   }
 }
 
-interface State {
+/** What the agent, its eBPF SDK and its container logs said: counts, samples and signals, no verdicts. */
+interface Model {
+  agentPath: string | undefined;
+  /** The agent log was read and held agent lines (the enforcement fact needs it). */
+  agentUsable: boolean;
   denies: Occurrences;
+  /** DENY verdicts on flows whose conntrack entry the cleanup had just deleted. */
   raceDenies: Occurrences;
   raceFlows: Set<string>;
   pairs: Map<string, number>;
+  /** Denied pairs past MAX_PAIRS, counted but not kept. */
   otherPairs: number;
   srcIps: Map<string, number>;
   dstIps: Map<string, number>;
+  /** Flow key → when the cleanup deleted its conntrack entry (-Infinity when the line had no time). */
   deleted: Map<string, number>;
   cycles: Occurrences;
   deletes: number;
@@ -222,23 +248,10 @@ interface State {
   lastDisabled: number;
 }
 
-function bump(map: Map<string, number>, key: string, cap = MAX_PAIRS): boolean {
-  const n = map.get(key);
-  if (n !== undefined) map.set(key, n + 1);
-  else if (map.size < cap) map.set(key, 1);
-  else return false;
-  return true;
-}
-
-function top(map: Map<string, number>, n: number): Array<[string, number]> {
-  return [...map].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
-}
-
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const [agentPath] = await ctx.read.paths("networkPolicyAgentLog");
-  const sdkPaths = await ctx.read.paths("ebpfSdkLog");
-  if (!agentPath && sdkPaths.length === 0) return [];
-  const s: State = {
+function emptyModel(agentPath: string | undefined): Model {
+  return {
+    agentPath,
+    agentUsable: false,
     denies: new Occurrences(),
     raceDenies: new Occurrences(),
     raceFlows: new Set(),
@@ -264,342 +277,376 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     lastEnabled: Number.NEGATIVE_INFINITY,
     lastDisabled: Number.NEGATIVE_INFINITY,
   };
-  const window = ctx.window;
-  let agentUsable = false;
+}
 
-  const onError = (path: string, cursor: LineCursor, line: string, at: number | undefined, fromSdk: boolean): void => {
-    if (BENIGN_ERROR.test(line)) {
-      s.benignErrors += 1;
-      return;
-    }
-    s.errors.add(path, cursor.lineNo, at, cursor.text());
-    if (fromSdk) s.sdkErrors += 1;
-    const category = errorCategory(line, fromSdk);
-    s.categories.set(category, (s.categories.get(category) ?? 0) + 1);
-  };
+function bump(map: Map<string, number>, key: string, cap = MAX_PAIRS): boolean {
+  const n = map.get(key);
+  if (n !== undefined) map.set(key, n + 1);
+  else if (map.size < cap) map.set(key, 1);
+  else return false;
+  return true;
+}
 
-  const onPanic = (path: string, cursor: LineCursor, line: string, at: number | undefined): void => {
-    if (/^\s*goroutine \d+ \[|"goroutine \d+ \[| goroutine \d+ \[/.test(line) && !/panic:|fatal error:/.test(line)) {
-      s.traceLines += 1;
-      return;
-    }
-    s.panics.add(path, cursor.lineNo, at, cursor.text());
-    s.panicSources.add(path);
-  };
+function top(map: Map<string, number>, n: number): Array<[string, number]> {
+  return [...map].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
+}
 
-  if (agentPath) {
-    const size = await ctx.read.size(agentPath);
-    const looksLikeLog = size === 0 ? true : await startsLikeAgentLog(ctx, agentPath);
-    agentUsable =
-      looksLikeLog &&
-      (await ctx.read.scanMatchingAt(agentPath, PREFILTER, (cursor, path) => {
-        const line = cursor.chunk.slice(cursor.start, cursor.end);
-        const at = lineTime(line);
-        if (at !== undefined && at > window.end) return;
-        const inside = inWindow(at, window);
-        if (line.includes(DENY)) {
-          if (!inside) return;
-          const flow = parseFlow(line);
-          s.denies.add(path, cursor.lineNo, at, cursor.text());
-          if (!flow) return;
-          const key = flowKey(flow.src, flow.sport, flow.dst, flow.dport, flow.proto);
-          const deletedAt = s.deleted.get(key);
-          if (
-            deletedAt !== undefined &&
-            (at === undefined ||
-              deletedAt === Number.NEGATIVE_INFINITY ||
-              (at >= deletedAt && at - deletedAt <= RACE_WINDOW_MS))
-          ) {
-            s.raceDenies.add(path, cursor.lineNo, at, cursor.text());
-            if (s.raceFlows.size < 50)
-              s.raceFlows.add(
-                `${flow.src}:${flow.sport} ↔ ${flow.dst}:${flow.dport}/${PROTO_NAME[PROTO[flow.proto] ?? ""] ?? flow.proto}`,
-              );
-          }
-          const proto = PROTO_NAME[PROTO[flow.proto] ?? ""] ?? flow.proto;
-          if (!bump(s.pairs, `${flow.src} → ${flow.dst}:${flow.dport}/${proto}`)) s.otherPairs += 1;
-          bump(s.srcIps, flow.src);
-          bump(s.dstIps, flow.dst);
-          return;
-        }
-        if (line.includes(CLEANUP) || line.includes(EXPIRED_DELETE)) {
-          const m = DELETED.exec(line);
-          if (m) {
-            const key = flowKey(m[1] as string, m[2] as string, m[3] as string, m[4] as string, m[5] as string);
-            if (s.deleted.has(key)) s.deleted.delete(key);
-            else {
-              s.deletes += 1;
-              if (s.deleted.size >= MAX_TRACKED_DELETES) {
-                const oldest = s.deleted.keys().next().value;
-                if (oldest !== undefined) s.deleted.delete(oldest);
-              }
-            }
-            s.deleted.set(key, at ?? Number.NEGATIVE_INFINITY);
-            s.deleteLines += 1;
-            // The pre-#256 agent logged every deletion at info as `"msg":"Conntrack cleanup"` with `Delete - `/`Entry - ` fields.
-            if (line.includes('"msg":"Conntrack cleanup"')) s.legacy = true;
-          }
-          return;
-        }
-        if (line.includes(CYCLE_START)) {
-          if (inside) s.cycles.add(path, cursor.lineNo, at, cursor.text());
-          s.signals.add("conntrack-cleanup");
-          s.lastEnabled = Math.max(s.lastEnabled, at ?? Number.POSITIVE_INFINITY);
-          return;
-        }
-        if (line.includes(HYDRATED)) {
-          s.twoPhase = true;
-          return;
-        }
-        if (line.includes(DONE_CLEANUP)) {
-          s.twoPhase = true;
-          const m = /deleted (\d+) stale entries/.exec(line);
-          if (m && inside) s.deletes += Number(m[1]);
-          return;
-        }
-        for (const [needle, signal] of Object.entries(ENFORCEMENT_SIGNALS)) {
-          if (line.includes(needle)) {
-            s.signals.add(signal);
-            if (signal === "probes-attached") s.attached += 1;
-            // The latest word wins: an agent restarted with other flags says so again.
-            const when = at ?? Number.POSITIVE_INFINITY;
-            if (signal === "disabled") s.lastDisabled = Math.max(s.lastDisabled, when);
-            else if (ENABLED_SIGNALS.has(signal)) s.lastEnabled = Math.max(s.lastEnabled, when);
-            return;
-          }
-        }
-        if (!inside) return;
-        if (
-          line.includes('"level":"panic"') ||
-          line.includes('"level":"dpanic"') ||
-          PANIC_NEEDLES.some((n) => line.includes(n))
-        ) {
-          if (
-            line.includes('"level":"panic"') ||
-            line.includes('"level":"dpanic"') ||
-            /panic:|Observed a panic|fatal error:|goroutine \d+ \[/.test(line)
-          ) {
-            onPanic(path, cursor, line, at);
-            return;
-          }
-        }
-        if (ERROR_LEVELS.some((n) => line.includes(n)) || FAILURE_NEEDLES.some((n) => line.includes(n)))
-          onError(path, cursor, line, at, false);
-      }));
-    if (!looksLikeLog)
-      ctx.read.gap(agentPath, "no JSON log lines at the start of the file: not a network policy agent log");
-    else if (agentUsable && size === 0) {
-      ctx.read.gap(agentPath, "file is empty");
-      agentUsable = false;
+function protoName(proto: string): string {
+  return PROTO_NAME[PROTO[proto] ?? ""] ?? proto;
+}
+
+function enforcementSignal(line: string): string | undefined {
+  for (const [needle, signal] of Object.entries(ENFORCEMENT_SIGNALS)) if (line.includes(needle)) return signal;
+  return undefined;
+}
+
+function isPanicLine(line: string): boolean {
+  return (
+    line.includes('"level":"panic"') ||
+    line.includes('"level":"dpanic"') ||
+    /panic:|Observed a panic|fatal error:|goroutine \d+ \[/.test(line)
+  );
+}
+
+function isErrorLine(line: string): boolean {
+  return ERROR_LEVELS.some((n) => line.includes(n)) || FAILURE_NEEDLES.some((n) => line.includes(n));
+}
+
+function recordError(
+  m: Model,
+  path: string,
+  cursor: LineCursor,
+  line: string,
+  at: number | undefined,
+  fromSdk: boolean,
+): void {
+  if (BENIGN_ERROR.test(line)) {
+    m.benignErrors += 1;
+    return;
+  }
+  m.errors.add(path, cursor.lineNo, at, cursor.text());
+  if (fromSdk) m.sdkErrors += 1;
+  const category = errorCategory(line, fromSdk);
+  m.categories.set(category, (m.categories.get(category) ?? 0) + 1);
+}
+
+function recordPanic(m: Model, path: string, cursor: LineCursor, line: string, at: number | undefined): void {
+  if (/^\s*goroutine \d+ \[|"goroutine \d+ \[| goroutine \d+ \[/.test(line) && !/panic:|fatal error:/.test(line)) {
+    m.traceLines += 1;
+    return;
+  }
+  m.panics.add(path, cursor.lineNo, at, cursor.text());
+  m.panicSources.add(path);
+}
+
+function recordDeny(m: Model, path: string, cursor: LineCursor, line: string, at: number | undefined): void {
+  const flow = parseFlow(line);
+  m.denies.add(path, cursor.lineNo, at, cursor.text());
+  if (!flow) return;
+  const proto = protoName(flow.proto);
+  const deletedAt = m.deleted.get(flowKey(flow.src, flow.sport, flow.dst, flow.dport, flow.proto));
+  if (
+    deletedAt !== undefined &&
+    (at === undefined ||
+      deletedAt === Number.NEGATIVE_INFINITY ||
+      (at >= deletedAt && at - deletedAt <= RACE_WINDOW_MS))
+  ) {
+    m.raceDenies.add(path, cursor.lineNo, at, cursor.text());
+    if (m.raceFlows.size < MAX_RACE_FLOWS)
+      m.raceFlows.add(`${flow.src}:${flow.sport} ↔ ${flow.dst}:${flow.dport}/${proto}`);
+  }
+  if (!bump(m.pairs, `${flow.src} → ${flow.dst}:${flow.dport}/${proto}`)) m.otherPairs += 1;
+  bump(m.srcIps, flow.src);
+  bump(m.dstIps, flow.dst);
+}
+
+/** A conntrack entry the cleanup deleted; deletions are tracked whatever the window, for the race. */
+function recordDelete(m: Model, line: string, at: number | undefined): void {
+  const d = DELETED.exec(line);
+  if (!d) return;
+  const key = flowKey(d[1] as string, d[2] as string, d[3] as string, d[4] as string, d[5] as string);
+  if (m.deleted.has(key)) m.deleted.delete(key);
+  else {
+    m.deletes += 1;
+    if (m.deleted.size >= MAX_TRACKED_DELETES) {
+      const oldest = m.deleted.keys().next().value;
+      if (oldest !== undefined) m.deleted.delete(oldest);
     }
   }
+  m.deleted.set(key, at ?? Number.NEGATIVE_INFINITY);
+  m.deleteLines += 1;
+  // The pre-#256 agent logged every deletion at info as `"msg":"Conntrack cleanup"` with `Delete - `/`Entry - ` fields.
+  if (line.includes('"msg":"Conntrack cleanup"')) m.legacy = true;
+}
 
-  for (const path of sdkPaths) {
-    const size = await ctx.read.size(path);
-    const ok = await ctx.read.scanMatchingAt(path, PREFILTER, (cursor) => {
-      const line = cursor.chunk.slice(cursor.start, cursor.end);
-      const at = lineTime(line);
-      if (!inWindow(at, window)) return;
-      if (ERROR_LEVELS.some((n) => line.includes(n)) || FAILURE_NEEDLES.some((n) => line.includes(n)))
-        onError(path, cursor, line, at, true);
-    });
-    // An empty SDK log is normal (it only writes when the agent programs something): not a gap.
-    if (ok && size === 0 && !agentPath) ctx.read.gap(path, "file is empty");
+function agentLine(m: Model, window: WindowMs, path: string, cursor: LineCursor): void {
+  const line = cursor.chunk.slice(cursor.start, cursor.end);
+  const at = lineTime(line);
+  if (at !== undefined && at > window.end) return;
+  const inside = inWindow(at, window);
+  if (line.includes(DENY)) {
+    if (inside) recordDeny(m, path, cursor, line, at);
+    return;
   }
+  if (line.includes(CLEANUP) || line.includes(EXPIRED_DELETE)) {
+    recordDelete(m, line, at);
+    return;
+  }
+  if (line.includes(CYCLE_START)) {
+    if (inside) m.cycles.add(path, cursor.lineNo, at, cursor.text());
+    m.signals.add("conntrack-cleanup");
+    m.lastEnabled = Math.max(m.lastEnabled, at ?? Number.POSITIVE_INFINITY);
+    return;
+  }
+  if (line.includes(HYDRATED)) {
+    m.twoPhase = true;
+    return;
+  }
+  if (line.includes(DONE_CLEANUP)) {
+    m.twoPhase = true;
+    const deleted = /deleted (\d+) stale entries/.exec(line);
+    if (deleted && inside) m.deletes += Number(deleted[1]);
+    return;
+  }
+  const signal = enforcementSignal(line);
+  if (signal) {
+    m.signals.add(signal);
+    if (signal === "probes-attached") m.attached += 1;
+    // The latest word wins: an agent restarted with other flags says so again.
+    const when = at ?? Number.POSITIVE_INFINITY;
+    if (signal === "disabled") m.lastDisabled = Math.max(m.lastDisabled, when);
+    else if (ENABLED_SIGNALS.has(signal)) m.lastEnabled = Math.max(m.lastEnabled, when);
+    return;
+  }
+  if (!inside) return;
+  if (isPanicLine(line)) recordPanic(m, path, cursor, line, at);
+  else if (isErrorLine(line)) recordError(m, path, cursor, line, at, false);
+}
 
+/** Whether the agent log held agent lines; an unusable or empty one leaves a gap. */
+async function readAgentLog(read: EvidenceReader, path: string, window: WindowMs, m: Model): Promise<boolean> {
+  const size = await read.size(path);
+  const looksLikeLog = size === 0 ? true : await startsLikeAgentLog(read, path);
+  const scanned =
+    looksLikeLog && (await read.scanMatchingAt(path, PREFILTER, (cursor, p) => agentLine(m, window, p, cursor)));
+  if (!looksLikeLog) read.gap(path, "no JSON log lines at the start of the file: not a network policy agent log");
+  else if (scanned && size === 0) {
+    read.gap(path, "file is empty");
+    return false;
+  }
+  return scanned;
+}
+
+async function readSdkLog(
+  read: EvidenceReader,
+  path: string,
+  window: WindowMs,
+  m: Model,
+  hasAgentLog: boolean,
+): Promise<void> {
+  const size = await read.size(path);
+  const ok = await read.scanMatchingAt(path, PREFILTER, (cursor) => {
+    const line = cursor.chunk.slice(cursor.start, cursor.end);
+    const at = lineTime(line);
+    if (!inWindow(at, window)) return;
+    if (isErrorLine(line)) recordError(m, path, cursor, line, at, true);
+  });
+  // An empty SDK log is normal (it only writes when the agent programs something): not a gap.
+  if (ok && size === 0 && !hasAgentLog) read.gap(path, "file is empty");
+}
+
+async function readContainerLogs(read: EvidenceReader, window: WindowMs, m: Model): Promise<void> {
   // The collector copies each container log twice (/var/log/containers and /var/log/pods): count a line once.
   const seenContainerLines = new Set<string>();
-  for (const path of await ctx.read.paths("nodeAgentContainerLogs")) {
-    await ctx.read.scanMatchingAt(path, CONTAINER_PREFILTER, (cursor) => {
+  for (const path of await read.paths("nodeAgentContainerLogs")) {
+    await read.scanMatchingAt(path, CONTAINER_PREFILTER, (cursor) => {
       const line = cursor.chunk.slice(cursor.start, cursor.end);
       const at = parseIsoTime(line.slice(0, 40));
       if (!inWindow(at, window)) return;
       const id = line.slice(0, 200);
       if (seenContainerLines.has(id)) return;
-      if (seenContainerLines.size < 10_000) seenContainerLines.add(id);
-      onPanic(path, cursor, line, at);
+      if (seenContainerLines.size < MAX_SEEN_CONTAINER_LINES) seenContainerLines.add(id);
+      recordPanic(m, path, cursor, line, at);
     });
   }
+}
 
-  const findings: FindingDraft[] = [];
-  const boot = ctx.clock.bootTime;
-  const staleNote = (occ: Occurrences): string =>
-    occ.last !== undefined && Number.isFinite(window.end)
-      ? `; last seen ${humanDuration(window.end - occ.last)} before the window's end`
-      : "";
-  const withTimes = (draft: FindingDraft, occ: Occurrences): FindingDraft => {
-    if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
-    if (occ.lastSeen) draft.lastSeen = occ.lastSeen;
-    return draft;
-  };
+async function readAgentLogs(read: EvidenceReader, window: WindowMs): Promise<Model | undefined> {
+  const [agentPath] = await read.paths("networkPolicyAgentLog");
+  const sdkPaths = await read.paths("ebpfSdkLog");
+  if (!agentPath && sdkPaths.length === 0) return undefined;
+  const model = emptyModel(agentPath);
+  if (agentPath) model.agentUsable = await readAgentLog(read, agentPath, window, model);
+  for (const path of sdkPaths) await readSdkLog(read, path, window, model, agentPath !== undefined);
+  await readContainerLogs(read, window, model);
+  return model;
+}
 
-  // --- panics
-  if (s.panics.count > 0 || s.traceLines > 0) {
-    const recent = isRecent(s.panics, window);
-    const count = Math.max(1, s.panics.count);
-    findings.push(
-      withTimes(
-        {
-          kind: "netpol.agent-panic",
-          severity: recent ? "critical" : "info",
-          summary: `The network policy agent panicked ${count} time${count === 1 ? "" : "s"}${s.traceLines ? ` (${s.traceLines} goroutine trace lines)` : ""}${recent ? "" : staleNote(s.panics)}`,
-          evidence: s.panics.evidence,
-          count,
-          attributes: { traceLines: s.traceLines, stale: !recent, sources: [...s.panicSources].sort() },
-          correlateWith: ["read_kubelet_journal", "read_dmesg"],
-        },
-        s.panics,
-      ),
-    );
-  }
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const model = await readAgentLogs(ctx.read, ctx.window);
+  if (!model) return [];
+  return [
+    panicFinding(model, ctx.window),
+    errorsFinding(model, ctx.window, ctx.clock.bootTime),
+    raceFinding(model, ctx.window),
+    denyFinding(model, ctx.window),
+    cleanupFinding(model),
+    enforcementFinding(model),
+  ].filter((f): f is FindingDraft => f !== undefined);
+}
 
-  // --- errors
-  if (s.errors.count > 0) {
-    const recent = isRecent(s.errors, window);
-    const bootOnly =
-      boot !== undefined &&
-      s.errors.last !== undefined &&
-      s.errors.last <= boot + BOOT_GRACE_MS &&
-      window.end - s.errors.last > 10 * 60_000;
-    const categories = [...s.categories.keys()].sort();
-    const severity: Severity = bootOnly || !recent ? "info" : "high";
-    const notes = bootOnly ? "; only while the node booted" : recent ? "" : staleNote(s.errors);
-    findings.push(
-      withTimes(
-        {
-          kind: "netpol.agent-errors",
-          severity,
-          summary: `The network policy agent logged ${s.errors.count} error${s.errors.count === 1 ? "" : "s"} (${categories.join(", ")})${s.sdkErrors ? `, ${s.sdkErrors} from the eBPF SDK` : ""}${notes}`,
-          evidence: s.errors.evidence,
-          count: s.errors.count,
-          attributes: {
-            categories,
-            sdkErrors: s.sdkErrors,
-            benignErrorsIgnored: s.benignErrors,
-            stale: !recent,
-            bootOnly,
-          },
-          correlateWith: ["read_kubelet_journal", "read_dmesg", "read_cni_config"],
-        },
-        s.errors,
-      ),
-    );
-  }
+function staleNote(occ: Occurrences, window: WindowMs): string {
+  return occ.last !== undefined && Number.isFinite(window.end)
+    ? `; last seen ${humanDuration(window.end - occ.last)} before the window's end`
+    : "";
+}
 
-  // --- the conntrack cleanup race
-  if (s.raceDenies.count > 0) {
-    const recent = isRecent(s.raceDenies, window);
-    const implementation = s.legacy ? "legacy" : s.twoPhase ? "two-phase" : "unknown";
-    const severity: Severity = !recent ? "info" : s.raceDenies.count >= 3 || s.legacy ? "high" : "medium";
-    findings.push(
-      withTimes(
-        {
-          kind: "netpol.conntrack-cleanup-race",
-          severity,
-          summary: `${s.raceDenies.count} DENY verdict${s.raceDenies.count === 1 ? "" : "s"} hit flows whose conntrack entry the agent's cleanup had deleted moments before (${s.raceFlows.size} flow${s.raceFlows.size === 1 ? "" : "s"}; ${implementation} cleanup): the agent dropped replies of live connections${recent ? "" : staleNote(s.raceDenies)}`,
-          evidence: s.raceDenies.evidence,
-          count: s.raceDenies.count,
-          attributes: {
-            flows: [...s.raceFlows].slice(0, 10),
-            implementation,
-            deniesTotal: s.denies.count,
-            stale: !recent,
-          },
-          correlateWith: ["inspect_conntrack", "inspect_iptables"],
-        },
-        s.raceDenies,
-      ),
-    );
-  }
+function implementationOf(m: Model): "legacy" | "two-phase" | "unknown" {
+  return m.legacy ? "legacy" : m.twoPhase ? "two-phase" : "unknown";
+}
 
-  // --- deny verdicts
-  if (s.denies.count > 0) {
-    const recent = isRecent(s.denies, window);
-    const mostlyRace = s.raceDenies.count >= 0.9 * s.denies.count;
-    const severity: Severity = !recent ? "info" : mostlyRace ? "low" : "medium";
-    const pairs = top(s.pairs, 10);
-    findings.push(
-      withTimes(
-        {
-          kind: "netpol.deny-verdicts",
-          severity,
-          summary: `Network policy DENIED ${s.denies.count} flow${s.denies.count === 1 ? "" : "s"}${
-            pairs.length
-              ? `; top: ${pairs
-                  .slice(0, 3)
-                  .map(([pair, n]) => `${pair} ×${n}`)
-                  .join(", ")}`
-              : ""
-          }${mostlyRace ? " (almost all explained by the conntrack cleanup race)" : ""}${recent ? "" : staleNote(s.denies)}`,
-          evidence: s.denies.evidence,
-          count: s.denies.count,
-          attributes: {
-            topPairs: pairs.map(([pair, n]) => `${pair} ×${n}`),
-            topSources: top(s.srcIps, 5).map(([ip]) => ip),
-            topDestinations: top(s.dstIps, 5).map(([ip]) => ip),
-            distinctPairs: s.pairs.size + (s.otherPairs > 0 ? 1 : 0),
-            explainedByCleanupRace: s.raceDenies.count,
-            stale: !recent,
-          },
-          correlateWith: ["inspect_iptables", "inspect_conntrack", "read_cni_config"],
-        },
-        s.denies,
-      ),
-    );
-  }
+function panicFinding(m: Model, window: WindowMs): FindingDraft | undefined {
+  if (m.panics.count === 0 && m.traceLines === 0) return undefined;
+  const recent = isRecent(m.panics, window);
+  // Goroutine traces without their panic line still mean one panic.
+  const count = Math.max(1, m.panics.count);
+  return draft({
+    kind: "netpol.agent-panic",
+    severity: recent ? "critical" : "info",
+    summary: `The network policy agent panicked ${times(count)}${m.traceLines ? ` (${m.traceLines} goroutine trace lines)` : ""}${recent ? "" : staleNote(m.panics, window)}`,
+    evidence: m.panics.evidence,
+    count,
+    attributes: { traceLines: m.traceLines, stale: !recent, sources: [...m.panicSources].sort() },
+    correlateWith: ["read_kubelet_journal", "read_dmesg"],
+    firstSeen: m.panics.firstSeen,
+    lastSeen: m.panics.lastSeen,
+  });
+}
 
-  // --- cleanup cycles
-  if (s.cycles.count > 0 || s.deleteLines > 0) {
-    const implementation = s.legacy ? "legacy" : s.twoPhase ? "two-phase" : "unknown";
-    findings.push(
-      withTimes(
-        {
-          kind: "netpol.conntrack-cleanup",
-          severity: "info",
-          summary: `The agent's conntrack-map cleanup ran ${s.cycles.count} time${s.cycles.count === 1 ? "" : "s"} and deleted ${s.deletes} entr${s.deletes === 1 ? "y" : "ies"} (${implementation === "legacy" ? "legacy single-pass cleanup, prone to deleting live entries" : implementation === "two-phase" ? "two-phase cleanup that re-checks the kernel table" : "implementation unknown"})`,
-          evidence: s.cycles.evidence,
-          count: s.cycles.count,
-          attributes: { cycles: s.cycles.count, deletedEntries: s.deletes, implementation },
-          correlateWith: [],
-        },
-        s.cycles,
-      ),
-    );
-  }
+function errorsFinding(m: Model, window: WindowMs, boot: number | undefined): FindingDraft | undefined {
+  const { errors } = m;
+  if (errors.count === 0) return undefined;
+  const recent = isRecent(errors, window);
+  const bootOnly =
+    boot !== undefined &&
+    errors.last !== undefined &&
+    errors.last <= boot + BOOT_GRACE_MS &&
+    window.end - errors.last > BOOT_ERRORS_QUIET_MS;
+  const categories = [...m.categories.keys()].sort();
+  const severity: Severity = bootOnly || !recent ? "info" : "high";
+  const notes = bootOnly ? "; only while the node booted" : recent ? "" : staleNote(errors, window);
+  return fromOccurrences(errors, {
+    kind: "netpol.agent-errors",
+    severity,
+    summary: `The network policy agent logged ${errors.count} error${errors.count === 1 ? "" : "s"} (${categories.join(", ")})${m.sdkErrors ? `, ${m.sdkErrors} from the eBPF SDK` : ""}${notes}`,
+    attributes: { categories, sdkErrors: m.sdkErrors, benignErrorsIgnored: m.benignErrors, stale: !recent, bootOnly },
+    correlateWith: ["read_kubelet_journal", "read_dmesg", "read_cni_config"],
+  });
+}
 
-  // --- enforcement (a fact, whenever the agent log was readable)
-  if (agentUsable) {
-    if (s.denies.count > 0) s.lastEnabled = Math.max(s.lastEnabled, s.denies.last ?? Number.POSITIVE_INFINITY);
-    const enforcing = s.lastEnabled > s.lastDisabled;
-    const eventLogs =
-      s.signals.has("policy-event-logs-on") || s.denies.count > 0
-        ? true
-        : s.signals.has("policy-event-logs-off")
-          ? false
-          : null;
-    findings.push({
-      kind: "netpol.enforcement",
-      severity: "info",
-      summary: enforcing
-        ? `Network policy enforcement is active on this node (${[...s.signals].sort().join(", ") || "DENY verdicts"})${s.attached ? `; eBPF probes attached ${s.attached} time${s.attached === 1 ? "" : "s"}` : ""}${eventLogs === false ? "; flow logging is off, so DENY verdicts would not appear" : ""}`
-        : s.signals.has("disabled")
-          ? "Network policy enforcement is disabled on this node (the agent runs with --enable-network-policy=false): NetworkPolicies are not applied here"
-          : "The network policy agent shows no sign of enforcing policy (no eBPF client, no PolicyEndpoints, no conntrack cleanup): NetworkPolicies are not applied by this node",
-      evidence: agentPath
-        ? [{ source: agentPath, excerpt: `signals: ${[...s.signals].sort().join(", ") || "none"}` }]
-        : [],
-      count: s.signals.size,
-      attributes: {
-        enabled: enforcing,
-        signals: [...s.signals].sort(),
-        policyEventLogs: eventLogs,
-        probeAttachments: s.attached,
-        benignErrorsIgnored: s.benignErrors,
-      },
-      correlateWith: ["read_cni_config"],
-    });
-  }
-  return findings;
+function raceFinding(m: Model, window: WindowMs): FindingDraft | undefined {
+  const { raceDenies } = m;
+  if (raceDenies.count === 0) return undefined;
+  const recent = isRecent(raceDenies, window);
+  const implementation = implementationOf(m);
+  // The legacy cleanup races on every cycle; with the two-phase one, a single hit can be a coincidence.
+  const severity: Severity = !recent
+    ? "info"
+    : raceDenies.count >= RACE_HIGH_MIN_DENIES || m.legacy
+      ? "high"
+      : "medium";
+  const flows = m.raceFlows.size;
+  return fromOccurrences(raceDenies, {
+    kind: "netpol.conntrack-cleanup-race",
+    severity,
+    summary: `${raceDenies.count} DENY verdict${raceDenies.count === 1 ? "" : "s"} hit flows whose conntrack entry the agent's cleanup had deleted moments before (${flows} flow${flows === 1 ? "" : "s"}; ${implementation} cleanup): the agent dropped replies of live connections${recent ? "" : staleNote(raceDenies, window)}`,
+    attributes: {
+      flows: [...m.raceFlows].slice(0, SHOWN_RACE_FLOWS),
+      implementation,
+      deniesTotal: m.denies.count,
+      stale: !recent,
+    },
+    correlateWith: ["inspect_conntrack", "inspect_iptables"],
+  });
+}
+
+function denyFinding(m: Model, window: WindowMs): FindingDraft | undefined {
+  const { denies } = m;
+  if (denies.count === 0) return undefined;
+  const recent = isRecent(denies, window);
+  const mostlyRace = m.raceDenies.count >= MOSTLY_RACE_SHARE * denies.count;
+  const severity: Severity = !recent ? "info" : mostlyRace ? "low" : "medium";
+  const pairs = top(m.pairs, TOP_PAIRS);
+  const topText = pairs
+    .slice(0, SUMMARY_PAIRS)
+    .map(([pair, n]) => `${pair} ×${n}`)
+    .join(", ");
+  return fromOccurrences(denies, {
+    kind: "netpol.deny-verdicts",
+    severity,
+    summary: `Network policy DENIED ${denies.count} flow${denies.count === 1 ? "" : "s"}${pairs.length ? `; top: ${topText}` : ""}${mostlyRace ? " (almost all explained by the conntrack cleanup race)" : ""}${recent ? "" : staleNote(denies, window)}`,
+    attributes: {
+      topPairs: pairs.map(([pair, n]) => `${pair} ×${n}`),
+      topSources: top(m.srcIps, TOP_IPS).map(([ip]) => ip),
+      topDestinations: top(m.dstIps, TOP_IPS).map(([ip]) => ip),
+      distinctPairs: m.pairs.size + (m.otherPairs > 0 ? 1 : 0),
+      explainedByCleanupRace: m.raceDenies.count,
+      stale: !recent,
+    },
+    correlateWith: ["inspect_iptables", "inspect_conntrack", "read_cni_config"],
+  });
+}
+
+const IMPLEMENTATION_NOTE = {
+  legacy: "legacy single-pass cleanup, prone to deleting live entries",
+  "two-phase": "two-phase cleanup that re-checks the kernel table",
+  unknown: "implementation unknown",
+} as const;
+
+function cleanupFinding(m: Model): FindingDraft | undefined {
+  if (m.cycles.count === 0 && m.deleteLines === 0) return undefined;
+  const implementation = implementationOf(m);
+  return fromOccurrences(m.cycles, {
+    kind: "netpol.conntrack-cleanup",
+    severity: "info",
+    summary: `The agent's conntrack-map cleanup ran ${times(m.cycles.count)} and deleted ${m.deletes} entr${m.deletes === 1 ? "y" : "ies"} (${IMPLEMENTATION_NOTE[implementation]})`,
+    attributes: { cycles: m.cycles.count, deletedEntries: m.deletes, implementation },
+  });
+}
+
+/** A fact whenever the agent log was readable: enforcing, disabled, or silent. */
+function enforcementFinding(m: Model): FindingDraft | undefined {
+  if (!m.agentUsable) return undefined;
+  // A DENY verdict is itself proof that the eBPF programs enforce.
+  const lastEnabled =
+    m.denies.count > 0 ? Math.max(m.lastEnabled, m.denies.last ?? Number.POSITIVE_INFINITY) : m.lastEnabled;
+  const enforcing = lastEnabled > m.lastDisabled;
+  const eventLogs =
+    m.signals.has("policy-event-logs-on") || m.denies.count > 0
+      ? true
+      : m.signals.has("policy-event-logs-off")
+        ? false
+        : null;
+  const signals = [...m.signals].sort();
+  return draft({
+    kind: "netpol.enforcement",
+    severity: "info",
+    summary: enforcing
+      ? `Network policy enforcement is active on this node (${signals.join(", ") || "DENY verdicts"})${m.attached ? `; eBPF probes attached ${times(m.attached)}` : ""}${eventLogs === false ? "; flow logging is off, so DENY verdicts would not appear" : ""}`
+      : m.signals.has("disabled")
+        ? "Network policy enforcement is disabled on this node (the agent runs with --enable-network-policy=false): NetworkPolicies are not applied here"
+        : "The network policy agent shows no sign of enforcing policy (no eBPF client, no PolicyEndpoints, no conntrack cleanup): NetworkPolicies are not applied by this node",
+    evidence: m.agentPath ? [{ source: m.agentPath, excerpt: `signals: ${signals.join(", ") || "none"}` }] : [],
+    count: m.signals.size,
+    attributes: {
+      enabled: enforcing,
+      signals,
+      policyEventLogs: eventLogs,
+      probeAttachments: m.attached,
+      benignErrorsIgnored: m.benignErrors,
+    },
+    correlateWith: ["read_cni_config"],
+  });
 }
 
 export const readNetworkPolicyAgentLog = defineTool({

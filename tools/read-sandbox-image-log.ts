@@ -1,5 +1,7 @@
-import type { Severity } from "../src/domain/severity.ts";
+import type { EvidenceLocator } from "../src/domain/finding.ts";
 import { iso } from "../src/evidence/clock.ts";
+import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
+import { draft, fromOccurrences } from "../src/toolkit/finding-drafts.ts";
 import { journalLineTime } from "../src/toolkit/log-signals.ts";
 import { Occurrences } from "../src/toolkit/occurrences.ts";
 import { humanDuration } from "../src/toolkit/recency.ts";
@@ -47,7 +49,10 @@ function reasonOf(text: string): Reason | undefined {
   return undefined;
 }
 
+/** The reason a failure is reported under when a run saw several: the most specific cause first. */
 const REASON_ORDER: readonly Reason[] = ["auth", "throttled", "not-found", "runtime", "network", "other"];
+/** containerd's config.toml is a few KiB; anything larger is not one worth searching. */
+const MAX_CONFIG_BYTES = 4 << 20;
 
 /** One execution of the oneshot unit: from `Starting` to its outcome. */
 interface Run {
@@ -99,22 +104,123 @@ function isFailure(msg: string): boolean {
   );
 }
 
-async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
-  const [path] = await ctx.read.paths("sandboxImageLog");
-  if (!path) return [];
-  const yearRef = ctx.clock.yearReference;
-  const runs: Run[] = [];
-  let current: Run | undefined;
-  let image: string | undefined;
-  let journalLines = 0;
-  let noEntries: { line: number; text: string } | undefined;
+/** What the unit's journal holds: its runs, or journalctl's word that it never ran. */
+type UnitLog =
+  { state: "no-entries"; evidence: EvidenceLocator } | { state: "ran"; runs: Run[]; image: string | undefined };
 
-  const ok = await ctx.read.scanAt(path, (cursor) => {
+/** The unit's runs, built line by line from its journal. */
+class RunLog {
+  readonly runs: Run[] = [];
+  image: string | undefined;
+  private current: Run | undefined;
+  private readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** A new boot ends whatever run was in progress: the unit never reported an outcome. */
+  boot(): void {
+    this.current = undefined;
+  }
+
+  /** The run in progress; a line before any `Starting` (the journal begins mid-run) opens one. */
+  private run(at: number | undefined): Run {
+    return this.current ?? this.start(at);
+  }
+
+  private start(at: number | undefined): Run {
+    this.current = newRun(at);
+    this.runs.push(this.current);
+    return this.current;
+  }
+
+  /** A line systemd wrote about the unit: a start or an outcome. */
+  systemd(msg: string, at: number | undefined, lineNo: number, line: string): void {
+    if (/^Starting /.test(msg) && UNIT.test(msg)) {
+      this.start(at);
+      return;
+    }
+    const success = isSuccess(msg);
+    if (!success && !isFailure(msg)) return;
+    const run = this.run(at);
+    // The first outcome line wins (systemd prints several for one failure).
+    if (run.outcome === undefined || (run.outcome === "success" && !success)) {
+      run.outcome = success ? "success" : "failure";
+      run.endedAt = at;
+    }
+    if (!success) {
+      run.errors.add(this.path, lineNo, at, line);
+      const reason = reasonOf(msg);
+      if (reason) run.reasons.add(reason);
+    } else run.evidence.add(this.path, lineNo, at, line);
+  }
+
+  /** Output of pull-sandbox-image.sh (and the aws / crictl commands it runs). */
+  script(msg: string, at: number | undefined, lineNo: number, line: string): void {
+    const run = this.run(at);
+    const ref = IMAGE_REF.exec(msg);
+    if (ref) this.image = (ref[1] ?? ref[2] ?? ref[3]) as string;
+    if (/Skipping \.\.\. sandbox_image '[^']*' is already present/.test(msg)) {
+      run.cached = true;
+      run.evidence.add(this.path, lineNo, at, line);
+      return;
+    }
+    if (/missing sandbox_image/.test(msg)) {
+      run.configMissing = true;
+      run.evidence.add(this.path, lineNo, at, line);
+      return;
+    }
+    const attempt = /^Attempt (\d+) of \d+/.exec(msg);
+    if (attempt) {
+      run.attempts = Math.max(run.attempts, Number(attempt[1]) + 1);
+      return;
+    }
+    if (/Image is up to date for|Pulled image|Successfully pulled|^done: [\d.]+m?s$/.test(msg)) {
+      run.evidence.add(this.path, lineNo, at, line);
+      return;
+    }
+    if (
+      /Unable to retrieve the ECR password|GetAuthorizationToken|Unable to locate credentials|get-login-password/.test(
+        msg,
+      )
+    ) {
+      run.ecrLogin.add(this.path, lineNo, at, line);
+      const reason = reasonOf(msg);
+      if (reason) run.ecrReasons.add(reason);
+      return;
+    }
+    if (/Could not connect to the endpoint URL|Connect timeout on endpoint URL|An error occurred \(/.test(msg)) {
+      run.ecrLogin.add(this.path, lineNo, at, line);
+      run.ecrReasons.add(reasonOf(msg) ?? "other");
+      return;
+    }
+    if (
+      /level=fatal|level=error|PullImage from image service failed|failed to pull|pulling image:|failed to resolve reference|Unauthorized|no basic auth credentials|^E\d{4} |^ctr: |error:/i.test(
+        msg,
+      )
+    ) {
+      run.errors.add(this.path, lineNo, at, line);
+      run.reasons.add(reasonOf(msg) ?? "other");
+    }
+  }
+}
+
+/** Reads the unit's journal up to `windowEnd`; undefined when it is unreadable or holds no journal line (a gap says so). */
+async function readUnitLog(
+  read: EvidenceReader,
+  path: string,
+  yearRef: number | undefined,
+  windowEnd: number,
+): Promise<UnitLog | undefined> {
+  const log = new RunLog(path);
+  let journalLines = 0;
+  let noEntries: EvidenceLocator | undefined;
+  const ok = await read.scanAt(path, (cursor) => {
     const line = cursor.text();
     if (line.startsWith("-- ")) {
-      if (line.startsWith("-- No entries --")) noEntries = { line: cursor.lineNo, text: line };
-      // A new boot ends whatever run was in progress: the unit never reported an outcome.
-      if (line.startsWith("-- Boot ") || line.startsWith("-- Reboot --")) current = undefined;
+      if (line.startsWith("-- No entries --")) noEntries = { source: path, line: cursor.lineNo, excerpt: line };
+      if (line.startsWith("-- Boot ") || line.startsWith("-- Reboot --")) log.boot();
       if (line.startsWith("-- Logs begin") || line.startsWith("-- Journal begins")) journalLines += 1;
       return;
     }
@@ -123,217 +229,150 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     journalLines += 1;
     const at = journalLineTime(line, yearRef);
     // The unit runs once per boot, before any window of interest: its state is everything up to the window's end.
-    if (at !== undefined && at > ctx.window.end) return false;
+    if (at !== undefined && at > windowEnd) return false;
     const ident = m[1] as string;
     const msg = m[2] as string;
-    const fromSystemd = ident === "systemd" || ident === "init";
-
-    if (fromSystemd) {
-      if (/^Starting /.test(msg) && UNIT.test(msg)) {
-        current = newRun(at);
-        runs.push(current);
-        return;
-      }
-      if (isSuccess(msg) || isFailure(msg)) {
-        if (!current) {
-          current = newRun(at);
-          runs.push(current);
-        }
-        const success = isSuccess(msg);
-        // The first outcome line wins (systemd prints several for one failure).
-        if (current.outcome === undefined || (current.outcome === "success" && !success)) {
-          current.outcome = success ? "success" : "failure";
-          current.endedAt = at;
-        }
-        if (!success) {
-          current.errors.add(path, cursor.lineNo, at, line);
-          const reason = reasonOf(msg);
-          if (reason) current.reasons.add(reason);
-        } else current.evidence.add(path, cursor.lineNo, at, line);
-        return;
-      }
-      return;
-    }
-
-    // Output of pull-sandbox-image.sh (and the aws / crictl commands it runs).
-    if (!current) {
-      current = newRun(at);
-      runs.push(current);
-    }
-    const ref = IMAGE_REF.exec(msg);
-    if (ref) image = (ref[1] ?? ref[2] ?? ref[3]) as string;
-    if (/Skipping \.\.\. sandbox_image '[^']*' is already present/.test(msg)) {
-      current.cached = true;
-      current.evidence.add(path, cursor.lineNo, at, line);
-      return;
-    }
-    if (/missing sandbox_image/.test(msg)) {
-      current.configMissing = true;
-      current.evidence.add(path, cursor.lineNo, at, line);
-      return;
-    }
-    const attempt = /^Attempt (\d+) of \d+/.exec(msg);
-    if (attempt) {
-      current.attempts = Math.max(current.attempts, Number(attempt[1]) + 1);
-      return;
-    }
-    if (/Image is up to date for|Pulled image|Successfully pulled|^done: [\d.]+m?s$/.test(msg)) {
-      current.evidence.add(path, cursor.lineNo, at, line);
-      return;
-    }
-    if (
-      /Unable to retrieve the ECR password|GetAuthorizationToken|Unable to locate credentials|get-login-password/.test(
-        msg,
-      )
-    ) {
-      current.ecrLogin.add(path, cursor.lineNo, at, line);
-      const reason = reasonOf(msg);
-      if (reason) current.ecrReasons.add(reason);
-      return;
-    }
-    if (/Could not connect to the endpoint URL|Connect timeout on endpoint URL|An error occurred \(/.test(msg)) {
-      current.ecrLogin.add(path, cursor.lineNo, at, line);
-      current.ecrReasons.add(reasonOf(msg) ?? "other");
-      return;
-    }
-    if (
-      /level=fatal|level=error|PullImage from image service failed|failed to pull|pulling image:|failed to resolve reference|Unauthorized|no basic auth credentials|^E\d{4} |^ctr: |error:/i.test(
-        msg,
-      )
-    ) {
-      current.errors.add(path, cursor.lineNo, at, line);
-      current.reasons.add(reasonOf(msg) ?? "other");
-    }
+    if (ident === "systemd" || ident === "init") log.systemd(msg, at, cursor.lineNo, line);
+    else log.script(msg, at, cursor.lineNo, line);
   });
-  if (!ok) return [];
+  if (!ok) return undefined;
   if (journalLines === 0) {
-    if (noEntries) {
-      return [
-        {
-          kind: "sandbox-image.no-entries",
-          severity: "info",
-          summary:
-            "journalctl has no entries for sandbox-image.service: the unit did not run on this boot (the pause image came from the AMI or containerd)",
-          evidence: [{ source: path, line: noEntries.line, excerpt: noEntries.text }],
-          count: 1,
-          attributes: {},
-          correlateWith: ["read_containerd_log", "read_kubelet_journal"],
-        },
-      ];
-    }
-    ctx.read.gap(path, "no journal lines in the sandbox-image log");
-    return [];
+    if (noEntries) return { state: "no-entries", evidence: noEntries };
+    read.gap(path, "no journal lines in the sandbox-image log");
+    return undefined;
   }
   // Look for the pause image reference in containerd's config when the log does not name it.
-  image ??= await sandboxImageFromContainerdConfig(ctx);
+  return { state: "ran", runs: log.runs, image: log.image ?? (await sandboxImageFromContainerdConfig(read)) };
+}
 
-  const findings: FindingDraft[] = [];
-  const last = runs.at(-1);
-  const lastFailed =
-    last !== undefined && (last.outcome === "failure" || (last.outcome === undefined && last.errors.count > 0));
-  const correlate = ["read_containerd_log", "read_kubelet_journal", "read_kubelet_config"];
-  const imageAttr: FindingDraft["attributes"] = image ? { image } : {};
+async function sandboxImageFromContainerdConfig(read: EvidenceReader): Promise<string | undefined> {
+  const [path] = await read.paths("containerdConfig");
+  if (!path) return undefined;
+  const size = await read.size(path);
+  if (size === undefined || size > MAX_CONFIG_BYTES) return undefined;
+  const text = await read.textAt(path);
+  if (text.state !== "ok") return undefined;
+  // containerd 1.x `sandbox_image = "…"`, 2.x `sandbox = '…'` under pinned_images.
+  const m = /^\s*(?:sandbox_image|sandbox)\s*=\s*["']([^"']+)["']/m.exec(text.text);
+  return m?.[1];
+}
 
-  for (const run of runs) {
-    const isLast = run === last;
-    const failed = run.outcome === "failure" || (run.outcome === undefined && run.errors.count > 0);
-    if (failed) {
-      const reason = REASON_ORDER.find((r) => run.reasons.has(r) || run.ecrReasons.has(r)) ?? "other";
-      const severity: Severity = isLast ? "high" : "info";
-      const notes: string[] = [];
-      if (!isLast) notes.push("a later run of the unit succeeded");
-      else if (run.outcome === undefined) notes.push("the unit was still retrying when the logs were collected");
-      if (isLast && run.endedAt !== undefined && Number.isFinite(ctx.window.end))
-        notes.push(`${humanDuration(ctx.window.end - run.endedAt)} before the window's end; nothing pulled it since`);
-      const occ = run.errors.count > 0 ? run.errors : run.ecrLogin;
-      const draft: FindingDraft = {
-        kind: "sandbox-image.pull-failed",
-        severity,
-        summary: `sandbox-image.service could not pull the pause image${image ? ` ${image}` : ""} (reason: ${reason}, ${run.attempts} attempt${run.attempts === 1 ? "" : "s"})${notes.length ? `; ${notes.join("; ")}` : ""}`,
-        evidence: occ.evidence,
-        count: Math.max(1, occ.count),
-        attributes: {
-          ...imageAttr,
-          reason,
-          reasons: [...new Set([...run.reasons, ...run.ecrReasons])].sort(),
-          attempts: run.attempts,
-          final: isLast,
-          recovered: !isLast,
-          inProgress: run.outcome === undefined,
-        },
-        correlateWith: correlate,
-      };
-      if (occ.firstSeen) draft.firstSeen = occ.firstSeen;
-      if (occ.lastSeen) draft.lastSeen = occ.lastSeen;
-      findings.push(draft);
-    }
-    if (run.ecrLogin.count > 0) {
-      const severity: Severity = isLast && failed ? "medium" : "info";
-      const reason = REASON_ORDER.find((r) => run.ecrReasons.has(r)) ?? "other";
-      const draft: FindingDraft = {
-        kind: "sandbox-image.ecr-login-failed",
-        severity,
-        summary: `aws ecr get-login-password failed for the sandbox image pull (reason: ${reason})${failed ? "" : "; the pull still succeeded"}`,
-        evidence: run.ecrLogin.evidence,
-        count: run.ecrLogin.count,
-        attributes: { reason, final: isLast, pullSucceeded: !failed },
-        correlateWith: ["read_kubelet_config", "read_containerd_log"],
-      };
-      if (run.ecrLogin.firstSeen) draft.firstSeen = run.ecrLogin.firstSeen;
-      if (run.ecrLogin.lastSeen) draft.lastSeen = run.ecrLogin.lastSeen;
-      findings.push(draft);
-    }
-  }
-
-  if (last && !lastFailed) {
-    const evidence = last.evidence;
-    const base = { evidence: evidence.evidence, count: 1, correlateWith: correlate } as const;
-    const when = last.endedAt ?? last.startedAt;
-    let draft: FindingDraft | undefined;
-    if (last.configMissing) {
-      draft = {
-        ...base,
-        kind: "sandbox-image.config-missing",
-        severity: "info",
-        summary: "containerd's config.toml names no sandbox_image: the sandbox-image unit pulled nothing",
-        attributes: {},
-      };
-    } else if (last.cached) {
-      draft = {
-        ...base,
-        kind: "sandbox-image.cached",
-        severity: "info",
-        summary: `The pause image${image ? ` ${image}` : ""} was already present when the node booted (the unit skipped the pull)`,
-        attributes: { ...imageAttr },
-      };
-    } else if (last.outcome === "success") {
-      draft = {
-        ...base,
-        kind: "sandbox-image.pulled",
-        severity: "info",
-        summary: `sandbox-image.service pulled the pause image${image ? ` ${image}` : ""}${last.attempts > 1 ? ` after ${last.attempts} attempts` : ""}`,
-        attributes: { ...imageAttr, attempts: last.attempts, runs: runs.length },
-      };
-    }
-    if (draft) {
-      const seen = iso(when);
-      if (seen) draft.lastSeen = seen;
-      findings.push(draft);
-    }
-  }
+async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
+  const [path] = await ctx.read.paths("sandboxImageLog");
+  if (!path) return [];
+  const log = await readUnitLog(ctx.read, path, ctx.clock.yearReference, ctx.window.end);
+  if (!log) return [];
+  if (log.state === "no-entries") return [noEntriesFinding(log.evidence)];
+  const last = log.runs.at(-1);
+  const findings = log.runs.flatMap((run) => [
+    ...pullFailedFindings(run, run === last, log.image, ctx.window.end),
+    ...ecrLoginFindings(run, run === last),
+  ]);
+  const outcome = last && !failed(last) ? outcomeFinding(last, log.runs.length, log.image) : undefined;
+  if (outcome) findings.push(outcome);
   return findings;
 }
 
-async function sandboxImageFromContainerdConfig(ctx: AnalyzerContext): Promise<string | undefined> {
-  const [path] = await ctx.read.paths("containerdConfig");
-  if (!path) return undefined;
-  const size = await ctx.read.size(path);
-  if (size === undefined || size > 4 << 20) return undefined;
-  const read = await ctx.read.textAt(path);
-  if (read.state !== "ok") return undefined;
-  // containerd 1.x `sandbox_image = "…"`, 2.x `sandbox = '…'` under pinned_images.
-  const m = /^\s*(?:sandbox_image|sandbox)\s*=\s*["']([^"']+)["']/m.exec(read.text);
-  return m?.[1];
+const CORRELATE = ["read_containerd_log", "read_kubelet_journal", "read_kubelet_config"];
+
+/** A run failed when systemd said so, or when it logged errors and never reported an outcome (still retrying). */
+function failed(run: Run): boolean {
+  return run.outcome === "failure" || (run.outcome === undefined && run.errors.count > 0);
+}
+
+function imageAttr(image: string | undefined): FindingDraft["attributes"] {
+  return image ? { image } : {};
+}
+
+function noEntriesFinding(evidence: EvidenceLocator): FindingDraft {
+  return draft({
+    kind: "sandbox-image.no-entries",
+    severity: "info",
+    summary:
+      "journalctl has no entries for sandbox-image.service: the unit did not run on this boot (the pause image came from the AMI or containerd)",
+    evidence: [evidence],
+    correlateWith: ["read_containerd_log", "read_kubelet_journal"],
+  });
+}
+
+/** Only the unit's last run decides whether the pause image is there; earlier failures were recovered from. */
+function pullFailedFindings(run: Run, isLast: boolean, image: string | undefined, windowEnd: number): FindingDraft[] {
+  if (!failed(run)) return [];
+  const reason = REASON_ORDER.find((r) => run.reasons.has(r) || run.ecrReasons.has(r)) ?? "other";
+  const notes: string[] = [];
+  if (!isLast) notes.push("a later run of the unit succeeded");
+  else if (run.outcome === undefined) notes.push("the unit was still retrying when the logs were collected");
+  if (isLast && run.endedAt !== undefined && Number.isFinite(windowEnd))
+    notes.push(`${humanDuration(windowEnd - run.endedAt)} before the window's end; nothing pulled it since`);
+  const occ = run.errors.count > 0 ? run.errors : run.ecrLogin;
+  return [
+    draft({
+      kind: "sandbox-image.pull-failed",
+      severity: isLast ? "high" : "info",
+      summary: `sandbox-image.service could not pull the pause image${image ? ` ${image}` : ""} (reason: ${reason}, ${run.attempts} attempt${run.attempts === 1 ? "" : "s"})${notes.length ? `; ${notes.join("; ")}` : ""}`,
+      evidence: occ.evidence,
+      count: Math.max(1, occ.count),
+      attributes: {
+        ...imageAttr(image),
+        reason,
+        reasons: [...new Set([...run.reasons, ...run.ecrReasons])].sort(),
+        attempts: run.attempts,
+        final: isLast,
+        recovered: !isLast,
+        inProgress: run.outcome === undefined,
+      },
+      correlateWith: CORRELATE,
+      firstSeen: occ.firstSeen,
+      lastSeen: occ.lastSeen,
+    }),
+  ];
+}
+
+/** A failed ECR login matters only when the pull it was for failed too (public images pull without it). */
+function ecrLoginFindings(run: Run, isLast: boolean): FindingDraft[] {
+  if (run.ecrLogin.count === 0) return [];
+  const pullFailed = failed(run);
+  const reason = REASON_ORDER.find((r) => run.ecrReasons.has(r)) ?? "other";
+  return [
+    fromOccurrences(run.ecrLogin, {
+      kind: "sandbox-image.ecr-login-failed",
+      severity: isLast && pullFailed ? "medium" : "info",
+      summary: `aws ecr get-login-password failed for the sandbox image pull (reason: ${reason})${pullFailed ? "" : "; the pull still succeeded"}`,
+      attributes: { reason, final: isLast, pullSucceeded: !pullFailed },
+      correlateWith: ["read_kubelet_config", "read_containerd_log"],
+    }),
+  ];
+}
+
+/** How the last run, which did not fail, left the pause image: config without one, cached, or pulled. */
+function outcomeFinding(last: Run, runs: number, image: string | undefined): FindingDraft | undefined {
+  const base = {
+    severity: "info",
+    evidence: last.evidence.evidence,
+    correlateWith: CORRELATE,
+    lastSeen: iso(last.endedAt ?? last.startedAt),
+  } as const;
+  if (last.configMissing)
+    return draft({
+      ...base,
+      kind: "sandbox-image.config-missing",
+      summary: "containerd's config.toml names no sandbox_image: the sandbox-image unit pulled nothing",
+    });
+  if (last.cached)
+    return draft({
+      ...base,
+      kind: "sandbox-image.cached",
+      summary: `The pause image${image ? ` ${image}` : ""} was already present when the node booted (the unit skipped the pull)`,
+      attributes: imageAttr(image),
+    });
+  if (last.outcome === "success")
+    return draft({
+      ...base,
+      kind: "sandbox-image.pulled",
+      summary: `sandbox-image.service pulled the pause image${image ? ` ${image}` : ""}${last.attempts > 1 ? ` after ${last.attempts} attempts` : ""}`,
+      attributes: { ...imageAttr(image), attempts: last.attempts, runs },
+    });
+  return undefined;
 }
 
 export const readSandboxImageLog = defineTool({

@@ -5,26 +5,14 @@ import { withFaults } from "../../src/fixtures/fault.ts";
 import { clusterDnsMismatch, kubeDnsNoEndpoints } from "../../src/fixtures/faults/service.ts";
 import type { BaselineOptions } from "../../src/fixtures/options.ts";
 import { inspectIptables } from "../../tools/inspect-iptables.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool, toolInputSchema, type ToolInput } from "../../src/toolkit/run-tool.ts";
+import { runTool, toolInputSchema } from "../../src/toolkit/run-tool.ts";
 import { checkResolvConf } from "../../tools/check-resolv-conf.ts";
+import { evidenceOf, kindOf, runOn } from "./helpers.ts";
 
 const RESOLV = "networking/resolv.conf";
 const CONFIG = "kubelet/config.json";
 const DROP_IN = "kubelet/config.json.d/40-nodeadm.conf";
 const UNIT = "kubelet/kubelet_service.txt";
-
-async function run(
-  files: Record<string, string | Uint8Array> | Map<string, string | Uint8Array>,
-  input: ToolInput = {},
-): Promise<ToolReport> {
-  return runTool(checkResolvConf, await createNodeEvidence(createMemorySource(files)), input);
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
 
 const AL2023_RESOLV = `# This is /run/systemd/resolve/resolv.conf managed by man:systemd-resolved(8).
 # Do not edit.
@@ -64,10 +52,10 @@ function kubeletConfig(extra: Record<string, unknown> = { clusterDNS: ["172.20.0
 
 describe("check_resolv_conf", () => {
   it("reports the node resolver and the kubelet clusterDNS as facts, and says the kube-dns IP was not provided", async () => {
-    const report = await run({ [RESOLV]: AL2023_RESOLV, [CONFIG]: kubeletConfig() });
+    const report = await runOn(checkResolvConf, { [RESOLV]: AL2023_RESOLV, [CONFIG]: kubeletConfig() });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
-    const resolv = find(report, "dns.resolv-conf");
+    const resolv = kindOf(report, "dns.resolv-conf");
     expect(resolv?.attributes).toMatchObject({
       nameservers: ["10.0.0.2"],
       search: ["ec2.internal"],
@@ -76,7 +64,7 @@ describe("check_resolv_conf", () => {
       useVc: false,
     });
     expect(resolv?.evidence[0]).toMatchObject({ source: RESOLV, line: 6, excerpt: "nameserver 10.0.0.2" });
-    const clusterDns = find(report, "dns.cluster-dns");
+    const clusterDns = kindOf(report, "dns.cluster-dns");
     expect(clusterDns?.attributes).toMatchObject({
       clusterDNS: ["172.20.0.10"],
       source: "config",
@@ -85,14 +73,14 @@ describe("check_resolv_conf", () => {
     });
     expect(clusterDns?.summary).toContain("not provided");
     expect(clusterDns?.evidence[0]?.excerpt).toContain("clusterDNS");
-    expect(find(report, "dns.clusterdns-mismatch")).toBeUndefined();
+    expect(kindOf(report, "dns.clusterdns-mismatch")).toBeUndefined();
   });
 
   it("parses AL2 resolv.conf options", async () => {
-    const report = await run({
+    const report = await runOn(checkResolvConf, {
       [RESOLV]: AL2_RESOLV.replace("attempts:5", "attempts:5 ndots:2 single-request-reopen use-vc"),
     });
-    expect(find(report, "dns.resolv-conf")?.attributes).toMatchObject({
+    expect(kindOf(report, "dns.resolv-conf")?.attributes).toMatchObject({
       timeout: 2,
       attempts: 5,
       ndots: 2,
@@ -102,7 +90,8 @@ describe("check_resolv_conf", () => {
   });
 
   it("does not flag the node pointing at the VPC resolver instead of kube-dns", async () => {
-    const report = await run(
+    const report = await runOn(
+      checkResolvConf,
       { [RESOLV]: "nameserver 169.254.169.253\nsearch ec2.internal\n", [CONFIG]: kubeletConfig() },
       { kubeDnsClusterIP: "172.20.0.10" },
     );
@@ -110,41 +99,45 @@ describe("check_resolv_conf", () => {
   });
 
   it("reports a clusterDNS that is not the kube-dns ClusterIP handed off from inspect_iptables", async () => {
-    const report = await run(
+    const report = await runOn(
+      checkResolvConf,
       { [RESOLV]: AL2023_RESOLV, [CONFIG]: kubeletConfig({ clusterDNS: ["10.100.0.10"] }) },
       { kubeDnsClusterIP: "172.20.0.10" },
     );
-    const finding = find(report, "dns.clusterdns-mismatch");
+    const finding = kindOf(report, "dns.clusterdns-mismatch");
     expect(finding?.severity).toBe("high");
     expect(finding?.attributes).toMatchObject({ clusterDNS: ["10.100.0.10"], kubeDnsClusterIP: "172.20.0.10" });
     expect(finding?.evidence[0]?.source).toBe(CONFIG);
   });
 
   it("does not report a mismatch when clusterDNS matches", async () => {
-    const report = await run({ [CONFIG]: kubeletConfig() }, { kubeDnsClusterIP: "172.20.0.10" });
-    expect(find(report, "dns.clusterdns-mismatch")).toBeUndefined();
-    expect(find(report, "dns.cluster-dns")?.attributes.kubeDnsClusterIP).toBe("172.20.0.10");
+    const report = await runOn(checkResolvConf, { [CONFIG]: kubeletConfig() }, { kubeDnsClusterIP: "172.20.0.10" });
+    expect(kindOf(report, "dns.clusterdns-mismatch")).toBeUndefined();
+    expect(kindOf(report, "dns.cluster-dns")?.attributes.kubeDnsClusterIP).toBe("172.20.0.10");
   });
 
   it("treats a NodeLocal DNSCache clusterDNS as intended, not a mismatch", async () => {
-    const report = await run(
+    const report = await runOn(
+      checkResolvConf,
       { [CONFIG]: kubeletConfig({ clusterDNS: ["169.254.20.10"] }) },
       { kubeDnsClusterIP: "172.20.0.10" },
     );
-    expect(find(report, "dns.clusterdns-mismatch")).toBeUndefined();
-    expect(find(report, "dns.cluster-dns")?.attributes.nodeLocalDns).toBe(true);
+    expect(kindOf(report, "dns.clusterdns-mismatch")).toBeUndefined();
+    expect(kindOf(report, "dns.cluster-dns")?.attributes.nodeLocalDns).toBe(true);
   });
 
   it("reports kube-dns listed only second as low", async () => {
-    const report = await run(
+    const report = await runOn(
+      checkResolvConf,
       { [CONFIG]: kubeletConfig({ clusterDNS: ["10.100.0.10", "172.20.0.10"] }) },
       { kubeDnsClusterIP: "172.20.0.10" },
     );
-    expect(find(report, "dns.clusterdns-mismatch")?.severity).toBe("low");
+    expect(kindOf(report, "dns.clusterdns-mismatch")?.severity).toBe("low");
   });
 
   it("lets a config drop-in override clusterDNS", async () => {
-    const report = await run(
+    const report = await runOn(
+      checkResolvConf,
       {
         [CONFIG]: kubeletConfig({}),
         [DROP_IN]: JSON.stringify({
@@ -155,81 +148,88 @@ describe("check_resolv_conf", () => {
       },
       { kubeDnsClusterIP: "10.100.0.10" },
     );
-    expect(find(report, "dns.cluster-dns")?.attributes).toMatchObject({
+    expect(kindOf(report, "dns.cluster-dns")?.attributes).toMatchObject({
       clusterDNS: ["10.100.0.10"],
       source: "drop-in",
     });
-    expect(find(report, "dns.clusterdns-mismatch")).toBeUndefined();
-    expect(find(report, "dns.cluster-dns-unset")).toBeUndefined();
+    expect(kindOf(report, "dns.clusterdns-mismatch")).toBeUndefined();
+    expect(kindOf(report, "dns.cluster-dns-unset")).toBeUndefined();
   });
 
   it("reads a YAML kubelet configuration", async () => {
-    const report = await run({
+    const report = await runOn(checkResolvConf, {
       [CONFIG]:
         "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nclusterDNS:\n  - 10.100.0.10\nclusterDomain: cluster.local\n",
     });
-    expect(find(report, "dns.cluster-dns")?.attributes.clusterDNS).toEqual(["10.100.0.10"]);
+    expect(kindOf(report, "dns.cluster-dns")?.attributes.clusterDNS).toEqual(["10.100.0.10"]);
   });
 
   it("lets the --cluster-dns flag in the kubelet unit win over the config file", async () => {
     const unit =
       "# /etc/systemd/system/kubelet.service\n[Service]\nExecStart=/usr/bin/kubelet --config /etc/kubernetes/kubelet/kubelet-config.json --cluster-dns=10.100.0.10 --node-ip=10.0.12.34\n";
-    const report = await run({ [CONFIG]: kubeletConfig(), [UNIT]: unit }, { kubeDnsClusterIP: "172.20.0.10" });
-    expect(find(report, "dns.cluster-dns")?.attributes).toMatchObject({ clusterDNS: ["10.100.0.10"], source: "flag" });
-    expect(find(report, "dns.clusterdns-mismatch")?.evidence[0]).toMatchObject({ source: UNIT, line: 3 });
+    const report = await runOn(
+      checkResolvConf,
+      { [CONFIG]: kubeletConfig(), [UNIT]: unit },
+      { kubeDnsClusterIP: "172.20.0.10" },
+    );
+    expect(kindOf(report, "dns.cluster-dns")?.attributes).toMatchObject({
+      clusterDNS: ["10.100.0.10"],
+      source: "flag",
+    });
+    expect(kindOf(report, "dns.clusterdns-mismatch")?.evidence[0]).toMatchObject({ source: UNIT, line: 3 });
   });
 
   it("reports a kubelet configuration without clusterDNS", async () => {
-    const report = await run({ [CONFIG]: kubeletConfig({}) });
-    expect(find(report, "dns.cluster-dns-unset")?.severity).toBe("medium");
+    const report = await runOn(checkResolvConf, { [CONFIG]: kubeletConfig({}) });
+    expect(kindOf(report, "dns.cluster-dns-unset")?.severity).toBe("medium");
   });
 
   it("reports too many search domains", async () => {
     const search =
       "search a.example.com b.example.com c.example.com d.example.com e.example.com f.example.com g.example.com";
-    const report = await run({ [RESOLV]: `nameserver 10.0.0.2\n${search}\n` });
-    expect(find(report, "dns.too-many-search-domains")).toMatchObject({
+    const report = await runOn(checkResolvConf, { [RESOLV]: `nameserver 10.0.0.2\n${search}\n` });
+    expect(kindOf(report, "dns.too-many-search-domains")).toMatchObject({
       severity: "low",
       attributes: { searchDomains: 7 },
     });
-    const fine = await run({ [RESOLV]: "nameserver 10.0.0.2\nsearch ec2.internal\n" });
-    expect(find(fine, "dns.too-many-search-domains")).toBeUndefined();
+    const fine = await runOn(checkResolvConf, { [RESOLV]: "nameserver 10.0.0.2\nsearch ec2.internal\n" });
+    expect(kindOf(fine, "dns.too-many-search-domains")).toBeUndefined();
   });
 
   it("reports more than three nameservers", async () => {
-    const report = await run({
+    const report = await runOn(checkResolvConf, {
       [RESOLV]: "nameserver 10.0.0.2\nnameserver 10.0.0.3\nnameserver 1.1.1.1\nnameserver 8.8.8.8\n",
     });
-    expect(find(report, "dns.too-many-nameservers")?.severity).toBe("low");
+    expect(kindOf(report, "dns.too-many-nameservers")?.severity).toBe("low");
   });
 
   it("reports a resolv.conf without nameserver", async () => {
-    const report = await run({ [RESOLV]: "search ec2.internal\noptions timeout:2\n" });
-    expect(find(report, "dns.no-nameserver")?.severity).toBe("medium");
+    const report = await runOn(checkResolvConf, { [RESOLV]: "search ec2.internal\noptions timeout:2\n" });
+    expect(kindOf(report, "dns.no-nameserver")?.severity).toBe("medium");
   });
 
   it("reports an empty resolv.conf as a gap and as no nameserver", async () => {
-    const report = await run({ [RESOLV]: "" });
+    const report = await runOn(checkResolvConf, { [RESOLV]: "" });
     expect(report.status).toBe("error");
     expect(report.gaps).toEqual([{ source: RESOLV, reason: "file is empty" }]);
-    expect(find(report, "dns.no-nameserver")?.attributes.empty).toBe(true);
+    expect(kindOf(report, "dns.no-nameserver")?.attributes.empty).toBe(true);
   });
 
   it("answers error with a gap for an unparsable kubelet config", async () => {
-    const report = await run({ [CONFIG]: "{ not json: [" });
+    const report = await runOn(checkResolvConf, { [CONFIG]: "{ not json: [" });
     expect(report.status).toBe("error");
     expect(report.gaps[0]?.source).toBe(CONFIG);
   });
 
   it("answers no_data when neither file is present", async () => {
-    const report = await run({ "sysctls/sysctl_all.txt": "kernel.pid_max = 4194304\n" });
+    const report = await runOn(checkResolvConf, { "sysctls/sysctl_all.txt": "kernel.pid_max = 4194304\n" });
     expect(report.status).toBe("no_data");
     expect(report.findings).toEqual([]);
   });
 
   it("copes with CRLF line endings", async () => {
-    const report = await run({ [RESOLV]: AL2_RESOLV.replace(/\n/g, "\r\n") });
-    expect(find(report, "dns.resolv-conf")?.attributes).toMatchObject({
+    const report = await runOn(checkResolvConf, { [RESOLV]: AL2_RESOLV.replace(/\n/g, "\r\n") });
+    expect(kindOf(report, "dns.resolv-conf")?.attributes).toMatchObject({
       nameservers: ["10.0.0.2"],
       search: ["eu-west-1.compute.internal"],
       attempts: 5,
@@ -238,7 +238,7 @@ describe("check_resolv_conf", () => {
 
   it("survives binary garbage", async () => {
     const garbage = Uint8Array.from({ length: 16 * 1024 }, (_, i) => (i * 7919 + 13) % 256);
-    const report = await run({ [RESOLV]: garbage, [CONFIG]: garbage });
+    const report = await runOn(checkResolvConf, { [RESOLV]: garbage, [CONFIG]: garbage });
     expect(report.status).toBe("error");
     expect(report.gaps.map((g) => g.source).sort()).toEqual([CONFIG, RESOLV]);
   });
@@ -253,7 +253,7 @@ const VARIANTS: BaselineOptions[] = [{}, { enisShape: "legacy" }, { nodeadm: fal
 
 /** inspect_iptables then check_resolv_conf with its typed hand-off, as a lane would call them. */
 async function composed(files: Map<string, string | Uint8Array>): Promise<ToolReport> {
-  const evidence = await createNodeEvidence(createMemorySource(files));
+  const evidence = await evidenceOf(files);
   const iptables = await runTool(inspectIptables, evidence, {});
   const clusterIP = iptables.findings.find((f) => f.kind === "iptables.kube-dns-service")?.attributes.clusterIP;
   return runTool(checkResolvConf, evidence, typeof clusterIP === "string" ? { kubeDnsClusterIP: clusterIP } : {});
@@ -264,25 +264,25 @@ describe("check_resolv_conf on generated bundles", () => {
     "raises nothing above info on the healthy baseline %j, with or without the hand-off",
     async (opts) => {
       const files = healthyBaseline(opts);
-      for (const report of [await run(files), await composed(files)]) {
+      for (const report of [await runOn(checkResolvConf, files), await composed(files)]) {
         expect(report.status).toBe("ok");
         expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-        expect(find(report, "dns.cluster-dns")?.attributes.clusterDNS).toEqual(["172.20.0.10"]);
+        expect(kindOf(report, "dns.cluster-dns")?.attributes.clusterDNS).toEqual(["172.20.0.10"]);
       }
     },
   );
 
   it("finds the clusterDNS mismatch once inspect_iptables hands over the kube-dns ClusterIP", async () => {
     const files = withFaults({}, clusterDnsMismatch());
-    expect(find(await run(files), "dns.clusterdns-mismatch")).toBeUndefined();
-    const finding = find(await composed(files), "dns.clusterdns-mismatch");
+    expect(kindOf(await runOn(checkResolvConf, files), "dns.clusterdns-mismatch")).toBeUndefined();
+    const finding = kindOf(await composed(files), "dns.clusterdns-mismatch");
     expect(finding?.severity).toBe("high");
     expect(finding?.attributes).toMatchObject({ clusterDNS: ["10.100.0.10"], kubeDnsClusterIP: "172.20.0.10" });
   });
 
   it("still gets the kube-dns ClusterIP from the REJECT rule when kube-dns has no endpoints", async () => {
     const report = await composed(withFaults({}, kubeDnsNoEndpoints()));
-    expect(find(report, "dns.cluster-dns")?.attributes.kubeDnsClusterIP).toBe("172.20.0.10");
-    expect(find(report, "dns.clusterdns-mismatch")).toBeUndefined();
+    expect(kindOf(report, "dns.cluster-dns")?.attributes.kubeDnsClusterIP).toBe("172.20.0.10");
+    expect(kindOf(report, "dns.clusterdns-mismatch")).toBeUndefined();
   });
 });

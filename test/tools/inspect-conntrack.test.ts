@@ -1,27 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
 import { clusterDnsMismatch, conntrackInsertRace, conntrackTableFull } from "../../src/fixtures/faults/service.ts";
 import type { BaselineOptions } from "../../src/fixtures/options.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
 import { inspectConntrack } from "../../tools/inspect-conntrack.ts";
+import { aboveInfo, kindOf, runOn } from "./helpers.ts";
 
 const CONNTRACK = "networking/conntrack.txt";
 const SYSCTLS = "sysctls/sysctl_all.txt";
-
-async function run(
-  files: Record<string, string | Uint8Array> | Map<string, string | Uint8Array>,
-  input: ToolInput = {},
-): Promise<ToolReport> {
-  return runTool(inspectConntrack, await createNodeEvidence(createMemorySource(files)), input);
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
 
 interface Counters {
   insertFailed?: number[];
@@ -97,13 +83,13 @@ function sysctl(max: number, count: number): string {
 
 describe("inspect_conntrack", () => {
   it("sums per-CPU counters and reports insert_failed=0 as a fact against the conntrack race", async () => {
-    const report = await run({
+    const report = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines(), entryLines(50)),
       [SYSCTLS]: sysctl(131072, 52),
     });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
-    const stats = find(report, "conntrack.stats");
+    const stats = kindOf(report, "conntrack.stats");
     expect(stats?.attributes).toMatchObject({
       format: "per-cpu",
       cpus: 2,
@@ -116,16 +102,16 @@ describe("inspect_conntrack", () => {
     });
     expect(stats?.summary).toContain("insert_failed=0");
     expect(stats?.evidence[0]?.line).toBe(2);
-    expect(find(report, "conntrack.insert-failed")).toBeUndefined();
-    expect(find(report, "conntrack.drops")).toBeUndefined();
+    expect(kindOf(report, "conntrack.insert-failed")).toBeUndefined();
+    expect(kindOf(report, "conntrack.drops")).toBeUndefined();
   });
 
   it("counts entries by protocol, TCP state and UDP/53 against nf_conntrack_max", async () => {
-    const report = await run({
+    const report = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines(), entryLines(100, { unrepliedDns: 4 })),
       [SYSCTLS]: sysctl(131072, 98),
     });
-    const entries = find(report, "conntrack.entries");
+    const entries = kindOf(report, "conntrack.entries");
     expect(entries?.severity).toBe("info");
     expect(entries?.attributes).toMatchObject({
       entries: 100,
@@ -161,10 +147,10 @@ describe("inspect_conntrack", () => {
       "expect_new\t\t0",
       "search_restart\t\t0",
     ];
-    const report = await run({
+    const report = await runOn(inspectConntrack, {
       [CONNTRACK]: ["*** Output of conntrack -S *** ", ...legacy, "*** Output of conntrack -L ***", ""].join("\n"),
     });
-    const stats = find(report, "conntrack.stats");
+    const stats = kindOf(report, "conntrack.stats");
     expect(stats?.attributes).toMatchObject({
       format: "aggregated",
       insertFailed: 0,
@@ -172,7 +158,7 @@ describe("inspect_conntrack", () => {
       entries: 90,
       found: 3774748,
     });
-    expect(find(report, "conntrack.entries")?.attributes.entries).toBe(90);
+    expect(kindOf(report, "conntrack.entries")?.attributes.entries).toBe(90);
   });
 
   it("reads legacy counters pasted without the collector's headers, around shell noise", async () => {
@@ -187,130 +173,145 @@ describe("inspect_conntrack", () => {
       "command terminated with exit code 1",
       "",
     ].join("\n");
-    const report = await run({ [CONNTRACK]: text });
-    expect(find(report, "conntrack.insert-failed")?.attributes).toMatchObject({ insertFailed: 250, insert: 1000 });
-    expect(find(report, "conntrack.entries")?.attributes.entries).toBe(90);
+    const report = await runOn(inspectConntrack, { [CONNTRACK]: text });
+    expect(kindOf(report, "conntrack.insert-failed")?.attributes).toMatchObject({ insertFailed: 250, insert: 1000 });
+    expect(kindOf(report, "conntrack.entries")?.attributes.entries).toBe(90);
   });
 
   it("reports insert_failed above zero as evidence of the DNS conntrack race, by magnitude", async () => {
-    const small = await run({ [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [3, 4] }), entryLines(10)) });
-    expect(find(small, "conntrack.insert-failed")?.severity).toBe("low");
-    const large = await run({ [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [2811, 3120] }), entryLines(10)) });
-    const finding = find(large, "conntrack.insert-failed");
+    const small = await runOn(inspectConntrack, {
+      [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [3, 4] }), entryLines(10)),
+    });
+    expect(kindOf(small, "conntrack.insert-failed")?.severity).toBe("low");
+    const large = await runOn(inspectConntrack, {
+      [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [2811, 3120] }), entryLines(10)),
+    });
+    const finding = kindOf(large, "conntrack.insert-failed");
     expect(finding?.severity).toBe("high");
     expect(finding?.count).toBe(5931);
     expect(finding?.evidence).toHaveLength(2);
     expect(finding?.evidence[0]?.excerpt).toContain("insert_failed=2811");
-    expect(find(large, "conntrack.stats")?.attributes.insertFailed).toBe(5931);
+    expect(kindOf(large, "conntrack.stats")?.attributes.insertFailed).toBe(5931);
   });
 
   it("rates insert_failed per hour of uptime when the bundle says when it booted", async () => {
-    const report = await run({
+    const report = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [150, 150] }), entryLines(10)),
       "system/procstat.txt": `cpu  1 2 3 4\nbtime ${Date.UTC(2026, 10, 24, 0, 30) / 1000}\n`,
       "var_log/aws-routed-eni/ipamd.log":
         '{"level":"info","ts":"2026-11-24T10:30:00.000Z","caller":"ipamd/ipamd.go:1","msg":"tick"}\n',
     });
-    const finding = find(report, "conntrack.insert-failed");
+    const finding = kindOf(report, "conntrack.insert-failed");
     expect(finding?.severity).toBe("medium");
     expect(finding?.attributes.insertFailedPerHour).toBe(30);
   });
 
   it("reports drops and early drops", async () => {
-    const report = await run({
+    const report = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines({ drop: [120, 80], earlyDrop: [9, 0] }), entryLines(10)),
     });
-    const finding = find(report, "conntrack.drops");
+    const finding = kindOf(report, "conntrack.drops");
     expect(finding?.severity).toBe("high");
     expect(finding?.attributes).toMatchObject({ drop: 200, earlyDrop: 9 });
-    const early = await run({ [CONNTRACK]: conntrackFile(statsLines({ earlyDrop: [2, 0] }), entryLines(10)) });
-    expect(find(early, "conntrack.drops")?.severity).toBe("low");
+    const early = await runOn(inspectConntrack, {
+      [CONNTRACK]: conntrackFile(statsLines({ earlyDrop: [2, 0] }), entryLines(10)),
+    });
+    expect(kindOf(early, "conntrack.drops")?.severity).toBe("low");
   });
 
   it("reports a table near full from nf_conntrack_count: high at 90%, medium at 75%", async () => {
-    const full = await run({
+    const full = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines({ drop: [3, 0] }), entryLines(200)),
       [SYSCTLS]: sysctl(131072, 130912),
     });
-    const finding = find(full, "conntrack.table-near-full");
+    const finding = kindOf(full, "conntrack.table-near-full");
     expect(finding?.severity).toBe("high");
     expect(finding?.attributes).toMatchObject({ entries: 130912, conntrackMax: 131072, percent: 99.9, listed: 200 });
     expect(finding?.evidence[0]?.excerpt).toBe("net.netfilter.nf_conntrack_count = 130912");
-    const busy = await run({
+    const busy = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines(), entryLines(10)),
       [SYSCTLS]: sysctl(131072, 104000),
     });
-    expect(find(busy, "conntrack.table-near-full")?.severity).toBe("medium");
-    const calm = await run({
+    expect(kindOf(busy, "conntrack.table-near-full")?.severity).toBe("medium");
+    const calm = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines(), entryLines(10)),
       [SYSCTLS]: sysctl(131072, 40000),
     });
-    expect(find(calm, "conntrack.table-near-full")).toBeUndefined();
+    expect(kindOf(calm, "conntrack.table-near-full")).toBeUndefined();
   });
 
   it("counts the listed entries against conntrackMax handed off from read_sysctls when the sysctl dump is absent", async () => {
-    const report = await run({ [CONNTRACK]: conntrackFile(statsLines(), entryLines(950)) }, { conntrackMax: 1000 });
-    const finding = find(report, "conntrack.table-near-full");
+    const report = await runOn(
+      inspectConntrack,
+      { [CONNTRACK]: conntrackFile(statsLines(), entryLines(950)) },
+      { conntrackMax: 1000 },
+    );
+    const finding = kindOf(report, "conntrack.table-near-full");
     expect(finding?.severity).toBe("high");
     expect(finding?.attributes).toMatchObject({ entries: 950, conntrackMax: 1000, percent: 95 });
-    expect(find(report, "conntrack.entries")?.attributes.maxSource).toBe("input");
+    expect(kindOf(report, "conntrack.entries")?.attributes.maxSource).toBe("input");
   });
 
   it("says nf_conntrack_max is unknown without the sysctl dump or the hand-off", async () => {
-    const report = await run({ [CONNTRACK]: conntrackFile(statsLines(), entryLines(20)) });
-    expect(find(report, "conntrack.entries")?.summary).toContain("nf_conntrack_max unknown");
-    expect(find(report, "conntrack.table-near-full")).toBeUndefined();
+    const report = await runOn(inspectConntrack, { [CONNTRACK]: conntrackFile(statsLines(), entryLines(20)) });
+    expect(kindOf(report, "conntrack.entries")?.summary).toContain("nf_conntrack_max unknown");
+    expect(kindOf(report, "conntrack.table-near-full")).toBeUndefined();
   });
 
   it("reads extended output with the ipv4 prefix and the trailing entries-shown line", async () => {
     const lines = entryLines(10).map((l) => `ipv4     2 ${l}`);
-    const report = await run({
+    const report = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines(), [
         ...lines,
         "conntrack v1.4.6 (conntrack-tools): 10 flow entries have been shown.",
       ]),
     });
-    expect(find(report, "conntrack.entries")?.attributes).toMatchObject({ entries: 10, udp53: 4, reported: 10 });
+    expect(kindOf(report, "conntrack.entries")?.attributes).toMatchObject({ entries: 10, udp53: 4, reported: 10 });
   });
 
   it("copes with CRLF line endings", async () => {
-    const report = await run({
+    const report = await runOn(inspectConntrack, {
       [CONNTRACK]: conntrackFile(statsLines({ insertFailed: [1, 0] }), entryLines(10)).replace(/\n/g, "\r\n"),
     });
-    expect(find(report, "conntrack.stats")?.attributes.insertFailed).toBe(1);
-    expect(find(report, "conntrack.entries")?.attributes).toMatchObject({ entries: 10, udp53: 4 });
+    expect(kindOf(report, "conntrack.stats")?.attributes.insertFailed).toBe(1);
+    expect(kindOf(report, "conntrack.entries")?.attributes).toMatchObject({ entries: 10, udp53: 4 });
   });
 
   it("answers no_data when conntrack.txt is absent, even with a sysctl dump", async () => {
-    const report = await run({ [SYSCTLS]: sysctl(131072, 130000) });
+    const report = await runOn(inspectConntrack, { [SYSCTLS]: sysctl(131072, 130000) });
     expect(report.status).toBe("no_data");
     expect(report.findings).toEqual([]);
   });
 
   it("answers error with a gap when conntrack.txt is empty", async () => {
-    const report = await run({ [CONNTRACK]: "" });
+    const report = await runOn(inspectConntrack, { [CONNTRACK]: "" });
     expect(report.status).toBe("error");
     expect(report.gaps).toEqual([{ source: CONNTRACK, reason: "file is empty" }]);
   });
 
   it("answers error with a gap when conntrack printed nothing under its headers", async () => {
-    const report = await run({ [CONNTRACK]: "*** Output of conntrack -S *** \n*** Output of conntrack -L ***\n" });
+    const report = await runOn(inspectConntrack, {
+      [CONNTRACK]: "*** Output of conntrack -S *** \n*** Output of conntrack -L ***\n",
+    });
     expect(report.status).toBe("error");
     expect(report.gaps[0]?.source).toBe(CONNTRACK);
   });
 
   it("survives binary garbage", async () => {
     const garbage = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919 + 13) % 256);
-    const report = await run({ [CONNTRACK]: garbage });
+    const report = await runOn(inspectConntrack, { [CONNTRACK]: garbage });
     expect(report.status).toBe("error");
     expect(report.findings).toEqual([]);
   });
 
-  it("streams a large table quickly", async () => {
+  // How fast is a benchmark (npm run bench), not an assertion that flakes on a busy machine.
+  it("reads a 300,000-entry table completely", async () => {
     const n = 300_000;
-    const report = await run({ [CONNTRACK]: conntrackFile(statsLines(), entryLines(n)), [SYSCTLS]: sysctl(524288, n) });
-    expect(find(report, "conntrack.entries")?.attributes).toMatchObject({ listed: n, udp53: (2 * n) / 5 });
-    expect(report.stats.durationMs).toBeLessThan(5000);
+    const report = await runOn(inspectConntrack, {
+      [CONNTRACK]: conntrackFile(statsLines(), entryLines(n)),
+      [SYSCTLS]: sysctl(524288, n),
+    });
+    expect(kindOf(report, "conntrack.entries")?.attributes).toMatchObject({ listed: n, udp53: (2 * n) / 5 });
   });
 });
 
@@ -326,33 +327,33 @@ describe("inspect_conntrack on generated bundles", () => {
   it.each(VARIANTS)(
     "raises nothing above info on the healthy baseline %j, and its insert_failed=0 argues against the race",
     async (opts) => {
-      const report = await run(healthyBaseline(opts));
+      const report = await runOn(inspectConntrack, healthyBaseline(opts));
       expect(report.status).toBe("ok");
-      expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-      expect(find(report, "conntrack.stats")?.attributes.insertFailed).toBe(0);
-      expect(find(report, "conntrack.entries")?.attributes.conntrackMax).toBe(131072);
+      expect(aboveInfo(report)).toEqual([]);
+      expect(kindOf(report, "conntrack.stats")?.attributes.insertFailed).toBe(0);
+      expect(kindOf(report, "conntrack.entries")?.attributes.conntrackMax).toBe(131072);
     },
   );
 
   it("finds a full table: near-full from nf_conntrack_count and drops from the counters", async () => {
-    const report = await run(withFaults({}, conntrackTableFull()));
-    expect(find(report, "conntrack.table-near-full")?.severity).toBe("high");
-    expect(find(report, "conntrack.drops")?.severity).toBe("high");
-    expect(find(report, "conntrack.insert-failed")).toBeUndefined();
-    expect(find(report, "conntrack.entries")?.attributes.listed).toBe(20_000);
+    const report = await runOn(inspectConntrack, withFaults({}, conntrackTableFull()));
+    expect(kindOf(report, "conntrack.table-near-full")?.severity).toBe("high");
+    expect(kindOf(report, "conntrack.drops")?.severity).toBe("high");
+    expect(kindOf(report, "conntrack.insert-failed")).toBeUndefined();
+    expect(kindOf(report, "conntrack.entries")?.attributes.listed).toBe(20_000);
   });
 
   it("finds the insert race without blaming a full table", async () => {
-    const report = await run(withFaults({}, conntrackInsertRace()));
-    expect(find(report, "conntrack.insert-failed")?.severity).toBe("high");
-    expect(find(report, "conntrack.drops")).toBeUndefined();
-    expect(find(report, "conntrack.table-near-full")).toBeUndefined();
-    expect(find(report, "conntrack.entries")?.attributes.udp53Unreplied).toBe(24);
+    const report = await runOn(inspectConntrack, withFaults({}, conntrackInsertRace()));
+    expect(kindOf(report, "conntrack.insert-failed")?.severity).toBe("high");
+    expect(kindOf(report, "conntrack.drops")).toBeUndefined();
+    expect(kindOf(report, "conntrack.table-near-full")).toBeUndefined();
+    expect(kindOf(report, "conntrack.entries")?.attributes.udp53Unreplied).toBe(24);
   });
 
   it("shows pod lookups to a wrong clusterDNS as unreplied UDP/53", async () => {
-    const report = await run(withFaults({}, clusterDnsMismatch()));
-    const entries = find(report, "conntrack.entries");
+    const report = await runOn(inspectConntrack, withFaults({}, clusterDnsMismatch()));
+    const entries = kindOf(report, "conntrack.entries");
     expect(entries?.attributes.udp53Unreplied).toBeGreaterThan(0);
     expect((entries?.attributes.dnsDestinations as string[]).some((d) => d.startsWith("10.100.0.10="))).toBe(true);
   });

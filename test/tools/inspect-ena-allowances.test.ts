@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool } from "../../src/toolkit/run-tool.ts";
 import { inspectEnaAllowances } from "../../tools/inspect-ena-allowances.ts";
+import { kindOf, runOn } from "./helpers.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { enaLinklocalExceeded } from "../../src/fixtures/faults/network-extra.ts";
+import { enaLinklocalExceeded } from "../../src/fixtures/faults/service.ts";
 import type { BaselineOptions } from "../../src/fixtures/options.ts";
 
 const ETHTOOL = "networking/ethtool.txt";
@@ -71,21 +68,13 @@ function node(primary: Counters = {}, secondary: Counters = {}): string {
   ]);
 }
 
-async function run(files: Record<string, string | Uint8Array>): Promise<ToolReport> {
-  return runTool(inspectEnaAllowances, await createNodeEvidence(createMemorySource(files)), {});
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
-
 describe("inspect_ena_allowances", () => {
   it("reports all-zero counters as an info fact that argues against allowance drops", async () => {
-    const report = await run({ [ETHTOOL]: node() });
+    const report = await runOn(inspectEnaAllowances, { [ETHTOOL]: node() });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
     expect(report.findings.map((f) => f.kind)).toEqual(["ena.allowances"]);
-    expect(find(report, "ena.allowances")?.attributes).toMatchObject({
+    expect(kindOf(report, "ena.allowances")?.attributes).toMatchObject({
       countersPresent: true,
       interfaces: ["ens5", "ens6"],
       linklocalAllowanceExceeded: 0,
@@ -96,8 +85,8 @@ describe("inspect_ena_allowances", () => {
   });
 
   it("raises linklocal-exceeded (the VPC resolver limit) with per-interface values", async () => {
-    const report = await run({ [ETHTOOL]: node({ linklocal: 48213 }, { linklocal: 1207 }) });
-    const linklocal = find(report, "ena.linklocal-exceeded");
+    const report = await runOn(inspectEnaAllowances, { [ETHTOOL]: node({ linklocal: 48213 }, { linklocal: 1207 }) });
+    const linklocal = kindOf(report, "ena.linklocal-exceeded");
     expect(linklocal?.severity).toBe("high");
     expect(linklocal?.attributes).toMatchObject({
       total: 49420,
@@ -109,73 +98,79 @@ describe("inspect_ena_allowances", () => {
       excerpt: "ens5: linklocal_allowance_exceeded: 48213",
     });
     expect(linklocal?.correlateWith).toContain("check_resolv_conf");
-    expect(find(report, "ena.allowances")?.attributes.linklocalAllowanceExceeded).toBe(49420);
+    expect(kindOf(report, "ena.allowances")?.attributes.linklocalAllowanceExceeded).toBe(49420);
   });
 
   it("grades by magnitude: a few drops are medium", async () => {
-    const report = await run({ [ETHTOOL]: node({ linklocal: 37, conntrack: 12 }) });
-    expect(find(report, "ena.linklocal-exceeded")?.severity).toBe("medium");
-    expect(find(report, "ena.conntrack-exceeded")?.severity).toBe("medium");
+    const report = await runOn(inspectEnaAllowances, { [ETHTOOL]: node({ linklocal: 37, conntrack: 12 }) });
+    expect(kindOf(report, "ena.linklocal-exceeded")?.severity).toBe("medium");
+    expect(kindOf(report, "ena.conntrack-exceeded")?.severity).toBe("medium");
   });
 
   it("raises pps, bandwidth and conntrack allowance findings", async () => {
-    const report = await run({
+    const report = await runOn(inspectEnaAllowances, {
       [ETHTOOL]: node({ pps: 250000, bw_in: 5, bw_out: 31000, conntrack: 4400, available: 0 }),
     });
-    expect(find(report, "ena.pps-exceeded")?.severity).toBe("high");
-    const bw = find(report, "ena.bandwidth-exceeded");
+    expect(kindOf(report, "ena.pps-exceeded")?.severity).toBe("high");
+    const bw = kindOf(report, "ena.bandwidth-exceeded");
     expect(bw?.severity).toBe("high");
     expect(bw?.attributes).toMatchObject({ total: 31005, bwInAllowanceExceeded: 5, bwOutAllowanceExceeded: 31000 });
-    expect(find(report, "ena.conntrack-exceeded")?.severity).toBe("high");
-    expect(find(report, "ena.allowances")?.attributes.conntrackAllowanceAvailableMin).toBe(0);
-    expect(find(report, "ena.linklocal-exceeded")).toBeUndefined();
+    expect(kindOf(report, "ena.conntrack-exceeded")?.severity).toBe("high");
+    expect(kindOf(report, "ena.allowances")?.attributes.conntrackAllowanceAvailableMin).toBe(0);
+    expect(kindOf(report, "ena.linklocal-exceeded")).toBeUndefined();
   });
 
   it("computes a rate since boot when the bundle knows its boot and collection times", async () => {
     const files = { [ETHTOOL]: node({ linklocal: 7200 }), "system/procstat.txt": "cpu  1 2 3\nbtime 1795256400\n" };
-    const report = await runTool(
+    const report = await runOn(
       inspectEnaAllowances,
-      await createNodeEvidence(createMemorySource(files, "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz")),
+      files,
       {},
+      {
+        label: "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz",
+      },
     );
-    expect(find(report, "ena.linklocal-exceeded")?.attributes.perHourSinceBoot).toBeGreaterThan(0);
-    expect(find(report, "ena.allowances")?.attributes.uptimeHours).toBeGreaterThan(0);
+    expect(kindOf(report, "ena.linklocal-exceeded")?.attributes.perHourSinceBoot).toBeGreaterThan(0);
+    expect(kindOf(report, "ena.allowances")?.attributes.uptimeHours).toBeGreaterThan(0);
   });
 
   it("accepts `NIC statistics:` blocks preceded by a bare interface name or a command header", async () => {
     const bare = `eth0\n${ena({ pps: 17 }).join("\n")}\n\neth1\n${ena().join("\n")}\n`;
-    const r1 = await run({ [ETHTOOL]: bare });
-    expect(find(r1, "ena.pps-exceeded")?.attributes.interfaces).toEqual(["eth0"]);
+    const r1 = await runOn(inspectEnaAllowances, { [ETHTOOL]: bare });
+    expect(kindOf(r1, "ena.pps-exceeded")?.attributes.interfaces).toEqual(["eth0"]);
     const headed = `*** Output of ethtool -S eth0 ***\n${ena({ bw_in: 3 }).join("\n")}\n`;
-    const r2 = await run({ [ETHTOOL]: headed });
-    expect(find(r2, "ena.bandwidth-exceeded")?.attributes.interfaces).toEqual(["eth0"]);
+    const r2 = await runOn(inspectEnaAllowances, { [ETHTOOL]: headed });
+    expect(kindOf(r2, "ena.bandwidth-exceeded")?.attributes.interfaces).toEqual(["eth0"]);
   });
 
   it("says allowances cannot be ruled out when the driver has no allowance counters", async () => {
-    const report = await run({ [ETHTOOL]: collector([["eth0", ena({}, false)]]) });
+    const report = await runOn(inspectEnaAllowances, { [ETHTOOL]: collector([["eth0", ena({}, false)]]) });
     expect(report.severity).toBe("info");
-    expect(find(report, "ena.allowances")?.attributes).toMatchObject({ countersPresent: false, interfaces: ["eth0"] });
+    expect(kindOf(report, "ena.allowances")?.attributes).toMatchObject({
+      countersPresent: false,
+      interfaces: ["eth0"],
+    });
   });
 
   it("copes with CRLF line endings", async () => {
-    const report = await run({ [ETHTOOL]: node({ linklocal: 2000 }).replaceAll("\n", "\r\n") });
-    expect(find(report, "ena.linklocal-exceeded")?.attributes.total).toBe(2000);
+    const report = await runOn(inspectEnaAllowances, { [ETHTOOL]: node({ linklocal: 2000 }).replaceAll("\n", "\r\n") });
+    expect(kindOf(report, "ena.linklocal-exceeded")?.attributes.total).toBe(2000);
   });
 
   it("answers no_data when ethtool.txt is missing", async () => {
-    const report = await run({ "networking/iprule.txt": "0:\tfrom all lookup local\n" });
+    const report = await runOn(inspectEnaAllowances, { "networking/iprule.txt": "0:\tfrom all lookup local\n" });
     expect(report.status).toBe("no_data");
   });
 
   it("answers error with a gap naming the file when it is empty", async () => {
-    const report = await run({ [ETHTOOL]: "\n\n" });
+    const report = await runOn(inspectEnaAllowances, { [ETHTOOL]: "\n\n" });
     expect(report.status).toBe("error");
     expect(report.gaps[0]?.source).toBe(ETHTOOL);
   });
 
   it("does not throw on binary garbage", async () => {
     const garbage = new Uint8Array(4096).map((_, i) => (i * 151 + 3) % 256);
-    const report = await run({ [ETHTOOL]: garbage });
+    const report = await runOn(inspectEnaAllowances, { [ETHTOOL]: garbage });
     expect(report.status).toBe("error");
     expect(report.findings).toEqual([]);
   });
@@ -184,16 +179,19 @@ describe("inspect_ena_allowances", () => {
     const variants: BaselineOptions[] = [{}, { nodeadm: false }, { enisShape: "legacy" }];
     for (const opts of variants) {
       it(`raises nothing above info on the healthy baseline ${JSON.stringify(opts)}`, async () => {
-        const report = await run(Object.fromEntries(healthyBaseline(opts)));
+        const report = await runOn(inspectEnaAllowances, Object.fromEntries(healthyBaseline(opts)));
         expect(report.status).toBe("ok");
         expect(report.findings.map((f) => `${f.kind}:${f.severity}`)).toEqual(["ena.allowances:info"]);
-        expect(find(report, "ena.allowances")?.attributes.interfaces).toHaveLength(3);
+        expect(kindOf(report, "ena.allowances")?.attributes.interfaces).toHaveLength(3);
       });
     }
 
     it("raises a high linklocal finding on the ENI that carries CoreDNS's resolver traffic", async () => {
-      const report = await run(Object.fromEntries(withFaults({}, enaLinklocalExceeded({ exceeded: 48213 }))));
-      const linklocal = find(report, "ena.linklocal-exceeded");
+      const report = await runOn(
+        inspectEnaAllowances,
+        Object.fromEntries(withFaults({}, enaLinklocalExceeded({ exceeded: 48213 }))),
+      );
+      const linklocal = kindOf(report, "ena.linklocal-exceeded");
       expect(linklocal?.severity).toBe("high");
       expect(linklocal?.attributes.total).toBe(48213);
       expect(linklocal?.attributes.perHourSinceBoot).toBeGreaterThan(100);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
 import {
@@ -10,29 +9,16 @@ import {
   nodeIpCapacity,
   subnetExhausted,
 } from "../../src/fixtures/faults/network.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
 import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
 import { inspectIpamdState } from "../../tools/inspect-ipamd-state.ts";
+import { aboveInfo, kindOf, kindsOf, runOn } from "./helpers.ts";
 
 const tool = inspectIpamdState as unknown as ToolDefinition;
 
-async function run(files: Record<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
-  return runTool(tool, await createNodeEvidence(createMemorySource(files)), input);
-}
-
-function kinds(report: ToolReport): string[] {
-  return report.findings.map((f) => f.kind);
-}
-
 function find(report: ToolReport, kind: string) {
-  const found = report.findings.find((f) => f.kind === kind);
-  if (!found) throw new Error(`no ${kind} in ${kinds(report).join(", ")}`);
+  const found = kindOf(report, kind);
+  if (!found) throw new Error(`no ${kind} in ${kindsOf(report).join(", ")}`);
   return found;
-}
-
-function aboveInfo(report: ToolReport): string[] {
-  return report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 }
 
 /** One ENI as /v1/enis (v1.9+) writes it: secondary /32s or /28 prefixes, assigned ones with an IPAMKey. */
@@ -181,7 +167,7 @@ function healthyState(): Record<string, string> {
 
 describe("inspect_ipamd_state", () => {
   it("reports the pool as numbers and nothing above info on a healthy node", async () => {
-    const report = await run(healthyState());
+    const report = await runOn(tool, healthyState());
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
     const pool = find(report, "ipamd.pool");
@@ -197,7 +183,7 @@ describe("inspect_ipamd_state", () => {
       ipCapacity: 27,
     });
     expect(pool.attributes.subnetIds).toEqual(["subnet-0abc"]);
-    expect(kinds(report)).toEqual(
+    expect(kindsOf(report)).toEqual(
       expect.arrayContaining(["ipamd.pool", "ipamd.settings", "ipamd.pod-ips", "ipamd.api-errors"]),
     );
     expect(find(report, "ipamd.api-errors").attributes.classes).toEqual(["other"]);
@@ -209,7 +195,7 @@ describe("inspect_ipamd_state", () => {
       AssignedIPs: 3,
       ENIs: Object.fromEntries([eni("eni-0a1", 0, ips("10.0.12", 40, 9), 3)]),
     });
-    const report = await run({ "ipamd/enis.json": flat });
+    const report = await runOn(tool, { "ipamd/enis.json": flat });
     expect(find(report, "ipamd.pool").attributes).toMatchObject({
       shape: "flat",
       totalIps: 9,
@@ -237,7 +223,7 @@ describe("inspect_ipamd_state", () => {
         },
       },
     });
-    const report = await run({ "ipamd/enis.json": legacy });
+    const report = await runOn(tool, { "ipamd/enis.json": legacy });
     expect(find(report, "ipamd.pool").attributes).toMatchObject({
       shape: "legacy",
       totalIps: 3,
@@ -255,7 +241,7 @@ describe("inspect_ipamd_state", () => {
         ]),
       },
     });
-    const report = await run({ "ipamd/enis.json": noTotals });
+    const report = await runOn(tool, { "ipamd/enis.json": noTotals });
     expect(find(report, "ipamd.pool").attributes).toMatchObject({ totalIps: 9, assignedIps: 6 });
   });
 
@@ -271,11 +257,11 @@ describe("inspect_ipamd_state", () => {
         apiErrors: [["CreateNetworkInterface", "InsufficientFreeAddressesInSubnet", 6]],
       }),
     };
-    const report = await run(files);
+    const report = await runOn(tool, files);
     const exhausted = find(report, "ipamd.pool-exhausted");
     expect(exhausted.severity).toBe("high");
     expect(exhausted.attributes).toMatchObject({ atMaxEnis: false, noAvailableIpCount: 14 });
-    expect(kinds(report)).not.toContain("ipamd.at-max-enis");
+    expect(kindsOf(report)).not.toContain("ipamd.at-max-enis");
     const api = find(report, "ipamd.api-errors");
     expect(api.severity).toBe("high");
     expect(api.attributes).toMatchObject({ classes: ["subnet-exhausted"], subnetErrors: 6 });
@@ -290,10 +276,10 @@ describe("inspect_ipamd_state", () => {
       ]),
       "ipamd/metrics.json": metrics({ total: 27, assigned: 27, enis: 3, eniMax: 3, noAvailable: 3 }),
     };
-    const report = await run(files);
+    const report = await runOn(tool, files);
     expect(find(report, "ipamd.at-max-enis").severity).toBe("high");
     expect(find(report, "ipamd.pool-exhausted").attributes.atMaxEnis).toBe(true);
-    expect(kinds(report)).not.toContain("ipamd.api-errors");
+    expect(kindsOf(report)).not.toContain("ipamd.api-errors");
   });
 
   it("does not call a full pool node capacity when the attached ENIs could hold more addresses (WARM_IP_TARGET)", async () => {
@@ -310,7 +296,7 @@ describe("inspect_ipamd_state", () => {
         WARM_ENI_TARGET: "0",
       }),
     };
-    const report = await run(files);
+    const report = await runOn(tool, files);
     const atMax = find(report, "ipamd.at-max-enis");
     expect(atMax.severity).toBe("info");
     expect(atMax.attributes.atCapacity).toBe(false);
@@ -328,7 +314,7 @@ describe("inspect_ipamd_state", () => {
       ]),
       "ipamd/ipamd-env-settings.json": JSON.stringify({ ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" }),
     };
-    const report = await run(files);
+    const report = await runOn(tool, files);
     const empty = find(report, "ipamd.no-ips-no-enis");
     expect(empty.severity).toBe("high");
     expect(empty.summary).toMatch(/no \/28/);
@@ -348,7 +334,7 @@ describe("inspect_ipamd_state", () => {
       ]),
       "ipamd/metrics.json": metrics({ total: 27, assigned: 20, enis: 3, eniMax: 3 }),
     };
-    const report = await run(files);
+    const report = await runOn(tool, files);
     expect(find(report, "ipamd.at-max-enis").severity).toBe("info");
     expect(aboveInfo(report)).toEqual([]);
   });
@@ -358,7 +344,7 @@ describe("inspect_ipamd_state", () => {
       "ipamd/enis.json": byCard(0, 0, [eni("eni-0a1", 0, [], 0), eni("eni-0b2", 1, [], 0)]),
       "ipamd/ipamd-env-settings.json": JSON.stringify({ ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" }),
     };
-    const report = await run(files);
+    const report = await runOn(tool, files);
     const empty = find(report, "ipamd.no-ips-no-enis");
     expect(empty.severity).toBe("high");
     expect(empty.attributes).toMatchObject({ prefixMode: true, enisAttached: 2 });
@@ -369,7 +355,7 @@ describe("inspect_ipamd_state", () => {
     const files = {
       "ipamd/enis.json": byCard(32, 20, [eni("eni-0a1", 0, [], 20, { prefixes: ["10.0.12.16/28", "10.0.12.32/28"] })]),
     };
-    const report = await run(files);
+    const report = await runOn(tool, files);
     expect(find(report, "ipamd.pool").attributes).toMatchObject({ totalIps: 32, prefixes: 2, prefixMode: true });
   });
 
@@ -387,20 +373,22 @@ describe("inspect_ipamd_state", () => {
         },
       },
     });
-    const report = await run({ "ipamd/enis.json": v6 });
-    expect(kinds(report)).not.toContain("ipamd.no-ips-no-enis");
+    const report = await runOn(tool, { "ipamd/enis.json": v6 });
+    expect(kindsOf(report)).not.toContain("ipamd.no-ips-no-enis");
     expect(find(report, "ipamd.pool").attributes.ipv6).toBe(true);
   });
 
   it("reports no ENI at all when IPAMD never initialised its datastore", async () => {
-    const report = await run({ "ipamd/enis.json": JSON.stringify({ TotalIPs: 0, AssignedIPs: 0, ENIs: null }) });
+    const report = await runOn(tool, {
+      "ipamd/enis.json": JSON.stringify({ TotalIPs: 0, AssignedIPs: 0, ENIs: null }),
+    });
     const empty = find(report, "ipamd.no-ips-no-enis");
     expect(empty.summary).toMatch(/no ENI/);
     expect(empty.attributes.enisAttached).toBe(0);
   });
 
   it("separates permission errors from throttling in the API error counters", async () => {
-    const denied = await run({
+    const denied = await runOn(tool, {
       "ipamd/metrics.json": metrics({
         total: 9,
         assigned: 3,
@@ -420,7 +408,7 @@ describe("inspect_ipamd_state", () => {
       apis: ["AssignPrivateIpAddresses", "CreateNetworkInterface"],
     });
 
-    const throttled = await run({
+    const throttled = await runOn(tool, {
       "ipamd/metrics.json": metrics({
         total: 9,
         assigned: 3,
@@ -435,7 +423,7 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("keeps a few throttles and benign API races at info", async () => {
-    const report = await run({
+    const report = await runOn(tool, {
       "ipamd/metrics.json": metrics({
         total: 9,
         assigned: 3,
@@ -451,7 +439,7 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("says introspection was skipped and raises nothing when the collector ignored it", async () => {
-    const report = await run({
+    const report = await runOn(tool, {
       "ipamd/ipam_introspection_ignore.txt": "Ignoring IPAM introspection stats as mentioned\n",
       "ipamd/ipam_metrics_ignore.txt": "Ignoring Prometheus Metrics collection as mentioned\n",
       "ipamd/ipam.json": CHECKPOINT,
@@ -461,21 +449,21 @@ describe("inspect_ipamd_state", () => {
     expect(report.gaps).toEqual([]);
     expect(aboveInfo(report)).toEqual([]);
     expect(find(report, "ipamd.introspection-skipped").attributes).toEqual({ introspection: true, metrics: true });
-    expect(kinds(report)).not.toContain("ipamd.introspection-empty");
+    expect(kindsOf(report)).not.toContain("ipamd.introspection-empty");
   });
 
   it("reads empty files as skipped when script-params says ignore_introspection even without the marker", async () => {
-    const report = await run({
+    const report = await runOn(tool, {
       "ipamd/enis.json": "",
       "ipamd/ipamd-env-settings.json": "",
       "system/script-params.txt": "ignore_introspection: true\nignore_metrics: false\n",
     });
-    expect(kinds(report)).toEqual(["ipamd.introspection-skipped"]);
+    expect(kindsOf(report)).toEqual(["ipamd.introspection-skipped"]);
     expect(report.gaps).toEqual([]);
   });
 
   it("reports empty introspection files without the skip marker as IPAMD not answering", async () => {
-    const report = await run({
+    const report = await runOn(tool, {
       "ipamd/enis.json": "",
       "ipamd/ipamd-env-settings.json": "",
       "ipamd/networkutils-env-settings.json": "",
@@ -492,7 +480,7 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("hands off the checkpoint's pod IPs as a typed attribute", async () => {
-    const report = await run({ "ipamd/ipam.json": CHECKPOINT });
+    const report = await runOn(tool, { "ipamd/ipam.json": CHECKPOINT });
     const pods = find(report, "ipamd.pod-ips");
     expect(pods.attributes.podIPs).toEqual(["10.0.12.40", "10.0.12.41"]);
     expect(pods.attributes.pods).toEqual([
@@ -503,12 +491,12 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("accepts a checkpoint with no allocations", async () => {
-    const report = await run({ "ipamd/ipam.json": '{"version":"vpc-cni-ipam/1","allocations":null}' });
+    const report = await runOn(tool, { "ipamd/ipam.json": '{"version":"vpc-cni-ipam/1","allocations":null}' });
     expect(find(report, "ipamd.pod-ips").attributes).toMatchObject({ count: 0, podIPs: [] });
   });
 
   it("reports the settings as configuration facts, never faults", async () => {
-    const report = await run({
+    const report = await runOn(tool, {
       "ipamd/ipamd-env-settings.json": JSON.stringify({
         WARM_IP_TARGET: 5,
         MINIMUM_IP_TARGET: 10,
@@ -537,25 +525,25 @@ describe("inspect_ipamd_state", () => {
 
   it("flags a kubelet maxPods above what the ENIs can address", async () => {
     const files = { "ipamd/metrics.json": metrics({ total: 27, assigned: 27, enis: 3, eniMax: 3, ipMax: 27 }) };
-    const above = await run(files, { maxPods: 110 });
+    const above = await runOn(tool, files, { maxPods: 110 });
     expect(find(above, "ipamd.max-pods-above-capacity")).toMatchObject({
       severity: "high",
       attributes: { maxPods: 110, ipCapacity: 27, shortfall: 81 },
     });
-    const within = await run(files, { maxPods: 29 });
-    expect(kinds(within)).not.toContain("ipamd.max-pods-above-capacity");
+    const within = await runOn(tool, files, { maxPods: 29 });
+    expect(kindsOf(within)).not.toContain("ipamd.max-pods-above-capacity");
     expect(find(within, "ipamd.pool").attributes.maxPodsWithinCapacity).toBe(true);
   });
 
   it("rejects a maxPods that is not a positive integer", async () => {
-    await expect(run({ "ipamd/ipam.json": CHECKPOINT }, { maxPods: -3 })).resolves.toBeDefined();
+    await expect(runOn(tool, { "ipamd/ipam.json": CHECKPOINT }, { maxPods: -3 })).resolves.toBeDefined();
     const { toolInputSchema } = await import("../../src/toolkit/run-tool.ts");
     expect(toolInputSchema(tool).safeParse({ maxPods: -3 }).success).toBe(false);
     expect(toolInputSchema(tool).safeParse({ maxPods: 58 }).success).toBe(true);
   });
 
   it("answers no_data when no IPAMD file is in the bundle", async () => {
-    const report = await run({
+    const report = await runOn(tool, {
       "system/script-params.txt": "ignore_introspection: false\n",
       "kubelet/kubelet.log": "",
     });
@@ -564,27 +552,34 @@ describe("inspect_ipamd_state", () => {
   });
 
   it("answers error with a gap naming the file when enis.json is not JSON", async () => {
-    const report = await run({ "ipamd/enis.json": '{"0": {"TotalIPs": 9, "ENIs": {' });
+    const report = await runOn(tool, { "ipamd/enis.json": '{"0": {"TotalIPs": 9, "ENIs": {' });
     expect(report.status).toBe("error");
     expect(report.gaps[0]?.source).toBe("ipamd/enis.json");
     expect(report.gaps[0]?.reason).toMatch(/invalid JSON/);
   });
 
   it("answers error for an enis.json of an unknown shape and a metrics file without samples", async () => {
-    const report = await run({ "ipamd/enis.json": '["eni-0a1"]', "ipamd/metrics.json": "404 page not found\n" });
+    const report = await runOn(tool, {
+      "ipamd/enis.json": '["eni-0a1"]',
+      "ipamd/metrics.json": "404 page not found\n",
+    });
     expect(report.status).toBe("error");
     expect(report.gaps.map((g) => g.source).sort()).toEqual(["ipamd/enis.json", "ipamd/metrics.json"]);
   });
 
   it("does not throw on binary garbage", async () => {
     const garbage = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256);
-    const report = await run({ "ipamd/enis.json": garbage, "ipamd/metrics.json": garbage, "ipamd/ipam.json": garbage });
+    const report = await runOn(tool, {
+      "ipamd/enis.json": garbage,
+      "ipamd/metrics.json": garbage,
+      "ipamd/ipam.json": garbage,
+    });
     expect(report.status).toBe("error");
     expect(report.findings).toEqual([]);
   });
 
   it("copes with CRLF metrics", async () => {
-    const report = await run({
+    const report = await runOn(tool, {
       "ipamd/metrics.json": metrics({ total: 9, assigned: 2, enis: 1, eniMax: 3 }).replace(/\n/g, "\r\n"),
     });
     expect(find(report, "ipamd.pool").attributes).toMatchObject({
@@ -602,7 +597,7 @@ describe("inspect_ipamd_state", () => {
       "var_log/aws-routed-eni/ipamd.log":
         '{"level":"debug","ts":"2026-11-24T10:29:40.000Z","caller":"ipamd/ipamd.go:780","msg":"Successfully Reconciled ENI/IP pool"}\n',
     };
-    const report = await run(files, { window: { start: "2026-11-24T00:00:00Z", end: "2026-11-24T04:00:00Z" } });
+    const report = await runOn(tool, files, { window: { start: "2026-11-24T00:00:00Z", end: "2026-11-24T04:00:00Z" } });
     const exhausted = find(report, "ipamd.pool-exhausted");
     expect(exhausted.severity).toBe("medium");
     expect(exhausted.attributes.snapshotAfterWindow).toBe(true);
@@ -610,17 +605,13 @@ describe("inspect_ipamd_state", () => {
 });
 
 describe("inspect_ipamd_state on the healthy baseline and the network faults", () => {
-  async function runFiles(files: Map<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
-    return runTool(tool, await createNodeEvidence(createMemorySource(files)), input);
-  }
-
   it.each([
     {},
     { enisShape: "flat" as const },
     { enisShape: "legacy" as const, cniLogFormat: "text" as const },
     { ignoreIntrospection: true },
   ])("raises nothing above info on the healthy baseline %j", async (opts) => {
-    const report = await runFiles(healthyBaseline(opts));
+    const report = await runOn(tool, healthyBaseline(opts));
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
     expect(report.gaps).toEqual([]);
@@ -628,7 +619,7 @@ describe("inspect_ipamd_state on the healthy baseline and the network faults", (
   });
 
   it("reads a full subnet as a full pool that could still grow, with subnet API errors", async () => {
-    const report = await runFiles(withFaults({}, subnetExhausted()));
+    const report = await runOn(tool, withFaults({}, subnetExhausted()));
     expect(find(report, "ipamd.pool-exhausted")).toMatchObject({ severity: "high", attributes: { atCapacity: false } });
     const api = find(report, "ipamd.api-errors");
     expect(api.attributes.classes).toContain("subnet-exhausted");
@@ -638,14 +629,14 @@ describe("inspect_ipamd_state on the healthy baseline and the network faults", (
   });
 
   it("reads prefix delegation on a subnet without a free /28 as no usable address", async () => {
-    const report = await runFiles(withFaults({}, subnetExhausted({ prefixDelegation: true })));
+    const report = await runOn(tool, withFaults({}, subnetExhausted({ prefixDelegation: true })));
     expect(find(report, "ipamd.no-ips-no-enis")).toMatchObject({ severity: "high", attributes: { prefixMode: true } });
     expect(find(report, "ipamd.api-errors").attributes.errorCodes).toContain("InsufficientCidrBlocks");
   });
 
   it("reads pods beyond the ENI capacity as node capacity without EC2 errors, and flags maxPods", async () => {
     const files = withFaults({}, nodeIpCapacity());
-    const report = await runFiles(files, { maxPods: 110 });
+    const report = await runOn(tool, files, { maxPods: 110 });
     expect(find(report, "ipamd.at-max-enis")).toMatchObject({ severity: "high", attributes: { atCapacity: true } });
     expect(find(report, "ipamd.pool-exhausted").attributes.atCapacity).toBe(true);
     expect(find(report, "ipamd.api-errors").severity).toBe("info");
@@ -654,22 +645,22 @@ describe("inspect_ipamd_state on the healthy baseline and the network faults", (
   });
 
   it("reads empty introspection files as IPAMD not answering, unless the collector skipped them", async () => {
-    const down = await runFiles(withFaults({}, ipamdDown()));
+    const down = await runOn(tool, withFaults({}, ipamdDown()));
     expect(find(down, "ipamd.introspection-empty")).toMatchObject({
       severity: "medium",
       attributes: { enisEmpty: true, metricsEmpty: true },
     });
     expect(down.gaps.map((g) => g.source)).toContain("ipamd/enis.json");
-    const skipped = await runFiles(withFaults({ ignoreIntrospection: true }, ipamdDown()));
+    const skipped = await runOn(tool, withFaults({ ignoreIntrospection: true }, ipamdDown()));
     expect(aboveInfo(skipped)).toEqual([]);
-    expect(kinds(skipped)).toContain("ipamd.introspection-skipped");
+    expect(kindsOf(skipped)).toContain("ipamd.introspection-skipped");
   });
 
   it("separates throttling from a missing CNI policy in the API error counters", async () => {
-    const throttled = find(await runFiles(withFaults({}, ec2Throttled())), "ipamd.api-errors");
+    const throttled = find(await runOn(tool, withFaults({}, ec2Throttled())), "ipamd.api-errors");
     expect(throttled.severity).toBe("high");
     expect(throttled.attributes).toMatchObject({ permissionErrors: 0, throttledErrors: 204 });
-    const denied = find(await runFiles(withFaults({}, ipamdPermissionDenied())), "ipamd.api-errors");
+    const denied = find(await runOn(tool, withFaults({}, ipamdPermissionDenied())), "ipamd.api-errors");
     expect(denied.severity).toBe("high");
     expect(denied.attributes).toMatchObject({
       throttledErrors: 0,

@@ -1,13 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { parseIpRoute, parseIpRule } from "../../src/toolkit/parse-ip-route.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
 import { inspectRoutes } from "../../tools/inspect-routes.ts";
+import { aboveInfo, kindOf, runOn } from "./helpers.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { eniRouteTableMissing, policyRoutingBroken } from "../../src/fixtures/faults/network-extra.ts";
+import { eniRouteTableMissing, policyRoutingBroken } from "../../src/fixtures/faults/network.ts";
 import type { BaselineOptions } from "../../src/fixtures/options.ts";
 
 const RULES = "networking/iprule.txt";
@@ -114,14 +111,6 @@ function healthy(): Record<string, string> {
   return { [RULES]: rules(), [ROUTES]: routes(), [CHECKPOINT]: checkpoint(), [ENIS]: enis() };
 }
 
-async function run(files: Record<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
-  return runTool(inspectRoutes, await createNodeEvidence(createMemorySource(files)), input);
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
-
 describe("ip rule / ip route parsing", () => {
   it("parses new and old iproute2 rule spellings", () => {
     expect(parseIpRule("512:\tfrom all to 10.0.12.77 lookup main")).toMatchObject({
@@ -162,10 +151,10 @@ describe("ip rule / ip route parsing", () => {
 
 describe("inspect_routes", () => {
   it("finds nothing above info on a healthy multi-ENI node and summarizes its policy routing", async () => {
-    const report = await run(healthy());
+    const report = await runOn(inspectRoutes, healthy());
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
-    const summary = find(report, "routes.summary");
+    const summary = kindOf(report, "routes.summary");
     expect(summary?.attributes).toMatchObject({
       toPodRules: 4,
       fromPodRules: 2,
@@ -176,28 +165,31 @@ describe("inspect_routes", () => {
       podsOnSecondaryEnis: 2,
       podHostRoutes: 4,
     });
-    expect(find(report, "routes.pod-rule-missing")).toBeUndefined();
-    expect(find(report, "routes.eni-table-missing")).toBeUndefined();
+    expect(kindOf(report, "routes.pod-rule-missing")).toBeUndefined();
+    expect(kindOf(report, "routes.eni-table-missing")).toBeUndefined();
   });
 
   it("states that the main table has no routes through the secondary ENI as a fact only", async () => {
-    const report = await run(healthy());
-    const fact = find(report, "routes.main-table-empty");
+    const report = await runOn(inspectRoutes, healthy());
+    const fact = kindOf(report, "routes.main-table-empty");
     expect(fact?.severity).toBe("info");
     expect(fact?.attributes).toMatchObject({ scope: "secondary-enis", secondaryDevices: ["ens6"] });
   });
 
   it("keeps an entirely empty main table at info and does not blame pod routes on it", async () => {
-    const report = await run({ ...healthy(), [ROUTES]: routes(PODS, { main: false }) });
+    const report = await runOn(inspectRoutes, { ...healthy(), [ROUTES]: routes(PODS, { main: false }) });
     expect(report.severity).toBe("info");
-    expect(find(report, "routes.main-table-empty")?.attributes).toMatchObject({ scope: "all", mainRoutes: 0 });
-    expect(find(report, "routes.pod-rule-missing")).toBeUndefined();
+    expect(kindOf(report, "routes.main-table-empty")?.attributes).toMatchObject({ scope: "all", mainRoutes: 0 });
+    expect(kindOf(report, "routes.pod-rule-missing")).toBeUndefined();
   });
 
   it("raises net.policy-routing-broken evidence when pods in the checkpoint have no `to <ip> lookup main` rule", async () => {
     const withoutRules = PODS.filter((p) => p.name.startsWith("coredns") || p.name.startsWith("catalog"));
-    const report = await run({ ...healthy(), [RULES]: rules(PODS.filter((p) => !withoutRules.includes(p))) });
-    const missing = find(report, "routes.pod-rule-missing");
+    const report = await runOn(inspectRoutes, {
+      ...healthy(),
+      [RULES]: rules(PODS.filter((p) => !withoutRules.includes(p))),
+    });
+    const missing = kindOf(report, "routes.pod-rule-missing");
     expect(missing?.severity).toBe("high");
     expect(missing?.attributes.missingToRule).toEqual(["10.0.12.77", "10.0.14.200"]);
     expect(missing?.attributes.pods).toEqual(["kube-system/coredns-7d9f8c6b5d-x2k9p", "shop/catalog-7b6d5c4f9-pl8kw"]);
@@ -207,8 +199,8 @@ describe("inspect_routes", () => {
 
   it("flags a pod on a secondary ENI that lost its `from <ip> lookup <table>` rule", async () => {
     const text = rules().replace("1536:\tfrom 10.0.13.61 lookup 2\n", "");
-    const report = await run({ ...healthy(), [RULES]: text });
-    const missing = find(report, "routes.pod-rule-missing");
+    const report = await runOn(inspectRoutes, { ...healthy(), [RULES]: text });
+    const missing = kindOf(report, "routes.pod-rule-missing");
     // One pod of four is a quarter of the node's pods: high.
     expect(missing?.severity).toBe("high");
     expect(missing?.attributes).toMatchObject({
@@ -223,29 +215,29 @@ describe("inspect_routes", () => {
     const many = [...PODS.map((p) => p.ip), "10.0.14.201", "10.0.14.202", "10.0.14.203", "10.0.14.204"];
     const extra = many.slice(4).map((ip, i) => ({ ns: "shop", name: `web-${i}`, ip, veth: `enia${i}` }));
     const all = [...PODS, ...extra];
-    const report = await run({
+    const report = await runOn(inspectRoutes, {
       [RULES]: rules(all).replace("512:\tfrom all to 10.0.14.204 lookup main\n", ""),
       [ROUTES]: routes(all),
       [CHECKPOINT]: checkpoint(all),
     });
-    const missing = find(report, "routes.pod-rule-missing");
+    const missing = kindOf(report, "routes.pod-rule-missing");
     expect(missing?.severity).toBe("medium");
     expect(missing?.attributes).toMatchObject({ missingToRule: ["10.0.14.204"], brokenPods: 1, podIPsChecked: 8 });
   });
 
   it("flags pods whose host route is gone", async () => {
-    const report = await run({
+    const report = await runOn(inspectRoutes, {
       ...healthy(),
       [ROUTES]: routes()
         .replace("10.0.13.5 dev eni0f2a7c9d1b3 scope link \n", "")
         .replace("10.0.14.200 dev eni2e9d4b6a8c1 scope link \n", ""),
     });
-    expect(find(report, "routes.pod-rule-missing")?.attributes.missingRoute).toEqual(["10.0.13.5", "10.0.14.200"]);
+    expect(kindOf(report, "routes.pod-rule-missing")?.attributes.missingRoute).toEqual(["10.0.13.5", "10.0.14.200"]);
   });
 
   it("raises eni-table-missing when the per-ENI table has no default route", async () => {
-    const report = await run({ ...healthy(), [ROUTES]: routes(PODS, { eniTable: false }) });
-    const table = find(report, "routes.eni-table-missing");
+    const report = await runOn(inspectRoutes, { ...healthy(), [ROUTES]: routes(PODS, { eniTable: false }) });
+    const table = kindOf(report, "routes.eni-table-missing");
     expect(table?.severity).toBe("high");
     expect(table?.attributes).toMatchObject({ tables: [2], affectedPodIPs: 2 });
     expect(table?.evidence[0]?.excerpt).toContain("1536:\tfrom 10.0.13.5 lookup 2");
@@ -253,17 +245,17 @@ describe("inspect_routes", () => {
 
   it("uses the podIPs hand-off from inspect_ipamd_state instead of the checkpoint", async () => {
     const files: Record<string, string> = { [RULES]: rules(), [ROUTES]: routes() };
-    const report = await run(files, { podIPs: ["10.0.12.77", "10.0.99.9"] });
-    const missing = find(report, "routes.pod-rule-missing");
+    const report = await runOn(inspectRoutes, files, { podIPs: ["10.0.12.77", "10.0.99.9"] });
+    const missing = kindOf(report, "routes.pod-rule-missing");
     expect(missing?.attributes).toMatchObject({ missingToRule: ["10.0.99.9"], podIPSource: "input", podIPsChecked: 2 });
-    expect(find(report, "routes.summary")?.attributes.podIPSource).toBe("input");
+    expect(kindOf(report, "routes.summary")?.attributes.podIPSource).toBe("input");
   });
 
   it("reads the pre-1.20 flat /v1/enis shape and the very old ENIIPPools shape", async () => {
     const flat = JSON.parse(enis())["0"];
     const text = rules().replace("1536:\tfrom 10.0.13.5 lookup 2\n", "");
-    const r1 = await run({ ...healthy(), [RULES]: text, [ENIS]: JSON.stringify(flat) });
-    expect(find(r1, "routes.pod-rule-missing")?.attributes.missingFromRule).toEqual(["10.0.13.5"]);
+    const r1 = await runOn(inspectRoutes, { ...healthy(), [RULES]: text, [ENIS]: JSON.stringify(flat) });
+    expect(kindOf(r1, "routes.pod-rule-missing")?.attributes.missingFromRule).toEqual(["10.0.13.5"]);
     const legacy = {
       AssignedIPs: 4,
       TotalIPs: 18,
@@ -282,8 +274,8 @@ describe("inspect_routes", () => {
         },
       },
     };
-    const r2 = await run({ ...healthy(), [RULES]: text, [ENIS]: JSON.stringify(legacy) });
-    expect(find(r2, "routes.pod-rule-missing")?.attributes.missingFromRule).toEqual(["10.0.13.5"]);
+    const r2 = await runOn(inspectRoutes, { ...healthy(), [RULES]: text, [ENIS]: JSON.stringify(legacy) });
+    expect(kindOf(r2, "routes.pod-rule-missing")?.attributes.missingFromRule).toEqual(["10.0.13.5"]);
   });
 
   it("matches pod IPs inside /28 prefixes under prefix delegation", async () => {
@@ -299,59 +291,59 @@ describe("inspect_routes", () => {
         },
       },
     };
-    const report = await run({
+    const report = await runOn(inspectRoutes, {
       ...healthy(),
       [RULES]: rules().replace("1536:\tfrom 10.0.13.5 lookup 2\n", ""),
       [ENIS]: JSON.stringify(pd),
     });
-    expect(find(report, "routes.pod-rule-missing")?.attributes.missingFromRule).toEqual(["10.0.13.5"]);
+    expect(kindOf(report, "routes.pod-rule-missing")?.attributes.missingFromRule).toEqual(["10.0.13.5"]);
   });
 
   it("reports rules left behind by deleted pods as info", async () => {
-    const report = await run({ ...healthy(), [CHECKPOINT]: checkpoint(PODS.slice(0, 3)) });
-    const stale = find(report, "routes.stale-rules");
+    const report = await runOn(inspectRoutes, { ...healthy(), [CHECKPOINT]: checkpoint(PODS.slice(0, 3)) });
+    const stale = kindOf(report, "routes.stale-rules");
     expect(stale?.severity).toBe("info");
     expect(stale?.attributes.ips).toEqual(["10.0.14.200"]);
   });
 
   it("still checks rules when the checkpoint is missing, and says it had no pod IPs", async () => {
-    const report = await run({ [RULES]: rules(), [ROUTES]: routes() });
+    const report = await runOn(inspectRoutes, { [RULES]: rules(), [ROUTES]: routes() });
     expect(report.status).toBe("ok");
-    expect(find(report, "routes.summary")?.attributes).toMatchObject({ podIPSource: "none", podIPsChecked: 0 });
+    expect(kindOf(report, "routes.summary")?.attributes).toMatchObject({ podIPSource: "none", podIPsChecked: 0 });
     expect(report.severity).toBe("info");
   });
 
   it("records a gap for an invalid checkpoint but still reports", async () => {
-    const report = await run({ [RULES]: rules(), [ROUTES]: routes(), [CHECKPOINT]: "{not json" });
+    const report = await runOn(inspectRoutes, { [RULES]: rules(), [ROUTES]: routes(), [CHECKPOINT]: "{not json" });
     expect(report.status).toBe("ok");
     expect(report.gaps.map((g) => g.source)).toContain(CHECKPOINT);
   });
 
   it("answers no_data when neither file is present", async () => {
-    const report = await run({ [CHECKPOINT]: checkpoint() });
+    const report = await runOn(inspectRoutes, { [CHECKPOINT]: checkpoint() });
     expect(report.status).toBe("no_data");
   });
 
   it("answers error with gaps naming the files when both are empty", async () => {
-    const report = await run({ [RULES]: "", [ROUTES]: "" });
+    const report = await runOn(inspectRoutes, { [RULES]: "", [ROUTES]: "" });
     expect(report.status).toBe("error");
     expect(report.gaps.map((g) => g.source).sort()).toEqual([ROUTES, RULES]);
   });
 
   it("does not throw on binary garbage", async () => {
     const garbage = new Uint8Array(8192).map((_, i) => (i * 97 + 13) % 256);
-    const report = await run({ [RULES]: garbage, [ROUTES]: garbage });
+    const report = await runOn(inspectRoutes, { [RULES]: garbage, [ROUTES]: garbage });
     expect(report.status).toBe("error");
   });
 
   it("copes with CRLF line endings", async () => {
-    const report = await run({
+    const report = await runOn(inspectRoutes, {
       ...healthy(),
       [RULES]: rules().replaceAll("\n", "\r\n"),
       [ROUTES]: routes().replaceAll("\n", "\r\n"),
     });
     expect(report.severity).toBe("info");
-    expect(find(report, "routes.summary")?.attributes.toPodRules).toBe(4);
+    expect(kindOf(report, "routes.summary")?.attributes.toPodRules).toBe(4);
   });
 
   describe("on generated bundles", () => {
@@ -364,21 +356,17 @@ describe("inspect_routes", () => {
     ];
     for (const opts of variants) {
       it(`raises nothing above info on the healthy baseline ${JSON.stringify(opts)}`, async () => {
-        const report = await runTool(
-          inspectRoutes,
-          await createNodeEvidence(createMemorySource(healthyBaseline(opts))),
-          {},
-        );
+        const report = await runOn(inspectRoutes, healthyBaseline(opts));
         expect(report.status).toBe("ok");
-        expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-        expect(find(report, "routes.summary")?.attributes.podIPsChecked).toBeGreaterThan(5);
+        expect(aboveInfo(report)).toEqual([]);
+        expect(kindOf(report, "routes.summary")?.attributes.podIPsChecked).toBeGreaterThan(5);
       });
     }
 
     it("finds every pod's rules gone after systemd-networkd flushed foreign routing-policy rules", async () => {
       const files = withFaults({}, policyRoutingBroken());
-      const report = await runTool(inspectRoutes, await createNodeEvidence(createMemorySource(files)), {});
-      const missing = find(report, "routes.pod-rule-missing");
+      const report = await runOn(inspectRoutes, files);
+      const missing = kindOf(report, "routes.pod-rule-missing");
       expect(missing?.severity).toBe("high");
       expect(missing?.attributes.brokenPods).toBe(missing?.attributes.podIPsChecked);
       expect(missing?.attributes.missingRoute).toEqual([]);
@@ -386,9 +374,9 @@ describe("inspect_routes", () => {
 
     it("finds a secondary ENI table without its default route", async () => {
       const files = withFaults({}, eniRouteTableMissing());
-      const report = await runTool(inspectRoutes, await createNodeEvidence(createMemorySource(files)), {});
-      expect(find(report, "routes.eni-table-missing")?.attributes.tables).toEqual([2]);
-      expect(find(report, "routes.pod-rule-missing")).toBeUndefined();
+      const report = await runOn(inspectRoutes, files);
+      expect(kindOf(report, "routes.eni-table-missing")?.attributes.tables).toEqual([2]);
+      expect(kindOf(report, "routes.pod-rule-missing")).toBeUndefined();
     });
   });
 });

@@ -1,13 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { diskFull, inodesExhausted, ebsDeviceNotFound } from "../../src/fixtures/faults/service-host-extra.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
-import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
+import { diskFull, inodesExhausted, ebsDeviceNotFound } from "../../src/fixtures/faults/host.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { inspectStorage } from "../../tools/inspect-storage.ts";
+import { aboveInfo, kindOf, runOn, type BundleFiles } from "./helpers.ts";
 
 const MOUNT_LINES = [
   "proc on /proc type proc (rw,nosuid,nodev,noexec,relatime)",
@@ -80,15 +78,8 @@ function bundle(overrides: Record<string, string | Uint8Array | undefined> = {})
   );
 }
 
-async function run(
-  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
-  input: ToolInput = {},
-): Promise<ToolReport> {
-  const evidence = await createNodeEvidence(createMemorySource(files, "bundle"));
-  return runTool(inspectStorage as unknown as ToolDefinition, evidence, input);
-}
+const run = (files: BundleFiles, input: ToolInput = {}) => runOn(inspectStorage, files, input, { label: "bundle" });
 const all = (report: ToolReport, kind: string) => report.findings.filter((f) => f.kind === kind);
-const find = (report: ToolReport, kind: string) => all(report, kind)[0];
 const VARIANTS = [
   {},
   { nodeadm: false },
@@ -98,14 +89,12 @@ const VARIANTS = [
   { ignoreIntrospection: true },
   { seed: 11 },
 ];
-const loud = (report: ToolReport) =>
-  report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 
 describe("inspect_storage", () => {
   it("reports only facts for a healthy AL2023 node: usage per node filesystem, devices, writable layers", async () => {
     const report = await run(bundle());
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
+    expect(aboveInfo(report)).toEqual([]);
     const usage = all(report, "storage.usage");
     expect(usage.map((f) => f.attributes.mountpoint)).toEqual(["/", "/boot/efi"]);
     expect(usage[0]?.attributes).toMatchObject({
@@ -116,12 +105,12 @@ describe("inspect_storage", () => {
       readOnly: false,
       sizeBytes: 20 * 1024 ** 3,
     });
-    expect(find(report, "storage.nvme-devices")?.attributes).toMatchObject({
+    expect(kindOf(report, "storage.nvme-devices")?.attributes).toMatchObject({
       disks: ["nvme0n1 20G", "nvme1n1 100G"],
       nvmeDisks: 2,
       podVolumeDevices: ["nvme1n1"],
     });
-    expect(find(report, "storage.pod-local-usage")?.attributes).toMatchObject({
+    expect(kindOf(report, "storage.pod-local-usage")?.attributes).toMatchObject({
       layers: 3,
       largest: expect.arrayContaining([expect.stringContaining("1.2G")]),
     });
@@ -131,7 +120,7 @@ describe("inspect_storage", () => {
     const report = await run(
       bundle({ "storage/mounts.txt": text([...MOUNT_LINES, "", ...dfTable("97%", "19G", "640M")]) }),
     );
-    const full = find(report, "storage.disk-full");
+    const full = kindOf(report, "storage.disk-full");
     expect(full?.severity).toBe("high");
     expect(full?.attributes).toMatchObject({
       mountpoint: "/",
@@ -147,16 +136,16 @@ describe("inspect_storage", () => {
     const at88 = await run(
       bundle({ "storage/mounts.txt": text([...MOUNT_LINES, "", ...dfTable("88%", "17G", "2.4G")]) }),
     );
-    expect(find(at88, "storage.disk-full")?.severity).toBe("medium");
+    expect(kindOf(at88, "storage.disk-full")?.severity).toBe("medium");
     const files = bundle({ "storage/mounts.txt": text([...MOUNT_LINES, "", ...dfTable("82%", "16G", "3.6G")]) });
-    expect(find(await run(files), "storage.disk-full")).toBeUndefined();
+    expect(kindOf(await run(files), "storage.disk-full")).toBeUndefined();
     const past = await run(files, {
       evictionHard: ["memory.available<100Mi", "nodefs.available<20%", "nodefs.inodesFree<5%"],
     });
-    expect(find(past, "storage.disk-full")?.severity).toBe("medium");
-    expect(find(past, "storage.disk-full")?.attributes.pastEvictionThreshold).toBe(true);
+    expect(kindOf(past, "storage.disk-full")?.severity).toBe("medium");
+    expect(kindOf(past, "storage.disk-full")?.attributes.pastEvictionThreshold).toBe(true);
     const absolute = await run(files, { evictionHard: ["nodefs.available<4Gi"] });
-    expect(find(absolute, "storage.disk-full")?.severity).toBe("medium");
+    expect(kindOf(absolute, "storage.disk-full")?.severity).toBe("medium");
   });
 
   it("reports an instance-store filesystem holding containerd at 99%, not the healthy root", async () => {
@@ -197,8 +186,8 @@ describe("inspect_storage", () => {
         ]),
       }),
     );
-    expect(find(report, "storage.disk-full")).toBeUndefined();
-    expect(find(report, "storage.volume-full")).toMatchObject({
+    expect(kindOf(report, "storage.disk-full")).toBeUndefined();
+    expect(kindOf(report, "storage.volume-full")).toMatchObject({
       severity: "low",
       attributes: { volume: "pvc-3a1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", usePercent: 100 },
     });
@@ -206,7 +195,7 @@ describe("inspect_storage", () => {
 
   it("reports inodes exhausted while bytes remain as high, with both df lines", async () => {
     const report = await run(bundle({ "storage/inodes.txt": text(inodeTable("100%", "10484672", "0")) }));
-    const inodes = find(report, "storage.inodes-exhausted");
+    const inodes = kindOf(report, "storage.inodes-exhausted");
     expect(inodes?.severity).toBe("high");
     expect(inodes?.attributes).toMatchObject({
       mountpoint: "/",
@@ -215,7 +204,7 @@ describe("inspect_storage", () => {
       usePercent: 31,
     });
     expect(inodes?.evidence.map((e) => e.source)).toEqual(["storage/inodes.txt", "storage/mounts.txt"]);
-    expect(find(report, "storage.disk-full")).toBeUndefined();
+    expect(kindOf(report, "storage.disk-full")).toBeUndefined();
   });
 
   it("reports a root filesystem remounted read-only, and not errors=remount-ro or Bottlerocket's verity root", async () => {
@@ -223,11 +212,11 @@ describe("inspect_storage", () => {
       l.replace("/dev/nvme0n1p1 on / type xfs (rw,", "/dev/nvme0n1p1 on / type xfs (ro,"),
     );
     const report = await run(bundle({ "storage/mounts.txt": text([...ro, "", ...dfTable()]) }));
-    expect(find(report, "storage.read-only-mount")).toMatchObject({
+    expect(kindOf(report, "storage.read-only-mount")).toMatchObject({
       severity: "high",
       attributes: { mountpoint: "/", device: "/dev/nvme0n1p1" },
     });
-    expect(loud(await run(bundle()))).toEqual([]);
+    expect(aboveInfo(await run(bundle()))).toEqual([]);
 
     const bottlerocket = [
       "/dev/dm-0 on / type ext4 (ro,relatime,seclabel)",
@@ -241,8 +230,8 @@ describe("inspect_storage", () => {
       "/dev/nvme1n1p1   20G   19G  800M  96% /var/lib/containerd",
     ];
     const br = await run(bundle({ "storage/mounts.txt": text([...bottlerocket, "", ...brDf]) }));
-    expect(find(br, "storage.read-only-mount")).toBeUndefined();
-    expect(find(br, "storage.disk-full")?.attributes).toMatchObject({
+    expect(kindOf(br, "storage.read-only-mount")).toBeUndefined();
+    expect(kindOf(br, "storage.disk-full")?.attributes).toMatchObject({
       device: "/dev/nvme1n1p1",
       mountpoints: ["/local", "/var/lib/containerd"],
       usePercent: 96,
@@ -264,7 +253,7 @@ describe("inspect_storage", () => {
         ]),
       }),
     );
-    expect(find(report, "storage.disk-full")).toMatchObject({
+    expect(kindOf(report, "storage.disk-full")).toMatchObject({
       severity: "high",
       attributes: { device: "/dev/mapper/vg_data-lv_containerd", mountpoint: "/var/lib/containerd" },
     });
@@ -279,7 +268,7 @@ describe("inspect_storage", () => {
       "nvme1n1       259:3    0   50G  1 disk ",
     ];
     const report = await run(bundle({ "storage/lsblk.txt": text(ascii) }));
-    expect(find(report, "storage.nvme-devices")?.attributes).toMatchObject({
+    expect(kindOf(report, "storage.nvme-devices")?.attributes).toMatchObject({
       disks: ["nvme0n1 80G", "nvme1n1 50G"],
       nodeMounts: ["nvme0n1p1 /"],
       readOnlyDevices: ["nvme1n1"],
@@ -324,43 +313,43 @@ describe("inspect_storage", () => {
     );
     expect(report.status).toBe("ok");
     expect(report.gaps.map((g) => g.source)).toEqual(["storage/inodes.txt"]);
-    expect(find(report, "storage.usage")?.attributes.usePercent).toBe(31);
+    expect(kindOf(report, "storage.usage")?.attributes.usePercent).toBe(31);
   });
 
   it("accepts an empty fstab and an empty pod_local_storage.txt without a gap", async () => {
     const report = await run(bundle({ "storage/fstab.txt": "", "storage/pod_local_storage.txt": "" }));
     expect(report.gaps).toEqual([]);
-    expect(find(report, "storage.pod-local-usage")).toBeUndefined();
+    expect(kindOf(report, "storage.pod-local-usage")).toBeUndefined();
   });
   it.each(VARIANTS)("raises nothing above info on the healthy baseline %j", async (opts) => {
     const report = await run(healthyBaseline(opts));
     expect(report.status).toBe("ok");
     expect(report.gaps).toEqual([]);
-    expect(loud(report)).toEqual([]);
+    expect(aboveInfo(report)).toEqual([]);
   });
 
   it("reports the generated disk-full fault on / and its largest writable layer", async () => {
     const report = await run(withFaults({}, diskFull()));
-    expect(find(report, "storage.disk-full")).toMatchObject({
+    expect(kindOf(report, "storage.disk-full")).toMatchObject({
       severity: "high",
       attributes: { mountpoint: "/", usePercent: 97 },
     });
-    expect(find(report, "storage.pod-local-usage")?.attributes.largest).toEqual(
+    expect(kindOf(report, "storage.pod-local-usage")?.attributes.largest).toEqual(
       expect.arrayContaining([expect.stringMatching(/^48G /)]),
     );
   });
 
   it("reports the generated inode fault as inodes exhausted while bytes remain", async () => {
     const report = await run(withFaults({}, inodesExhausted()));
-    expect(find(report, "storage.inodes-exhausted")).toMatchObject({
+    expect(kindOf(report, "storage.inodes-exhausted")).toMatchObject({
       severity: "high",
       attributes: { bytesRemain: true },
     });
-    expect(find(report, "storage.disk-full")).toBeUndefined();
+    expect(kindOf(report, "storage.disk-full")).toBeUndefined();
   });
 
   it("lists the attached but unmounted EBS disk of the device-not-found fault", async () => {
     const report = await run(withFaults({}, ebsDeviceNotFound()));
-    expect(find(report, "storage.nvme-devices")?.attributes.disks).toEqual(["nvme0n1 80G", "nvme1n1 100G"]);
+    expect(kindOf(report, "storage.nvme-devices")?.attributes.disks).toEqual(["nvme0n1 80G", "nvme1n1 100G"]);
   });
 });

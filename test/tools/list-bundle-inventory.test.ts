@@ -11,6 +11,7 @@ import { inventoryOf } from "../../src/toolkit/bundle-listing.ts";
 import { runTool } from "../../src/toolkit/run-tool.ts";
 import { listBundleInventory } from "../../tools/list-bundle-inventory.ts";
 import { pseudoRandomBytes, tarGzBytes, TempDirs, type TarMember } from "../evidence/helpers.ts";
+import { aboveInfo, kindOf, runOn, type BundleFiles } from "./helpers.ts";
 
 const ARCHIVE = "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz";
 const COLLECTED = Date.parse("2026-11-24T10:30:00Z");
@@ -66,23 +67,16 @@ function completeBundle(overrides: Record<string, string | undefined> = {}): Rec
   return Object.fromEntries(Object.entries(files).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-async function run(
-  files: Record<string, string | Uint8Array>,
-  extra?: { skipped?: SkippedEntry[]; problems?: string[] },
-): Promise<ToolReport> {
+/** `extra` stands in for what only an archive can say: members it refused, damage it found. */
+async function run(files: BundleFiles, extra?: { skipped?: SkippedEntry[]; problems?: string[] }): Promise<ToolReport> {
+  if (!extra) return runOn(listBundleInventory, files, {}, { label: ARCHIVE });
   const memory = createMemorySource(files, ARCHIVE);
-  const source: EvidenceSource = extra
-    ? { ...memory, skipped: async () => extra.skipped ?? [], problems: async () => extra.problems ?? [] }
-    : memory;
+  const source: EvidenceSource = {
+    ...memory,
+    skipped: async () => extra.skipped ?? [],
+    problems: async () => extra.problems ?? [],
+  };
   return runTool(listBundleInventory, await createNodeEvidence(source), {});
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
-
-function aboveInfo(report: ToolReport): string[] {
-  return report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 }
 
 const temp = new TempDirs();
@@ -93,7 +87,7 @@ describe("list_bundle_inventory", () => {
     const report = await run(completeBundle());
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
-    const inventory = find(report, "bundle.inventory");
+    const inventory = kindOf(report, "bundle.inventory");
     expect(inventory?.attributes).toMatchObject({
       instanceId: "i-0abc123def4567890",
       region: "us-east-1",
@@ -110,25 +104,21 @@ describe("list_bundle_inventory", () => {
     );
     expect(inventory?.attributes.foldersWithoutFiles).toEqual(["docker", "gpu"]);
     expect(inventory?.attributes.unexpectedTopLevel).toEqual([]);
-    expect(find(report, "bundle.missing-sources")).toBeUndefined();
-    expect(find(report, "bundle.introspection-skipped")).toBeUndefined();
+    expect(kindOf(report, "bundle.missing-sources")).toBeUndefined();
+    expect(kindOf(report, "bundle.introspection-skipped")).toBeUndefined();
   });
 
   it("says when and how the collection time was derived, and the boot time", async () => {
     const report = await run(completeBundle());
-    expect(find(report, "bundle.collection-time")?.attributes).toMatchObject({
+    expect(kindOf(report, "bundle.collection-time")?.attributes).toMatchObject({
       collectedAt: new Date(COLLECTED).toISOString(),
       collectedFrom: "archive-name",
       bootTime: new Date(BOOT - (BOOT % 1000)).toISOString(),
       uptimeHours: 72.1,
       archiveName: ARCHIVE,
     });
-    const unnamed = await runTool(
-      listBundleInventory,
-      await createNodeEvidence(createMemorySource(completeBundle(), "bundle")),
-      {},
-    );
-    expect(find(unnamed, "bundle.collection-time")?.attributes).toMatchObject({
+    const unnamed = await runOn(listBundleInventory, completeBundle(), {}, { label: "bundle" });
+    expect(kindOf(unnamed, "bundle.collection-time")?.attributes).toMatchObject({
       collectedFrom: "newest-timestamp",
       collectedAt: "2026-11-24T10:29:59.000Z",
     });
@@ -147,11 +137,11 @@ describe("list_bundle_inventory", () => {
       "ipamd/ipam_metrics_ignore.txt": "Ignoring Prometheus Metrics collection as mentioned\n",
     });
     const report = await run(files);
-    expect(find(report, "bundle.introspection-skipped")).toMatchObject({
+    expect(kindOf(report, "bundle.introspection-skipped")).toMatchObject({
       severity: "info",
       attributes: { introspectionSkipped: true, metricsSkipped: true },
     });
-    expect(find(report, "bundle.missing-sources")).toBeUndefined();
+    expect(kindOf(report, "bundle.missing-sources")).toBeUndefined();
     expect(aboveInfo(report)).toEqual([]);
   });
 
@@ -163,7 +153,7 @@ describe("list_bundle_inventory", () => {
         "cni/10-aws.conflist": undefined,
       }),
     );
-    const missing = find(report, "bundle.missing-sources");
+    const missing = kindOf(report, "bundle.missing-sources");
     expect(missing).toMatchObject({
       severity: "low",
       count: 3,
@@ -179,14 +169,14 @@ describe("list_bundle_inventory", () => {
       "system/instance-id.txt": "i-0abc123def4567890\n",
       "kubelet/kubelet.log": "Nov 24 10:29:59 h kubelet[1]: ok\n",
     });
-    expect(find(report, "bundle.missing-sources")?.severity).toBe("medium");
+    expect(kindOf(report, "bundle.missing-sources")?.severity).toBe("medium");
   });
 
   it("reports key files that are present but empty, and empty introspection when it was not skipped", async () => {
     const report = await run(
       completeBundle({ "kubelet/kubelet.log": "", "ipamd/enis.json": "", "ipamd/pods.json": "" }),
     );
-    const empty = find(report, "bundle.empty-sources");
+    const empty = kindOf(report, "bundle.empty-sources");
     expect(empty).toMatchObject({
       severity: "low",
       attributes: { coreEmpty: ["kubeletJournal", "ipamdEnis"], emptyIntrospection: ["ipamdEnis", "ipamdPods"] },
@@ -197,7 +187,7 @@ describe("list_bundle_inventory", () => {
 
   it("rates empty non-key files as info", async () => {
     const report = await run(completeBundle({ "nodeadm/nodeadm-run.log": "" }));
-    expect(find(report, "bundle.empty-sources")).toMatchObject({
+    expect(kindOf(report, "bundle.empty-sources")).toMatchObject({
       severity: "info",
       attributes: { coreEmpty: [], empty: ["nodeadmRun"] },
     });
@@ -210,12 +200,12 @@ describe("list_bundle_inventory", () => {
         { path: "../../etc/shadow", reason: "unsafe member name (absolute or traversal)" },
       ],
     });
-    expect(find(report, "bundle.skipped-members")).toMatchObject({
+    expect(kindOf(report, "bundle.skipped-members")).toMatchObject({
       severity: "low",
       count: 2,
       attributes: { members: ["var_log/containers", "../../etc/shadow"] },
     });
-    expect(find(report, "bundle.archive-damaged")).toBeUndefined();
+    expect(kindOf(report, "bundle.archive-damaged")).toBeUndefined();
   });
 
   it("reports a truncated archive as damaged, with gaps, from a real .tar.gz", async () => {
@@ -234,12 +224,12 @@ describe("list_bundle_inventory", () => {
     try {
       const report = await runTool(listBundleInventory, await createNodeEvidence(source), {});
       expect(report.status).toBe("ok");
-      const damaged = find(report, "bundle.archive-damaged");
+      const damaged = kindOf(report, "bundle.archive-damaged");
       expect(damaged?.severity).toBe("medium");
       expect((damaged?.attributes.problems as string[])[0]).toMatch(/gzip stream is truncated/);
       expect(damaged?.attributes.incompleteMembers).toEqual(["var_log/messages"]);
       expect(report.gaps.map((g) => g.source)).toEqual([ARCHIVE, "var_log/messages"]);
-      expect(find(report, "bundle.skipped-members")?.attributes.members).toEqual(["var_log/link-to-etc"]);
+      expect(kindOf(report, "bundle.skipped-members")?.attributes.members).toEqual(["var_log/link-to-etc"]);
     } finally {
       await source.close();
     }
@@ -254,39 +244,35 @@ describe("list_bundle_inventory", () => {
   it("still answers ok when no identity or flag file is present", async () => {
     const report = await run({ "kubelet/kubelet.log": "Nov 24 10:29:59 h kubelet[1]: ok\n", "stray/notes.txt": "x" });
     expect(report.status).toBe("ok");
-    expect(find(report, "bundle.inventory")?.attributes).toMatchObject({
+    expect(kindOf(report, "bundle.inventory")?.attributes).toMatchObject({
       unexpectedTopLevel: ["stray"],
       unclaimedFiles: 1,
     });
   });
 
-  it("classifies a large listing quickly", () => {
+  // How fast is a benchmark (npm run bench), not an assertion that flakes on a busy machine.
+  it("classifies a 100,000-file listing completely", () => {
     const files = Array.from({ length: 100_000 }, (_, i) => ({
       path: `var_log/pod-${i}_ns_c-${i.toString(16).padStart(64, "0")}.log`,
       size: 10,
     }));
-    const started = performance.now();
     const inventory = inventoryOf(files);
-    expect(performance.now() - started).toBeLessThan(3000);
     expect(inventory.artifacts.find((a) => a.name === "containerLogs")?.paths.length).toBe(100_000);
   });
 });
 
 describe("list_bundle_inventory on generated bundles", () => {
-  const runOn = async (files: Map<string, string | Uint8Array>) =>
-    runTool(listBundleInventory, await createNodeEvidence(createMemorySource(files, ARCHIVE)), {});
-
   it.each([{}, { nodeadm: false }, { cniLogFormat: "text" as const, enisShape: "legacy" as const }, { seed: 7 }])(
     "raises nothing above info on the healthy baseline %j",
     async (opts) => {
-      const report = await runOn(healthyBaseline(opts));
+      const report = await run(healthyBaseline(opts));
       expect(report.status).toBe("ok");
       expect(aboveInfo(report)).toEqual([]);
-      expect(find(report, "bundle.inventory")?.attributes).toMatchObject({
+      expect(kindOf(report, "bundle.inventory")?.attributes).toMatchObject({
         instanceId: "i-0abc123def4567890",
         ignoreIntrospection: false,
       });
-      expect(find(report, "bundle.collection-time")?.attributes).toMatchObject({
+      expect(kindOf(report, "bundle.collection-time")?.attributes).toMatchObject({
         collectedFrom: "archive-name",
         collectedAt: "2026-11-24T10:30:00.000Z",
       });
@@ -294,16 +280,16 @@ describe("list_bundle_inventory on generated bundles", () => {
   );
 
   it("reports the collector's --ignore_introspection on the baseline variant, nothing missing", async () => {
-    const report = await runOn(healthyBaseline({ ignoreIntrospection: true }));
-    expect(find(report, "bundle.introspection-skipped")?.attributes).toMatchObject({ introspectionSkipped: true });
+    const report = await run(healthyBaseline({ ignoreIntrospection: true }));
+    expect(kindOf(report, "bundle.introspection-skipped")?.attributes).toMatchObject({ introspectionSkipped: true });
     expect(aboveInfo(report)).toEqual([]);
   });
 
   it("lists the containerd files as missing when the collector found no containerd process", async () => {
     const files = healthyBaseline();
     for (const path of [...files.keys()]) if (path.startsWith("containerd/")) files.delete(path);
-    const report = await runOn(files);
-    expect(find(report, "bundle.missing-sources")?.attributes.missing).toEqual(["containerdLog", "containerdConfig"]);
-    expect(find(report, "bundle.inventory")?.attributes.foldersWithoutFiles).toContain("containerd");
+    const report = await run(files);
+    expect(kindOf(report, "bundle.missing-sources")?.attributes.missing).toEqual(["containerdLog", "containerdConfig"]);
+    expect(kindOf(report, "bundle.inventory")?.attributes.foldersWithoutFiles).toContain("containerd");
   });
 });

@@ -1,13 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { bootstrapEndpointNone } from "../../src/fixtures/faults/service-host-extra.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
-import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
+import { bootstrapEndpointNone } from "../../src/fixtures/faults/runtime.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { readBootstrapLogs } from "../../tools/read-bootstrap-logs.ts";
+import { aboveInfo, kindOf, runOn, type BundleFiles } from "./helpers.ts";
 
 const ARCHIVE = "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz";
 const HOST = "0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com";
@@ -102,14 +99,7 @@ function al2Output(endpoint = ENDPOINT, ca = CA, extra: string[] = [], complete 
   return lines;
 }
 
-async function run(
-  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
-  input: ToolInput = {},
-): Promise<ToolReport> {
-  const evidence = await createNodeEvidence(createMemorySource(files, ARCHIVE));
-  return runTool(readBootstrapLogs as unknown as ToolDefinition, evidence, input);
-}
-const find = (report: ToolReport, kind: string) => report.findings.find((f) => f.kind === kind);
+const run = (files: BundleFiles, input: ToolInput = {}) => runOn(readBootstrapLogs, files, input, { label: ARCHIVE });
 const VARIANTS = [
   {},
   { nodeadm: false },
@@ -119,8 +109,6 @@ const VARIANTS = [
   { ignoreIntrospection: true },
   { seed: 11 },
 ];
-const loud = (report: ToolReport) =>
-  report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 
 describe("read_bootstrap_logs", () => {
   it("reports only facts for an AL2023 node that nodeadm bootstrapped, and never copies the CA", async () => {
@@ -131,14 +119,14 @@ describe("read_bootstrap_logs", () => {
       ]),
     });
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "bootstrap.endpoint")?.attributes).toEqual({
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "bootstrap.endpoint")?.attributes).toEqual({
       host: HOST,
       source: "nodeadm-config",
       https: true,
     });
-    expect(find(report, "bootstrap.max-pods")?.attributes).toMatchObject({ maxPods: 58, source: "nodeadm-config" });
-    expect(find(report, "bootstrap.settings")?.attributes).toMatchObject({
+    expect(kindOf(report, "bootstrap.max-pods")?.attributes).toMatchObject({ maxPods: 58, source: "nodeadm-config" });
+    expect(kindOf(report, "bootstrap.settings")?.attributes).toMatchObject({
       method: "nodeadm",
       clusterName: "prod-shop",
       containerRuntime: "containerd",
@@ -168,12 +156,12 @@ describe("read_bootstrap_logs", () => {
       ),
     ];
     const report = await run({ "nodeadm/nodeadm-config.log": text(lines) });
-    expect(find(report, "bootstrap.failed")).toMatchObject({
+    expect(kindOf(report, "bootstrap.failed")).toMatchObject({
       severity: "high",
       attributes: { stages: ["nodeadm-config"], causes: ["describe-cluster"], latestRun: true },
     });
-    expect(find(report, "bootstrap.endpoint")?.attributes.host).toBe(HOST);
-    expect(find(report, "bootstrap.settings")?.attributes.configSource).toBe("imds://user-data");
+    expect(kindOf(report, "bootstrap.endpoint")?.attributes.host).toBe(HOST);
+    expect(kindOf(report, "bootstrap.settings")?.attributes.configSource).toBe("imds://user-data");
   });
 
   it("reports a nodeadm validation failure once, with systemd's follow-up lines folded in", async () => {
@@ -182,10 +170,10 @@ describe("read_bootstrap_logs", () => {
         nodeadmJson(loadedConfig(null), "Apiserver endpoint is missing in cluster configuration"),
       ),
     });
-    const failed = find(report, "bootstrap.failed");
+    const failed = kindOf(report, "bootstrap.failed");
     expect(failed).toMatchObject({ severity: "high", count: 1, attributes: { causes: ["endpoint"] } });
     expect(failed?.correlateWith).toContain("read_kubelet_config");
-    expect(find(report, "bootstrap.endpoint-invalid")).toMatchObject({
+    expect(kindOf(report, "bootstrap.endpoint-invalid")).toMatchObject({
       severity: "high",
       attributes: { reason: "empty", value: "" },
     });
@@ -198,9 +186,9 @@ describe("read_bootstrap_logs", () => {
       ...nodeadmJson(loadedConfig(), undefined, "11:02:10"),
     ];
     const report = await run({ "nodeadm/nodeadm-config.log": text(lines) });
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "bootstrap.failed")?.attributes.cleared).toBe(true);
-    expect(find(report, "bootstrap.settings")?.attributes.runs).toBe(2);
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "bootstrap.failed")?.attributes.cleared).toBe(true);
+    expect(kindOf(report, "bootstrap.settings")?.attributes.runs).toBe(2);
   });
 
   it("judges the boot in effect at the window's end, ignoring a run that came after it", async () => {
@@ -210,9 +198,9 @@ describe("read_bootstrap_logs", () => {
     ];
     const window = { start: "2026-11-21T09:00:00Z", end: "2026-11-21T10:40:00Z" };
     const report = await run({ "nodeadm/nodeadm-config.log": text(lines) }, { window });
-    expect(find(report, "bootstrap.failed")).toBeUndefined();
+    expect(kindOf(report, "bootstrap.failed")).toBeUndefined();
     const later = await run({ "nodeadm/nodeadm-config.log": text(lines) });
-    expect(find(later, "bootstrap.failed")?.severity).toBe("high");
+    expect(kindOf(later, "bootstrap.failed")?.severity).toBe("high");
   });
 
   it("reports an exec failure of the nodeadm unit", async () => {
@@ -232,7 +220,7 @@ describe("read_bootstrap_logs", () => {
       journal("03:47:49", "systemd[1]", "nodeadm-config.service: Failed with result 'exit-code'."),
     ];
     const report = await run({ "nodeadm/nodeadm-config.log": text(lines) });
-    expect(find(report, "bootstrap.failed")).toMatchObject({
+    expect(kindOf(report, "bootstrap.failed")).toMatchObject({
       severity: "high",
       count: 1,
       attributes: { causes: ["exec"] },
@@ -241,10 +229,10 @@ describe("read_bootstrap_logs", () => {
 
   it("reports only facts for an AL2 node whose bootstrap.sh completed, with max-pods from kubelet extra args", async () => {
     const report = await run({ "var_log/cloud-init-output.log": text(al2Output()) });
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "bootstrap.endpoint")?.attributes).toMatchObject({ host: HOST, source: "cloud-init-output" });
-    expect(find(report, "bootstrap.max-pods")?.attributes).toMatchObject({ maxPods: 110, useMaxPods: false });
-    expect(find(report, "bootstrap.settings")?.attributes).toMatchObject({
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "bootstrap.endpoint")?.attributes).toMatchObject({ host: HOST, source: "cloud-init-output" });
+    expect(kindOf(report, "bootstrap.max-pods")?.attributes).toMatchObject({ maxPods: 110, useMaxPods: false });
+    expect(kindOf(report, "bootstrap.settings")?.attributes).toMatchObject({
       method: "bootstrap.sh",
       containerRuntime: "containerd",
       kubeletVersion: "1.29.10",
@@ -256,16 +244,16 @@ describe("read_bootstrap_logs", () => {
 
   it("reports an API server endpoint of None and a CA of None as high, though bootstrap.sh completed", async () => {
     const report = await run({ "var_log/cloud-init-output.log": text(al2Output("None", "None")) });
-    expect(find(report, "bootstrap.endpoint-invalid")).toMatchObject({
+    expect(kindOf(report, "bootstrap.endpoint-invalid")).toMatchObject({
       severity: "high",
       attributes: { reason: "placeholder", value: "None", source: "cloud-init-output" },
     });
-    expect(find(report, "bootstrap.ca-invalid")).toMatchObject({
+    expect(kindOf(report, "bootstrap.ca-invalid")).toMatchObject({
       severity: "high",
       attributes: { reason: "placeholder" },
     });
-    expect(find(report, "bootstrap.endpoint")).toBeUndefined();
-    expect(find(report, "bootstrap.failed")).toBeUndefined();
+    expect(kindOf(report, "bootstrap.endpoint")).toBeUndefined();
+    expect(kindOf(report, "bootstrap.failed")).toBeUndefined();
   });
 
   it("reports an endpoint without https and a CA that is not a certificate", async () => {
@@ -274,8 +262,8 @@ describe("read_bootstrap_logs", () => {
         al2Output(`http://${HOST}`, Buffer.from("just some text, not a cert").toString("base64")),
       ),
     });
-    expect(find(report, "bootstrap.endpoint-invalid")?.attributes).toMatchObject({ reason: "not-https", host: HOST });
-    expect(find(report, "bootstrap.ca-invalid")?.attributes.reason).toBe("not-a-certificate");
+    expect(kindOf(report, "bootstrap.endpoint-invalid")?.attributes).toMatchObject({ reason: "not-https", host: HOST });
+    expect(kindOf(report, "bootstrap.ca-invalid")?.attributes.reason).toBe("not-a-certificate");
   });
 
   it("reports a bootstrap.sh error and the failed user-data script as one high failure of the latest boot", async () => {
@@ -285,7 +273,7 @@ describe("read_bootstrap_logs", () => {
       "2026-11-21 10:23:33,124 - cc_scripts_user.py[WARNING]: Failed to run module scripts-user (scripts in /var/lib/cloud/instance/scripts)",
     ];
     const report = await run({ "var_log/cloud-init-output.log": text(al2Output(ENDPOINT, CA, extra, false)) });
-    const failed = find(report, "bootstrap.failed");
+    const failed = kindOf(report, "bootstrap.failed");
     expect(failed).toMatchObject({
       severity: "high",
       attributes: { stages: ["cloud-init-output"], causes: ["describe-cluster", "user-script"] },
@@ -299,7 +287,7 @@ describe("read_bootstrap_logs", () => {
       "2026-11-21 10:23:45,300 - util.py[WARNING]: Failed running /var/lib/cloud/instance/scripts/part-002 [1]",
     ];
     const report = await run({ "var_log/cloud-init-output.log": text(lines) });
-    expect(find(report, "bootstrap.failed")).toMatchObject({
+    expect(kindOf(report, "bootstrap.failed")).toMatchObject({
       severity: "medium",
       attributes: { afterBootstrapComplete: true },
     });
@@ -312,12 +300,12 @@ describe("read_bootstrap_logs", () => {
       `+ /etc/eks/bootstrap.sh prod-shop --b64-cluster-ca ${CA} --apiserver-endpoint ${ENDPOINT} --dns-cluster-ip 172.20.0.10 --kubelet-extra-args '--node-labels=team=shop --max-pods=58'`,
     ];
     const report = await run({ "var_log/user-data.log": text(lines) });
-    expect(find(report, "bootstrap.settings")?.attributes).toMatchObject({
+    expect(kindOf(report, "bootstrap.settings")?.attributes).toMatchObject({
       clusterName: "prod-shop",
       dnsClusterIp: "172.20.0.10",
       kubeletExtraArgs: true,
     });
-    expect(find(report, "bootstrap.max-pods")?.attributes.maxPods).toBe(58);
+    expect(kindOf(report, "bootstrap.max-pods")?.attributes.maxPods).toBe(58);
     const json = JSON.stringify(report);
     expect(json).not.toContain("hunter2");
     expect(json).not.toContain(CA.slice(0, 40));
@@ -330,7 +318,7 @@ describe("read_bootstrap_logs", () => {
       "2026-11-21 10:23:22,500 - cc_set_hostname.py[WARNING]: Failed to set the hostname to ip-10-0-12-34 (ip-10-0-12-34)",
     ];
     const report = await run({ "var_log/cloud-init.log": text(log) });
-    expect(loud(report)).toEqual([]);
+    expect(aboveInfo(report)).toEqual([]);
   });
 
   it("answers no_data without bootstrap logs, and error with a gap for an empty one", async () => {
@@ -349,13 +337,13 @@ describe("read_bootstrap_logs", () => {
       "var_log/cloud-init-output.log": text(al2Output()).replace(/\n/g, "\r\n"),
     });
     expect(report.status).toBe("ok");
-    expect(find(report, "bootstrap.endpoint")?.attributes.host).toBe(HOST);
+    expect(kindOf(report, "bootstrap.endpoint")?.attributes.host).toBe(HOST);
   });
   it.each(VARIANTS)("raises nothing above info on the healthy baseline %j", async (opts) => {
     const report = await run(healthyBaseline(opts));
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "bootstrap.endpoint")?.attributes.https).toBe(true);
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "bootstrap.endpoint")?.attributes.https).toBe(true);
   });
 
   it.each([
@@ -363,7 +351,7 @@ describe("read_bootstrap_logs", () => {
     { nodeadm: false, source: "cloud-init-output" },
   ])("reports the generated endpoint-None fault from $source", async ({ nodeadm, source }) => {
     const report = await run(withFaults({ nodeadm }, bootstrapEndpointNone()));
-    expect(find(report, "bootstrap.endpoint-invalid")).toMatchObject({
+    expect(kindOf(report, "bootstrap.endpoint-invalid")).toMatchObject({
       severity: "high",
       attributes: { reason: "placeholder", value: "None", source },
     });

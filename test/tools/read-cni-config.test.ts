@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool } from "../../src/toolkit/run-tool.ts";
 import { readCniConfig } from "../../tools/read-cni-config.ts";
+import { aboveInfo, kindOf, runOn } from "./helpers.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { mtuMismatch } from "../../src/fixtures/faults/network-extra.ts";
+import { mtuMismatch } from "../../src/fixtures/faults/network.ts";
 import type { BaselineOptions } from "../../src/fixtures/options.ts";
 
 const CONFLIST = "cni/10-aws.conflist";
@@ -116,20 +113,12 @@ function withEnv(overrides: Record<string, string>): string[] {
   return [...env, ...Object.entries(overrides).map(([k, v]) => `${k}=${v}`)];
 }
 
-async function run(files: Record<string, string | Uint8Array>): Promise<ToolReport> {
-  return runTool(readCniConfig, await createNodeEvidence(createMemorySource(files)), {});
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
-
 describe("read_cni_config", () => {
   it("reports the default configuration as info facts, jumbo MTU included", async () => {
-    const report = await run({ [CONFLIST]: conflist(), [ENV]: ctrInfo(DEFAULT_ENV) });
+    const report = await runOn(readCniConfig, { [CONFLIST]: conflist(), [ENV]: ctrInfo(DEFAULT_ENV) });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
-    const settings = find(report, "cni-config.settings");
+    const settings = kindOf(report, "cni-config.settings");
     expect(settings?.attributes).toMatchObject({
       prefixDelegation: false,
       customNetworking: false,
@@ -148,7 +137,7 @@ describe("read_cni_config", () => {
       cniImage: IMAGE,
       sources: ["conflist", "aws-node env"],
     });
-    expect(find(report, "cni-config.jumbo-mtu")?.attributes).toMatchObject({
+    expect(kindOf(report, "cni-config.jumbo-mtu")?.attributes).toMatchObject({
       eniMtu: 9001,
       podMtu: 9001,
       explicit: true,
@@ -157,13 +146,13 @@ describe("read_cni_config", () => {
   });
 
   it("never copies unknown env values such as credentials into the report", async () => {
-    const report = await run({ [CONFLIST]: conflist(), [ENV]: ctrInfo(DEFAULT_ENV) });
+    const report = await runOn(readCniConfig, { [CONFLIST]: conflist(), [ENV]: ctrInfo(DEFAULT_ENV) });
     const text = JSON.stringify(report);
     expect(text).not.toContain("hunter2");
     expect(text).not.toContain("wJalrXUtnFEMI");
     expect(text).not.toContain("MY_SIDECAR_PASSWORD");
     expect(text).not.toContain("AWS_ROLE_ARN");
-    expect(find(report, "cni-config.settings")?.attributes.configured).toContain("ENABLE_PREFIX_DELEGATION=false");
+    expect(kindOf(report, "cni-config.settings")?.attributes.configured).toContain("ENABLE_PREFIX_DELEGATION=false");
   });
 
   it("reports prefix delegation, custom networking, external SNAT and strict SGP mode as configuration facts, never faults", async () => {
@@ -178,9 +167,9 @@ describe("read_cni_config", () => {
       WARM_IP_TARGET: "5",
       MINIMUM_IP_TARGET: "10",
     });
-    const report = await run({ [CONFLIST]: conflist(), [ENV]: ctrInfo(env) });
+    const report = await runOn(readCniConfig, { [CONFLIST]: conflist(), [ENV]: ctrInfo(env) });
     expect(report.severity).toBe("info");
-    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({
+    expect(kindOf(report, "cni-config.settings")?.attributes).toMatchObject({
       prefixDelegation: true,
       customNetworking: true,
       externalSnat: true,
@@ -193,20 +182,20 @@ describe("read_cni_config", () => {
   });
 
   it("does not report jumbo frames when the MTU was lowered", async () => {
-    const report = await run({
+    const report = await runOn(readCniConfig, {
       [CONFLIST]: conflist({ mtu: "1500" }),
       [ENV]: ctrInfo(withEnv({ AWS_VPC_ENI_MTU: "1500" })),
     });
-    expect(find(report, "cni-config.jumbo-mtu")).toBeUndefined();
-    expect(find(report, "cni-config.settings")?.attributes.mtu).toBe(1500);
+    expect(kindOf(report, "cni-config.jumbo-mtu")).toBeUndefined();
+    expect(kindOf(report, "cni-config.settings")?.attributes.mtu).toBe(1500);
   });
 
   it("takes the newest container when the collector concatenated several `ctr container info` outputs", async () => {
     const old = ctrInfo(withEnv({ AWS_VPC_ENI_MTU: "1500" }), "2026-10-01T08:00:00Z");
     const current = ctrInfo(withEnv({ ENABLE_PREFIX_DELEGATION: "true" }), "2026-11-21T10:15:02Z");
-    const report = await run({ [CONFLIST]: conflist(), [ENV]: `${old}\n${current}\n` });
+    const report = await runOn(readCniConfig, { [CONFLIST]: conflist(), [ENV]: `${old}\n${current}\n` });
     expect(report.gaps).toEqual([]);
-    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({ prefixDelegation: true, mtu: 9001 });
+    expect(kindOf(report, "cni-config.settings")?.attributes).toMatchObject({ prefixDelegation: true, mtu: 9001 });
   });
 
   it("reads the dockershim variant (docker inspect's Config.Env)", async () => {
@@ -220,15 +209,18 @@ describe("read_cni_config", () => {
         },
       },
     ]);
-    const report = await run({ [CONFLIST]: conflist(), "cni/cni-configuration-variables-dockershim.json": docker });
-    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({
+    const report = await runOn(readCniConfig, {
+      [CONFLIST]: conflist(),
+      "cni/cni-configuration-variables-dockershim.json": docker,
+    });
+    expect(kindOf(report, "cni-config.settings")?.attributes).toMatchObject({
       externalSnat: true,
       cniImage: "602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.12.6",
     });
   });
 
   it("falls back to IPAMD's env-settings introspection when the container env is missing", async () => {
-    const report = await run({
+    const report = await runOn(readCniConfig, {
       [CONFLIST]: conflist(),
       [IPAMD_ENV]: JSON.stringify({ AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: true, WARM_ENI_TARGET: 0, WARM_IP_TARGET: 3 }),
       [NETUTILS_ENV]: JSON.stringify({
@@ -241,7 +233,7 @@ describe("read_cni_config", () => {
         AWS_VPC_K8S_CNI_VETHPREFIX: "eni",
       }),
     });
-    expect(find(report, "cni-config.settings")?.attributes).toMatchObject({
+    expect(kindOf(report, "cni-config.settings")?.attributes).toMatchObject({
       customNetworking: true,
       externalSnat: true,
       warmIpTarget: 3,
@@ -252,8 +244,8 @@ describe("read_cni_config", () => {
   });
 
   it("raises cni-config.invalid with a gap when the conflist is not JSON", async () => {
-    const report = await run({ [CONFLIST]: conflist().slice(0, 120), [ENV]: ctrInfo(DEFAULT_ENV) });
-    const invalid = find(report, "cni-config.invalid");
+    const report = await runOn(readCniConfig, { [CONFLIST]: conflist().slice(0, 120), [ENV]: ctrInfo(DEFAULT_ENV) });
+    const invalid = kindOf(report, "cni-config.invalid");
     expect(invalid?.severity).toBe("medium");
     expect(invalid?.attributes.file).toBe(CONFLIST);
     expect(report.gaps[0]?.source).toBe(CONFLIST);
@@ -261,13 +253,13 @@ describe("read_cni_config", () => {
   });
 
   it("raises cni-config.invalid for an empty conflist or one without plugins", async () => {
-    const empty = await run({ [CONFLIST]: "" });
+    const empty = await runOn(readCniConfig, { [CONFLIST]: "" });
     expect(empty.status).toBe("error");
-    expect(find(empty, "cni-config.invalid")?.attributes.problem).toBe("file is empty");
-    const noPlugins = await run({
+    expect(kindOf(empty, "cni-config.invalid")?.attributes.problem).toBe("file is empty");
+    const noPlugins = await runOn(readCniConfig, {
       [CONFLIST]: JSON.stringify({ cniVersion: "0.4.0", name: "aws-cni", type: "aws-cni" }),
     });
-    expect(find(noPlugins, "cni-config.invalid")?.severity).toBe("medium");
+    expect(kindOf(noPlugins, "cni-config.invalid")?.severity).toBe("medium");
   });
 
   it("reports another CNI configuration that sorts before 10-aws.conflist", async () => {
@@ -276,47 +268,51 @@ describe("read_cni_config", () => {
       name: "multus-cni-network",
       plugins: [{ type: "multus", kubeconfig: "/etc/cni/net.d/multus.d/multus.kubeconfig", delegates: [] }],
     });
-    const report = await run({ [CONFLIST]: conflist(), "cni/00-multus.conflist": multus, [ENV]: ctrInfo(DEFAULT_ENV) });
-    const other = find(report, "cni-config.other-cni");
+    const report = await runOn(readCniConfig, {
+      [CONFLIST]: conflist(),
+      "cni/00-multus.conflist": multus,
+      [ENV]: ctrInfo(DEFAULT_ENV),
+    });
+    const other = kindOf(report, "cni-config.other-cni");
     expect(other?.severity).toBe("info");
     expect(other?.attributes).toMatchObject({ active: "00-multus.conflist", awsIsActive: false });
-    expect(find(report, "cni-config.settings")?.attributes.plugins).toEqual(["aws-cni", "egress-cni", "portmap"]);
+    expect(kindOf(report, "cni-config.settings")?.attributes.plugins).toEqual(["aws-cni", "egress-cni", "portmap"]);
   });
 
   it("raises conflist-missing when aws-node is configured but no conflist was written", async () => {
-    const report = await run({ [ENV]: ctrInfo(DEFAULT_ENV) });
-    expect(find(report, "cni-config.conflist-missing")?.severity).toBe("medium");
+    const report = await runOn(readCniConfig, { [ENV]: ctrInfo(DEFAULT_ENV) });
+    expect(kindOf(report, "cni-config.conflist-missing")?.severity).toBe("medium");
   });
 
   it("records a gap for an unreadable env file and still reports the conflist", async () => {
-    const report = await run({ [CONFLIST]: conflist(), [ENV]: 'ctr: container "abc" not found\n' });
+    const report = await runOn(readCniConfig, { [CONFLIST]: conflist(), [ENV]: 'ctr: container "abc" not found\n' });
     expect(report.status).toBe("ok");
     expect(report.gaps.map((g) => g.source)).toEqual([ENV]);
-    expect(find(report, "cni-config.settings")?.attributes.sources).toEqual(["conflist"]);
+    expect(kindOf(report, "cni-config.settings")?.attributes.sources).toEqual(["conflist"]);
   });
 
   it("answers no_data when no CNI configuration was collected", async () => {
-    const report = await run({ "kubelet/kubelet.log": "" });
+    const report = await runOn(readCniConfig, { "kubelet/kubelet.log": "" });
     expect(report.status).toBe("no_data");
   });
 
   it("does not throw on binary garbage", async () => {
     const garbage = new Uint8Array(2048).map((_, i) => (i * 61 + 5) % 256);
-    const report = await run({ [CONFLIST]: garbage, [ENV]: garbage });
+    const report = await runOn(readCniConfig, { [CONFLIST]: garbage, [ENV]: garbage });
     expect(report.status).toBe("error");
-    expect(find(report, "cni-config.invalid")).toBeDefined();
-    expect(find(report, "cni-config.settings")).toBeUndefined();
+    expect(kindOf(report, "cni-config.invalid")).toBeDefined();
+    expect(kindOf(report, "cni-config.settings")).toBeUndefined();
   });
 
   it("raises mtu-mismatch when pods are configured above the uplinks' MTU in ifconfig", async () => {
     const ifconfig =
       "ens5: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n        inet 10.0.12.34  netmask 255.255.224.0  broadcast 10.0.31.255\n\neni5b1d0c2e9a4: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 9001\n        ether 7e:2f:41:0a:bc:11  txqueuelen 0  (Ethernet)\n\nlo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n";
-    const report = await run({
+    const report = await runOn(readCniConfig, {
       [CONFLIST]: conflist(),
       [ENV]: ctrInfo(DEFAULT_ENV),
       "networking/ifconfig.txt": ifconfig,
     });
-    const mismatch = find(report, "cni-config.mtu-mismatch");
+    const mismatch = kindOf(report, "cni-config.mtu-mismatch");
     expect(mismatch?.severity).toBe("high");
     expect(mismatch?.attributes).toMatchObject({ podMtu: 9001, minUplinkMtu: 1500, uplinkMtus: ["ens5=1500"] });
     expect(
@@ -328,17 +324,17 @@ describe("read_cni_config", () => {
     const variants: BaselineOptions[] = [{}, { nodeadm: false }, { enisShape: "flat" }, { ignoreIntrospection: true }];
     for (const opts of variants) {
       it(`raises nothing above info on the healthy baseline ${JSON.stringify(opts)}`, async () => {
-        const report = await run(Object.fromEntries(healthyBaseline(opts)));
+        const report = await runOn(readCniConfig, Object.fromEntries(healthyBaseline(opts)));
         expect(report.status).toBe("ok");
-        expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-        expect(find(report, "cni-config.jumbo-mtu")?.severity).toBe("info");
+        expect(aboveInfo(report)).toEqual([]);
+        expect(kindOf(report, "cni-config.jumbo-mtu")?.severity).toBe("info");
         expect(JSON.stringify(report)).not.toMatch(/AWS_ROLE_ARN|HOSTNAME=/);
       });
     }
 
     it("raises mtu-mismatch when the ENIs were pinned to 1500 while pods keep 9001", async () => {
-      const report = await run(Object.fromEntries(withFaults({}, mtuMismatch())));
-      expect(find(report, "cni-config.mtu-mismatch")?.attributes).toMatchObject({ podMtu: 9001, minUplinkMtu: 1500 });
+      const report = await runOn(readCniConfig, Object.fromEntries(withFaults({}, mtuMismatch())));
+      expect(kindOf(report, "cni-config.mtu-mismatch")?.attributes).toMatchObject({ podMtu: 9001, minUplinkMtu: 1500 });
     });
   });
 });

@@ -1,34 +1,24 @@
 import { describe, expect, it } from "vitest";
 import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
 import { ipamdDown, subnetExhausted } from "../../src/fixtures/faults/network.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
-import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { readCniPluginLog } from "../../tools/read-cni-plugin-log.ts";
+import { aboveInfo, kindOf, kindsOf, runOn } from "./helpers.ts";
 
-const tool = readCniPluginLog as unknown as ToolDefinition;
+const tool = readCniPluginLog;
 const LOG = "var_log/aws-routed-eni/plugin.log";
 
 async function run(lines: string[] | string | Uint8Array, input: ToolInput = {}): Promise<ToolReport> {
   const content = Array.isArray(lines) ? `${lines.join("\n")}\n` : lines;
-  return runTool(tool, await createNodeEvidence(createMemorySource({ [LOG]: content })), input);
-}
-
-function kinds(report: ToolReport): string[] {
-  return report.findings.map((f) => f.kind);
+  return runOn(tool, { [LOG]: content }, input);
 }
 
 function find(report: ToolReport, kind: string) {
-  const found = report.findings.find((f) => f.kind === kind);
-  if (!found) throw new Error(`no ${kind} in ${kinds(report).join(", ")}`);
+  const found = kindOf(report, kind);
+  if (!found) throw new Error(`no ${kind} in ${kindsOf(report).join(", ")}`);
   return found;
-}
-
-function aboveInfo(report: ToolReport): string[] {
-  return report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 }
 
 function ts(minute: number, second = 0): string {
@@ -98,7 +88,7 @@ describe("read_cni_plugin_log", () => {
       delFailures: 0,
       pods: ["shop/cart-6f7d-9xk2p", "shop/cart-6f7d-2mn8q"],
     });
-    expect(kinds(report)).not.toContain("cni.add-errors");
+    expect(kindsOf(report)).not.toContain("cni.add-errors");
     expect(find(report, "cni.requests").attributes.failedAdds).toBe(2);
   });
 
@@ -138,7 +128,7 @@ describe("read_cni_plugin_log", () => {
     const down = find(report, "cni.ipamd-unreachable");
     expect(down.severity).toBe("medium");
     expect(down.attributes).toMatchObject({ addFailures: 0, delFailures: 1 });
-    expect(kinds(report)).not.toContain("cni.del-errors");
+    expect(kindsOf(report)).not.toContain("cni.del-errors");
   });
 
   it("reports failed IP assignment with the pod names from the add requests", async () => {
@@ -161,7 +151,7 @@ describe("read_cni_plugin_log", () => {
     ]);
     const failed = find(report, "cni.ip-assign-failed");
     expect(failed.count).toBe(2);
-    expect(kinds(report)).not.toContain("cni.add-errors");
+    expect(kindsOf(report)).not.toContain("cni.add-errors");
   });
 
   it("reports other ADD failures with their reasons", async () => {
@@ -177,7 +167,7 @@ describe("read_cni_plugin_log", () => {
     const errors = find(report, "cni.add-errors");
     expect(errors.severity).toBe("medium");
     expect(errors.attributes.reasons).toEqual(["network-policy", "setup-network"]);
-    expect(kinds(report)).not.toContain("cni.ipamd-unreachable");
+    expect(kindsOf(report)).not.toContain("cni.ipamd-unreachable");
   });
 
   it("keeps a few DEL failures at info and flags many", async () => {
@@ -199,7 +189,7 @@ describe("read_cni_plugin_log", () => {
 
   it("does not read 'Container not found' on DEL as an error", async () => {
     const report = await run([...healthy(), j(ts(30), "info", `Container ${ID(9)} not found`)]);
-    expect(kinds(report)).toEqual(["cni.requests"]);
+    expect(kindsOf(report)).toEqual(["cni.requests"]);
   });
 
   it("marks failures that stopped hours before the window's end as stale info", async () => {
@@ -218,11 +208,7 @@ describe("read_cni_plugin_log", () => {
   });
 
   it("answers no_data when the log is missing and error when it is empty", async () => {
-    const missing = await runTool(
-      tool,
-      await createNodeEvidence(createMemorySource({ "var_log/aws-routed-eni/ipamd.log": "x\n" })),
-      {},
-    );
+    const missing = await runOn(tool, { "var_log/aws-routed-eni/ipamd.log": "x\n" });
     expect(missing.status).toBe("no_data");
     const empty = await run("");
     expect(empty.status).toBe("error");
@@ -241,15 +227,12 @@ describe("read_cni_plugin_log", () => {
 });
 
 describe("read_cni_plugin_log on the healthy baseline and the network faults", () => {
-  async function runFiles(files: Map<string, string | Uint8Array>): Promise<ToolReport> {
-    return runTool(tool, await createNodeEvidence(createMemorySource(files)), {});
-  }
   const formats = [{}, { cniLogFormat: "text" as const, enisShape: "legacy" as const }];
 
   it.each([...formats, { ignoreIntrospection: true }])(
     "raises nothing above info on the healthy baseline %j",
     async (opts) => {
-      const report = await runFiles(healthyBaseline(opts));
+      const report = await runOn(tool, healthyBaseline(opts));
       expect(report.status).toBe("ok");
       expect(aboveInfo(report)).toEqual([]);
       const requests = find(report, "cni.requests");
@@ -259,18 +242,18 @@ describe("read_cni_plugin_log on the healthy baseline and the network faults", (
   );
 
   it.each(formats)("reads IPAMD down as ADDs refused on 127.0.0.1:50051, naming the pods %j", async (opts) => {
-    const report = await runFiles(withFaults(opts, ipamdDown()));
+    const report = await runOn(tool, withFaults(opts, ipamdDown()));
     const down = find(report, "cni.ipamd-unreachable");
     expect(down.severity).toBe("high");
     expect((down.attributes.pods as string[]).every((p) => p.startsWith("shop/"))).toBe(true);
-    expect(kinds(report)).not.toContain("cni.ip-assign-failed");
+    expect(kindsOf(report)).not.toContain("cni.ip-assign-failed");
   });
 
   it.each(formats)("reads an empty pool as failed IP assignment, not IPAMD down %j", async (opts) => {
-    const report = await runFiles(withFaults(opts, subnetExhausted()));
+    const report = await runOn(tool, withFaults(opts, subnetExhausted()));
     const failed = find(report, "cni.ip-assign-failed");
     expect(failed.severity).toBe("high");
     expect((failed.attributes.pods as string[]).length).toBeGreaterThan(0);
-    expect(kinds(report)).not.toContain("cni.ipamd-unreachable");
+    expect(kindsOf(report)).not.toContain("cni.ipamd-unreachable");
   });
 });

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { cgroupDriverMismatch, containerdDown, sandboxImageDeleted } from "../../src/fixtures/faults/runtime-host.ts";
+import { cgroupDriverMismatch, containerdDown, sandboxImageDeleted } from "../../src/fixtures/faults/runtime.ts";
 import { goQuote } from "../../src/fixtures/format/go-quote.ts";
 import { journalLine } from "../../src/fixtures/format/journald.ts";
-import { runTool } from "../../src/toolkit/run-tool.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { readContainerdLog } from "../../tools/read-containerd-log.ts";
+import { aboveInfo, kindOf, runOn, type BundleFiles } from "./helpers.ts";
 
 const LOG = "containerd/containerd-log.txt";
 const CONFIG = "containerd/containerd-config.txt";
@@ -164,20 +163,10 @@ function healthyLines(): Line[] {
   return lines;
 }
 
-async function run(
-  files: Record<string, string | Uint8Array>,
-  input: Record<string, unknown> = {},
-): Promise<ToolReport> {
+/** Runs on `files` with a procstat whose btime dates this boot. */
+async function run(files: Record<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
   const all = { "system/procstat.txt": `cpu  1 2 3 4\nbtime ${Math.floor(BOOT / 1000)}\nprocesses 31337\n`, ...files };
-  return runTool(readContainerdLog, await createNodeEvidence(createMemorySource(all, ARCHIVE)), input);
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
-
-function aboveInfo(report: ToolReport): string[] {
-  return report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
+  return runOn(readContainerdLog, all, input, { label: ARCHIVE });
 }
 
 function sandboxFailure(at: number, reason: string): Line[] {
@@ -199,26 +188,26 @@ describe("read_containerd_log", () => {
     const report = await run({ [LOG]: render(healthyLines()), [CONFIG]: containerdConfig() });
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
-    expect(find(report, "containerd.config")?.attributes).toMatchObject({
+    expect(kindOf(report, "containerd.config")?.attributes).toMatchObject({
       sandboxImage: PAUSE,
       systemdCgroup: true,
       configVersion: 2,
       snapshotter: "overlayfs",
       defaultRuntime: "runc",
     });
-    expect(find(report, "containerd.status")?.attributes).toMatchObject({
+    expect(kindOf(report, "containerd.status")?.attributes).toMatchObject({
       running: true,
       version: "1.7.27",
       startsThisBoot: 1,
       crashes: 0,
       benignErrors: 24,
     });
-    expect(find(report, "containerd.image-pull-failed")).toMatchObject({
+    expect(kindOf(report, "containerd.image-pull-failed")).toMatchObject({
       severity: "info",
       attributes: { cleared: true, reasons: ["throttled"] },
     });
-    expect(find(report, "containerd.errors")).toMatchObject({ severity: "info", attributes: { cleared: true } });
-    expect(find(report, "containerd.restarts")).toBeUndefined();
+    expect(kindOf(report, "containerd.errors")).toMatchObject({ severity: "info", attributes: { cleared: true } });
+    expect(kindOf(report, "containerd.restarts")).toBeUndefined();
   });
 
   it("reports the sandbox image failing to pull with 401 Unauthorized as critical", async () => {
@@ -231,11 +220,11 @@ describe("read_containerd_log", () => {
       ...sandboxFailure(COLLECTED - 5 * MIN, "401 Unauthorized"),
     ];
     const report = await run({ [LOG]: render(lines), [CONFIG]: containerdConfig() });
-    const finding = find(report, "containerd.sandbox-image-pull-failed");
+    const finding = kindOf(report, "containerd.sandbox-image-pull-failed");
     expect(finding).toMatchObject({ severity: "critical", count: 4, attributes: { reasons: ["auth"] } });
     expect(finding?.lastSeen).toBe(new Date(COLLECTED - 5 * MIN + 98).toISOString());
     expect(finding?.evidence[0]?.source).toBe(LOG);
-    expect(find(report, "containerd.image-pull-failed")?.severity).toBe("info");
+    expect(kindOf(report, "containerd.image-pull-failed")?.severity).toBe("info");
   });
 
   it("recognises the no basic auth credentials variant even without the config dump", async () => {
@@ -244,7 +233,7 @@ describe("read_containerd_log", () => {
       "pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials",
     );
     const report = await run({ [LOG]: render(lines) });
-    expect(find(report, "containerd.sandbox-image-pull-failed")).toMatchObject({
+    expect(kindOf(report, "containerd.sandbox-image-pull-failed")).toMatchObject({
       severity: "critical",
       attributes: { reasons: ["auth"] },
     });
@@ -256,7 +245,7 @@ describe("read_containerd_log", () => {
       cd(COLLECTED - 30 * MIN, "info", `PullImage "${PAUSE}" returns image reference "${PAUSE_ID}"`),
     ];
     const report = await run({ [LOG]: render(lines), [CONFIG]: containerdConfig() });
-    expect(find(report, "containerd.sandbox-image-pull-failed")).toMatchObject({
+    expect(kindOf(report, "containerd.sandbox-image-pull-failed")).toMatchObject({
       severity: "info",
       attributes: { cleared: true, reasons: ["network"] },
     });
@@ -274,10 +263,10 @@ describe("read_containerd_log", () => {
       ...sandboxFailure(gc + 3 * MIN, "401 Unauthorized"),
     ];
     const report = await run({ [LOG]: render(lines), [CONFIG]: containerdConfig() });
-    const deleted = find(report, "containerd.sandbox-image-deleted");
+    const deleted = kindOf(report, "containerd.sandbox-image-deleted");
     expect(deleted).toMatchObject({ severity: "high", count: 1 });
     expect(deleted?.evidence[0]?.excerpt).toContain("RemoveImage");
-    expect(find(report, "containerd.sandbox-image-pull-failed")?.severity).toBe("critical");
+    expect(kindOf(report, "containerd.sandbox-image-pull-failed")?.severity).toBe("critical");
   });
 
   it("recognises the containerd 1.6 ImageDelete event format", async () => {
@@ -289,7 +278,7 @@ describe("read_containerd_log", () => {
       ),
     ];
     const report = await run({ [LOG]: render(lines) });
-    expect(find(report, "containerd.sandbox-image-deleted")?.severity).toBe("high");
+    expect(kindOf(report, "containerd.sandbox-image-deleted")?.severity).toBe("high");
   });
 
   it("rates a deleted pause image that was pulled again as low", async () => {
@@ -303,7 +292,7 @@ describe("read_containerd_log", () => {
       ),
     ];
     const report = await run({ [LOG]: render(lines), [CONFIG]: containerdConfig() });
-    expect(find(report, "containerd.sandbox-image-deleted")).toMatchObject({
+    expect(kindOf(report, "containerd.sandbox-image-deleted")).toMatchObject({
       severity: "low",
       attributes: { repulled: true },
     });
@@ -315,7 +304,7 @@ describe("read_containerd_log", () => {
       cd(COLLECTED - 9 * MIN + 2, "info", 'RemoveImage "docker.io/library/nginx:1.25"'),
     ];
     const report = await run({ [LOG]: render(lines), [CONFIG]: containerdConfig() });
-    expect(find(report, "containerd.sandbox-image-deleted")).toBeUndefined();
+    expect(kindOf(report, "containerd.sandbox-image-deleted")).toBeUndefined();
   });
 
   it("classifies workload image pull failures by reason", async () => {
@@ -336,7 +325,7 @@ describe("read_containerd_log", () => {
       cd(at + 3000, "info", "trying next host", { error: "pull access denied", host: "quay.io" }),
     ];
     const report = await run({ [LOG]: render(lines) });
-    expect(find(report, "containerd.image-pull-failed")).toMatchObject({
+    expect(kindOf(report, "containerd.image-pull-failed")).toMatchObject({
       severity: "medium",
       count: 3,
       attributes: {
@@ -357,7 +346,7 @@ describe("read_containerd_log", () => {
       }),
     ];
     const report = await run({ [LOG]: render(lines) });
-    expect(find(report, "containerd.image-pull-failed")).toMatchObject({
+    expect(kindOf(report, "containerd.image-pull-failed")).toMatchObject({
       severity: "info",
       attributes: { stale: true },
     });
@@ -371,8 +360,8 @@ describe("read_containerd_log", () => {
       }),
     ];
     const report = await run({ [LOG]: render(lines) });
-    expect(find(report, "containerd.no-space")?.severity).toBe("high");
-    expect(find(report, "containerd.image-pull-failed")).toMatchObject({
+    expect(kindOf(report, "containerd.no-space")?.severity).toBe("high");
+    expect(kindOf(report, "containerd.image-pull-failed")).toMatchObject({
       severity: "high",
       attributes: { reasons: ["no-space"] },
     });
@@ -392,13 +381,13 @@ describe("read_containerd_log", () => {
       );
     }
     const report = await run({ [LOG]: render(lines) });
-    expect(find(report, "containerd.restarts")).toMatchObject({
+    expect(kindOf(report, "containerd.restarts")).toMatchObject({
       severity: "high",
       count: 3,
       attributes: { crashes: 3, restartCounter: 3, startsThisBoot: 4 },
     });
-    expect(find(report, "containerd.not-running")).toBeUndefined();
-    expect(find(report, "containerd.status")?.attributes.running).toBe(true);
+    expect(kindOf(report, "containerd.not-running")).toBeUndefined();
+    expect(kindOf(report, "containerd.status")?.attributes.running).toBe(true);
   });
 
   it("treats the clean restart bootstrap does at boot as info", async () => {
@@ -412,7 +401,7 @@ describe("read_containerd_log", () => {
       sd(start + 30_500, "Started containerd container runtime."),
     ];
     const report = await run({ [LOG]: render(lines) });
-    expect(find(report, "containerd.restarts")).toMatchObject({
+    expect(kindOf(report, "containerd.restarts")).toMatchObject({
       severity: "info",
       attributes: { clean: true, crashes: 0 },
     });
@@ -426,8 +415,8 @@ describe("read_containerd_log", () => {
       cd(BOOT + 11_000, "info", "containerd successfully booted in 0.04s"),
     ].map((l) => (typeof l === "string" ? ([BOOT - 1, l] as Line) : l));
     const report = await run({ [LOG]: render(lines) });
-    expect(find(report, "containerd.restarts")).toBeUndefined();
-    expect(find(report, "containerd.status")?.attributes).toMatchObject({ running: true, startsThisBoot: 1 });
+    expect(kindOf(report, "containerd.restarts")).toBeUndefined();
+    expect(kindOf(report, "containerd.status")?.attributes).toMatchObject({ running: true, startsThisBoot: 1 });
   });
 
   it("reports containerd down when it keeps failing to start after a bad config edit", async () => {
@@ -450,16 +439,16 @@ describe("read_containerd_log", () => {
       );
     }
     const report = await run({ [LOG]: render(lines), [CONFIG]: `${toml}\n` });
-    expect(find(report, "containerd.not-running")).toMatchObject({
+    expect(kindOf(report, "containerd.not-running")).toMatchObject({
       severity: "critical",
       attributes: { state: "failed", restartCounter: 8 },
     });
-    expect(find(report, "containerd.not-running")?.attributes.lastFatal).toContain("failed to load TOML");
-    expect(find(report, "containerd.restarts")).toMatchObject({ severity: "high", attributes: { crashes: 8 } });
-    expect(find(report, "containerd.errors")).toMatchObject({ severity: "high", attributes: { fatal: 8 } });
-    expect(find(report, "containerd.config-invalid")?.severity).toBe("high");
+    expect(kindOf(report, "containerd.not-running")?.attributes.lastFatal).toContain("failed to load TOML");
+    expect(kindOf(report, "containerd.restarts")).toMatchObject({ severity: "high", attributes: { crashes: 8 } });
+    expect(kindOf(report, "containerd.errors")).toMatchObject({ severity: "high", attributes: { fatal: 8 } });
+    expect(kindOf(report, "containerd.config-invalid")?.severity).toBe("high");
     expect(report.gaps.map((g) => g.source)).toEqual([CONFIG]);
-    expect(find(report, "containerd.status")?.attributes.running).toBe(false);
+    expect(kindOf(report, "containerd.status")?.attributes.running).toBe(false);
   });
 
   it("groups other errors by message and keeps warnings out", async () => {
@@ -492,7 +481,7 @@ describe("read_containerd_log", () => {
     );
     lines.push(cd(at + 9500, "warning", "failed to get cgroup stats", { error: "cgroup deleted" }));
     const report = await run({ [LOG]: render(lines) });
-    const errors = find(report, "containerd.errors");
+    const errors = kindOf(report, "containerd.errors");
     expect(errors).toMatchObject({ severity: "low", count: 6, attributes: { distinctMessages: 2, fatal: 0 } });
     expect((errors?.attributes.messages as string[])[0]).toMatch(
       /^5× Failed to handle backOff event &TaskExit\{ContainerID:<id>/,
@@ -511,7 +500,7 @@ describe("read_containerd_log", () => {
         }),
       ]),
     });
-    expect(find(cgroup, "containerd.shim-errors")).toMatchObject({
+    expect(kindOf(cgroup, "containerd.shim-errors")).toMatchObject({
       severity: "high",
       attributes: { causes: ["cgroup"], workloadOnly: false },
     });
@@ -523,7 +512,7 @@ describe("read_containerd_log", () => {
         }),
       ]),
     });
-    expect(find(exec, "containerd.shim-errors")).toMatchObject({
+    expect(kindOf(exec, "containerd.shim-errors")).toMatchObject({
       severity: "info",
       attributes: { causes: ["exec-not-found"], workloadOnly: true },
     });
@@ -558,7 +547,7 @@ root = '/var/lib/containerd'
 `;
     const report = await run({ [CONFIG]: v3 });
     expect(report.status).toBe("ok");
-    expect(find(report, "containerd.config")?.attributes).toMatchObject({
+    expect(kindOf(report, "containerd.config")?.attributes).toMatchObject({
       sandboxImage: PAUSE,
       systemdCgroup: false,
       configVersion: 3,
@@ -568,17 +557,18 @@ root = '/var/lib/containerd'
 
   it("ignores lines after the window's end", async () => {
     const lines = sandboxFailure(COLLECTED - 5 * MIN, "401 Unauthorized");
-    const report = await runTool(
+    const report = await runOn(
       readContainerdLog,
-      await createNodeEvidence(createMemorySource({ [LOG]: render(lines) }, ARCHIVE)),
+      { [LOG]: render(lines) },
       {
         window: {
           start: new Date(COLLECTED - 3 * 3_600_000).toISOString(),
           end: new Date(COLLECTED - 30 * MIN).toISOString(),
         },
       },
+      { label: ARCHIVE },
     );
-    expect(find(report, "containerd.sandbox-image-pull-failed")).toBeUndefined();
+    expect(kindOf(report, "containerd.sandbox-image-pull-failed")).toBeUndefined();
   });
 
   it("answers no_data when the containerd folder is empty", async () => {
@@ -598,7 +588,7 @@ root = '/var/lib/containerd'
   it("reports a config dump with nothing containerd-shaped as a gap", async () => {
     const report = await run({ [CONFIG]: "ctr: command not found\n" });
     expect(report.status).toBe("error");
-    expect(find(report, "containerd.config-invalid")?.severity).toBe("medium");
+    expect(kindOf(report, "containerd.config-invalid")?.severity).toBe("medium");
   });
 
   it("survives binary garbage and CRLF line ends", async () => {
@@ -609,14 +599,13 @@ root = '/var/lib/containerd'
       [LOG]: render(sandboxFailure(COLLECTED - 5 * MIN, "401 Unauthorized")).replace(/\n/g, "\r\n"),
       [CONFIG]: containerdConfig().replace(/\n/g, "\r\n"),
     });
-    expect(find(crlf, "containerd.sandbox-image-pull-failed")?.severity).toBe("critical");
-    expect(find(crlf, "containerd.config")?.attributes.systemdCgroup).toBe(true);
+    expect(kindOf(crlf, "containerd.sandbox-image-pull-failed")?.severity).toBe("critical");
+    expect(kindOf(crlf, "containerd.config")?.attributes.systemdCgroup).toBe(true);
   });
 });
 
 describe("read_containerd_log on generated bundles", () => {
-  const runOn = async (files: Map<string, string | Uint8Array>) =>
-    runTool(readContainerdLog, await createNodeEvidence(createMemorySource(files, ARCHIVE)), {});
+  const runBundle = (files: BundleFiles) => runOn(readContainerdLog, files, {}, { label: ARCHIVE });
 
   it.each([
     {},
@@ -625,33 +614,33 @@ describe("read_containerd_log on generated bundles", () => {
     { cniLogFormat: "text" as const, enisShape: "legacy" as const },
     { seed: 7 },
   ])("raises nothing above info on the healthy baseline %j", async (opts) => {
-    const report = await runOn(healthyBaseline(opts));
+    const report = await runBundle(healthyBaseline(opts));
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
-    expect(find(report, "containerd.config")?.attributes).toMatchObject({ systemdCgroup: true });
-    expect(find(report, "containerd.status")?.attributes).toMatchObject({ running: true, startsThisBoot: 1 });
+    expect(kindOf(report, "containerd.config")?.attributes).toMatchObject({ systemdCgroup: true });
+    expect(kindOf(report, "containerd.status")?.attributes).toMatchObject({ running: true, startsThisBoot: 1 });
   });
 
   it("finds the pause image deleted and then refused with 401", async () => {
-    const report = await runOn(withFaults({}, sandboxImageDeleted));
-    expect(find(report, "containerd.sandbox-image-deleted")).toMatchObject({ severity: "high", count: 1 });
-    expect(find(report, "containerd.sandbox-image-pull-failed")).toMatchObject({
+    const report = await runBundle(withFaults({}, sandboxImageDeleted));
+    expect(kindOf(report, "containerd.sandbox-image-deleted")).toMatchObject({ severity: "high", count: 1 });
+    expect(kindOf(report, "containerd.sandbox-image-pull-failed")).toMatchObject({
       severity: "critical",
       attributes: { reasons: ["auth"] },
     });
   });
 
   it("finds containerd down in a restart loop", async () => {
-    const report = await runOn(withFaults({}, containerdDown));
-    expect(find(report, "containerd.not-running")?.severity).toBe("critical");
-    expect(find(report, "containerd.restarts")?.severity).toBe("high");
-    expect(find(report, "containerd.config-invalid")?.severity).toBe("high");
-    expect(find(report, "containerd.status")?.attributes.running).toBe(false);
+    const report = await runBundle(withFaults({}, containerdDown));
+    expect(kindOf(report, "containerd.not-running")?.severity).toBe("critical");
+    expect(kindOf(report, "containerd.restarts")?.severity).toBe("high");
+    expect(kindOf(report, "containerd.config-invalid")?.severity).toBe("high");
+    expect(kindOf(report, "containerd.status")?.attributes.running).toBe(false);
   });
 
   it("finds runc refusing cgroupfs paths under the systemd driver", async () => {
-    const report = await runOn(withFaults({}, cgroupDriverMismatch));
-    expect(find(report, "containerd.shim-errors")).toMatchObject({
+    const report = await runBundle(withFaults({}, cgroupDriverMismatch));
+    expect(kindOf(report, "containerd.shim-errors")).toMatchObject({
       severity: "high",
       attributes: { causes: ["cgroup"] },
     });

@@ -1,13 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { corednsUpstreamTimeouts, corednsLoop } from "../../src/fixtures/faults/service-host-extra.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
-import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
+import { corednsUpstreamTimeouts, corednsLoop } from "../../src/fixtures/faults/service.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { readCorednsLog } from "../../tools/read-coredns-log.ts";
+import { aboveInfo, kindOf, runOn, type BundleFiles } from "./helpers.ts";
 
 const ARCHIVE = "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz";
 const END = Date.UTC(2026, 10, 24, 10, 30);
@@ -44,14 +41,7 @@ function query(minutesAgo: number, name: string, rcode: string, seconds = "0.000
 }
 const text = (lines: string[]) => `${lines.join("\n")}\n`;
 
-async function run(
-  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
-  input: ToolInput = {},
-): Promise<ToolReport> {
-  const evidence = await createNodeEvidence(createMemorySource(files, ARCHIVE));
-  return runTool(readCorednsLog as unknown as ToolDefinition, evidence, input);
-}
-const find = (report: ToolReport, kind: string) => report.findings.find((f) => f.kind === kind);
+const run = (files: BundleFiles, input: ToolInput = {}) => runOn(readCorednsLog, files, input, { label: ARCHIVE });
 const VARIANTS = [
   {},
   { nodeadm: false },
@@ -61,8 +51,6 @@ const VARIANTS = [
   { ignoreIntrospection: true },
   { seed: 11 },
 ];
-const loud = (report: ToolReport) =>
-  report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 
 describe("read_coredns_log", () => {
   it("reports only the pod fact for a CoreDNS that started cleanly", async () => {
@@ -73,8 +61,8 @@ describe("read_coredns_log", () => {
       ]),
     });
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "coredns.pods")?.attributes).toMatchObject({
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "coredns.pods")?.attributes).toMatchObject({
       pods: [POD],
       version: "CoreDNS-1.11.4",
       errorLines: 0,
@@ -85,7 +73,7 @@ describe("read_coredns_log", () => {
     const lines = [...startup(600)];
     for (let m = 60; m >= 1; m -= 2) lines.push(timeout(m));
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
-    const finding = find(report, "coredns.upstream-timeouts");
+    const finding = kindOf(report, "coredns.upstream-timeouts");
     expect(finding?.severity).toBe("high");
     expect(finding?.count).toBe(30);
     expect(finding?.attributes).toMatchObject({
@@ -101,24 +89,24 @@ describe("read_coredns_log", () => {
     const lines = [...startup(100)];
     for (let m = 50; m >= 1; m -= 5) lines.push(timeout(m, "db.example.org.", "AAAA", "192.168.10.53"));
     const other = await run({ [CONTAINERS_LOG]: text(lines) }, { nameservers: ["172.31.0.2"] });
-    expect(find(other, "coredns.upstream-timeouts")?.attributes.toVpcResolver).toBe(false);
+    expect(kindOf(other, "coredns.upstream-timeouts")?.attributes.toVpcResolver).toBe(false);
     const same = await run({ [CONTAINERS_LOG]: text(lines) }, { nameservers: ["192.168.10.53"] });
-    expect(find(same, "coredns.upstream-timeouts")?.attributes.toVpcResolver).toBe(true);
+    expect(kindOf(same, "coredns.upstream-timeouts")?.attributes.toVpcResolver).toBe(true);
   });
 
   it("keeps a couple of start-up HINFO probe timeouts at info", async () => {
     const lines = [...startup(3000), timeout(3000, "8473018829371264512.2197465019283746501.", "HINFO")];
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "coredns.upstream-timeouts")?.attributes.loopProbeOnly).toBe(true);
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "coredns.upstream-timeouts")?.attributes.loopProbeOnly).toBe(true);
   });
 
   it("keeps timeouts that stopped hours before the window's end at info", async () => {
     const lines = [...startup(900)];
     for (let m = 800; m >= 700; m -= 5) lines.push(timeout(m));
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
-    expect(find(report, "coredns.upstream-timeouts")?.severity).toBe("info");
-    expect(find(report, "coredns.upstream-timeouts")?.attributes.stale).toBe(true);
+    expect(kindOf(report, "coredns.upstream-timeouts")?.severity).toBe("info");
+    expect(kindOf(report, "coredns.upstream-timeouts")?.attributes.stale).toBe(true);
   });
 
   it("reports a forwarding loop as critical", async () => {
@@ -130,7 +118,7 @@ describe("read_coredns_log", () => {
       ),
     ];
     const report = await run({ [PODS_LOG]: text(lines) });
-    const loop = find(report, "coredns.loop-detected");
+    const loop = kindOf(report, "coredns.loop-detected");
     expect(loop?.severity).toBe("critical");
     expect(loop?.attributes.zones).toEqual(["."]);
   });
@@ -139,7 +127,7 @@ describe("read_coredns_log", () => {
     const lines = [...startup(200)];
     for (let m = 60; m >= 1; m -= 2) lines.push(query(m, "payments.internal.example.com.", "SERVFAIL", "5.002181"));
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
-    const servfail = find(report, "coredns.servfail");
+    const servfail = kindOf(report, "coredns.servfail");
     expect(servfail?.severity).toBe("medium");
     expect(servfail?.attributes).toMatchObject({ names: ["payments.internal.example.com."], slowAnswers: 30 });
   });
@@ -152,8 +140,8 @@ describe("read_coredns_log", () => {
       lines.push(query(m, "api.stripe.com.", "NOERROR"));
     }
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
-    expect(loud(report)).toEqual([]);
-    const nx = find(report, "coredns.nxdomain");
+    expect(aboveInfo(report)).toEqual([]);
+    const nx = kindOf(report, "coredns.nxdomain");
     expect(nx?.count).toBe(200);
     expect(nx?.attributes).toMatchObject({ healthCheckNames: 100, searchPathExpansions: 200 });
     expect(nx?.evidence.length).toBeLessThanOrEqual(3);
@@ -170,9 +158,9 @@ describe("read_coredns_log", () => {
       );
     lines.push(cri(5, `[INFO] plugin/ready: Still waiting on: "kubernetes"`));
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
-    expect(find(report, "coredns.apiserver-unreachable")?.severity).toBe("high");
-    expect(find(report, "coredns.apiserver-unreachable")?.attributes.readyWaits).toBe(1);
-    expect(find(report, "coredns.upstream-timeouts")).toBeUndefined();
+    expect(kindOf(report, "coredns.apiserver-unreachable")?.severity).toBe("high");
+    expect(kindOf(report, "coredns.apiserver-unreachable")?.attributes.readyWaits).toBe(1);
+    expect(kindOf(report, "coredns.upstream-timeouts")).toBeUndefined();
   });
 
   it("keeps the start-up warning about an unsynced Kubernetes API at info once it stopped", async () => {
@@ -184,7 +172,7 @@ describe("read_coredns_log", () => {
       ...startup(3999),
     ];
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
-    expect(loud(report)).toEqual([]);
+    expect(aboveInfo(report)).toEqual([]);
   });
 
   it("reports other errors with their causes", async () => {
@@ -194,8 +182,8 @@ describe("read_coredns_log", () => {
         cri(m, `[ERROR] plugin/errors: 2 s3.amazonaws.com. A: dial udp 10.0.0.2:53: connect: network is unreachable`),
       );
     const report = await run({ [CONTAINERS_LOG]: text(lines) });
-    expect(find(report, "coredns.errors")?.severity).toBe("medium");
-    expect(find(report, "coredns.errors")?.attributes.causes).toEqual(["unreachable"]);
+    expect(kindOf(report, "coredns.errors")?.severity).toBe("medium");
+    expect(kindOf(report, "coredns.errors")?.attributes.causes).toEqual(["unreachable"]);
   });
 
   it("reads each pod once when both log copies are present, and lists every pod", async () => {
@@ -203,8 +191,8 @@ describe("read_coredns_log", () => {
     const second =
       "var_log/coredns-5b9dfbf96-r7t4n_kube-system_coredns-0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9.log";
     const report = await run({ [CONTAINERS_LOG]: lines, [PODS_LOG]: lines, [second]: text(startup(50)) });
-    expect(find(report, "coredns.upstream-timeouts")?.count).toBe(1);
-    expect(find(report, "coredns.pods")?.attributes.pods).toEqual([POD, "coredns-5b9dfbf96-r7t4n"]);
+    expect(kindOf(report, "coredns.upstream-timeouts")?.count).toBe(1);
+    expect(kindOf(report, "coredns.pods")?.attributes.pods).toEqual([POD, "coredns-5b9dfbf96-r7t4n"]);
   });
 
   it("ignores lines outside the requested window", async () => {
@@ -212,7 +200,7 @@ describe("read_coredns_log", () => {
     for (let m = 400; m >= 300; m -= 5) lines.push(timeout(m));
     const window = { start: new Date(END - 120 * 60_000).toISOString(), end: new Date(END).toISOString() };
     const report = await run({ [CONTAINERS_LOG]: text(lines) }, { window });
-    expect(find(report, "coredns.upstream-timeouts")).toBeUndefined();
+    expect(kindOf(report, "coredns.upstream-timeouts")).toBeUndefined();
   });
 
   it("answers no_data on a node that ran no CoreDNS pod", async () => {
@@ -231,17 +219,17 @@ describe("read_coredns_log", () => {
       ),
     });
     expect(report.status).toBe("ok");
-    expect(find(report, "coredns.upstream-timeouts")?.attributes.upstreams).toEqual(["10.0.0.2:53"]);
+    expect(kindOf(report, "coredns.upstream-timeouts")?.attributes.upstreams).toEqual(["10.0.0.2:53"]);
   });
   it.each(VARIANTS)("raises nothing above info on the healthy baseline %j", async (opts) => {
     const report = await run(healthyBaseline(opts));
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
+    expect(aboveInfo(report)).toEqual([]);
   });
 
   it("reports the generated upstream-timeout fault as timeouts to the VPC resolver", async () => {
     const report = await run(withFaults({}, corednsUpstreamTimeouts()), { nameservers: ["10.0.0.2"] });
-    expect(find(report, "coredns.upstream-timeouts")).toMatchObject({
+    expect(kindOf(report, "coredns.upstream-timeouts")).toMatchObject({
       severity: "high",
       attributes: { upstreams: ["10.0.0.2:53"], toVpcResolver: true },
     });
@@ -249,6 +237,6 @@ describe("read_coredns_log", () => {
 
   it("reports the generated loop fault as a critical loop from the restarted containers' logs", async () => {
     const report = await run(withFaults({}, corednsLoop()));
-    expect(find(report, "coredns.loop-detected")).toMatchObject({ severity: "critical", count: 3 });
+    expect(kindOf(report, "coredns.loop-detected")).toMatchObject({ severity: "critical", count: 3 });
   });
 });

@@ -1,13 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { ebsDeviceNotFound, efsMountTimeout } from "../../src/fixtures/faults/service-host-extra.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
-import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
+import { ebsDeviceNotFound, efsMountTimeout } from "../../src/fixtures/faults/host.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { readCsiLogs } from "../../tools/read-csi-logs.ts";
+import { aboveInfo, kindOf, runOn, type BundleFiles } from "./helpers.ts";
 
 const ARCHIVE = "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz";
 const END = Date.UTC(2026, 10, 24, 10, 30);
@@ -74,14 +71,7 @@ function nvmeRemount(minutesAgo: number): string[] {
   ];
 }
 
-async function run(
-  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
-  input: ToolInput = {},
-): Promise<ToolReport> {
-  const evidence = await createNodeEvidence(createMemorySource(files, ARCHIVE));
-  return runTool(readCsiLogs as unknown as ToolDefinition, evidence, input);
-}
-const find = (report: ToolReport, kind: string) => report.findings.find((f) => f.kind === kind);
+const run = (files: BundleFiles, input: ToolInput = {}) => runOn(readCsiLogs, files, input, { label: ARCHIVE });
 const VARIANTS = [
   {},
   { nodeadm: false },
@@ -91,16 +81,14 @@ const VARIANTS = [
   { ignoreIntrospection: true },
   { seed: 11 },
 ];
-const loud = (report: ToolReport) =>
-  report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 
 describe("read_csi_logs", () => {
   it("reports only facts for a healthy EBS CSI node plugin: the registered driver and its version", async () => {
     const report = await run({ [EBS_NODE]: text(nodeStartup(4000)), [REGISTRAR]: text(registrar(4000)) });
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com"]);
-    expect(find(report, "csi.plugins")?.attributes).toMatchObject({
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com"]);
+    expect(kindOf(report, "csi.plugins")?.attributes).toMatchObject({
       pods: ["ebs-csi-node-h4x9q"],
       drivers: ["ebs.csi.aws.com"],
       versions: ["ebs.csi.aws.com v1.48.0"],
@@ -120,7 +108,7 @@ describe("read_csi_logs", () => {
       ),
     ];
     const report = await run({ [`var_log/efs-csi-node-p2m8w_kube-system_csi-driver-registrar-${HEX}.log`]: text(old) });
-    expect(find(report, "csi.driver-registered")?.attributes.drivers).toEqual(["efs.csi.aws.com"]);
+    expect(kindOf(report, "csi.driver-registered")?.attributes.drivers).toEqual(["efs.csi.aws.com"]);
   });
 
   it("reports Failed to find device path as a high EBS device-not-found, naming volume and device", async () => {
@@ -134,21 +122,21 @@ describe("read_csi_logs", () => {
         ),
       );
     const report = await run({ [EBS_NODE]: text(lines) });
-    const finding = find(report, "csi.ebs-device-not-found");
+    const finding = kindOf(report, "csi.ebs-device-not-found");
     expect(finding?.severity).toBe("high");
     expect(finding?.count).toBe(30);
     expect(finding?.attributes).toMatchObject({ volumes: ["vol-0f1bd87aca480b924"], devices: ["/dev/xvdaa"] });
-    expect(find(report, "csi.mount-failed")).toBeUndefined();
+    expect(kindOf(report, "csi.mount-failed")).toBeUndefined();
   });
 
   it("counts the multi-line NVMe re-mount failure once, as device-not-found and not as a generic mount failure", async () => {
     const report = await run({ [EBS_NODE]: text([...nodeStartup(300), ...nvmeRemount(20), ...nvmeRemount(10)]) });
-    expect(find(report, "csi.ebs-device-not-found")).toMatchObject({
+    expect(kindOf(report, "csi.ebs-device-not-found")).toMatchObject({
       severity: "high",
       count: 2,
       attributes: { devices: ["/dev/nvme3n1"] },
     });
-    expect(find(report, "csi.mount-failed")).toBeUndefined();
+    expect(kindOf(report, "csi.mount-failed")).toBeUndefined();
   });
 
   it("reports attach failures from the controller and the attacher with their causes", async () => {
@@ -168,14 +156,14 @@ describe("read_csi_logs", () => {
       ),
     ];
     const report = await run({ [EBS_CONTROLLER]: text(controller), [ATTACHER]: text(attacher) });
-    const attach = find(report, "csi.ebs-attach-failed");
+    const attach = kindOf(report, "csi.ebs-attach-failed");
     expect(attach?.severity).toBe("high");
     expect(attach?.count).toBe(2);
     expect(attach?.attributes).toMatchObject({
       causes: ["in-use-elsewhere", "timeout"],
       volumes: ["vol-0a1b2c3d4e5f60718"],
     });
-    expect(find(report, "csi.plugins")?.attributes.controller).toBe(true);
+    expect(kindOf(report, "csi.plugins")?.attributes.controller).toBe(true);
   });
 
   it("does not treat successful attaches or detach chatter as failures", async () => {
@@ -200,7 +188,7 @@ describe("read_csi_logs", () => {
       ),
     ];
     const report = await run({ [EBS_CONTROLLER]: text(lines) });
-    expect(loud(report)).toEqual([]);
+    expect(aboveInfo(report)).toEqual([]);
   });
 
   it("reports EFS mount timeouts from the efs-plugin once per attempt, and TLS tunnel failures as a cause", async () => {
@@ -225,9 +213,9 @@ describe("read_csi_logs", () => {
         ...attempt(10, "Failed to initialize TLS tunnel for fs-0123456789abcdef0"),
       ]),
     });
-    const efs = find(report, "csi.efs-mount-timeout");
+    const efs = kindOf(report, "csi.efs-mount-timeout");
     expect(efs).toMatchObject({ severity: "high", count: 3, attributes: { causes: ["nfs-timeout", "tls-tunnel"] } });
-    expect(find(report, "csi.mount-failed")).toBeUndefined();
+    expect(kindOf(report, "csi.mount-failed")).toBeUndefined();
   });
 
   it("reads the efs-utils mount.log when the bundle has one", async () => {
@@ -236,8 +224,8 @@ describe("read_csi_logs", () => {
       `2026-11-24 10:22:03,204 - ERROR - Failed to mount fs-0123456789abcdef0.efs.us-east-1.amazonaws.com at /var/lib/kubelet/pods/4c1d2e3f/volumes/kubernetes.io~csi/efs-pv/mount: returncode=32, stderr="mount.nfs4: Connection timed out"`,
     ];
     const report = await run({ "var_log/amazon/efs/mount.log": text(log) });
-    expect(find(report, "csi.efs-mount-timeout")).toMatchObject({ severity: "high", count: 1 });
-    expect(find(report, "csi.plugins")?.attributes.efsUtilsLog).toBe(true);
+    expect(kindOf(report, "csi.efs-mount-timeout")).toMatchObject({ severity: "high", count: 1 });
+    expect(kindOf(report, "csi.plugins")?.attributes.efsUtilsLog).toBe(true);
   });
 
   it("does not call an EC2 API connection timeout in the EBS driver an EFS mount timeout", async () => {
@@ -250,7 +238,7 @@ describe("read_csi_logs", () => {
       ),
     ];
     const report = await run({ [EBS_CONTROLLER]: text(lines) });
-    expect(find(report, "csi.efs-mount-timeout")).toBeUndefined();
+    expect(kindOf(report, "csi.efs-mount-timeout")).toBeUndefined();
   });
 
   it("reports other mount failures as medium", async () => {
@@ -263,7 +251,7 @@ describe("read_csi_logs", () => {
       ),
     ];
     const report = await run({ [EBS_NODE]: text(lines) });
-    expect(find(report, "csi.mount-failed")).toMatchObject({
+    expect(kindOf(report, "csi.mount-failed")).toMatchObject({
       severity: "medium",
       attributes: { causes: ["filesystem"] },
     });
@@ -280,7 +268,7 @@ describe("read_csi_logs", () => {
       cri(10, `"kubernetes api is available"`, "I", "metadata.go:61"),
     ];
     const report = await run({ [EBS_NODE]: text(lines) });
-    expect(find(report, "csi.imds-error")).toMatchObject({
+    expect(kindOf(report, "csi.imds-error")).toMatchObject({
       severity: "medium",
       attributes: { kubernetesFallback: true },
     });
@@ -295,7 +283,7 @@ describe("read_csi_logs", () => {
         ),
       ]),
     });
-    expect(find(efs, "csi.imds-error")).toMatchObject({
+    expect(kindOf(efs, "csi.imds-error")).toMatchObject({
       severity: "medium",
       attributes: { kubernetesFallback: false },
     });
@@ -303,15 +291,15 @@ describe("read_csi_logs", () => {
 
   it("reports a failed driver registration once per attempt, and clears it when a later one succeeded", async () => {
     const failing = await run({ [REGISTRAR]: text([...registrar(30, false), ...registrar(20, false)]) });
-    expect(find(failing, "csi.registration-failed")).toMatchObject({
+    expect(kindOf(failing, "csi.registration-failed")).toMatchObject({
       severity: "high",
       count: 2,
       attributes: { drivers: ["ebs.csi.aws.com"] },
     });
-    expect(find(failing, "csi.driver-registered")).toBeUndefined();
+    expect(kindOf(failing, "csi.driver-registered")).toBeUndefined();
 
     const recovered = await run({ [REGISTRAR]: text([...registrar(30, false), ...registrar(20, true)]) });
-    expect(find(recovered, "csi.registration-failed")).toMatchObject({
+    expect(kindOf(recovered, "csi.registration-failed")).toMatchObject({
       severity: "info",
       attributes: { cleared: true },
     });
@@ -326,7 +314,7 @@ describe("read_csi_logs", () => {
       ),
     ];
     const report = await run({ [EBS_NODE]: text(lines) });
-    expect(find(report, "csi.ebs-device-not-found")).toMatchObject({ severity: "info", attributes: { stale: true } });
+    expect(kindOf(report, "csi.ebs-device-not-found")).toMatchObject({ severity: "info", attributes: { stale: true } });
   });
 
   it("ignores lines outside the requested window", async () => {
@@ -339,7 +327,7 @@ describe("read_csi_logs", () => {
     ];
     const window = { start: new Date(END - 120 * 60_000).toISOString(), end: new Date(END).toISOString() };
     const report = await run({ [EBS_NODE]: text(lines) }, { window });
-    expect(find(report, "csi.ebs-device-not-found")).toBeUndefined();
+    expect(kindOf(report, "csi.ebs-device-not-found")).toBeUndefined();
   });
 
   it("reads each container once when both log copies are present", async () => {
@@ -352,7 +340,7 @@ describe("read_csi_logs", () => {
     ]);
     const podsCopy = `var_log/kube-system_ebs-csi-node-h4x9q_9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a/ebs-plugin/0.log`;
     const report = await run({ [EBS_NODE]: lines, [podsCopy]: lines });
-    expect(find(report, "csi.ebs-device-not-found")?.count).toBe(1);
+    expect(kindOf(report, "csi.ebs-device-not-found")?.count).toBe(1);
   });
 
   it("answers no_data without findings when the bundle has no container logs at all", async () => {
@@ -367,7 +355,7 @@ describe("read_csi_logs", () => {
       [`var_log/aws-node-8x2lq_kube-system_aws-node-${HEX}.log`]: "y\n",
     });
     expect(report.status).toBe("no_data");
-    expect(find(report, "csi.no-plugin-logs")).toMatchObject({
+    expect(kindOf(report, "csi.no-plugin-logs")).toMatchObject({
       severity: "info",
       attributes: { containerLogFiles: 2 },
     });
@@ -377,31 +365,31 @@ describe("read_csi_logs", () => {
     const garbage = new Uint8Array(4096).map((_, i) => (i * 97 + 3) % 256);
     const report = await run({ [EBS_NODE]: garbage, [REGISTRAR]: text(registrar(100)).replace(/\n/g, "\r\n") });
     expect(report.status).toBe("ok");
-    expect(find(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com"]);
+    expect(kindOf(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com"]);
   });
   it.each(VARIANTS)("raises nothing above info on the healthy baseline %j", async (opts) => {
     const report = await run(healthyBaseline(opts));
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com"]);
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com"]);
   });
 
   it("reports the generated EBS fault as device-not-found naming the device", async () => {
     const report = await run(withFaults({}, ebsDeviceNotFound()));
-    expect(find(report, "csi.ebs-device-not-found")).toMatchObject({
+    expect(kindOf(report, "csi.ebs-device-not-found")).toMatchObject({
       severity: "high",
       attributes: { devices: ["/dev/xvdaa"] },
     });
-    expect(find(report, "csi.mount-failed")).toBeUndefined();
+    expect(kindOf(report, "csi.mount-failed")).toBeUndefined();
   });
 
   it("reports the generated EFS fault as mount timeouts, with the EFS driver registered", async () => {
     const report = await run(withFaults({ nodeadm: false }, efsMountTimeout()));
-    expect(find(report, "csi.efs-mount-timeout")).toMatchObject({
+    expect(kindOf(report, "csi.efs-mount-timeout")).toMatchObject({
       severity: "high",
       attributes: { causes: ["nfs-timeout"] },
     });
-    expect(find(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com", "efs.csi.aws.com"]);
-    expect(find(report, "csi.mount-failed")).toBeUndefined();
+    expect(kindOf(report, "csi.driver-registered")?.attributes.drivers).toEqual(["ebs.csi.aws.com", "efs.csi.aws.com"]);
+    expect(kindOf(report, "csi.mount-failed")).toBeUndefined();
   });
 });

@@ -1,13 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { kernelHang, systemOomKillsKubelet } from "../../src/fixtures/faults/runtime-host.ts";
+import { kernelHang, systemOomKillsKubelet } from "../../src/fixtures/faults/host.ts";
 import { ctimeStamp } from "../../src/fixtures/time-format.ts";
-import { runTool } from "../../src/toolkit/run-tool.ts";
 import { readDmesg } from "../../tools/read-dmesg.ts";
+import { aboveInfo, kindOf, runOn } from "./helpers.ts";
 
 const CURRENT = "kernel/dmesg.current";
 const HUMAN = "kernel/dmesg.human.current";
@@ -117,19 +115,7 @@ async function run(
   const all: Record<string, string | Uint8Array> = { ...files };
   if (opts.btime !== false)
     all["system/procstat.txt"] = `cpu  1 2 3 4\nbtime ${Math.floor(BOOT / 1000)}\nprocesses 31337\n`;
-  return runTool(
-    readDmesg,
-    await createNodeEvidence(createMemorySource(all, ARCHIVE)),
-    opts.window ? { window: opts.window } : {},
-  );
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
-
-function aboveInfo(report: ToolReport): string[] {
-  return report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
+  return runOn(readDmesg, all, opts.window ? { window: opts.window } : {}, { label: ARCHIVE });
 }
 
 describe("read_dmesg", () => {
@@ -137,13 +123,13 @@ describe("read_dmesg", () => {
     const report = await run(both([...BOOT_BANNER, ...workloadOom(ago(197))]));
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
-    expect(find(report, "kernel.oom-kill-workload")).toMatchObject({
+    expect(kindOf(report, "kernel.oom-kill-workload")).toMatchObject({
       severity: "info",
       count: 1,
       attributes: { victims: ["java"], podUids: [POD_UID] },
     });
-    expect(find(report, "kernel.oom-kill-system")).toBeUndefined();
-    expect(find(report, "kernel.boot")?.attributes).toMatchObject({
+    expect(kindOf(report, "kernel.oom-kill-system")).toBeUndefined();
+    expect(kindOf(report, "kernel.boot")?.attributes).toMatchObject({
       source: HUMAN,
       timestamps: "ctime",
       kernelVersion: KERNEL,
@@ -156,7 +142,7 @@ describe("read_dmesg", () => {
     const report = await run(
       both([...BOOT_BANNER, ...globalOom(sec, "kubelet", 2345, "/runtime.slice/kubelet.service")]),
     );
-    const oom = find(report, "kernel.oom-kill-system");
+    const oom = kindOf(report, "kernel.oom-kill-system");
     expect(oom).toMatchObject({
       severity: "high",
       count: 1,
@@ -174,11 +160,11 @@ describe("read_dmesg", () => {
 
   it("rates a global OOM that only killed pod processes as medium", async () => {
     const report = await run(both(globalOom(ago(30), "java", 48211, MEMCG, "java")));
-    expect(find(report, "kernel.oom-kill-system")).toMatchObject({
+    expect(kindOf(report, "kernel.oom-kill-system")).toMatchObject({
       severity: "medium",
       attributes: { systemProcessKilled: false, systemVictims: [] },
     });
-    expect(find(report, "kernel.oom-kill-workload")).toBeUndefined();
+    expect(kindOf(report, "kernel.oom-kill-workload")).toBeUndefined();
   });
 
   it("reads the 4.14 kernel's two-line OOM report once", async () => {
@@ -193,7 +179,7 @@ describe("read_dmesg", () => {
         [sec, "Killed process 2871 (containerd) total-vm:1872364kB, anon-rss:52424kB, file-rss:0kB, shmem-rss:0kB"],
       ]),
     );
-    expect(find(report, "kernel.oom-kill-system")).toMatchObject({
+    expect(kindOf(report, "kernel.oom-kill-system")).toMatchObject({
       severity: "high",
       count: 1,
       attributes: { systemVictims: ["containerd"] },
@@ -213,12 +199,12 @@ describe("read_dmesg", () => {
         [sec, "Killed process 7788 (node) total-vm:1346868kB, anon-rss:520384kB, file-rss:29788kB, shmem-rss:0kB"],
       ]),
     );
-    expect(find(report, "kernel.oom-kill-workload")).toMatchObject({
+    expect(kindOf(report, "kernel.oom-kill-workload")).toMatchObject({
       severity: "info",
       count: 1,
       attributes: { victims: ["node"], podUids: [POD_UID] },
     });
-    expect(find(report, "kernel.oom-kill-system")).toBeUndefined();
+    expect(kindOf(report, "kernel.oom-kill-system")).toBeUndefined();
   });
 
   it("reports conntrack table full as high while it lasts, info once it stopped days ago", async () => {
@@ -230,9 +216,9 @@ describe("read_dmesg", () => {
         [ago(3), "net_ratelimit: 412 callbacks suppressed"],
       ]),
     );
-    expect(find(recent, "kernel.conntrack-table-full")).toMatchObject({ severity: "high", count: 2 });
+    expect(kindOf(recent, "kernel.conntrack-table-full")).toMatchObject({ severity: "high", count: 2 });
     const old = await run(both([...BOOT_BANNER, [ago(60 * 30), "nf_conntrack: table full, dropping packet"]]));
-    expect(find(old, "kernel.conntrack-table-full")).toMatchObject({ severity: "info", attributes: { stale: true } });
+    expect(kindOf(old, "kernel.conntrack-table-full")).toMatchObject({ severity: "info", attributes: { stale: true } });
   });
 
   it("reports a kernel hang: soft lockups, hung tasks and RCU stalls", async () => {
@@ -249,17 +235,17 @@ describe("read_dmesg", () => {
         [start + 480, "INFO: rcu_preempt self-detected stall on CPU"],
       ]),
     );
-    expect(find(report, "kernel.soft-lockup")).toMatchObject({
+    expect(kindOf(report, "kernel.soft-lockup")).toMatchObject({
       severity: "high",
       count: 2,
       attributes: { maxStuckSeconds: 45, processes: ["kworker/1:2"] },
     });
-    expect(find(report, "kernel.hung-task")).toMatchObject({
+    expect(kindOf(report, "kernel.hung-task")).toMatchObject({
       severity: "high",
       count: 2,
       attributes: { tasks: ["containerd", "jbd2/nvme0n1p1-8"] },
     });
-    expect(find(report, "kernel.rcu-stall")).toMatchObject({ severity: "high", count: 2 });
+    expect(kindOf(report, "kernel.rcu-stall")).toMatchObject({ severity: "high", count: 2 });
   });
 
   it("reports filesystem errors and a read-only remount, but not clean mounts", async () => {
@@ -282,11 +268,11 @@ describe("read_dmesg", () => {
         ],
       ]),
     );
-    const fs = find(report, "kernel.fs-errors");
+    const fs = kindOf(report, "kernel.fs-errors");
     expect(fs).toMatchObject({ severity: "high", count: 5, attributes: { readOnly: true } });
     expect(fs?.attributes.devices).toEqual(["nvme1n1", "nvme2n1", "nvme3n1"]);
     const healthy = await run(both(BOOT_BANNER));
-    expect(find(healthy, "kernel.fs-errors")).toBeUndefined();
+    expect(kindOf(healthy, "kernel.fs-errors")).toBeUndefined();
   });
 
   it("reports NVMe controller timeouts and resets", async () => {
@@ -298,7 +284,7 @@ describe("read_dmesg", () => {
         [ago(5), "nvme nvme1: I/O 0 QID 0 timeout, reset controller"],
       ]),
     );
-    expect(find(report, "kernel.nvme-errors")).toMatchObject({
+    expect(kindOf(report, "kernel.nvme-errors")).toMatchObject({
       severity: "high",
       count: 3,
       attributes: { devices: ["nvme1"] },
@@ -320,23 +306,23 @@ describe("read_dmesg", () => {
         ],
       ]),
     );
-    expect(find(report, "kernel.ena-reset")).toMatchObject({
+    expect(kindOf(report, "kernel.ena-reset")).toMatchObject({
       severity: "high",
       count: 3,
       attributes: { interfaces: ["ens5"] },
     });
     const single = await run(both([...BOOT_BANNER, [ago(7), "ena 0000:00:06.0 ens6: Keep alive watchdog timeout."]]));
-    expect(find(single, "kernel.ena-reset")?.severity).toBe("medium");
-    expect(find(await run(both(BOOT_BANNER)), "kernel.ena-reset")).toBeUndefined();
+    expect(kindOf(single, "kernel.ena-reset")?.severity).toBe("medium");
+    expect(kindOf(await run(both(BOOT_BANNER)), "kernel.ena-reset")).toBeUndefined();
   });
 
   it("reports a clocksource marked unstable as a time jump, info when only at boot", async () => {
     const line =
       "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because the skew is too large:";
     const recent = await run(both([...BOOT_BANNER, [ago(14), line]]));
-    expect(find(recent, "kernel.time-jump")?.severity).toBe("medium");
+    expect(kindOf(recent, "kernel.time-jump")?.severity).toBe("medium");
     const boot = await run(both([...BOOT_BANNER, [2.5, line]]));
-    expect(find(boot, "kernel.time-jump")).toMatchObject({ severity: "info", attributes: { bootOnly: true } });
+    expect(kindOf(boot, "kernel.time-jump")).toMatchObject({ severity: "info", attributes: { bootOnly: true } });
   });
 
   it("reports fragmentation-needed drops", async () => {
@@ -348,7 +334,7 @@ describe("read_dmesg", () => {
         ],
       ]),
     );
-    expect(find(report, "kernel.fragmentation-needed")?.severity).toBe("medium");
+    expect(kindOf(report, "kernel.fragmentation-needed")?.severity).toBe("medium");
   });
 
   it("turns seconds since boot into instants with btime when there is no --ctime file", async () => {
@@ -356,9 +342,9 @@ describe("read_dmesg", () => {
     const report = await run({
       [CURRENT]: relative([...BOOT_BANNER, ...globalOom(sec, "kubelet", 2345, "/runtime.slice/kubelet.service")]),
     });
-    const oom = find(report, "kernel.oom-kill-system");
+    const oom = kindOf(report, "kernel.oom-kill-system");
     expect(oom?.lastSeen).toBe(new Date(BOOT + Math.round((sec + 0.001) * 1000)).toISOString());
-    expect(find(report, "kernel.boot")?.attributes).toMatchObject({ source: CURRENT, timestamps: "relative" });
+    expect(kindOf(report, "kernel.boot")?.attributes).toMatchObject({ source: CURRENT, timestamps: "relative" });
   });
 
   it("keeps findings without times when the boot time is unknown", async () => {
@@ -366,11 +352,11 @@ describe("read_dmesg", () => {
       { [CURRENT]: relative([[ago(60 * 30), "nf_conntrack: table full, dropping packet"]]) },
       { btime: false },
     );
-    expect(find(report, "kernel.conntrack-table-full")).toMatchObject({
+    expect(kindOf(report, "kernel.conntrack-table-full")).toMatchObject({
       severity: "high",
       attributes: { timesUnknown: true },
     });
-    expect(find(report, "kernel.boot")?.attributes).toMatchObject({
+    expect(kindOf(report, "kernel.boot")?.attributes).toMatchObject({
       timestamps: "relative-without-boot-time",
       timesKnown: false,
     });
@@ -381,8 +367,8 @@ describe("read_dmesg", () => {
     const report = await run({
       [CURRENT]: `kern  :warn  : [${sec}.000000] nf_conntrack: table full, dropping packet\n<3>[${sec}.100000] INFO: task kubelet:2345 blocked for more than 120 seconds.\n`,
     });
-    expect(find(report, "kernel.conntrack-table-full")?.lastSeen).toBe(new Date(BOOT + sec * 1000).toISOString());
-    expect(find(report, "kernel.hung-task")?.attributes.tasks).toEqual(["kubelet"]);
+    expect(kindOf(report, "kernel.conntrack-table-full")?.lastSeen).toBe(new Date(BOOT + sec * 1000).toISOString());
+    expect(kindOf(report, "kernel.hung-task")?.attributes.tasks).toEqual(["kubelet"]);
   });
 
   it("ignores events outside the window", async () => {
@@ -395,16 +381,16 @@ describe("read_dmesg", () => {
         },
       },
     );
-    expect(find(report, "kernel.oom-kill-system")).toBeUndefined();
+    expect(kindOf(report, "kernel.oom-kill-system")).toBeUndefined();
   });
 
   it("falls back to dmesg.current with a gap when the --ctime file is empty, and to dmesg.boot last", async () => {
     const report = await run({ [HUMAN]: "", [CURRENT]: relative(BOOT_BANNER) });
     expect(report.status).toBe("ok");
     expect(report.gaps).toEqual([{ source: HUMAN, reason: "file is empty" }]);
-    expect(find(report, "kernel.boot")?.attributes.source).toBe(CURRENT);
+    expect(kindOf(report, "kernel.boot")?.attributes.source).toBe(CURRENT);
     const bootOnly = await run({ [BOOT_FILE]: relative(BOOT_BANNER.slice(0, 8)) });
-    expect(find(bootOnly, "kernel.boot")?.attributes.source).toBe(BOOT_FILE);
+    expect(kindOf(bootOnly, "kernel.boot")?.attributes.source).toBe(BOOT_FILE);
   });
 
   it("answers no_data without kernel files and error when they are all empty", async () => {
@@ -423,9 +409,6 @@ describe("read_dmesg", () => {
 });
 
 describe("read_dmesg on generated bundles", () => {
-  const run = async (files: Map<string, string | Uint8Array>) =>
-    runTool(readDmesg, await createNodeEvidence(createMemorySource(files, ARCHIVE)), {});
-
   it.each([
     {},
     { nodeadm: false },
@@ -433,30 +416,30 @@ describe("read_dmesg on generated bundles", () => {
     { cniLogFormat: "text" as const, enisShape: "legacy" as const },
     { seed: 7 },
   ])("raises nothing above info on the healthy baseline %j", async (opts) => {
-    const report = await run(healthyBaseline(opts));
+    const report = await runOn(readDmesg, healthyBaseline(opts), {}, { label: ARCHIVE });
     expect(report.status).toBe("ok");
     expect(aboveInfo(report)).toEqual([]);
-    expect(find(report, "kernel.oom-kill-workload")?.severity).toBe("info");
+    expect(kindOf(report, "kernel.oom-kill-workload")?.severity).toBe("info");
   });
 
   it("finds the kubelet killed by a system OOM", async () => {
-    const report = await run(withFaults({}, systemOomKillsKubelet));
-    const oom = find(report, "kernel.oom-kill-system");
+    const report = await runOn(readDmesg, withFaults({}, systemOomKillsKubelet), {}, { label: ARCHIVE });
+    const oom = kindOf(report, "kernel.oom-kill-system");
     expect(oom).toMatchObject({
       severity: "high",
       count: 2,
       attributes: { systemVictims: ["kubelet"], globalOom: true },
     });
-    expect(find(report, "kernel.oom-kill-workload")?.severity).toBe("info");
+    expect(kindOf(report, "kernel.oom-kill-workload")?.severity).toBe("info");
   });
 
   it("finds the kernel hang", async () => {
-    const report = await run(withFaults({}, kernelHang));
+    const report = await runOn(readDmesg, withFaults({}, kernelHang), {}, { label: ARCHIVE });
     expect(aboveInfo(report).sort()).toEqual([
       "kernel.hung-task:high",
       "kernel.rcu-stall:high",
       "kernel.soft-lockup:high",
     ]);
-    expect(find(report, "kernel.hung-task")?.attributes.tasks).toEqual(["containerd", "kubelet", "jbd2/nvme0n1p1-8"]);
+    expect(kindOf(report, "kernel.hung-task")?.attributes.tasks).toEqual(["containerd", "kubelet", "jbd2/nvme0n1p1-8"]);
   });
 });

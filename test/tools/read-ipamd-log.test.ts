@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
 import {
@@ -10,12 +9,11 @@ import {
   nodeIpCapacity,
   subnetExhausted,
 } from "../../src/fixtures/faults/network.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
-import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { parsePoolStats, readIpamdLog } from "../../tools/read-ipamd-log.ts";
+import { aboveInfo, kindOf, kindsOf, runOn } from "./helpers.ts";
 
-const tool = readIpamdLog as unknown as ToolDefinition;
+const tool = readIpamdLog;
 const LOG = "var_log/aws-routed-eni/ipamd.log";
 
 async function run(
@@ -24,21 +22,13 @@ async function run(
   extra: Record<string, string> = {},
 ): Promise<ToolReport> {
   const content = Array.isArray(lines) ? `${lines.join("\n")}\n` : lines;
-  return runTool(tool, await createNodeEvidence(createMemorySource({ [LOG]: content, ...extra })), input);
-}
-
-function kinds(report: ToolReport): string[] {
-  return report.findings.map((f) => f.kind);
+  return runOn(tool, { [LOG]: content, ...extra }, input);
 }
 
 function find(report: ToolReport, kind: string) {
-  const found = report.findings.find((f) => f.kind === kind);
-  if (!found) throw new Error(`no ${kind} in ${kinds(report).join(", ")}`);
+  const found = kindOf(report, kind);
+  if (!found) throw new Error(`no ${kind} in ${kindsOf(report).join(", ")}`);
   return found;
-}
-
-function aboveInfo(report: ToolReport): string[] {
-  return report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 }
 
 /** 2026-11-24T10:MM:SS.mmmZ for minute offsets from 10:00. */
@@ -191,7 +181,7 @@ describe("read_ipamd_log", () => {
       ...healthyStart(),
       j(ts(0, 8), "debug", "Prefix target is 1, short of 1 prefixes, free 0 prefixes"),
     ]);
-    expect(kinds(report)).not.toContain("ipamd.subnet-exhausted");
+    expect(kindsOf(report)).not.toContain("ipamd.subnet-exhausted");
   });
 
   it("reports a datastore that emptied long ago but recovered as low", async () => {
@@ -279,7 +269,7 @@ describe("read_ipamd_log", () => {
     const limit = find(report, "ipamd.eni-limit-reached");
     expect(limit.severity).toBe("high");
     expect(limit.attributes).toMatchObject({ poolFull: true, datastoreEmpty: true });
-    expect(kinds(report)).not.toContain("ipamd.subnet-exhausted");
+    expect(kindsOf(report)).not.toContain("ipamd.subnet-exhausted");
   });
 
   it("keeps the ENI limit at info while the pool has room, and reads cur=N, max=N and AttachmentLimitExceeded", async () => {
@@ -315,7 +305,7 @@ describe("read_ipamd_log", () => {
 
   it("does not read an ENI with room (cur < max) as the ENI limit", async () => {
     const report = await run(healthyStart());
-    expect(kinds(report)).not.toContain("ipamd.eni-limit-reached");
+    expect(kindsOf(report)).not.toContain("ipamd.eni-limit-reached");
   });
 
   it("keeps IMDS retries at startup that cleared at info", async () => {
@@ -432,11 +422,11 @@ describe("read_ipamd_log", () => {
     const report = await run([...healthyStart(), j(ts(10), "error", INSUFFICIENT)], {
       window: { start: ts(30), end: ts(60) },
     });
-    expect(kinds(report)).not.toContain("ipamd.subnet-exhausted");
+    expect(kindsOf(report)).not.toContain("ipamd.subnet-exhausted");
   });
 
   it("answers no_data when the log is missing and error when it is empty", async () => {
-    const missing = await runTool(tool, await createNodeEvidence(createMemorySource({ "ipamd/ipam.json": "{}" })), {});
+    const missing = await runOn(tool, { "ipamd/ipam.json": "{}" });
     expect(missing.status).toBe("no_data");
     const empty = await run("");
     expect(empty.status).toBe("error");
@@ -479,15 +469,12 @@ describe("parsePoolStats", () => {
 });
 
 describe("read_ipamd_log on the healthy baseline and the network faults", () => {
-  async function runFiles(files: Map<string, string | Uint8Array>): Promise<ToolReport> {
-    return runTool(tool, await createNodeEvidence(createMemorySource(files)), {});
-  }
   const formats = [{}, { cniLogFormat: "text" as const, enisShape: "legacy" as const }];
 
   it.each([...formats, { enisShape: "flat" as const }, { ignoreIntrospection: true }])(
     "raises nothing above info on the healthy baseline %j",
     async (opts) => {
-      const report = await runFiles(healthyBaseline(opts));
+      const report = await runOn(tool, healthyBaseline(opts));
       expect(report.status).toBe("ok");
       expect(aboveInfo(report)).toEqual([]);
       expect(find(report, "ipamd.pool-stats").attributes.everFull).toBe(false);
@@ -495,7 +482,7 @@ describe("read_ipamd_log on the healthy baseline and the network faults", () => 
   );
 
   it.each(formats)("reads a full subnet, not a capacity or permission problem %j", async (opts) => {
-    const report = await runFiles(withFaults(opts, subnetExhausted()));
+    const report = await runOn(tool, withFaults(opts, subnetExhausted()));
     expect(find(report, "ipamd.subnet-exhausted")).toMatchObject({
       severity: "high",
       attributes: { errorCodes: ["InsufficientFreeAddressesInSubnet"], datastoreEmpty: true },
@@ -505,7 +492,7 @@ describe("read_ipamd_log on the healthy baseline and the network faults", () => 
   });
 
   it("reads the prefix-delegation variant as no /28 in the subnet", async () => {
-    const report = await runFiles(withFaults({}, subnetExhausted({ prefixDelegation: true })));
+    const report = await runOn(tool, withFaults({}, subnetExhausted({ prefixDelegation: true })));
     expect(find(report, "ipamd.subnet-exhausted")).toMatchObject({
       severity: "high",
       attributes: { prefixDelegation: true, errorCodes: ["InsufficientCidrBlocks"] },
@@ -517,48 +504,48 @@ describe("read_ipamd_log on the healthy baseline and the network faults", () => 
   it.each(formats)(
     "reads pods beyond the ENI capacity as the ENI limit with an empty datastore and no EC2 errors %j",
     async (opts) => {
-      const report = await runFiles(withFaults(opts, nodeIpCapacity()));
+      const report = await runOn(tool, withFaults(opts, nodeIpCapacity()));
       expect(find(report, "ipamd.eni-limit-reached")).toMatchObject({
         severity: "high",
         attributes: { poolFull: true, datastoreEmpty: true },
       });
       expect(find(report, "ipamd.pool-stats").attributes.everFull).toBe(true);
-      expect(kinds(report)).not.toContain("ipamd.subnet-exhausted");
-      expect(kinds(report)).not.toContain("ipamd.ec2-throttled");
-      expect(kinds(report)).not.toContain("ipamd.permission-denied");
+      expect(kindsOf(report)).not.toContain("ipamd.subnet-exhausted");
+      expect(kindsOf(report)).not.toContain("ipamd.ec2-throttled");
+      expect(kindsOf(report)).not.toContain("ipamd.permission-denied");
     },
   );
 
   it.each(formats)("reads IPAMD restarting without serving as a crash loop %j", async (opts) => {
-    const report = await runFiles(withFaults(opts, ipamdDown()));
+    const report = await runOn(tool, withFaults(opts, ipamdDown()));
     expect(find(report, "ipamd.restart")).toMatchObject({
       severity: "high",
       attributes: { crashLoop: true, servedAfterLastStart: false },
     });
-    expect(kinds(report)).not.toContain("ipamd.datastore-empty");
+    expect(kindsOf(report)).not.toContain("ipamd.datastore-empty");
   });
 
   it.each(formats)("reads EC2 throttling with the throttled APIs and no permission error %j", async (opts) => {
-    const report = await runFiles(withFaults(opts, ec2Throttled()));
+    const report = await runOn(tool, withFaults(opts, ec2Throttled()));
     expect(find(report, "ipamd.ec2-throttled")).toMatchObject({
       severity: "high",
       attributes: { apis: ["AssignPrivateIpAddresses", "DescribeNetworkInterfaces"] },
     });
-    expect(kinds(report)).not.toContain("ipamd.permission-denied");
-    expect(kinds(report)).not.toContain("ipamd.subnet-exhausted");
+    expect(kindsOf(report)).not.toContain("ipamd.permission-denied");
+    expect(kindsOf(report)).not.toContain("ipamd.subnet-exhausted");
   });
 
   it.each(formats)("reads a missing CNI policy as permission denied on AssignPrivateIpAddresses %j", async (opts) => {
-    const report = await runFiles(withFaults(opts, ipamdPermissionDenied()));
+    const report = await runOn(tool, withFaults(opts, ipamdPermissionDenied()));
     expect(find(report, "ipamd.permission-denied")).toMatchObject({
       severity: "high",
       attributes: { apis: ["AssignPrivateIpAddresses"], errorCodes: ["UnauthorizedOperation"] },
     });
-    expect(kinds(report)).not.toContain("ipamd.ec2-throttled");
+    expect(kindsOf(report)).not.toContain("ipamd.ec2-throttled");
   });
 
   it("names CreateNetworkInterface when the role cannot create ENIs", async () => {
-    const report = await runFiles(withFaults({}, ipamdPermissionDenied({ api: "CreateNetworkInterface" })));
+    const report = await runOn(tool, withFaults({}, ipamdPermissionDenied({ api: "CreateNetworkInterface" })));
     expect(find(report, "ipamd.permission-denied").attributes.apis).toEqual(["CreateNetworkInterface"]);
   });
 });

@@ -1,13 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { kubeProxyRestoreFailed, kubeProxyXtablesLock } from "../../src/fixtures/faults/service-host-extra.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
-import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
+import { kubeProxyRestoreFailed, kubeProxyXtablesLock } from "../../src/fixtures/faults/service.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { readKubeProxyLog } from "../../tools/read-kube-proxy-log.ts";
+import { aboveInfo, kindOf, runOn, type BundleFiles } from "./helpers.ts";
 
 const ARCHIVE = "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz";
 const END = Date.UTC(2026, 10, 24, 10, 30);
@@ -63,14 +60,7 @@ function healthySyncs(fromMinutesAgo: number, count: number, everyMinutes = 30):
 }
 const text = (lines: string[]) => `${lines.join("\n")}\n`;
 
-async function run(
-  files: Map<string, string | Uint8Array> | Record<string, string | Uint8Array>,
-  input: ToolInput = {},
-): Promise<ToolReport> {
-  const evidence = await createNodeEvidence(createMemorySource(files, ARCHIVE));
-  return runTool(readKubeProxyLog as unknown as ToolDefinition, evidence, input);
-}
-const find = (report: ToolReport, kind: string) => report.findings.find((f) => f.kind === kind);
+const run = (files: BundleFiles, input: ToolInput = {}) => runOn(readKubeProxyLog, files, input, { label: ARCHIVE });
 const VARIANTS = [
   {},
   { nodeadm: false },
@@ -80,24 +70,22 @@ const VARIANTS = [
   { ignoreIntrospection: true },
   { seed: 11 },
 ];
-const loud = (report: ToolReport) =>
-  report.findings.filter((f) => f.severity !== "info").map((f) => `${f.kind}:${f.severity}`);
 
 describe("read_kube_proxy_log", () => {
   it("reports nothing above info for a kube-proxy that starts and syncs normally, with its mode and conntrack facts", async () => {
     const report = await run({ [POD_LOG]: text([...startup(3000), ...healthySyncs(2990, 100)]) });
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "kube-proxy.mode")?.attributes).toMatchObject({
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "kube-proxy.mode")?.attributes).toMatchObject({
       mode: "iptables",
       version: "v1.31.2-eks-7f9249a",
     });
-    expect(find(report, "kube-proxy.conntrack-settings")?.attributes).toMatchObject({
+    expect(kindOf(report, "kube-proxy.conntrack-settings")?.attributes).toMatchObject({
       conntrackMax: 131072,
       hashsize: 32768,
       tcpTimeoutEstablished: 86400,
     });
-    expect(find(report, "kube-proxy.syncs")?.attributes).toMatchObject({
+    expect(kindOf(report, "kube-proxy.syncs")?.attributes).toMatchObject({
       syncs: 100,
       numServices: 14,
       numNATRules: 78,
@@ -121,16 +109,16 @@ describe("read_kube_proxy_log", () => {
       ),
     ];
     const report = await run({ "var_log/kube-proxy.log": text(old) });
-    expect(find(report, "kube-proxy.conntrack-settings")?.attributes).toMatchObject({
+    expect(kindOf(report, "kube-proxy.conntrack-settings")?.attributes).toMatchObject({
       conntrackMax: 786432,
       hashsize: 196608,
       tcpTimeoutCloseWait: 3600,
     });
-    expect(find(report, "kube-proxy.mode")?.attributes).toMatchObject({
+    expect(kindOf(report, "kube-proxy.mode")?.attributes).toMatchObject({
       mode: "iptables",
       version: "v1.19.6-eks-49a6c0",
     });
-    expect(find(report, "kube-proxy.conntrack-settings")?.evidence[0]?.source).toBe("var_log/kube-proxy.log");
+    expect(kindOf(report, "kube-proxy.conntrack-settings")?.evidence[0]?.source).toBe("var_log/kube-proxy.log");
   });
 
   it("reports iptables-restore failures that keep recurring as high, with the failing rule line", async () => {
@@ -143,7 +131,7 @@ describe("read_kube_proxy_log", () => {
       lines.push(cri(m, "I", "proxier.go:805", `"Sync failed" retryingTime="30s"`));
     }
     const report = await run({ [POD_LOG]: text(lines) });
-    const restore = find(report, "kube-proxy.restore-failed");
+    const restore = kindOf(report, "kube-proxy.restore-failed");
     expect(restore?.severity).toBe("high");
     expect(restore?.count).toBe(120);
     expect(restore?.attributes).toMatchObject({ causes: ["rule-error"], failedRuleLines: [1543] });
@@ -163,8 +151,8 @@ describe("read_kube_proxy_log", () => {
       );
     }
     const report = await run({ [POD_LOG]: text(lines) });
-    expect(find(report, "kube-proxy.restore-failed")?.attributes.causes).toEqual(["xtables-lock"]);
-    expect(find(report, "kube-proxy.xtables-lock")?.severity).toBe("high");
+    expect(kindOf(report, "kube-proxy.restore-failed")?.attributes.causes).toEqual(["xtables-lock"]);
+    expect(kindOf(report, "kube-proxy.xtables-lock")?.severity).toBe("high");
   });
 
   it("keeps a boot-time restore failure that later syncs fixed at info", async () => {
@@ -179,9 +167,9 @@ describe("read_kube_proxy_log", () => {
     );
     lines.push(...healthySyncs(2998, 50));
     const report = await run({ [POD_LOG]: text(lines) });
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "kube-proxy.restore-failed")?.attributes.cleared).toBe(true);
-    expect(find(report, "kube-proxy.xtables-lock")?.severity).toBe("info");
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "kube-proxy.restore-failed")?.attributes.cleared).toBe(true);
+    expect(kindOf(report, "kube-proxy.xtables-lock")?.severity).toBe("info");
   });
 
   it("reports syncs slower than 10 s with their durations, and not fast ones", async () => {
@@ -193,7 +181,7 @@ describe("read_kube_proxy_log", () => {
     ] as const)
       lines.push(cri(m, "I", "proxier.go:790", `"SyncProxyRules complete" elapsed="${elapsed}"`));
     const report = await run({ [POD_LOG]: text(lines) });
-    const slow = find(report, "kube-proxy.sync-slow");
+    const slow = kindOf(report, "kube-proxy.sync-slow");
     expect(slow?.severity).toBe("high");
     expect(slow?.attributes).toMatchObject({ slowSyncs: 3, maxSeconds: 65.2 });
 
@@ -204,14 +192,14 @@ describe("read_kube_proxy_log", () => {
         cri(10, "I", "proxier.go:790", `"SyncProxyRules complete" elapsed="9.5s"`),
       ]),
     });
-    expect(find(fast, "kube-proxy.sync-slow")).toBeUndefined();
+    expect(kindOf(fast, "kube-proxy.sync-slow")).toBeUndefined();
   });
 
   it("reads the old V(4) syncProxyRules took line and rates a single 12 s sync medium", async () => {
     const report = await run({
       [POD_LOG]: text([...startup(100), cri(10, "I", "proxier.go:1380", "syncProxyRules took 12.05s")]),
     });
-    expect(find(report, "kube-proxy.sync-slow")?.severity).toBe("medium");
+    expect(kindOf(report, "kube-proxy.sync-slow")?.severity).toBe("medium");
   });
 
   it("reports a panic as a crash, and repeated starts as a restart loop", async () => {
@@ -221,8 +209,8 @@ describe("read_kube_proxy_log", () => {
       `${iso(END - 20 * 60_000)} stderr F goroutine 1 [running]:`,
     ];
     const crashed = await run({ [POD_LOG]: text(panicLines) });
-    expect(find(crashed, "kube-proxy.crash")?.severity).toBe("high");
-    expect(find(crashed, "kube-proxy.crash")?.attributes.exits).toBe(1);
+    expect(kindOf(crashed, "kube-proxy.crash")?.severity).toBe("high");
+    expect(kindOf(crashed, "kube-proxy.crash")?.attributes.exits).toBe(1);
 
     const loop = await run({
       [PODS_DIR_LOG]: text(startup(50)),
@@ -237,7 +225,7 @@ describe("read_kube_proxy_log", () => {
         ),
       ]),
     });
-    const crash = find(loop, "kube-proxy.crash");
+    const crash = kindOf(loop, "kube-proxy.crash");
     expect(crash?.severity).toBe("high");
     expect(crash?.attributes).toMatchObject({ starts: 3, restartIndex: 4 });
   });
@@ -253,8 +241,8 @@ describe("read_kube_proxy_log", () => {
       ),
     ]);
     const report = await run({ [POD_LOG]: lines, [PODS_DIR_LOG]: lines });
-    expect(find(report, "kube-proxy.restore-failed")?.count).toBe(1);
-    expect(find(report, "kube-proxy.restore-failed")?.evidence[0]?.source).toBe(PODS_DIR_LOG);
+    expect(kindOf(report, "kube-proxy.restore-failed")?.count).toBe(1);
+    expect(kindOf(report, "kube-proxy.restore-failed")?.evidence[0]?.source).toBe(PODS_DIR_LOG);
   });
 
   it("reports API server list errors that persist, and keeps boot-time ones that cleared at info", async () => {
@@ -269,7 +257,7 @@ describe("read_kube_proxy_log", () => {
         ),
       );
     const report = await run({ [POD_LOG]: text(failing) });
-    expect(find(report, "kube-proxy.apiserver-errors")?.severity).toBe("high");
+    expect(kindOf(report, "kube-proxy.apiserver-errors")?.severity).toBe("high");
 
     const boot = [
       cri(
@@ -281,7 +269,7 @@ describe("read_kube_proxy_log", () => {
       ...startup(2999),
     ];
     const cleared = await run({ [POD_LOG]: text(boot) });
-    expect(find(cleared, "kube-proxy.apiserver-errors")?.severity).toBe("info");
+    expect(kindOf(cleared, "kube-proxy.apiserver-errors")?.severity).toBe("info");
   });
 
   it("treats healthz chatter on 127.0.0.1:10256 as benign", async () => {
@@ -295,7 +283,7 @@ describe("read_kube_proxy_log", () => {
       ),
     ];
     const report = await run({ [POD_LOG]: text(lines) });
-    expect(loud(report)).toEqual([]);
+    expect(aboveInfo(report)).toEqual([]);
   });
 
   it("reads var_log/kube-proxy.log only when the container logs are empty (old DaemonSets redirected output there)", async () => {
@@ -307,14 +295,14 @@ describe("read_kube_proxy_log", () => {
     );
     const plain = text([failure.replace(/^\S+ stderr F /, "")]);
     const both = await run({ "var_log/kube-proxy.log": plain, [POD_LOG]: text(startup(100)) });
-    expect(find(both, "kube-proxy.restore-failed")).toBeUndefined();
+    expect(kindOf(both, "kube-proxy.restore-failed")).toBeUndefined();
     const redirected = await run({ "var_log/kube-proxy.log": plain, [POD_LOG]: "" });
-    expect(find(redirected, "kube-proxy.restore-failed")?.evidence[0]?.source).toBe("var_log/kube-proxy.log");
+    expect(kindOf(redirected, "kube-proxy.restore-failed")?.evidence[0]?.source).toBe("var_log/kube-proxy.log");
   });
 
   it("reports IPVS mode and a fallback to iptables as facts", async () => {
     const ipvs = await run({ [POD_LOG]: text(startup(100, "ipvs")) });
-    expect(find(ipvs, "kube-proxy.mode")?.attributes.mode).toBe("ipvs");
+    expect(kindOf(ipvs, "kube-proxy.mode")?.attributes.mode).toBe("ipvs");
     const fallback = await run({
       [POD_LOG]: text([
         cri(
@@ -326,7 +314,7 @@ describe("read_kube_proxy_log", () => {
         ...startup(100),
       ]),
     });
-    expect(find(fallback, "kube-proxy.mode")?.attributes).toMatchObject({ mode: "iptables", ipvsFallback: true });
+    expect(kindOf(fallback, "kube-proxy.mode")?.attributes).toMatchObject({ mode: "iptables", ipvsFallback: true });
   });
 
   it("ignores lines outside the requested window", async () => {
@@ -341,7 +329,7 @@ describe("read_kube_proxy_log", () => {
     ];
     const window = { start: new Date(END - 120 * 60_000).toISOString(), end: new Date(END).toISOString() };
     const report = await run({ [POD_LOG]: text(lines) }, { window });
-    expect(find(report, "kube-proxy.restore-failed")).toBeUndefined();
+    expect(kindOf(report, "kube-proxy.restore-failed")).toBeUndefined();
   });
 
   it("marks failures that stopped hours before the window's end as stale info", async () => {
@@ -356,8 +344,8 @@ describe("read_kube_proxy_log", () => {
         ),
       );
     const report = await run({ [POD_LOG]: text(lines) });
-    expect(find(report, "kube-proxy.restore-failed")?.severity).toBe("info");
-    expect(find(report, "kube-proxy.restore-failed")?.attributes.stale).toBe(true);
+    expect(kindOf(report, "kube-proxy.restore-failed")?.severity).toBe("info");
+    expect(kindOf(report, "kube-proxy.restore-failed")?.attributes.stale).toBe(true);
   });
 
   it("answers no_data when there is no kube-proxy log at all", async () => {
@@ -369,7 +357,7 @@ describe("read_kube_proxy_log", () => {
   it("reports an empty kube-proxy log as the fact kube-proxy.no-log-lines", async () => {
     const report = await run({ "var_log/kube-proxy.log": "" });
     expect(report.status).toBe("ok");
-    expect(find(report, "kube-proxy.no-log-lines")?.severity).toBe("info");
+    expect(kindOf(report, "kube-proxy.no-log-lines")?.severity).toBe("info");
     expect(report.findings).toHaveLength(1);
   });
 
@@ -380,27 +368,27 @@ describe("read_kube_proxy_log", () => {
       [POD_LOG]: text(startup(10)).replace(/\n/g, "\r\n"),
     });
     expect(report.status).toBe("ok");
-    expect(find(report, "kube-proxy.conntrack-settings")?.attributes.conntrackMax).toBe(131072);
+    expect(kindOf(report, "kube-proxy.conntrack-settings")?.attributes.conntrackMax).toBe(131072);
   });
   it.each(VARIANTS)("raises nothing above info on the healthy baseline %j", async (opts) => {
     const report = await run(healthyBaseline(opts));
     expect(report.status).toBe("ok");
-    expect(loud(report)).toEqual([]);
-    expect(find(report, "kube-proxy.conntrack-settings")?.attributes.conntrackMax).toBe(131072);
+    expect(aboveInfo(report)).toEqual([]);
+    expect(kindOf(report, "kube-proxy.conntrack-settings")?.attributes.conntrackMax).toBe(131072);
   });
 
   it("reports the generated restore-failure fault as a high restore failure with a rule error", async () => {
     const report = await run(withFaults({}, kubeProxyRestoreFailed()));
-    expect(find(report, "kube-proxy.restore-failed")).toMatchObject({
+    expect(kindOf(report, "kube-proxy.restore-failed")).toMatchObject({
       severity: "high",
       attributes: { causes: ["rule-error"] },
     });
-    expect(find(report, "kube-proxy.xtables-lock")).toBeUndefined();
+    expect(kindOf(report, "kube-proxy.xtables-lock")).toBeUndefined();
   });
 
   it("reports the generated xtables-lock fault as the lock plus restore failures caused by it", async () => {
     const report = await run(withFaults({ nodeadm: false }, kubeProxyXtablesLock()));
-    expect(find(report, "kube-proxy.xtables-lock")?.severity).toBe("high");
-    expect(find(report, "kube-proxy.restore-failed")?.attributes.causes).toEqual(["xtables-lock"]);
+    expect(kindOf(report, "kube-proxy.xtables-lock")?.severity).toBe("high");
+    expect(kindOf(report, "kube-proxy.restore-failed")?.attributes.causes).toEqual(["xtables-lock"]);
   });
 });

@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { readNetworkPolicyAgentLog } from "../../tools/read-network-policy-agent-log.ts";
+import { kindOf, kindsOf, runOn, type BundleFiles } from "./helpers.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { netpolAgentPanic, netpolConntrackCleanupRace, netpolDeny } from "../../src/fixtures/faults/network-extra.ts";
+import { netpolAgentPanic, netpolConntrackCleanupRace, netpolDeny } from "../../src/fixtures/faults/service.ts";
 import type { BaselineOptions } from "../../src/fixtures/options.ts";
 
 const AGENT = "var_log/aws-routed-eni/network-policy-agent.log";
@@ -124,13 +122,8 @@ function twoPhaseCycles(): string[] {
   return lines;
 }
 
-async function run(files: Record<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
-  return runTool(readNetworkPolicyAgentLog, await createNodeEvidence(createMemorySource(files, ARCHIVE)), input);
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
+const run = (files: BundleFiles, input: ToolInput = {}) =>
+  runOn(readNetworkPolicyAgentLog, files, input, { label: ARCHIVE });
 
 const text = (lines: string[]) => `${lines.join("\n")}\n`;
 
@@ -139,27 +132,27 @@ describe("read_network_policy_agent_log", () => {
     const report = await run({ [AGENT]: text(DISABLED), [SDK]: "" });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
-    const enforcement = find(report, "netpol.enforcement");
+    const enforcement = kindOf(report, "netpol.enforcement");
     expect(enforcement?.attributes).toMatchObject({ enabled: false });
     expect(enforcement?.summary).toContain("disabled");
-    expect(report.findings.map((f) => f.kind)).toEqual(["netpol.enforcement"]);
+    expect(kindsOf(report)).toEqual(["netpol.enforcement"]);
   });
 
   it("reports active enforcement and two-phase cleanup cycles as facts, ignoring benign startup errors", async () => {
     const report = await run({ [AGENT]: text([...ENABLED_START, ...twoPhaseCycles()]) });
     expect(report.severity).toBe("info");
-    expect(find(report, "netpol.enforcement")?.attributes).toMatchObject({
+    expect(kindOf(report, "netpol.enforcement")?.attributes).toMatchObject({
       enabled: true,
       policyEventLogs: true,
       probeAttachments: 1,
       benignErrorsIgnored: 1,
     });
-    expect(find(report, "netpol.conntrack-cleanup")?.attributes).toMatchObject({
+    expect(kindOf(report, "netpol.conntrack-cleanup")?.attributes).toMatchObject({
       cycles: 24,
       deletedEntries: 24,
       implementation: "two-phase",
     });
-    expect(find(report, "netpol.agent-errors")).toBeUndefined();
+    expect(kindOf(report, "netpol.agent-errors")).toBeUndefined();
   });
 
   it("summarizes DENY verdicts with their top pairs as evidence for a policy that denies", async () => {
@@ -171,7 +164,7 @@ describe("read_network_policy_agent_log", () => {
       flow("24T10:13:11.300", "10.0.13.61", 51002, "10.0.12.77", 53, "ACCEPT", "UDP"),
     ];
     const report = await run({ [AGENT]: text([...ENABLED_START, ...denies]) });
-    const deny = find(report, "netpol.deny-verdicts");
+    const deny = kindOf(report, "netpol.deny-verdicts");
     expect(deny?.severity).toBe("medium");
     expect(deny?.count).toBe(4);
     expect(deny?.attributes.topPairs).toEqual([
@@ -180,7 +173,7 @@ describe("read_network_policy_agent_log", () => {
     ]);
     expect(deny?.attributes.explainedByCleanupRace).toBe(0);
     expect(deny?.lastSeen).toBe("2026-11-24T10:13:11.100Z");
-    expect(find(report, "netpol.conntrack-cleanup-race")).toBeUndefined();
+    expect(kindOf(report, "netpol.conntrack-cleanup-race")).toBeUndefined();
   });
 
   it("detects the legacy conntrack cleanup race: a live flow's entry deleted, then its reply denied", async () => {
@@ -200,7 +193,7 @@ describe("read_network_policy_agent_log", () => {
       flow("24T10:20:07.512", "52.94.133.131", 443, "10.0.13.5", 33794, "DENY"),
     ];
     const report = await run({ [AGENT]: text(lines) });
-    const race = find(report, "netpol.conntrack-cleanup-race");
+    const race = kindOf(report, "netpol.conntrack-cleanup-race");
     expect(race?.severity).toBe("high");
     expect(race?.attributes).toMatchObject({
       implementation: "legacy",
@@ -209,10 +202,10 @@ describe("read_network_policy_agent_log", () => {
     });
     expect(race?.evidence[0]?.excerpt).toContain('"Verdict":"DENY"');
     expect(race?.correlateWith).toContain("inspect_conntrack");
-    const deny = find(report, "netpol.deny-verdicts");
+    const deny = kindOf(report, "netpol.deny-verdicts");
     expect(deny?.severity).toBe("low");
     expect(deny?.attributes.explainedByCleanupRace).toBe(2);
-    expect(find(report, "netpol.conntrack-cleanup")?.attributes.implementation).toBe("legacy");
+    expect(kindOf(report, "netpol.conntrack-cleanup")?.attributes.implementation).toBe("legacy");
   });
 
   it("detects the race with the two-phase cleanup's debug lines too (aws-network-policy-agent#462)", async () => {
@@ -230,7 +223,7 @@ describe("read_network_policy_agent_log", () => {
       lines.push(flow(`24T10:25:0${i}.900`, "10.0.40.17", 5432, "10.0.13.61", port, "DENY"));
     }
     const report = await run({ [AGENT]: text(lines) });
-    const race = find(report, "netpol.conntrack-cleanup-race");
+    const race = kindOf(report, "netpol.conntrack-cleanup-race");
     expect(race?.severity).toBe("high");
     expect(race?.count).toBe(3);
     expect(race?.attributes.implementation).toBe("two-phase");
@@ -245,8 +238,8 @@ describe("read_network_policy_agent_log", () => {
       flow("24T10:21:00.500", "52.94.133.131", 443, "10.0.13.5", 33801, "DENY"),
     ];
     const report = await run({ [AGENT]: text(lines) });
-    expect(find(report, "netpol.conntrack-cleanup-race")).toBeUndefined();
-    expect(find(report, "netpol.deny-verdicts")?.severity).toBe("medium");
+    expect(kindOf(report, "netpol.conntrack-cleanup-race")).toBeUndefined();
+    expect(kindOf(report, "netpol.deny-verdicts")?.severity).toBe("medium");
   });
 
   it("raises agent errors for eBPF load failures and SDK attach errors, ignoring known-benign SDK noise", async () => {
@@ -271,7 +264,7 @@ describe("read_network_policy_agent_log", () => {
       ),
     ];
     const report = await run({ [AGENT]: text(lines), [SDK]: text(sdk) });
-    const errors = find(report, "netpol.agent-errors");
+    const errors = kindOf(report, "netpol.agent-errors");
     expect(errors?.severity).toBe("high");
     expect(errors?.count).toBe(2);
     expect(errors?.attributes).toMatchObject({ categories: ["attach", "ebpf-load"], sdkErrors: 1 });
@@ -286,7 +279,7 @@ describe("read_network_policy_agent_log", () => {
       ...twoPhaseCycles(),
     ];
     const report = await run({ [AGENT]: text(lines) });
-    const errors = find(report, "netpol.agent-errors");
+    const errors = kindOf(report, "netpol.agent-errors");
     expect(errors?.severity).toBe("info");
     expect(errors?.attributes.stale).toBe(true);
   });
@@ -300,7 +293,7 @@ describe("read_network_policy_agent_log", () => {
       "2026-11-24T10:22:41.512412334Z stderr F github.com/aws/aws-network-policy-agent/pkg/ebpf.(*bpfClient).UpdateEbpfMaps(0xc000512000, {0xc0008a2f00, 0x2a}, {0xc000d1a000, 0x3, 0x4}, {0x0, 0x0, 0x0})",
     ];
     const report = await run({ [AGENT]: text(ENABLED_START), [CONTAINER]: text(cri) });
-    const panic = find(report, "netpol.agent-panic");
+    const panic = kindOf(report, "netpol.agent-panic");
     expect(panic?.severity).toBe("critical");
     expect(panic?.count).toBe(1);
     expect(panic?.attributes).toMatchObject({ traceLines: 1, sources: [CONTAINER] });
@@ -313,7 +306,7 @@ describe("read_network_policy_agent_log", () => {
         j("24T10:01:00.000", "panic", "controllers.policyEndpoints", "failed to derive firewall rules"),
       ]),
     });
-    expect(find(report, "netpol.agent-panic")?.severity).toBe("critical");
+    expect(kindOf(report, "netpol.agent-panic")?.severity).toBe("critical");
   });
 
   it("ignores DENY lines outside the requested window", async () => {
@@ -322,14 +315,16 @@ describe("read_network_policy_agent_log", () => {
       { [AGENT]: text(lines) },
       { window: { start: "2026-11-22T00:00:00Z", end: "2026-11-23T00:00:00Z" } },
     );
-    expect(find(report, "netpol.deny-verdicts")).toBeUndefined();
-    expect(find(report, "netpol.enforcement")?.attributes.enabled).toBe(true);
+    expect(kindOf(report, "netpol.deny-verdicts")).toBeUndefined();
+    expect(kindOf(report, "netpol.enforcement")?.attributes.enabled).toBe(true);
   });
 
   it("copes with CRLF line endings", async () => {
     const lines = [...ENABLED_START, flow("24T10:12:01.100", "10.0.13.5", 41822, "10.0.14.200", 8080, "DENY")];
     const report = await run({ [AGENT]: text(lines).replaceAll("\n", "\r\n") });
-    expect(find(report, "netpol.deny-verdicts")?.attributes.topPairs).toEqual(["10.0.13.5 → 10.0.14.200:8080/TCP ×1"]);
+    expect(kindOf(report, "netpol.deny-verdicts")?.attributes.topPairs).toEqual([
+      "10.0.13.5 → 10.0.14.200:8080/TCP ×1",
+    ]);
   });
 
   it("answers no_data when the agent logs are missing", async () => {
@@ -362,30 +357,30 @@ describe("read_network_policy_agent_log", () => {
         const report = await run(Object.fromEntries(healthyBaseline(opts)));
         expect(report.status).toBe("ok");
         expect(report.findings.map((f) => `${f.kind}:${f.severity}`)).toEqual(["netpol.enforcement:info"]);
-        expect(find(report, "netpol.enforcement")?.attributes.enabled).toBe(false);
+        expect(kindOf(report, "netpol.enforcement")?.attributes.enabled).toBe(false);
       });
     }
 
     it("reports DENY verdicts from a healthy, enforcing agent", async () => {
       const report = await run(Object.fromEntries(withFaults({}, netpolDeny())));
-      expect(find(report, "netpol.deny-verdicts")?.severity).toBe("medium");
-      expect(find(report, "netpol.enforcement")?.attributes).toMatchObject({ enabled: true, policyEventLogs: true });
-      expect(find(report, "netpol.conntrack-cleanup")?.attributes.implementation).toBe("two-phase");
+      expect(kindOf(report, "netpol.deny-verdicts")?.severity).toBe("medium");
+      expect(kindOf(report, "netpol.enforcement")?.attributes).toMatchObject({ enabled: true, policyEventLogs: true });
+      expect(kindOf(report, "netpol.conntrack-cleanup")?.attributes.implementation).toBe("two-phase");
       expect(report.findings.filter((f) => f.severity !== "info").map((f) => f.kind)).toEqual(["netpol.deny-verdicts"]);
     });
 
     it("reports the conntrack cleanup race from the legacy agent", async () => {
       const report = await run(Object.fromEntries(withFaults({}, netpolConntrackCleanupRace())));
-      expect(find(report, "netpol.conntrack-cleanup-race")?.severity).toBe("high");
-      expect(find(report, "netpol.deny-verdicts")?.severity).toBe("low");
+      expect(kindOf(report, "netpol.conntrack-cleanup-race")?.severity).toBe("high");
+      expect(kindOf(report, "netpol.deny-verdicts")?.severity).toBe("low");
     });
 
     it("reports the agent's panic once although the collector copied its container log twice", async () => {
       const report = await run(Object.fromEntries(withFaults({}, netpolAgentPanic())));
-      const panic = find(report, "netpol.agent-panic");
+      const panic = kindOf(report, "netpol.agent-panic");
       expect(panic?.severity).toBe("critical");
       expect(panic?.count).toBe(1);
-      expect(find(report, "netpol.agent-errors")?.attributes.categories).toEqual(["attach", "bpf-state-recovery"]);
+      expect(kindOf(report, "netpol.agent-errors")?.attributes.categories).toEqual(["attach", "bpf-state-recovery"]);
     });
   });
 });

@@ -1,14 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
+import type { ToolInput } from "../../src/toolkit/run-tool.ts";
 import { readSandboxImageLog } from "../../tools/read-sandbox-image-log.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
-import { sandboxImagePullFailed } from "../../src/fixtures/faults/network-extra.ts";
-import { sandboxImageDeleted } from "../../src/fixtures/faults/runtime-host.ts";
+import { sandboxImageDeleted, sandboxImagePullFailed } from "../../src/fixtures/faults/runtime.ts";
 import type { BaselineOptions } from "../../src/fixtures/options.ts";
+import { aboveInfo, kindOf, kindsOf, runOn, type BundleFiles } from "./helpers.ts";
 
 const LOG = "sandbox-image/sandbox-image-log.txt";
 const CONTAINERD_CONFIG = "containerd/containerd-config.txt";
@@ -17,13 +14,7 @@ const ARCHIVE = "eks_i-0abc123def4567890_2026-11-24_1030-UTC_0.7.9.tar.gz";
 const HOST = "ip-10-0-12-34.ec2.internal";
 const PAUSE = "602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/pause:3.10";
 
-async function run(files: Record<string, string | Uint8Array>, input: ToolInput = {}): Promise<ToolReport> {
-  return runTool(readSandboxImageLog, await createNodeEvidence(createMemorySource(files, ARCHIVE)), input);
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
+const run = (files: BundleFiles, input: ToolInput = {}) => runOn(readSandboxImageLog, files, input, { label: ARCHIVE });
 
 const systemd = (at: string, msg: string) => `Nov ${at} ${HOST} systemd[1]: ${msg}`;
 const script = (at: string, msg: string) => `Nov ${at} ${HOST} pull-sandbox-image.sh[1954]: ${msg}`;
@@ -85,10 +76,10 @@ describe("read_sandbox_image_log", () => {
     });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
-    const pulled = find(report, "sandbox-image.pulled");
+    const pulled = kindOf(report, "sandbox-image.pulled");
     expect(pulled?.attributes.image).toBe(PAUSE);
     expect(pulled?.lastSeen).toBe("2026-11-21T10:14:07.000Z");
-    expect(report.findings.map((f) => f.kind)).toEqual(["sandbox-image.pulled"]);
+    expect(kindsOf(report)).toEqual(["sandbox-image.pulled"]);
   });
 
   it("understands the AL2 journal (systemd 219 says Started for a oneshot unit)", async () => {
@@ -98,7 +89,7 @@ describe("read_sandbox_image_log", () => {
       systemd("21 10:14:09", "Started pull sandbox image defined in containerd config.toml."),
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
-    expect(find(report, "sandbox-image.pulled")?.severity).toBe("info");
+    expect(kindOf(report, "sandbox-image.pulled")?.severity).toBe("info");
     expect(report.severity).toBe("info");
   });
 
@@ -108,7 +99,7 @@ describe("read_sandbox_image_log", () => {
         `unexpected status from HEAD request to https://602401143452.dkr.ecr.us-east-1.amazonaws.com/v2/eks/pause/manifests/3.10: 401 Unauthorized`,
       ),
     });
-    const failed = find(report, "sandbox-image.pull-failed");
+    const failed = kindOf(report, "sandbox-image.pull-failed");
     expect(failed?.severity).toBe("high");
     expect(failed?.attributes).toMatchObject({
       reason: "auth",
@@ -119,7 +110,7 @@ describe("read_sandbox_image_log", () => {
     });
     expect(failed?.evidence[0]?.source).toBe(LOG);
     expect(failed?.correlateWith).toContain("read_containerd_log");
-    expect(find(report, "sandbox-image.pulled")).toBeUndefined();
+    expect(kindOf(report, "sandbox-image.pulled")).toBeUndefined();
   });
 
   it("classifies `no basic auth credentials` as auth", async () => {
@@ -128,7 +119,7 @@ describe("read_sandbox_image_log", () => {
         "pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials",
       ),
     });
-    expect(find(report, "sandbox-image.pull-failed")?.attributes.reason).toBe("auth");
+    expect(kindOf(report, "sandbox-image.pull-failed")?.attributes.reason).toBe("auth");
   });
 
   it("classifies registry timeouts as network and a missing tag as not-found", async () => {
@@ -137,9 +128,9 @@ describe("read_sandbox_image_log", () => {
         `failed to do request: Head "https://602401143452.dkr.ecr.us-east-1.amazonaws.com/v2/eks/pause/manifests/3.10": dial tcp 52.46.135.10:443: i/o timeout`,
       ),
     });
-    expect(find(timeout, "sandbox-image.pull-failed")?.attributes.reason).toBe("network");
+    expect(kindOf(timeout, "sandbox-image.pull-failed")?.attributes.reason).toBe("network");
     const missing = await run({ [LOG]: failingBoot(`${PAUSE}: not found`) });
-    expect(find(missing, "sandbox-image.pull-failed")?.attributes.reason).toBe("not-found");
+    expect(kindOf(missing, "sandbox-image.pull-failed")?.attributes.reason).toBe("not-found");
   });
 
   it("reports an ECR login failure that stopped the pull, with the unit's failure", async () => {
@@ -154,8 +145,8 @@ describe("read_sandbox_image_log", () => {
       ...FAILED.map((m) => systemd("21 10:14:10", m)),
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
-    expect(find(report, "sandbox-image.pull-failed")?.severity).toBe("high");
-    const login = find(report, "sandbox-image.ecr-login-failed");
+    expect(kindOf(report, "sandbox-image.pull-failed")?.severity).toBe("high");
+    const login = kindOf(report, "sandbox-image.ecr-login-failed");
     expect(login?.severity).toBe("medium");
     expect(login?.attributes).toMatchObject({ reason: "auth", pullSucceeded: false });
   });
@@ -173,11 +164,11 @@ describe("read_sandbox_image_log", () => {
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
     expect(report.severity).toBe("info");
-    expect(find(report, "sandbox-image.ecr-login-failed")?.attributes).toMatchObject({
+    expect(kindOf(report, "sandbox-image.ecr-login-failed")?.attributes).toMatchObject({
       reason: "network",
       pullSucceeded: true,
     });
-    expect(find(report, "sandbox-image.pulled")).toBeDefined();
+    expect(kindOf(report, "sandbox-image.pulled")).toBeDefined();
   });
 
   it("treats a failure that a retry inside the same run recovered from as a plain pull", async () => {
@@ -193,18 +184,18 @@ describe("read_sandbox_image_log", () => {
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
     expect(report.severity).toBe("info");
-    expect(find(report, "sandbox-image.pulled")?.attributes.attempts).toBe(2);
-    expect(find(report, "sandbox-image.pull-failed")).toBeUndefined();
+    expect(kindOf(report, "sandbox-image.pulled")?.attributes.attempts).toBe(2);
+    expect(kindOf(report, "sandbox-image.pull-failed")).toBeUndefined();
   });
 
   it("downgrades a failed run to info when a later boot pulled the image", async () => {
     const log = `${failingBoot("dial tcp 52.46.135.10:443: i/o timeout")}-- Boot 5d3c9e1f0a2b4c6d8e0f1a2b3c4d5e6f --\n${HEALTHY_AL2023.replaceAll("Nov 21", "Nov 22")}`;
     const report = await run({ [LOG]: log });
     expect(report.severity).toBe("info");
-    const failed = find(report, "sandbox-image.pull-failed");
+    const failed = kindOf(report, "sandbox-image.pull-failed");
     expect(failed?.severity).toBe("info");
     expect(failed?.attributes).toMatchObject({ recovered: true, final: false, reason: "network" });
-    expect(find(report, "sandbox-image.pulled")?.attributes.runs).toBe(2);
+    expect(kindOf(report, "sandbox-image.pulled")?.attributes.runs).toBe(2);
   });
 
   it("reports a unit still retrying at collection as failing", async () => {
@@ -215,8 +206,8 @@ describe("read_sandbox_image_log", () => {
       ...pullError("24 10:20:18", "401 Unauthorized"),
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
-    expect(find(report, "sandbox-image.pull-failed")?.attributes).toMatchObject({ inProgress: true, final: true });
-    expect(find(report, "sandbox-image.pull-failed")?.severity).toBe("high");
+    expect(kindOf(report, "sandbox-image.pull-failed")?.attributes).toMatchObject({ inProgress: true, final: true });
+    expect(kindOf(report, "sandbox-image.pull-failed")?.severity).toBe("high");
   });
 
   it("reports an image that was already cached as a fact", async () => {
@@ -226,7 +217,7 @@ describe("read_sandbox_image_log", () => {
       systemd("21 10:14:05", FINISHED),
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
-    expect(find(report, "sandbox-image.cached")?.attributes.image).toBe(PAUSE);
+    expect(kindOf(report, "sandbox-image.cached")?.attributes.image).toBe(PAUSE);
     expect(report.severity).toBe("info");
   });
 
@@ -237,13 +228,13 @@ describe("read_sandbox_image_log", () => {
       systemd("21 10:14:05", FINISHED),
     ].join("\n");
     const report = await run({ [LOG]: `${log}\n` });
-    expect(find(report, "sandbox-image.config-missing")?.severity).toBe("info");
+    expect(kindOf(report, "sandbox-image.config-missing")?.severity).toBe("info");
   });
 
   it("says the unit never ran when journalctl has no entries", async () => {
     const report = await run({ [LOG]: "-- No entries --\n" });
     expect(report.status).toBe("ok");
-    expect(find(report, "sandbox-image.no-entries")?.severity).toBe("info");
+    expect(kindOf(report, "sandbox-image.no-entries")?.severity).toBe("info");
   });
 
   it("ignores lines after the window's end", async () => {
@@ -252,15 +243,15 @@ describe("read_sandbox_image_log", () => {
       { [LOG]: log },
       { window: { start: "2026-11-21T00:00:00Z", end: "2026-11-23T00:00:00Z" } },
     );
-    expect(find(before, "sandbox-image.pull-failed")).toBeUndefined();
-    expect(find(before, "sandbox-image.pulled")).toBeDefined();
+    expect(kindOf(before, "sandbox-image.pull-failed")).toBeUndefined();
+    expect(kindOf(before, "sandbox-image.pulled")).toBeDefined();
     const all = await run({ [LOG]: log });
-    expect(find(all, "sandbox-image.pull-failed")?.severity).toBe("high");
+    expect(kindOf(all, "sandbox-image.pull-failed")?.severity).toBe("high");
   });
 
   it("copes with CRLF line endings", async () => {
     const report = await run({ [LOG]: failingBoot("401 Unauthorized").replaceAll("\n", "\r\n") });
-    expect(find(report, "sandbox-image.pull-failed")?.severity).toBe("high");
+    expect(kindOf(report, "sandbox-image.pull-failed")?.severity).toBe("high");
   });
 
   it("answers no_data when the log is missing", async () => {
@@ -292,31 +283,23 @@ describe("read_sandbox_image_log", () => {
     ];
     for (const opts of variants) {
       it(`raises nothing above info on the healthy baseline ${JSON.stringify(opts)}`, async () => {
-        const report = await runTool(
-          readSandboxImageLog,
-          await createNodeEvidence(createMemorySource(healthyBaseline(opts))),
-          {},
-        );
+        const report = await runOn(readSandboxImageLog, healthyBaseline(opts));
         expect(report.status).toBe("ok");
-        expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-        expect(report.findings.find((f) => f.kind === "sandbox-image.pulled")?.attributes.image).toMatch(
-          /\/eks\/pause:/,
-        );
+        expect(aboveInfo(report)).toEqual([]);
+        expect(kindOf(report, "sandbox-image.pulled")?.attributes.image).toMatch(/\/eks\/pause:/);
       });
     }
 
     for (const reason of ["auth", "network"] as const) {
       it(`raises a high pull failure (${reason}) when the unit is re-run after the pause image was deleted`, async () => {
         const files = withFaults({}, sandboxImageDeleted, sandboxImagePullFailed({ reason }));
-        const report = await runTool(readSandboxImageLog, await createNodeEvidence(createMemorySource(files)), {});
-        const failed = report.findings.find((f) => f.kind === "sandbox-image.pull-failed");
+        const report = await runOn(readSandboxImageLog, files);
+        const failed = kindOf(report, "sandbox-image.pull-failed");
         expect(failed?.severity).toBe("high");
         expect(failed?.attributes).toMatchObject({ reason, attempts: 4, final: true });
-        expect(report.findings.find((f) => f.kind === "sandbox-image.ecr-login-failed")?.attributes.reason).toBe(
-          reason,
-        );
+        expect(kindOf(report, "sandbox-image.ecr-login-failed")?.attributes.reason).toBe(reason);
         // The boot-time pull that succeeded is superseded by the failed run.
-        expect(report.findings.find((f) => f.kind === "sandbox-image.pulled")).toBeUndefined();
+        expect(kindOf(report, "sandbox-image.pulled")).toBeUndefined();
       });
     }
   });

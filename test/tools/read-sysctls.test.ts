@@ -1,24 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { ToolReport } from "../../src/domain/tool-report.ts";
 import { healthyBaseline } from "../../src/fixtures/baseline.ts";
 import { withFaults } from "../../src/fixtures/fault.ts";
 import { conntrackTableFull } from "../../src/fixtures/faults/service.ts";
 import type { BaselineOptions } from "../../src/fixtures/options.ts";
 import { inspectConntrack } from "../../tools/inspect-conntrack.ts";
-import { createMemorySource } from "../../src/evidence/memory-source.ts";
-import { createNodeEvidence } from "../../src/evidence/node-evidence.ts";
-import { runTool } from "../../src/toolkit/run-tool.ts";
 import { readSysctls } from "../../tools/read-sysctls.ts";
+import { kindOf, runOn } from "./helpers.ts";
 
 const SYSCTLS = "sysctls/sysctl_all.txt";
-
-async function run(files: Record<string, string | Uint8Array> | Map<string, string | Uint8Array>): Promise<ToolReport> {
-  return runTool(readSysctls, await createNodeEvidence(createMemorySource(files)), {});
-}
-
-function find(report: ToolReport, kind: string) {
-  return report.findings.find((f) => f.kind === kind);
-}
 
 /** A slice of `sysctl --all` from an AL2023 m5.large with two ENIs, in the order sysctl prints keys. */
 function dump(overrides: Record<string, string> = {}): string {
@@ -66,10 +55,10 @@ function dump(overrides: Record<string, string> = {}): string {
 
 describe("read_sysctls", () => {
   it("reports the curated settings as typed attributes with the conntrackMax and pidMax hand-offs", async () => {
-    const report = await run({ [SYSCTLS]: dump() });
+    const report = await runOn(readSysctls, { [SYSCTLS]: dump() });
     expect(report.status).toBe("ok");
     expect(report.severity).toBe("info");
-    const values = find(report, "sysctl.values");
+    const values = kindOf(report, "sysctl.values");
     expect(values?.attributes).toMatchObject({
       conntrackMax: 131072,
       conntrackCount: 412,
@@ -88,41 +77,45 @@ describe("read_sysctls", () => {
   });
 
   it("reports ip_forward = 0 as high: pods cannot route", async () => {
-    const report = await run({ [SYSCTLS]: dump({ "net.ipv4.ip_forward": "0", "net.ipv4.conf.all.forwarding": "0" }) });
-    const finding = find(report, "sysctl.ip-forward-disabled");
+    const report = await runOn(readSysctls, {
+      [SYSCTLS]: dump({ "net.ipv4.ip_forward": "0", "net.ipv4.conf.all.forwarding": "0" }),
+    });
+    const finding = kindOf(report, "sysctl.ip-forward-disabled");
     expect(finding?.severity).toBe("high");
     expect(finding?.evidence[0]?.excerpt).toBe("net.ipv4.ip_forward = 0");
   });
 
   it("reports the conntrack count near its max: high at 90%, medium at 75%", async () => {
-    const full = await run({ [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "130500" }) });
-    expect(find(full, "sysctl.conntrack-near-max")).toMatchObject({
+    const full = await runOn(readSysctls, { [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "130500" }) });
+    expect(kindOf(full, "sysctl.conntrack-near-max")).toMatchObject({
       severity: "high",
       attributes: { conntrackCount: 130500, conntrackMax: 131072, percent: 99.6 },
     });
-    const busy = await run({ [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "100000" }) });
-    expect(find(busy, "sysctl.conntrack-near-max")?.severity).toBe("medium");
-    const calm = await run({ [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "90000" }) });
-    expect(find(calm, "sysctl.conntrack-near-max")).toBeUndefined();
+    const busy = await runOn(readSysctls, { [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "100000" }) });
+    expect(kindOf(busy, "sysctl.conntrack-near-max")?.severity).toBe("medium");
+    const calm = await runOn(readSysctls, { [SYSCTLS]: dump({ "net.netfilter.nf_conntrack_count": "90000" }) });
+    expect(kindOf(calm, "sysctl.conntrack-near-max")).toBeUndefined();
   });
 
   it("reports a low pid_max, medium below the 32768 default", async () => {
-    expect(find(await run({ [SYSCTLS]: dump({ "kernel.pid_max": "32768" }) }), "sysctl.pid-max-low")?.severity).toBe(
-      "low",
-    );
-    expect(find(await run({ [SYSCTLS]: dump({ "kernel.pid_max": "16384" }) }), "sysctl.pid-max-low")?.severity).toBe(
-      "medium",
-    );
+    expect(
+      kindOf(await runOn(readSysctls, { [SYSCTLS]: dump({ "kernel.pid_max": "32768" }) }), "sysctl.pid-max-low")
+        ?.severity,
+    ).toBe("low");
+    expect(
+      kindOf(await runOn(readSysctls, { [SYSCTLS]: dump({ "kernel.pid_max": "16384" }) }), "sysctl.pid-max-low")
+        ?.severity,
+    ).toBe("medium");
   });
 
   it("does not report the loose rp_filter the VPC CNI sets, nor strict mode on veths", async () => {
-    const report = await run({ [SYSCTLS]: dump({ "net.ipv4.conf.eni2d1f7e8c3a4.rp_filter": "1" }) });
-    expect(find(report, "sysctl.rp-filter-strict")).toBeUndefined();
+    const report = await runOn(readSysctls, { [SYSCTLS]: dump({ "net.ipv4.conf.eni2d1f7e8c3a4.rp_filter": "1" }) });
+    expect(kindOf(report, "sysctl.rp-filter-strict")).toBeUndefined();
   });
 
   it("reports strict rp_filter on the primary interface alone as info", async () => {
-    const report = await run({ [SYSCTLS]: dump({ "net.ipv4.conf.ens5.rp_filter": "1" }) });
-    const finding = find(report, "sysctl.rp-filter-strict");
+    const report = await runOn(readSysctls, { [SYSCTLS]: dump({ "net.ipv4.conf.ens5.rp_filter": "1" }) });
+    const finding = kindOf(report, "sysctl.rp-filter-strict");
     expect(finding?.severity).toBe("info");
     expect(finding?.attributes.strictInterfaces).toEqual(["ens5"]);
   });
@@ -131,7 +124,7 @@ describe("read_sysctls", () => {
     const text = dump({ "net.ipv4.conf.all.rp_filter": "1" })
       .replace("net.ipv4.conf.ens5.rp_filter = 2", "net.ipv4.conf.eth0.rp_filter = 2")
       .replace("net.ipv4.conf.ens6.rp_filter = 2", "net.ipv4.conf.eth1.rp_filter = 0");
-    const finding = find(await run({ [SYSCTLS]: text }), "sysctl.rp-filter-strict");
+    const finding = kindOf(await runOn(readSysctls, { [SYSCTLS]: text }), "sysctl.rp-filter-strict");
     expect(finding?.severity).toBe("low");
     expect(finding?.attributes).toMatchObject({
       rpFilterAll: 1,
@@ -144,25 +137,25 @@ describe("read_sysctls", () => {
   it("reads CRLF dumps and the legacy net.nf_conntrack_max key alone", async () => {
     const text =
       "net.nf_conntrack_max = 65536\r\nnet.netfilter.nf_conntrack_count = 64000\r\nkernel.pid_max = 4194304\r\n";
-    const report = await run({ [SYSCTLS]: text });
-    expect(find(report, "sysctl.values")?.attributes.conntrackMax).toBe(65536);
-    expect(find(report, "sysctl.conntrack-near-max")?.severity).toBe("high");
+    const report = await runOn(readSysctls, { [SYSCTLS]: text });
+    expect(kindOf(report, "sysctl.values")?.attributes.conntrackMax).toBe(65536);
+    expect(kindOf(report, "sysctl.conntrack-near-max")?.severity).toBe("high");
   });
 
   it("answers no_data when the dump is absent", async () => {
-    const report = await run({ "networking/resolv.conf": "nameserver 10.0.0.2\n" });
+    const report = await runOn(readSysctls, { "networking/resolv.conf": "nameserver 10.0.0.2\n" });
     expect(report.status).toBe("no_data");
   });
 
   it("answers error with a gap when the dump is empty", async () => {
-    const report = await run({ [SYSCTLS]: "" });
+    const report = await runOn(readSysctls, { [SYSCTLS]: "" });
     expect(report.status).toBe("error");
     expect(report.gaps).toEqual([{ source: SYSCTLS, reason: "file is empty" }]);
   });
 
   it("survives binary garbage", async () => {
     const garbage = Uint8Array.from({ length: 32 * 1024 }, (_, i) => (i * 7919 + 13) % 256);
-    const report = await run({ [SYSCTLS]: garbage });
+    const report = await runOn(readSysctls, { [SYSCTLS]: garbage });
     expect(report.status).toBe("error");
     expect(report.gaps[0]?.source).toBe(SYSCTLS);
   });
@@ -172,10 +165,10 @@ const VARIANTS: BaselineOptions[] = [{}, { enisShape: "legacy" }, { nodeadm: fal
 
 describe("read_sysctls on generated bundles", () => {
   it.each(VARIANTS)("raises nothing above info on the healthy baseline %j", async (opts) => {
-    const report = await run(healthyBaseline(opts));
+    const report = await runOn(readSysctls, healthyBaseline(opts));
     expect(report.status).toBe("ok");
     expect(report.findings.filter((f) => f.severity !== "info")).toEqual([]);
-    expect(find(report, "sysctl.values")?.attributes).toMatchObject({
+    expect(kindOf(report, "sysctl.values")?.attributes).toMatchObject({
       conntrackMax: 131072,
       pidMax: 4194304,
       "net.ipv4.ip_forward": 1,
@@ -183,17 +176,17 @@ describe("read_sysctls on generated bundles", () => {
   });
 
   it("finds the conntrack count at its max in a full table", async () => {
-    const report = await run(withFaults({}, conntrackTableFull()));
-    expect(find(report, "sysctl.conntrack-near-max")?.severity).toBe("high");
+    const report = await runOn(readSysctls, withFaults({}, conntrackTableFull()));
+    expect(kindOf(report, "sysctl.conntrack-near-max")?.severity).toBe("high");
   });
 
   it("hands conntrackMax to inspect_conntrack when the conntrack bundle lacks the sysctl dump", async () => {
     const files = withFaults({}, conntrackTableFull({ listed: 1000 }));
-    const conntrackMax = find(await run(files), "sysctl.values")?.attributes.conntrackMax;
+    const conntrackMax = kindOf(await runOn(readSysctls, files), "sysctl.values")?.attributes.conntrackMax;
     expect(conntrackMax).toBe(131072);
     const withoutDump = new Map(files);
     withoutDump.delete(SYSCTLS);
-    const report = await runTool(inspectConntrack, await createNodeEvidence(createMemorySource(withoutDump)), {
+    const report = await runOn(inspectConntrack, withoutDump, {
       conntrackMax,
     });
     expect(report.findings.find((f) => f.kind === "conntrack.entries")?.attributes).toMatchObject({
