@@ -17,7 +17,13 @@ export const SCENARIOS_DIR = join(import.meta.dirname, "..", "..", "scenarios");
  * Timings and tool durations are left out: they are the only parts that may change from run to run.
  */
 export function behaviourOf(report: Report): string {
-  return `${JSON.stringify({ verdict: report.verdict, findings: report.findings, rootCauses: report.rootCauses }, null, 1)}\n`;
+  const text = JSON.stringify(
+    { verdict: report.verdict, findings: report.findings, rootCauses: report.rootCauses },
+    null,
+    1,
+  );
+  // Bundle labels carry the scenario folder's absolute path: pin it relative, so any checkout compares.
+  return `${text.replaceAll(JSON.stringify(SCENARIOS_DIR).slice(1, -1), "scenarios")}\n`;
 }
 
 export async function scenarioSlugs(): Promise<string[]> {
