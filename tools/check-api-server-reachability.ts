@@ -2,19 +2,46 @@ import type { Severity } from "../src/domain/severity.ts";
 import { splitLines } from "../src/evidence/lines.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "apiserver.reachable": "curl from the node reached the cluster endpoint and livez answered (fact: host, HTTP status)",
-  "apiserver.connect-failed":
+  "apiserver.reachable": kind(
+    "curl from the node reached the cluster endpoint and livez answered (fact: host, HTTP status)",
+    {
+      status: attr.number("HTTP status code livez answered with"),
+      host: attr.text("Host name or address curl connected to (from the curl -v output)"),
+      livezPassed: attr.flag('Whether the answer says "livez check passed"'),
+    },
+  ),
+  "apiserver.connect-failed": kind(
     "curl could not connect to the cluster endpoint (timeout, refused, no route): evidence for node.apiserver-unreachable",
-  "apiserver.dns-failure": "curl could not resolve the cluster endpoint's name",
-  "apiserver.tls-unknown-authority":
+    { host: attr.text("Host name or address curl connected to or tried (from the curl -v output)") },
+  ),
+  "apiserver.dns-failure": kind("curl could not resolve the cluster endpoint's name", {
+    host: attr.text("Host name or address curl connected to or tried (from the curl -v output)"),
+  }),
+  "apiserver.tls-unknown-authority": kind(
     "TLS failed: the API server's certificate is not signed by the CA the node has (bootstrap wrote a wrong CA)",
-  "apiserver.tls-expired": "TLS failed: a certificate has expired (with a sane clock: an expired certificate)",
-  "apiserver.tls-not-yet-valid": "TLS failed: a certificate is not yet valid by the node's clock (the clock is behind)",
-  "apiserver.tls-error": "Other TLS failures talking to the cluster endpoint",
-  "apiserver.http-error": "The endpoint answered with an HTTP error (401/403/5xx) or livez reported failed checks",
-} as const;
+    { host: attr.text("Host name or address curl connected to or tried (from the curl -v output)") },
+  ),
+  "apiserver.tls-expired": kind("TLS failed: a certificate has expired (with a sane clock: an expired certificate)", {
+    host: attr.text("Host name or address curl connected to or tried (from the curl -v output)"),
+  }),
+  "apiserver.tls-not-yet-valid": kind(
+    "TLS failed: a certificate is not yet valid by the node's clock (the clock is behind)",
+    { host: attr.text("Host name or address curl connected to or tried (from the curl -v output)") },
+  ),
+  "apiserver.tls-error": kind("Other TLS failures talking to the cluster endpoint", {
+    host: attr.text("Host name or address curl connected to or tried (from the curl -v output)"),
+  }),
+  "apiserver.http-error": kind(
+    "The endpoint answered with an HTTP error (401/403/5xx) or livez reported failed checks",
+    {
+      status: attr.number("HTTP status code the endpoint answered with"),
+      failedChecks: attr.texts('livez lines reporting a failed check ("[-]…"), trimmed; empty when none'),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 const RULES: Array<{ kind: Kind; test: RegExp; severity: Severity }> = [
@@ -58,7 +85,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     findings.push({
       kind: rule.kind,
       severity: rule.severity,
-      summary: `${KINDS[rule.kind].split(":")[0]}${host ? ` (${host})` : ""}`,
+      summary: `${KINDS[rule.kind].description.split(":")[0]}${host ? ` (${host})` : ""}`,
       evidence: [makeLocator(read.path, index + 1, undefined, lines[index] ?? "")],
       count: lines.filter((l) => rule.test.test(l)).length,
       attributes: host ? { host } : {},

@@ -6,23 +6,74 @@ import { splitLines } from "../src/evidence/lines.ts";
 import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "dns.resolv-conf":
+  "dns.resolv-conf": kind(
     "The node's /etc/resolv.conf: nameservers, search domains, options (ndots, timeout, attempts, single-request-reopen, use-vc). It points at the VPC resolver, not kube-dns: that is normal",
-  "dns.cluster-dns":
+    {
+      nameservers: attr.texts("nameserver addresses, in file order"),
+      search: attr.texts("Search domains from the last search/domain line"),
+      options: attr.texts("Every word on options lines (e.g. ndots:5, single-request-reopen)"),
+      singleRequestReopen: attr.flag("options single-request-reopen is set"),
+      singleRequest: attr.flag("options single-request is set"),
+      useVc: attr.flag("options use-vc or tcp is set (DNS over TCP)"),
+      rotate: attr.flag("options rotate is set"),
+      loopbackResolver: attr.flag("Every nameserver is a loopback address (127.x, ::1)"),
+      ndots: attr.count("options ndots: dots a name needs before it is tried as absolute (dots)"),
+      timeout: attr.seconds("options timeout: wait for each nameserver before retrying"),
+      attempts: attr.count("options attempts: tries per nameserver (attempts)"),
+    },
+  ),
+  "dns.cluster-dns": kind(
     "The kubelet's clusterDNS (config file, drop-ins, or --cluster-dns flag): the nameserver pods with dnsPolicy ClusterFirst get; notes NodeLocal DNSCache",
-  "dns.cluster-dns-unset":
+    {
+      clusterDNS: attr.texts("The kubelet's clusterDNS addresses, in order"),
+      source: z
+        .enum(["config", "drop-in", "flag"])
+        .describe("Where clusterDNS was set: kubelet config file, a config drop-in, or the --cluster-dns flag"),
+      nodeLocalDns: attr.flag("A clusterDNS address is a NodeLocal DNSCache link-local address"),
+      clusterDomain: attr.text("The kubelet's clusterDomain (config or --cluster-domain)"),
+      resolvConf: attr.text("The kubelet's resolvConf path (config or --resolv-conf)"),
+      kubeDnsClusterIP: attr.text("The kube-dns ClusterIP handed in (from inspect_iptables)"),
+    },
+  ),
+  "dns.cluster-dns-unset": kind(
     "The kubelet configuration has no clusterDNS: ClusterFirst pods fall back to the node's resolver and cannot resolve cluster names",
-  "dns.clusterdns-mismatch":
+    {
+      configFiles: attr.texts("Kubelet config files and drop-ins read"),
+    },
+  ),
+  "dns.clusterdns-mismatch": kind(
     "The kubelet's clusterDNS is not the kube-dns ClusterIP found in iptables (needs the kubeDnsClusterIP hand-off)",
-  "dns.too-many-search-domains":
+    {
+      clusterDNS: attr.texts("The kubelet's clusterDNS addresses, in order"),
+      kubeDnsClusterIP: attr.text("The kube-dns ClusterIP handed in (from inspect_iptables)"),
+      source: z
+        .enum(["config", "drop-in", "flag"])
+        .describe("Where clusterDNS was set: kubelet config file, a config drop-in, or the --cluster-dns flag"),
+    },
+  ),
+  "dns.too-many-search-domains": kind(
     "More than 6 search domains or a search line over 256 characters: pods inherit them plus 3 cluster domains and lookups fan out or get truncated",
-  "dns.too-many-nameservers":
+    {
+      searchDomains: attr.count("Search domains on the search line (domains)"),
+      searchChars: attr.count("Length of the search list joined by spaces (characters)"),
+    },
+  ),
+  "dns.too-many-nameservers": kind(
     "More than 3 nameservers: the resolver ignores all but the first 3 and the kubelet warns for every pod",
-  "dns.no-nameserver":
+    {
+      nameservers: attr.texts("nameserver addresses, in file order"),
+    },
+  ),
+  "dns.no-nameserver": kind(
     "resolv.conf names no nameserver: the resolver falls back to 127.0.0.1 and pods using the node's DNS fail",
-} as const;
+    {
+      empty: attr.flag("resolv.conf is empty"),
+    },
+  ),
+};
 
 const MAX_SEARCH_DOMAINS = 6;
 const MAX_SEARCH_CHARS = 256;

@@ -8,19 +8,77 @@ import { draft, fact } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { readSysctlValues, sysctlNumber, type SysctlEntry } from "../src/toolkit/parse-sysctls.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "conntrack.stats":
+  "conntrack.stats": kind(
     "`conntrack -S` counters summed over CPUs (found, invalid, insert, insert_failed, drop, early_drop, error, search_restart, clash_resolve); insert_failed=0 argues against the DNS conntrack race",
-  "conntrack.insert-failed":
+    {
+      format: z
+        .enum(["per-cpu", "aggregated"])
+        .describe("conntrack -S layout: per-CPU lines (summed) or the legacy aggregated table"),
+      cpus: attr.count("CPU lines summed (0 in the aggregated format)"),
+      found: attr.count("conntrack -S found summed over CPUs since boot"),
+      invalid: attr.count("conntrack -S invalid summed over CPUs since boot"),
+      ignore: attr.count("conntrack -S ignore summed over CPUs since boot"),
+      insert: attr.count("conntrack -S insert summed over CPUs since boot"),
+      insertFailed: attr.count("conntrack -S insert_failed summed over CPUs since boot"),
+      drop: attr.count("conntrack -S drop summed over CPUs since boot"),
+      earlyDrop: attr.count("conntrack -S early_drop summed over CPUs since boot"),
+      error: attr.count("conntrack -S error summed over CPUs since boot"),
+      icmpError: attr.count("conntrack -S icmp_error summed over CPUs since boot"),
+      searchRestart: attr.count("conntrack -S search_restart summed over CPUs since boot"),
+      clashResolve: attr.count("conntrack -S clash_resolve summed over CPUs since boot"),
+      chainTooLong: attr.count("conntrack -S chaintoolong summed over CPUs since boot"),
+      entries: attr.count("Table entries reported by the legacy aggregated format"),
+    },
+  ),
+  "conntrack.insert-failed": kind(
     "insert_failed > 0: conntrack inserts lost a race (parallel UDP A/AAAA lookups → 5 s DNS delays); severity grows with the count",
-  "conntrack.drops":
+    {
+      insertFailed: attr.count("conntrack -S insert_failed summed over CPUs since boot"),
+      insert: attr.count("conntrack -S insert summed over CPUs since boot"),
+      insertFailedRatio: attr.number("insertFailed / insert, rounded to 6 decimals", "ratio, 0–1"),
+      insertFailedPerHour: attr.number("insertFailed divided by uptime, rounded to 0.1", "failures per hour"),
+      clashResolve: attr.count("conntrack -S clash_resolve summed over CPUs since boot (races the kernel resolved)"),
+    },
+  ),
+  "conntrack.drops": kind(
     "drop / early_drop > 0: packets were dropped or entries evicted because the conntrack table was full at some point",
-  "conntrack.table-near-full":
+    {
+      drop: attr.count("conntrack -S drop summed over CPUs since boot (packets)"),
+      earlyDrop: attr.count("conntrack -S early_drop summed over CPUs since boot (entries evicted)"),
+    },
+  ),
+  "conntrack.table-near-full": kind(
     "Entries (conntrack -L, or nf_conntrack_count) are at least 75% (medium) / 90% (high) of nf_conntrack_max",
-  "conntrack.entries":
+    {
+      entries: attr.number("Largest of the listed, legacy and nf_conntrack_count entry counts", "entries"),
+      conntrackMax: attr.number("nf_conntrack_max, from the sysctl dump or the conntrackMax input", "entries"),
+      percent: attr.percent("entries as a share of conntrackMax, rounded to 0.1"),
+      listed: attr.count("Entries conntrack -L listed"),
+      conntrackCount: attr.number("net.netfilter.nf_conntrack_count from the sysctl dump", "entries"),
+    },
+  ),
+  "conntrack.entries": kind(
     "Entries in the table by protocol and TCP state, UDP/53 (DNS) entries and how many of those never got a reply, against nf_conntrack_max",
-} as const;
+    {
+      entries: attr.number("Largest of the listed, legacy and nf_conntrack_count entry counts", "entries"),
+      udp53: attr.count("UDP entries to port 53 (DNS)"),
+      udp53Unreplied: attr.count("UDP/53 entries marked [UNREPLIED]"),
+      tcp53: attr.count("TCP entries to port 53 (DNS)"),
+      byProtocol: attr.texts("Listed entries per protocol as protocol=count, most first"),
+      tcpStates: attr.texts("Listed TCP entries per state as STATE=count, most first"),
+      dnsDestinations: attr.texts("UDP/53 destinations as address=count, most first (at most 10 addresses)"),
+      maxSource: z.enum(["sysctl", "input", "unknown"]).describe("Where conntrackMax came from"),
+      listed: attr.count("Entries conntrack -L listed"),
+      reported: attr.count("Entries conntrack said it showed (`N flow entries have been shown`)"),
+      conntrackCount: attr.number("net.netfilter.nf_conntrack_count from the sysctl dump", "entries"),
+      conntrackMax: attr.number("nf_conntrack_max, from the sysctl dump or the conntrackMax input", "entries"),
+      percent: attr.percent("entries as a share of conntrackMax, rounded to 0.1"),
+    },
+  ),
+};
 
 // insert_failed counts since boot: a handful is background noise, hundreds mean lookups keep timing out.
 const INSERT_FAILED_MEDIUM = 100;

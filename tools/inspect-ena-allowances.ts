@@ -4,19 +4,96 @@ import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
 import { draft, fact } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "ena.allowances":
+  "ena.allowances": kind(
     "ENA allowance counters per interface (fact): bw_in/bw_out/pps/conntrack/linklocal_allowance_exceeded and conntrack_allowance_available; all zero argues against net.ena-allowance-exceeded and dns.vpc-resolver-throttled",
-  "ena.pps-exceeded":
+    {
+      countersPresent: attr.flag("Whether any interface reports ENA allowance counters"),
+      interfaces: attr.texts("Interfaces with ENA allowance counters (all ethtool -S interfaces when none has them)"),
+      bwInAllowanceExceeded: attr.count("bw_in_allowance_exceeded summed over the ENA interfaces (packets)"),
+      bwInAllowanceExceededByInterface: attr.numbers(
+        "bw_in_allowance_exceeded per interface, in the order of interfaces (packets)",
+      ),
+      bwOutAllowanceExceeded: attr.count("bw_out_allowance_exceeded summed over the ENA interfaces (packets)"),
+      bwOutAllowanceExceededByInterface: attr.numbers(
+        "bw_out_allowance_exceeded per interface, in the order of interfaces (packets)",
+      ),
+      ppsAllowanceExceeded: attr.count("pps_allowance_exceeded summed over the ENA interfaces (packets)"),
+      ppsAllowanceExceededByInterface: attr.numbers(
+        "pps_allowance_exceeded per interface, in the order of interfaces (packets)",
+      ),
+      conntrackAllowanceExceeded: attr.count("conntrack_allowance_exceeded summed over the ENA interfaces (packets)"),
+      conntrackAllowanceExceededByInterface: attr.numbers(
+        "conntrack_allowance_exceeded per interface, in the order of interfaces (packets)",
+      ),
+      linklocalAllowanceExceeded: attr.count("linklocal_allowance_exceeded summed over the ENA interfaces (packets)"),
+      linklocalAllowanceExceededByInterface: attr.numbers(
+        "linklocal_allowance_exceeded per interface, in the order of interfaces (packets)",
+      ),
+      conntrackAllowanceAvailableMin: attr.count(
+        "Lowest conntrack_allowance_available among the ENA interfaces (connections)",
+      ),
+      conntrackAllowanceAvailableByInterface: attr.numbers(
+        "conntrack_allowance_available per interface, in the order of interfaces; 0 where absent (connections)",
+      ),
+      uptimeHours: attr.number("Time from boot to collection, rounded to 0.1", "hours"),
+    },
+  ),
+  "ena.pps-exceeded": kind(
     "Packets were queued or dropped because the instance exceeded its packets-per-second allowance (pps_allowance_exceeded > 0)",
-  "ena.bandwidth-exceeded":
+    {
+      total: attr.count("Sum of this kind's exceeded counters over the ENA interfaces (packets)"),
+      interfaces: attr.texts("ENA interfaces where the counter is non-zero"),
+      ppsAllowanceExceeded: attr.count("pps_allowance_exceeded summed over the ENA interfaces (packets)"),
+      ppsAllowanceExceededByInterface: attr.numbers(
+        "pps_allowance_exceeded per interface in interfaces, same order (packets)",
+      ),
+      perHourSinceBoot: attr.number("total divided by uptime, rounded to 0.1", "packets per hour"),
+    },
+  ),
+  "ena.bandwidth-exceeded": kind(
     "Packets were queued or dropped because the instance exceeded its aggregate inbound or outbound bandwidth allowance (bw_in/bw_out_allowance_exceeded > 0)",
-  "ena.conntrack-exceeded":
+    {
+      total: attr.count("Sum of this kind's exceeded counters over the ENA interfaces (packets)"),
+      interfaces: attr.texts("ENA interfaces where the counter is non-zero"),
+      bwInAllowanceExceeded: attr.count("bw_in_allowance_exceeded summed over the ENA interfaces (packets)"),
+      bwInAllowanceExceededByInterface: attr.numbers(
+        "bw_in_allowance_exceeded per interface in interfaces, same order (packets)",
+      ),
+      bwOutAllowanceExceeded: attr.count("bw_out_allowance_exceeded summed over the ENA interfaces (packets)"),
+      bwOutAllowanceExceededByInterface: attr.numbers(
+        "bw_out_allowance_exceeded per interface in interfaces, same order (packets)",
+      ),
+      perHourSinceBoot: attr.number("total divided by uptime, rounded to 0.1", "packets per hour"),
+    },
+  ),
+  "ena.conntrack-exceeded": kind(
     "The instance's connection-tracking allowance was exhausted: new flows were dropped (conntrack_allowance_exceeded > 0)",
-  "ena.linklocal-exceeded":
+    {
+      total: attr.count("Sum of this kind's exceeded counters over the ENA interfaces (packets)"),
+      interfaces: attr.texts("ENA interfaces where the counter is non-zero"),
+      conntrackAllowanceExceeded: attr.count("conntrack_allowance_exceeded summed over the ENA interfaces (packets)"),
+      conntrackAllowanceExceededByInterface: attr.numbers(
+        "conntrack_allowance_exceeded per interface in interfaces, same order (packets)",
+      ),
+      perHourSinceBoot: attr.number("total divided by uptime, rounded to 0.1", "packets per hour"),
+    },
+  ),
+  "ena.linklocal-exceeded": kind(
     "Traffic to link-local services (VPC resolver, IMDS, Time Sync) exceeded 1024 pps per ENI and was dropped (linklocal_allowance_exceeded > 0): with CoreDNS upstream timeouts, evidence for dns.vpc-resolver-throttled",
-} as const;
+    {
+      total: attr.count("Sum of this kind's exceeded counters over the ENA interfaces (packets)"),
+      interfaces: attr.texts("ENA interfaces where the counter is non-zero"),
+      linklocalAllowanceExceeded: attr.count("linklocal_allowance_exceeded summed over the ENA interfaces (packets)"),
+      linklocalAllowanceExceededByInterface: attr.numbers(
+        "linklocal_allowance_exceeded per interface in interfaces, same order (packets)",
+      ),
+      perHourSinceBoot: attr.number("total divided by uptime, rounded to 0.1", "packets per hour"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 const COUNTERS = [

@@ -18,29 +18,185 @@ import { parsePrometheusText, samplesOf, sumOf, type MetricSample } from "../src
 import { ec2ErrorClass, type Ec2ErrorClass } from "../src/toolkit/parse-vpc-cni-log.ts";
 import { humanDuration, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "ipamd.pool":
+  "ipamd.pool": kind(
     "Fact: the node's IPv4 pool at collection (total, assigned, free, ENIs attached vs max, per-ENI counts, prefix mode); free addresses argue against cni.subnet-exhausted and cni.node-ip-capacity",
-  "ipamd.pool-exhausted":
+    {
+      source: z
+        .enum(["enis.json", "metrics"])
+        .describe("where the pool numbers came from: introspection enis.json, or the Prometheus metrics"),
+      totalIps: attr.number(
+        "IPv4 addresses in the pool (under prefix delegation, addresses inside /28 prefixes only)",
+        "addresses",
+      ),
+      assignedIps: attr.number("pool addresses assigned to pods", "addresses"),
+      freeIps: attr.number("pool addresses not assigned (total − assigned, floored at 0)", "addresses"),
+      prefixMode: attr.flag("prefix delegation is on (from settings, else inferred from attached prefixes)"),
+      prefixes: attr.number("IPv4 /28 prefixes attached", "prefixes"),
+      ipv6: attr.flag(
+        "the node runs IPv6 pods (ENABLE_IPv6 or IPv6 prefixes attached); the IPv4 pool then says nothing",
+      ),
+      noAvailableIpCount: attr.number(
+        "failed pod address assignments IPAMD counted (awscni_no_available_ip_addresses, cumulative)",
+        "assignments",
+      ),
+      enisAttached: attr.number("ENIs attached to the instance", "ENIs"),
+      maxEnis: attr.number("ENIs the instance can hold (awscni_eni_max, else MAX_ENI)", "ENIs"),
+      atMaxEnis: attr.flag("every ENI the instance allows is attached"),
+      atCapacity: attr.flag(
+        "every ENI is attached and holds every address it can (awscni_ip_max): the node cannot address more pods",
+      ),
+      unusableSecondaryIps: attr.number(
+        "secondary /32 addresses IPAMD holds but does not hand to new pods under prefix delegation",
+        "addresses",
+      ),
+      ipCapacity: attr.number("addresses the attachable ENIs can hold (awscni_ip_max)", "addresses"),
+      shape: z.enum(["by-network-card", "flat", "legacy"]).describe("which /v1/enis JSON shape enis.json had"),
+      networkCards: attr.count("network cards in enis.json"),
+      eniIds: attr.texts("IDs of the attached ENIs"),
+      perEni: attr.texts(
+        "per-ENI summary: `eni-id [primary] [trunk] card N dev N: assigned/total assigned [(N prefixes)] [subnet]`",
+      ),
+      subnetIds: attr.texts("subnet IDs of the attached ENIs"),
+      checkpointAllocations: attr.count("pod allocations in the ipam.json checkpoint"),
+      ipamdErrorCount: attr.number("IPAMD internal errors counted (awscni_ipamd_error_count, cumulative)", "errors"),
+      maxPods: attr.count("the kubelet's maxPods (input from read_kubelet_config)"),
+      maxPodsWithinCapacity: attr.flag("maxPods ≤ ENI address capacity (awscni_ip_max) + 2 host-network pods"),
+    },
+  ),
+  "ipamd.pool-exhausted": kind(
     "Every pooled address is assigned (assigned == total > 0); high when IPAMD also counted failed assignments (awscni_no_available_ip_addresses); `atMaxEnis` says whether the pool could still grow",
-  "ipamd.at-max-enis":
+    {
+      totalIps: attr.number("IPv4 addresses in the pool", "addresses"),
+      assignedIps: attr.number("pool addresses assigned to pods", "addresses"),
+      atMaxEnis: attr.nullable(
+        attr.flag("every ENI the instance allows is attached; null when the ENI limit is unknown"),
+      ),
+      atCapacity: attr.nullable(
+        attr.flag("all ENIs attached and full (awscni_ip_max); null when the ENI limit is unknown"),
+      ),
+      enisAttached: attr.nullable(attr.number("ENIs attached; null when unknown", "ENIs")),
+      maxEnis: attr.nullable(attr.number("ENIs the instance can hold; null when unknown", "ENIs")),
+      noAvailableIpCount: attr.number(
+        "failed pod address assignments IPAMD counted (awscni_no_available_ip_addresses, cumulative)",
+        "assignments",
+      ),
+      snapshotAfterWindow: attr.flag(
+        "the state was collected well after the incident window's end (severity downgraded)",
+      ),
+    },
+  ),
+  "ipamd.at-max-enis": kind(
     "All the ENIs the instance can hold are attached (awscni_eni_allocated == awscni_eni_max); high only when they also hold every address they can (awscni_ip_max) and all are in use (cni.node-ip-capacity); info otherwise (`atCapacity` says which)",
-  "ipamd.no-ips-no-enis":
+    {
+      enisAttached: attr.nullable(attr.number("ENIs attached; null when unknown", "ENIs")),
+      maxEnis: attr.nullable(attr.number("ENIs the instance can hold; null when unknown", "ENIs")),
+      freeIps: attr.number("pool addresses not assigned", "addresses"),
+      totalIps: attr.number("IPv4 addresses in the pool", "addresses"),
+      ipCapacity: attr.nullable(
+        attr.number("addresses the ENIs can hold (awscni_ip_max); null when not in the metrics", "addresses"),
+      ),
+      atCapacity: attr.nullable(attr.flag("the attached ENIs hold every address they can; null when unknown")),
+      snapshotAfterWindow: attr.flag(
+        "the state was collected well after the incident window's end (severity downgraded)",
+      ),
+    },
+  ),
+  "ipamd.no-ips-no-enis": kind(
     "IPAMD holds no IPv4 address for pods (TotalIPs 0, or no ENI at all): with EC2 subnet errors in ipamd.log this is cni.subnet-exhausted (no /28 under prefix delegation); otherwise IPAMD could not initialise",
-  "ipamd.max-pods-above-capacity":
+    {
+      totalIps: attr.number("IPv4 addresses in the pool (always 0 here)", "addresses"),
+      enisAttached: attr.nullable(attr.number("ENIs attached; null when unknown", "ENIs")),
+      prefixMode: attr.flag("prefix delegation is on"),
+      atMaxEnis: attr.nullable(
+        attr.flag("every ENI the instance allows is attached; null when the ENI limit is unknown"),
+      ),
+      noAvailableIpCount: attr.number(
+        "failed pod address assignments IPAMD counted (awscni_no_available_ip_addresses, cumulative)",
+        "assignments",
+      ),
+      snapshotAfterWindow: attr.flag(
+        "the state was collected well after the incident window's end (severity downgraded)",
+      ),
+    },
+  ),
+  "ipamd.max-pods-above-capacity": kind(
     "The kubelet's maxPods (input `maxPods` from read_kubelet_config's kubelet-config.settings) exceeds what the ENIs can address (awscni_ip_max) plus the host-network allowance: cni.node-ip-capacity",
-  "ipamd.api-errors":
+    {
+      maxPods: attr.count("the kubelet's maxPods (input from read_kubelet_config)"),
+      ipCapacity: attr.number("addresses the ENIs can hold (awscni_ip_max)", "addresses"),
+      hostNetworkAllowance: attr.count("host-network pods the max-pods formula adds (aws-node, kube-proxy)"),
+      shortfall: attr.number("pods maxPods allows beyond ENI capacity + host-network allowance", "pods"),
+      snapshotAfterWindow: attr.flag(
+        "the state was collected well after the incident window's end (severity downgraded)",
+      ),
+    },
+  ),
+  "ipamd.api-errors": kind(
     "awscni_aws_api_error_count is non-zero; attribute `classes` (throttled, permission-denied, subnet-exhausted, eni-limit, other) and per api:error counts separate cni.ec2-api-throttled from cni.ipamd-permission-denied",
-  "ipamd.introspection-skipped":
+    {
+      classes: attr.texts("error classes seen: throttled, permission-denied, subnet-exhausted, eni-limit, other"),
+      throttledErrors: attr.number("throttling errors counted since IPAMD started (cumulative)", "errors"),
+      permissionErrors: attr.number("permission-denied errors counted since IPAMD started (cumulative)", "errors"),
+      subnetErrors: attr.number("subnet-exhausted errors counted since IPAMD started (cumulative)", "errors"),
+      eniLimitErrors: attr.number("ENI-limit errors counted since IPAMD started (cumulative)", "errors"),
+      otherErrors: attr.number("other AWS API errors counted since IPAMD started (cumulative)", "errors"),
+      apis: attr.texts("AWS API calls that failed"),
+      errorCodes: attr.texts("AWS error codes seen"),
+      byApi: attr.texts("per api:error counts, `api:code=count`"),
+      snapshotAfterWindow: attr.flag(
+        "the state was collected well after the incident window's end (severity downgraded)",
+      ),
+    },
+  ),
+  "ipamd.introspection-skipped": kind(
     "Info: the collector ran with --ignore_introspection / --ignore_metrics, so missing or empty IPAMD files mean nothing (never evidence of cni.ipamd-down)",
-  "ipamd.introspection-empty":
+    {
+      introspection: attr.flag("the collector skipped IPAMD introspection (--ignore_introspection)"),
+      metrics: attr.flag("the collector skipped IPAMD metrics (--ignore_metrics)"),
+    },
+  ),
+  "ipamd.introspection-empty": kind(
     "IPAMD introspection/metrics files are present but empty while the collector did not skip them: IPAMD was not answering on :61679/:61678 at collection (evidence for cni.ipamd-down)",
-  "ipamd.pod-ips":
+    {
+      files: attr.texts("bundle paths of the empty introspection/metrics files"),
+      enisEmpty: attr.flag("enis.json is among the empty files"),
+      metricsEmpty: attr.flag("the metrics file is among the empty files"),
+      answeredFiles: attr.count("IPAMD answers that did parse (pool, settings, metrics; 0–3)"),
+      checkpointAllocations: attr.count("pod allocations in the ipam.json checkpoint"),
+      snapshotAfterWindow: attr.flag(
+        "the state was collected well after the incident window's end (severity downgraded)",
+      ),
+    },
+  ),
+  "ipamd.pod-ips": kind(
     "Fact: the checkpoint's pod→IP map (attributes `podIPs`, `pods`, `count`), the hand-off for route and policy-routing checks",
-  "ipamd.settings":
+    {
+      count: attr.count("pod allocations in the checkpoint"),
+      podIPs: attr.texts("pod IP addresses from the checkpoint (at most 1000)"),
+      pods: attr.texts("`namespace/pod=ip` for each listed address"),
+      version: attr.nullable(attr.text("checkpoint format version; null when absent")),
+    },
+  ),
+  "ipamd.settings": kind(
     "Fact: warm/minimum targets, prefix delegation, custom networking, external SNAT, MTU, MAX_ENI as IPAMD reported them; configuration, never a fault on its own",
-} as const;
+    {
+      warmIpTarget: attr.number("WARM_IP_TARGET", "addresses"),
+      warmEniTarget: attr.number("WARM_ENI_TARGET", "ENIs"),
+      minimumIpTarget: attr.number("MINIMUM_IP_TARGET", "addresses"),
+      warmPrefixTarget: attr.number("WARM_PREFIX_TARGET", "prefixes"),
+      maxEni: attr.number("MAX_ENI", "ENIs"),
+      mtu: attr.number("AWS_VPC_ENI_MTU", "bytes"),
+      prefixDelegation: attr.flag("ENABLE_PREFIX_DELEGATION (else inferred from the pool)"),
+      customNetworking: attr.flag("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"),
+      externalSnat: attr.flag("AWS_VPC_K8S_CNI_EXTERNALSNAT"),
+      podEni: attr.flag("ENABLE_POD_ENI (security groups for pods)"),
+      ipv6: attr.flag("ENABLE_IPv6"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 /** The kubelet's host-network pods (aws-node, kube-proxy) do not need a VPC address: the EKS max-pods formula adds 2. */

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
 import type { LineCursor } from "../src/evidence/lines.ts";
@@ -5,27 +6,134 @@ import { splitLines } from "../src/evidence/lines.ts";
 import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "iptables.summary":
+  "iptables.summary": kind(
     "Tables, chains and rules per table; kube-proxy chains present and how many services (KUBE-SVC-*) and endpoints (KUBE-SEP-*) they program; FORWARD policy; which format was read",
-  "iptables.proxy-mode":
+    {
+      format: z.enum(["iptables-save", "iptables -nvL"]).describe("Which iptables output was read"),
+      tables: attr.texts("Tables found, in file order"),
+      totalRules: attr.count("Rules over all tables"),
+      kubeServicesRules: attr.count("Rules in nat KUBE-SERVICES, not counting the trailing jump to KUBE-NODEPORTS"),
+      kubeNodeportsRules: attr.count("Rules in nat KUBE-NODEPORTS"),
+      services: attr.count("KUBE-SVC-* chains (services kube-proxy programs)"),
+      endpoints: attr.count("KUBE-SEP-* chains (service endpoints)"),
+      localServices: attr.count("KUBE-SVL-* chains (services with local traffic policy)"),
+      externalServices: attr.count("KUBE-EXT-* chains (services with external access)"),
+      firewallChains: attr.count("KUBE-FW-* and KUBE-XLB-* chains"),
+      kubeProxyChains: attr.texts(
+        "Well-known kube-proxy chains present in nat or filter (KUBE-SERVICES, KUBE-NODEPORTS, …)",
+      ),
+      proxyMode: z
+        .enum(["iptables", "ipvs", "none"])
+        .describe("kube-proxy mode inferred from the chains, ipvsadm and ip_vs modules"),
+      natChains: attr.count("Chains in the nat table"),
+      natRules: attr.count("Rules in the nat table"),
+      filterChains: attr.count("Chains in the filter table"),
+      filterRules: attr.count("Rules in the filter table"),
+      mangleChains: attr.count("Chains in the mangle table"),
+      mangleRules: attr.count("Rules in the mangle table"),
+      rawChains: attr.count("Chains in the raw table"),
+      rawRules: attr.count("Rules in the raw table"),
+      securityChains: attr.count("Chains in the security table"),
+      securityRules: attr.count("Rules in the security table"),
+      natFooterRules: attr.number(
+        "Rule total from the nat listing's `Total Number of Rules` footer (iptables -nvL only)",
+        "rules",
+      ),
+      filterFooterRules: attr.number(
+        "Rule total from the filter listing's `Total Number of Rules` footer (iptables -nvL only)",
+        "rules",
+      ),
+      forwardPolicy: attr.text("Policy of the filter FORWARD chain (ACCEPT, DROP)"),
+    },
+  ),
+  "iptables.proxy-mode": kind(
     "How kube-proxy programs services on this node: iptables (KUBE-SVC chains), ipvs (KUBE-IPVS chains, KUBE-* ipsets, ipvsadm virtual servers, ip_vs modules) or none; in IPVS mode missing KUBE-SVC chains are expected",
-  "iptables.kube-dns-service":
+    {
+      mode: z
+        .enum(["iptables", "ipvs", "none"])
+        .describe("kube-proxy mode: iptables (KUBE-SVC chains), ipvs, or none found"),
+      ipvsSigns: attr.texts(
+        "What points to IPVS mode: IPVS chains, KUBE-* ipset matches, virtual servers, ip_vs modules",
+      ),
+      ipvsVirtualServers: attr.count("Virtual servers listed by ipvsadm -Ln"),
+    },
+  ),
+  "iptables.kube-dns-service": kind(
     "The kube-dns service (kube-system/kube-dns:dns): attributes `clusterIP` (the typed hand-off check_resolv_conf takes as kubeDnsClusterIP) and `endpoints`",
-  "iptables.kube-dns-missing":
+    {
+      clusterIP: attr.text("ClusterIP of kube-system/kube-dns (hand-off for check_resolv_conf kubeDnsClusterIP)"),
+      endpoints: attr.count(
+        "Endpoints of the dns (UDP) port: KUBE-SEP jumps from its KUBE-SVC chain, or IPVS real servers",
+      ),
+      tcpEndpoints: attr.count("Endpoints of the dns-tcp port (KUBE-SEP jumps from its KUBE-SVC chain)"),
+      source: z.enum(["iptables", "ipvsadm"]).describe("Where the service was found"),
+      svcChain: attr.text("KUBE-SVC-* chain of the dns (UDP) port"),
+      tcpSvcChain: attr.text("KUBE-SVC-* chain of the dns-tcp port"),
+    },
+  ),
+  "iptables.kube-dns-missing": kind(
     "kube-proxy programs services but none for kube-system/kube-dns:dns: pods cannot reach cluster DNS",
-  "iptables.kube-dns-no-endpoints":
+    {
+      services: attr.count("KUBE-SVC-* chains kube-proxy programs"),
+      endpoints: attr.count("KUBE-SEP-* chains kube-proxy programs"),
+    },
+  ),
+  "iptables.kube-dns-no-endpoints": kind(
     "The kube-dns service has no endpoints: its KUBE-SVC chain jumps to no KUBE-SEP, or kube-proxy installed the REJECT `has no endpoints` rule",
-  "iptables.kube-proxy-chains-missing":
+    {
+      clusterIP: attr.text("ClusterIP of kube-system/kube-dns"),
+      endpoints: attr.count("Endpoints of the dns (UDP) port (0 when it is the empty one)"),
+      tcpEndpoints: attr.count("Endpoints of the dns-tcp port"),
+      ports: attr.texts("kube-dns ports without endpoints (dns, dns-tcp)"),
+      source: z.enum(["ipvsadm"]).describe("Set when found in IPVS (ipvsadm) rather than iptables"),
+    },
+  ),
+  "iptables.kube-proxy-chains-missing": kind(
     "KUBE-SERVICES is missing or programs no service (no KUBE-SVC chains) and kube-proxy is not in IPVS mode: services do not route on this node",
-  "iptables.forward-drop":
+    {
+      kubeServicesPresent: attr.flag("Whether the nat table declares KUBE-SERVICES"),
+      kubeServicesRules: attr.count("Rules in nat KUBE-SERVICES, not counting the jump to KUBE-NODEPORTS"),
+      services: attr.count("KUBE-SVC-* chains (always 0 here)"),
+      endpoints: attr.count("KUBE-SEP-* chains"),
+      ipvsModulesLoaded: attr.flag("Whether ip_vs kernel modules are loaded"),
+      cniChainsPresent: attr.flag("Whether VPC CNI chains (AWS-SNAT-CHAIN-*, AWS-CONNMARK-CHAIN-*) are present"),
+    },
+  ),
+  "iptables.forward-drop": kind(
     "The filter FORWARD policy is DROP and no rule accepts pod traffic: forwarded pod traffic is dropped (info when a rule accepts it)",
-  "iptables.duplicate-rules":
+    {
+      policy: attr.text("Policy of the filter FORWARD chain (always DROP here)"),
+      forwardRules: attr.count("Rules in the filter FORWARD chain"),
+      podTrafficAccepted: attr.flag("Whether a FORWARD rule accepts new pod traffic"),
+      forwardTargets: attr.texts("Distinct targets of FORWARD rules (at most 12)"),
+    },
+  ),
+  "iptables.duplicate-rules": kind(
     "The same rule appears many times: kube-proxy sync failures or another agent re-appending rules (rule explosion)",
-  "iptables.snat":
+    {
+      distinctDuplicated: attr.count("Distinct rules that appear more than once"),
+      extraCopies: attr.count("Copies beyond the first, summed over duplicated rules"),
+      maxCopies: attr.count("Copies of the most repeated rule"),
+      kubeProxyExtraCopies: attr.count("Extra copies of rules in or jumping to KUBE-* chains"),
+    },
+  ),
+  "iptables.snat": kind(
     "VPC CNI chains: AWS-SNAT-CHAIN-* (empty is expected with AWS_VPC_K8S_CNI_EXTERNALSNAT=true) and AWS-CONNMARK-CHAIN-*; facts only",
-} as const;
+    {
+      snatChains: attr.count("AWS-SNAT-CHAIN-* chains"),
+      snatRules: attr.count("Rules in AWS-SNAT-CHAIN-* chains"),
+      snatTargetRules: attr.count("AWS-SNAT-CHAIN-* rules with target SNAT"),
+      snatReturnRules: attr.count("AWS-SNAT-CHAIN-* rules with target RETURN"),
+      connmarkChains: attr.count("AWS-CONNMARK-CHAIN-* chains"),
+      connmarkRules: attr.count("Rules in AWS-CONNMARK-CHAIN-* chains"),
+      externalSnatLikely: attr.flag("SNAT chains exist without a SNAT rule (AWS_VPC_K8S_CNI_EXTERNALSNAT=true likely)"),
+      snatToSource: attr.text("--to-source address of the first SNAT rule"),
+    },
+  ),
+};
 
 /** Chains kube-proxy creates in iptables mode (nat and filter); their presence shows it ran. */
 const KUBE_PROXY_CHAINS = [

@@ -4,20 +4,45 @@ import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
 import { draft, fact } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "processes.failed-units":
+  "processes.failed-units": kind(
     "systemd units in the failed state (attribute `units`); kubelet, containerd, chronyd and sandbox-image are high",
-  "processes.core-services":
+    { units: attr.texts("Failed systemd units (name.service, .mount, .socket or .timer), in listing order") },
+  ),
+  "processes.core-services": kind(
     "Which node services run (kubelet, containerd, aws-node/ipamd, kube-proxy, chronyd, ssm agent) per the process list (fact)",
-  "processes.core-missing": "kubelet or containerd is not in the process list at collection time",
-  "processes.counts": "Process and thread counts against kernel.pid_max and kernel.threads-max (fact)",
-  "processes.pid-pressure":
+    {
+      running: attr.texts(
+        "Node services found in the process list, of kubelet, containerd, aws-node, kube-proxy, chronyd, ssm-agent",
+      ),
+    },
+  ),
+  "processes.core-missing": kind("kubelet or containerd is not in the process list at collection time", {
+    missing: attr.texts("Core services absent from the process list, of kubelet and containerd"),
+  }),
+  "processes.counts": kind("Process and thread counts against kernel.pid_max and kernel.threads-max (fact)", {
+    processes: attr.count("Rows in the process list (processes)"),
+    threads: attr.count("Rows in the thread list, ps -eTF (threads)"),
+    pidMax: attr.count("kernel.pid_max, from the hand-off input or the sysctl dump (PIDs)"),
+  }),
+  "processes.pid-pressure": kind(
     "Threads/processes use at least 80% (medium) / 90% (high) of kernel.pid_max: evidence for node.pid-exhaustion",
-  "processes.zombies": "Many zombie (defunct) processes: a parent that does not reap, often a PID leak",
-  "processes.large-arguments":
+    {
+      used: attr.count("PIDs in use: the larger of the thread and process counts (PIDs)"),
+      pidMax: attr.count("kernel.pid_max (PIDs)"),
+      percent: attr.percent("Share of kernel.pid_max in use, to 0.1"),
+    },
+  ),
+  "processes.zombies": kind("Many zombie (defunct) processes: a parent that does not reap, often a PID leak", {
+    zombies: attr.count("Zombie (defunct) processes in the process list (processes)"),
+  }),
+  "processes.large-arguments": kind(
     "Processes with very long command lines (environment dumped into arguments; context for secrets and ARG_MAX)",
-} as const;
+    { longest: attr.count("Length of the longest process-list row (characters)") },
+  ),
+};
 
 const CORE = [
   { service: "kubelet", pattern: /\/kubelet(\s|$)/ },

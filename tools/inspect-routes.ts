@@ -15,18 +15,71 @@ import {
   parseIpRule,
 } from "../src/toolkit/parse-ip-route.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "routes.summary":
+  "routes.summary": kind(
     "Policy routing as collected (fact): rule count, per-pod `to <ip> lookup main` and `from <ip> lookup N` rules, tables, per-ENI tables and whether each has a default route, pod host routes in main",
-  "routes.pod-rule-missing":
+    {
+      ruleCount: attr.count("ip rules read"),
+      toPodRules: attr.count("per-pod `to <ip> lookup main` rules"),
+      fromPodRules: attr.count("per-pod `from <ip> lookup N` rules"),
+      routeCount: attr.count("routes read across all tables"),
+      tables: attr.numbers("route table ids present, ascending"),
+      perEniTables: attr.numbers("per-ENI route table ids (secondary ENIs)"),
+      perEniTablesWithDefault: attr.numbers("per-ENI table ids that have a default route"),
+      fromRuleTables: attr.numbers("table ids the `from <pod>` rules look up, main excluded"),
+      mainRoutes: attr.count("routes in the main table"),
+      mainHasDefault: attr.flag("the main table has a default route"),
+      podHostRoutes: attr.count("host routes in main through pod veths"),
+      podIPsChecked: attr.count("pod IPs checked against the rules and routes"),
+      podIPSource: z
+        .enum(["input", "checkpoint", "none"])
+        .describe("where the pod IPs came from: the podIPs hand-off input, the IPAMD checkpoint, or nowhere"),
+      podsOnSecondaryEnis: attr.count("checked pod IPs on a secondary ENI (they need a `from` rule)"),
+      enisKnown: attr.count("ENIs known from enis.json"),
+    },
+  ),
+  "routes.pod-rule-missing": kind(
     "Pod IPs from the IPAMD checkpoint (or the podIPs hand-off) without their `to <ip> lookup main` rule, their host route, or (pods on a secondary ENI) their `from <ip> lookup N` rule: evidence for net.policy-routing-broken",
-  "routes.eni-table-missing":
+    {
+      missingToRule: attr.texts("pod IPs without a `to <ip> lookup main` rule (at most 20)"),
+      missingFromRule: attr.texts("pod IPs on a secondary ENI without a `from <ip> lookup N` rule (at most 20)"),
+      missingRoute: attr.texts("pod IPs without a host route in main (at most 20)"),
+      pods: attr.texts("affected pods, namespace/name or the IP when unnamed (at most 20)"),
+      brokenPods: attr.count("pods lacking some of their policy routing"),
+      podIPsChecked: attr.count("pod IPs checked"),
+      podIPSource: z
+        .enum(["input", "checkpoint", "none"])
+        .describe("where the pod IPs came from: the podIPs hand-off input, the IPAMD checkpoint, or nowhere"),
+      routesChecked: attr.flag("host routes were checked (the main table was captured and non-empty)"),
+      fromRulesChecked: attr.flag("`from` rules were checked (ENI membership known from enis.json)"),
+    },
+  ),
+  "routes.eni-table-missing": kind(
     "Rules send pod traffic to a per-ENI table (`from <ip> lookup N`) that has no default route: pods on that secondary ENI cannot leave the node (net.policy-routing-broken)",
-  "routes.stale-rules": "Per-pod rules for IPs the IPAMD checkpoint no longer holds (leftovers of deleted pods) (fact)",
-  "routes.main-table-empty":
+    {
+      tables: attr.numbers("per-ENI table ids named by pod rules that have no default route"),
+      pods: attr.texts("pods (namespace/name, or IP) whose rules look up those tables (at most 20)"),
+      affectedPodIPs: attr.count("pod IPs whose rules look up those tables"),
+    },
+  ),
+  "routes.stale-rules": kind(
+    "Per-pod rules for IPs the IPAMD checkpoint no longer holds (leftovers of deleted pods) (fact)",
+    { ips: attr.texts("IPs with per-pod rules the IPAMD checkpoint no longer holds (at most 20)") },
+  ),
+  "routes.main-table-empty": kind(
     "The main table carries no routes through the secondary ENIs (or none at all): expected on a multi-ENI node, where each secondary ENI routes through its own table; a red herring on its own (fact)",
-} as const;
+    {
+      mainRoutes: attr.count("routes in the main table"),
+      scope: z
+        .enum(["all", "secondary-enis"])
+        .describe("all: main is empty; secondary-enis: main has no route through the secondary ENIs"),
+      secondaryDevices: attr.texts("secondary ENI devices routed only through their own tables"),
+      perEniTables: attr.numbers("per-ENI route table ids"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 const CORRELATE = [

@@ -7,24 +7,113 @@ import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
 import { draft } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+
+const mountpointAttr = attr.text("Where the filesystem is mounted");
+const deviceAttr = attr.text("Source device of the filesystem, as df or mount names it (/dev/nvme0n1p1 …)");
+const usePercentAttr = attr.percent("Share of the filesystem's bytes used, as df reports it");
+const inodeUsePercentAttr = attr.percent("Share of the filesystem's inodes used, as df --inodes reports it");
+const nodeDataFilesystemAttr = attr.flag(
+  "True when the filesystem holds what the node writes (/, /var/lib/containerd, /var/lib/kubelet, /var/log, /local …)",
+);
+const fsTypeAttr = attr.text("Filesystem type (xfs, ext4 …)");
 
 const KINDS = {
-  "storage.disk-full":
+  "storage.disk-full": kind(
     "A node filesystem (/, /var/lib/containerd, /var/lib/kubelet, /local …) is ≥ 95% used (high) or ≥ 85% (medium); other block filesystems one step lower; evidence for node.disk-pressure",
-  "storage.inodes-exhausted":
+    {
+      mountpoint: attr.text("Mountpoint of the fullest row for the device"),
+      mountpoints: attr.texts("Every mountpoint of the device (bind mounts show one device several times)"),
+      device: deviceAttr,
+      usePercent: usePercentAttr,
+      sizeBytes: attr.bytes("Filesystem size from df -h"),
+      availBytes: attr.bytes("Space still available from df -h"),
+      nodeDataFilesystem: nodeDataFilesystemAttr,
+      holds: attr.texts(
+        "Node paths whose data lives on this filesystem, of /var/lib/containerd, /var/lib/kubelet, /var/log, /",
+      ),
+      inodeUsePercent: inodeUsePercentAttr,
+      pastEvictionThreshold: attr.flag(
+        "True when use has reached the kubelet's nodefs.available hard eviction threshold (only with evictionHard input)",
+      ),
+    },
+  ),
+  "storage.inodes-exhausted": kind(
     "A node filesystem has used ≥ 95% of its inodes (high; ≥ 85% medium); attribute bytesRemain says whether space is left (node.inode-exhaustion)",
-  "storage.usage":
+    {
+      mountpoint: mountpointAttr,
+      device: deviceAttr,
+      inodeUsePercent: inodeUsePercentAttr,
+      inodesFree: attr.count("Free inodes (inodes)"),
+      inodes: attr.count("Total inodes of the filesystem (inodes)"),
+      nodeDataFilesystem: nodeDataFilesystemAttr,
+      bytesRemain: attr.flag(
+        "True when under 90% of the filesystem's bytes are used: the inodes ran out, not the space",
+      ),
+      usePercent: usePercentAttr,
+    },
+  ),
+  "storage.usage": kind(
     "Fact per node filesystem: size, used, available, use%, inode use%, read-only; low numbers argue against disk and inode exhaustion",
-  "storage.read-only-mount":
+    {
+      mountpoint: mountpointAttr,
+      device: deviceAttr,
+      sizeBytes: attr.bytes("Filesystem size from df -h"),
+      usedBytes: attr.bytes("Space used from df -h"),
+      availBytes: attr.bytes("Space still available from df -h"),
+      nodeDataFilesystem: nodeDataFilesystemAttr,
+      readOnly: attr.flag("True when the filesystem is mounted read-only (ro)"),
+      usePercent: usePercentAttr,
+      inodeUsePercent: inodeUsePercentAttr,
+      fsType: fsTypeAttr,
+    },
+  ),
+  "storage.read-only-mount": kind(
     "A root or data filesystem is mounted read-only when it should be writable (usually remounted ro after I/O errors)",
-  "storage.volume-full":
+    {
+      mountpoint: mountpointAttr,
+      device: attr.text("Device mounted read-only, as mount names it"),
+      fsType: fsTypeAttr,
+    },
+  ),
+  "storage.volume-full": kind(
     "A pod volume (PV under /var/lib/kubelet) is ≥ 95% full: the workload's own volume, not the node's disk",
-  "storage.nvme-devices":
+    {
+      mountpoint: attr.text("Where the pod volume is mounted, under /var/lib/kubelet"),
+      device: deviceAttr,
+      usePercent: usePercentAttr,
+      volume: attr.text("PersistentVolume name (pvc-…) from the mountpoint"),
+    },
+  ),
+  "storage.nvme-devices": kind(
     "Fact: block devices from lsblk (names, sizes, mountpoints), to map EBS volumes to NVMe devices",
-  "storage.fstab-unmounted":
+    {
+      disks: attr.texts("Whole disks as `name size` (size as lsblk prints it, e.g. `nvme0n1 80G`)"),
+      nvmeDisks: attr.count("Whole disks that are NVMe devices (disks)"),
+      nodeMounts: attr.texts("Devices mounted outside pod volumes as `name mountpoint`"),
+      podVolumeDevices: attr.texts("Devices mounted as pod volumes under /var/lib/kubelet"),
+      readOnlyDevices: attr.texts("Devices lsblk marks read-only (RO 1), CD-ROMs excepted"),
+    },
+  ),
+  "storage.fstab-unmounted": kind(
     "An /etc/fstab entry is not mounted (low for data paths such as /var/lib/containerd, info otherwise)",
-  "storage.pod-local-usage": "Fact: the largest container writable layers (du of overlay upperdirs) and their total",
-} as const;
+    {
+      mountpoint: attr.text("Mountpoint the fstab entry names"),
+      fsType: attr.text("Filesystem type the fstab entry names"),
+      nodeDataPath: attr.flag("True when the mountpoint is or holds a path the node writes (/var/lib/containerd …)"),
+      nofail: attr.flag("True when the entry has the nofail option"),
+    },
+  ),
+  "storage.pod-local-usage": kind(
+    "Fact: the largest container writable layers (du of overlay upperdirs) and their total",
+    {
+      layers: attr.count("Container writable layers measured (layers)"),
+      totalBytes: attr.bytes("Total size of the writable layers"),
+      largestBytes: attr.bytes("Size of the largest writable layer"),
+      largest: attr.texts("Up to 5 largest layers as `size path` (size as du prints it, e.g. `1.2G`), largest first"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 /** Paths whose filesystem the node itself writes to: images, pod sandboxes, logs. */

@@ -10,23 +10,84 @@ import { draft } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { humanDuration } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+import { z } from "zod";
 
 const KINDS = {
-  "bundle.inventory":
+  "bundle.inventory": kind(
     "What the bundle holds (fact): file and byte counts, layout artifacts present / empty / missing, top-level folders, node identity files",
-  "bundle.collection-time":
+    {
+      files: attr.count("Files in the bundle (files)"),
+      bytes: attr.bytes("Total size of the bundle's files"),
+      artifactsPresent: attr.texts("Layout artifacts with at least one non-empty file"),
+      artifactsEmpty: attr.texts("Layout artifacts whose files are all empty"),
+      artifactsMissing: attr.texts("Layout artifacts with no file in the bundle"),
+      foldersPresent: attr.texts("Top-level folders holding files"),
+      foldersWithoutFiles: attr.texts("Top-level folders the collector always creates that hold no file"),
+      unexpectedTopLevel: attr.texts("Top-level names the collector does not create"),
+      unclaimedFiles: attr.count("Files that belong to no known artifact (files)"),
+      ignoreIntrospection: attr.flag("True when the collector skipped IPAMD introspection (--ignore_introspection)"),
+      ignoreMetrics: attr.flag("True when the collector skipped IPAMD metrics (--ignore_metrics)"),
+      containerLogs: attr.count("Container log files in the bundle (files)"),
+      instanceId: attr.text("EC2 instance id from the bundle's identity file"),
+      region: attr.text("AWS region from the bundle's identity file"),
+      availabilityZone: attr.text("Availability zone from the bundle's identity file"),
+    },
+  ),
+  "bundle.collection-time": kind(
     "When the bundle was collected and how that was derived (archive name or newest timestamp), the boot time and uptime (fact)",
-  "bundle.introspection-skipped":
+    {
+      collectedFrom: z
+        .enum(["archive-name", "newest-timestamp", "unknown"])
+        .describe("How the collection time was derived: from the archive name, the newest timestamp, or unknown"),
+      archiveName: attr.text("Name of the bundle (archive or folder)"),
+      collectedAt: attr.instant("When the bundle was collected"),
+      bootTime: attr.instant("When the node booted (btime in system/procstat.txt)"),
+      uptimeHours: attr.number("Time from boot to collection, to 0.1", "hours"),
+      yearReference: attr.instant("Instant used to give a year to log timestamps that lack one"),
+    },
+  ),
+  "bundle.introspection-skipped": kind(
     "The collector ran with --ignore_introspection and/or --ignore_metrics: missing or empty IPAMD introspection/metrics files are expected, not a sign of ipamd being down (fact)",
-  "bundle.missing-sources":
+    {
+      introspectionSkipped: attr.flag("True when IPAMD introspection was skipped (flag or marker file)"),
+      metricsSkipped: attr.flag("True when IPAMD metrics were skipped (flag or marker file)"),
+    },
+  ),
+  "bundle.missing-sources": kind(
     "Core sources are absent (attribute `missing`): tools that need them answer no_data and conclusions from them are unavailable; medium when most are missing",
-  "bundle.empty-sources":
+    {
+      missing: attr.texts("Key sources with no file (kubeletJournal, containerdLog, dmesg …)"),
+      coreSourcesChecked: attr.count("Key sources checked (sources)"),
+      archiveDamaged: attr.flag("True when the archive is damaged, which may explain missing members"),
+      notes: attr.texts("Known reasons a source can be missing"),
+    },
+  ),
+  "bundle.empty-sources": kind(
     "Core files are present but empty (attributes `empty`, `coreEmpty`, `emptyIntrospection`): the command behind them produced nothing (for IPAMD introspection: ipamd did not answer)",
-  "bundle.archive-damaged":
+    {
+      empty: attr.texts("Empty key sources, then other empty artifacts"),
+      coreEmpty: attr.texts("Key sources present but empty"),
+      emptyIntrospection: attr.texts(
+        "IPAMD introspection artifacts that are empty although the collector did not skip them",
+      ),
+    },
+  ),
+  "bundle.archive-damaged": kind(
     "The archive is corrupt or truncated: members after the damage, or cut off by it, are lost (attribute `problems`, `incompleteMembers`)",
-  "bundle.skipped-members":
+    {
+      problems: attr.texts("What is wrong with the archive, as the reader reported it"),
+      incompleteMembers: attr.texts("Members cut off by the damage, at most 50"),
+    },
+  ),
+  "bundle.skipped-members": kind(
     "Members refused on purpose: symbolic links, unsafe names, devices, members that could not be extracted (attribute `members`)",
-} as const;
+    {
+      members: attr.texts("Refused members' paths, at most 50"),
+      reasons: attr.texts("Distinct reasons the members were refused"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 /** Sources most investigations lean on; ones that are one of several alternatives are grouped. */

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Severity } from "../src/domain/severity.ts";
 import type { ArtifactName } from "../src/evidence/layout.ts";
 import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
@@ -5,21 +6,93 @@ import { draft } from "../src/toolkit/finding-drafts.ts";
 import { buildPrefilter, journalLineTime } from "../src/toolkit/log-signals.ts";
 import { Occurrences } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "bootstrap.failed":
+  "bootstrap.failed": kind(
     "nodeadm, bootstrap.sh or a cloud-init user-data script failed in the latest boot (fatal Command failed, [eks-bootstrap] ERROR, Failed running …/scripts/part-001, unit failed); attribute causes; medium when only a script after a completed bootstrap failed, info when a later run succeeded: node.bootstrap-misconfigured",
-  "bootstrap.endpoint":
+    {
+      stages: attr.texts(
+        "Bootstrap logs holding the failures, sorted: nodeadm-config, nodeadm-run, cloud-init-output, cloud-init, user-data",
+      ),
+      causes: attr.texts(
+        "Distinct failure causes, sorted: endpoint, ca, cluster-name, cidr, describe-cluster, imds, permission, network, exec, config-parse, user-script, other",
+      ),
+      latestRun: attr.flag("Set (true) when the failures are in the latest run and nothing cleared them"),
+      afterBootstrapComplete: attr.flag("Set (true) when only a user-data step failed after bootstrap completed"),
+      cleared: attr.flag(
+        "Set (true) when the failures are from an earlier attempt or boot and the latest run completed",
+      ),
+    },
+  ),
+  "bootstrap.endpoint": kind(
     "Fact: the API server endpoint host bootstrap configured and where it came from (nodeadm config, bootstrap.sh flags, user-data trace)",
-  "bootstrap.endpoint-invalid":
+    {
+      host: attr.text("API server endpoint host as written (empty when the URL has none)"),
+      source: attr.text(
+        "Bootstrap log the value came from: nodeadm-config, nodeadm-run, cloud-init-output, cloud-init or user-data",
+      ),
+      https: attr.flag("Whether the endpoint is an https URL (always true for this kind)"),
+    },
+  ),
+  "bootstrap.endpoint-invalid": kind(
     "The API server endpoint bootstrap used is empty, None/null, an unsubstituted template or not https: the kubelet cannot reach the cluster",
-  "bootstrap.ca-invalid":
+    {
+      reason: z
+        .enum(["empty", "placeholder", "unsubstituted-template", "not-https", "no-host", "not-a-url"])
+        .describe("What is wrong with the endpoint value"),
+      source: attr.text(
+        "Bootstrap log the value came from: nodeadm-config, nodeadm-run, cloud-init-output, cloud-init or user-data",
+      ),
+      value: attr.text("The endpoint value as written, only when it is empty or a placeholder (None, null, …)"),
+      host: attr.text("The endpoint's host, when the value is otherwise invalid but has one"),
+    },
+  ),
+  "bootstrap.ca-invalid": kind(
     "The cluster CA bootstrap used is empty, None, not base64 or not a PEM certificate (x509 errors follow)",
-  "bootstrap.max-pods":
+    {
+      reason: z
+        .enum(["empty", "placeholder", "unsubstituted-template", "not-base64", "not-a-certificate"])
+        .describe("What is wrong with the cluster CA value"),
+      source: attr.text(
+        "Bootstrap log the value came from: nodeadm-config, nodeadm-run, cloud-init-output, cloud-init or user-data",
+      ),
+      length: attr.count("Length of the CA value as written (characters)"),
+    },
+  ),
+  "bootstrap.max-pods": kind(
     "Fact: max-pods set at bootstrap (attribute maxPods, a number), for capacity checks against the CNI's IP capacity",
-  "bootstrap.settings":
+    {
+      maxPods: attr.count("max-pods set at bootstrap (pods)"),
+      source: attr.text(
+        "Bootstrap log the value came from: nodeadm-config, nodeadm-run, cloud-init-output, cloud-init or user-data",
+      ),
+      useMaxPods: attr.flag("Value of bootstrap.sh --use-max-pods, when given"),
+    },
+  ),
+  "bootstrap.settings": kind(
     "Fact: bootstrap method, cluster name, container runtime, kubelet version, whether kubelet extra args were given, DNS cluster IP",
-} as const;
+    {
+      sources: attr.texts(
+        "Bootstrap logs read, in reading order: nodeadm-config, nodeadm-run, cloud-init-output, cloud-init, user-data",
+      ),
+      runs: attr.count("Bootstrap runs seen across those logs"),
+      method: z.enum(["nodeadm", "bootstrap.sh"]).describe("How the node was bootstrapped"),
+      clusterName: attr.text("EKS cluster name bootstrap used"),
+      containerRuntime: attr.text("Container runtime bootstrap configured (containerd with nodeadm)"),
+      kubeletVersion: attr.text("kubelet version bootstrap reported"),
+      kubeletExtraArgs: attr.flag("Whether non-empty kubelet extra args / flags were given"),
+      dnsClusterIp: attr.text(
+        "Cluster DNS IP bootstrap passed (--dns-cluster-ip or clusterDNS; may be a comma-separated list)",
+      ),
+      describeCluster: attr.flag(
+        "Set (true) when nodeadm described the cluster (DescribeCluster) to fill in its details",
+      ),
+      ipFamily: attr.text("IP family bootstrap used (ipv4 / ipv6)"),
+      configSource: attr.text("nodeadm configSource URI (e.g. imds://user-data)"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 const SOURCES: readonly ArtifactName[] = ["nodeadmConfig", "nodeadmRun", "cloudInitOutput", "cloudInit", "userData"];

@@ -1,23 +1,95 @@
+import { z } from "zod";
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
 import { draft } from "../src/toolkit/finding-drafts.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "cni-config.settings":
+  "cni-config.settings": kind(
     "The VPC CNI's effective configuration (fact): prefix delegation, custom networking, external SNAT, security groups for pods mode, MTU, warm targets, network policy, plugins chained in the conflist",
-  "cni-config.jumbo-mtu":
+    {
+      prefixDelegation: attr.flag("ENABLE_PREFIX_DELEGATION (false when unset)"),
+      customNetworking: attr.flag("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG (false when unset)"),
+      externalSnat: attr.flag("AWS_VPC_K8S_CNI_EXTERNALSNAT (false when unset)"),
+      podEni: attr.flag("ENABLE_POD_ENI: security groups for pods (false when unset)"),
+      sgppMode: attr.nullable(
+        attr.text("security-groups-for-pods enforcing mode (strict, standard); null when ENABLE_POD_ENI is off"),
+      ),
+      networkPolicy: attr.nullable(attr.flag("ENABLE_NETWORK_POLICY; null when unset")),
+      ipv6: attr.flag("ENABLE_IPv6 (false when unset)"),
+      mtu: attr.number("effective ENI MTU (AWS_VPC_ENI_MTU, default 9001)", "bytes"),
+      podMtu: attr.number("effective pod MTU (conflist mtu, POD_MTU, else the ENI MTU)", "bytes"),
+      mtuExplicit: attr.flag("the MTU was set explicitly (AWS_VPC_ENI_MTU or the conflist), not the default"),
+      warmIpTarget: attr.nullable(attr.number("WARM_IP_TARGET; null when unset", "addresses")),
+      minimumIpTarget: attr.nullable(attr.number("MINIMUM_IP_TARGET; null when unset", "addresses")),
+      warmPrefixTarget: attr.nullable(attr.number("WARM_PREFIX_TARGET; null when unset", "prefixes")),
+      warmEniTarget: attr.nullable(
+        attr.number(
+          "WARM_ENI_TARGET (1 by default when no IP target is set); null when unset and IP targets are",
+          "ENIs",
+        ),
+      ),
+      maxEni: attr.nullable(attr.number("MAX_ENI; null when unset", "ENIs")),
+      vethPrefix: attr.text("host-side veth name prefix (default eni)"),
+      plugins: attr.texts("plugin types chained in the conflist, in order"),
+      egressCni: attr.nullable(
+        attr.flag("the egress-cni plugin is chained and enabled; null without an aws-cni conflist"),
+      ),
+      portmap: attr.nullable(attr.flag("the portmap plugin is chained; null without an aws-cni conflist")),
+      cniVersion: attr.nullable(attr.text("the conflist's cniVersion; null when unknown")),
+      cniImage: attr.nullable(attr.text("aws-node container image; null when unknown")),
+      configured: attr.texts("known CNI env settings as configured, `KEY=value`"),
+      sources: attr.texts(
+        "where the settings came from (conflist, aws-node env, ipamd env-settings, networkutils env-settings)",
+      ),
+    },
+  ),
+  "cni-config.jumbo-mtu": kind(
     "Pods and ENIs use a 9001-byte MTU (the VPC CNI default): a fact that only matters with tunnelled, VPN, peering or internet paths that cannot carry jumbo frames",
-  "cni-config.other-cni":
+    {
+      eniMtu: attr.number("effective ENI MTU", "bytes"),
+      podMtu: attr.number("effective pod MTU", "bytes"),
+      explicit: attr.flag("the MTU was set explicitly, not the VPC CNI default"),
+      source: z
+        .enum(["conflist", "env", "default"])
+        .describe("where the MTU came from: the conflist, AWS_VPC_ENI_MTU, or the VPC CNI default"),
+    },
+  ),
+  "cni-config.other-cni": kind(
     "Other CNI configurations sit next to 10-aws.conflist; the runtime uses the first in lexical order (fact)",
-  "cni-config.conflist-missing":
+    {
+      files: attr.texts("CNI configuration file names in /etc/cni/net.d"),
+      active: attr.text("the file the runtime uses (first in lexical order)"),
+      awsIsActive: attr.flag("the aws-cni conflist is the one in use"),
+    },
+  ),
+  "cni-config.conflist-missing": kind(
     "The aws-node container is configured but no CNI conflist was collected: ipamd never wrote 10-aws.conflist (kubelet reports `no networks found in /etc/cni/net.d`)",
-  "cni-config.invalid":
+    {
+      sources: attr.texts(
+        "where the CNI settings were found (aws-node env, ipamd env-settings, networkutils env-settings)",
+      ),
+    },
+  ),
+  "cni-config.invalid": kind(
     "A CNI conflist is present but is not valid JSON or has no plugins: the runtime cannot set up pod networking with it",
-  "cni-config.mtu-mismatch":
+    {
+      file: attr.text("bundle path of the unusable conflist"),
+      problem: attr.text("why it cannot be used (empty, invalid JSON, no plugins array)"),
+    },
+  ),
+  "cni-config.mtu-mismatch": kind(
     "Pods are configured with a larger MTU than the node's own uplink interfaces carry (ifconfig): large pod packets are fragmented or dropped (net.mtu-mismatch)",
-} as const;
+    {
+      podMtu: attr.number("effective pod MTU", "bytes"),
+      eniMtu: attr.number("effective ENI MTU", "bytes"),
+      uplinkMtus: attr.texts("the node's uplink interfaces and their MTUs, `name=mtu` (bytes)"),
+      minUplinkMtu: attr.number("smallest uplink interface MTU", "bytes"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 /**

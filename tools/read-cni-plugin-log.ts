@@ -9,18 +9,55 @@ import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts
 import { createCniTimeParser, preferPrimary } from "../src/toolkit/parse-vpc-cni-log.ts";
 import { humanDuration, inWindow, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "cni.ipamd-unreachable":
+  "cni.ipamd-unreachable": kind(
     "The aws-cni plugin could not reach IPAMD's gRPC server on 127.0.0.1:50051 (connection refused, Unavailable, Error received from AddNetwork gRPC call): evidence for cni.ipamd-down; low once adds succeeded again long ago",
-  "cni.ip-assign-failed":
+    {
+      addFailures: attr.count("ADD requests that could not reach IPAMD"),
+      delFailures: attr.count("DEL requests that could not reach IPAMD"),
+      pods: attr.texts("pods (namespace/name) whose requests could not reach IPAMD"),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+      recovered: attr.flag("pod adds succeeded again afterwards (an IPAMD restart blip)"),
+    },
+  ),
+  "cni.ip-assign-failed": kind(
     "IPAMD answered but had no address for the pod (Failed to assign an IP address to container): the plugin-side symptom of subnet exhaustion, node IP capacity, throttling or permission faults; attribute `pods`",
-  "cni.add-errors":
+    {
+      pods: attr.texts("pods (namespace/name) IPAMD had no address for"),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+      recovered: attr.flag("pods got addresses again afterwards and the failures stopped long before the window's end"),
+      lastSuccessfulAddAt: attr.instant("last pod add that got an address"),
+    },
+  ),
+  "cni.add-errors": kind(
     "Other CNI ADD failures (veth/route setup, network policy agent, version mismatch, bad config); attribute `reasons`",
-  "cni.del-errors": "CNI DEL failures (teardown, DelNetwork errors): usually benign retries; info unless frequent",
-  "cni.requests":
+    {
+      reasons: attr.texts("classified reasons the ADDs failed"),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+      recovered: attr.flag("pod adds succeeded afterwards and the failures stopped long before the window's end"),
+    },
+  ),
+  "cni.del-errors": kind(
+    "CNI DEL failures (teardown, DelNetwork errors): usually benign retries; info unless frequent",
+    {
+      frequent: attr.flag("DEL failures frequent and recent enough to matter"),
+      stale: attr.flag("last seen long before the window's end"),
+    },
+  ),
+  "cni.requests": kind(
     "Fact: ADD/DEL request counts, successful adds and the last successful add (evidence that pod networking worked until then)",
-} as const;
+    {
+      adds: attr.count("CNI ADD requests received"),
+      dels: attr.count("CNI DEL requests received"),
+      successfulAdds: attr.count("ADD requests that got an address from IPAMD"),
+      failedAdds: attr.count("ADD requests that failed (IPAMD unreachable, no address, other errors)"),
+      lastAddAt: attr.instant("last ADD request"),
+      lastSuccessfulAddAt: attr.instant("last ADD that got an address"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 type Signal =

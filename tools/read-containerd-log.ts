@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
 import type { WindowMs } from "../src/domain/time.ts";
@@ -11,30 +12,118 @@ import { makeLocator, OccurrenceTable, Occurrences } from "../src/toolkit/occurr
 import { parseContainerdConfig, type ContainerdConfig } from "../src/toolkit/parse-containerd-config.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+
+/** Set on findings whose signal stopped long before the window's end. */
+const STALE = attr.flag("Set (true) when the signal stopped long before the window's end (severity lowered to info)");
 
 const KINDS = {
-  "containerd.sandbox-image-pull-failed":
+  "containerd.sandbox-image-pull-failed": kind(
     "Pulling the configured sandbox (pause) image fails (401 Unauthorized, no basic auth credentials, not found …): no pod can get a sandbox; info once a later pull succeeded",
-  "containerd.sandbox-image-deleted":
+    {
+      reasons: attr.texts(
+        "Distinct pull failure reasons, sorted: auth, throttled, not-found, tls, network, no-space, other",
+      ),
+      cleared: attr.flag("Set (true) when a later pull of the pause image succeeded"),
+      stale: STALE,
+    },
+  ),
+  "containerd.sandbox-image-deleted": kind(
     "The pause image was removed (RemoveImage / ImageDelete events for it, usually kubelet image GC): containerd cannot pull it back from ECR on its own; low once it was pulled again",
-  "containerd.image-pull-failed":
+    {
+      repulled: attr.flag("Set (true) when the pause image was pulled again after its last deletion"),
+      stale: STALE,
+    },
+  ),
+  "containerd.image-pull-failed": kind(
     "Workload images fail to pull; attribute `reasons` (auth, throttled, not-found, tls, network, no-space, other) and `images`",
-  "containerd.no-space": "containerd hit `no space left on device` (image unpack, snapshots, container state)",
-  "containerd.restarts":
+    {
+      reasons: attr.texts(
+        "Distinct pull failure reasons, sorted: auth, throttled, not-found, tls, network, no-space, other",
+      ),
+      images: attr.texts("Workload image references that failed to pull (first 5)"),
+      stillFailing: attr.texts("Images whose last pull failed, with no later successful pull (at most 5)"),
+      cleared: attr.flag("Set (true) when every failing image was pulled successfully later"),
+      stale: STALE,
+    },
+  ),
+  "containerd.no-space": kind("containerd hit `no space left on device` (image unpack, snapshots, container state)", {
+    stale: STALE,
+  }),
+  "containerd.restarts": kind(
     "containerd crashed and systemd restarted it (main process exited non-zero or was killed, restart counter); clean restarts and bootstrap restarts are info",
-  "containerd.not-running":
+    {
+      crashes: attr.count("containerd crashes this boot (non-zero exits / failures systemd reported)"),
+      restartCounter: attr.count("systemd's highest restart counter for containerd"),
+      startsThisBoot: attr.count("Times containerd booted successfully this boot"),
+      cleanStops: attr.count("Clean stops by systemd this boot"),
+      clean: attr.flag("Set (true) when there were no crashes, only clean restarts"),
+      stale: STALE,
+    },
+  ),
+  "containerd.not-running": kind(
     "The journal ends with containerd stopped or failed (no later successful start): the container runtime is down",
-  "containerd.errors":
+    {
+      state: z.enum(["stopped", "failed"]).describe("containerd's state at the end of its journal"),
+      gaveUp: attr.flag("Whether systemd gave up restarting it (start request repeated too quickly)"),
+      restartCounter: attr.count("systemd's highest restart counter for containerd"),
+      lastFatal: attr.text("Last fatal error message containerd logged (at most 200 characters)"),
+    },
+  ),
+  "containerd.errors": kind(
     "Other containerd level=error/fatal/panic lines, grouped by message (attribute `messages`); benign deletion races (ContainerStatus … NotFound) are not counted here",
-  "containerd.shim-errors":
+    {
+      messages: attr.texts('Up to 10 most frequent error messages with identifiers blanked, "N× message"'),
+      distinctMessages: attr.count("Distinct error message groups (at most 200 tracked)"),
+      fatal: attr.count("fatal / panic lines among them"),
+      cleared: attr.flag("Set (true) when the errors occurred only while the node was booting"),
+      stale: STALE,
+    },
+  ),
+  "containerd.shim-errors": kind(
     "Containers or sandboxes fail to start in the shim/runc (failed to start shim, OCI runtime create failed); attribute `causes` (exec-not-found and oom are the workload's own; cgroup, mount, permission, other)",
-  "containerd.config":
+    {
+      causes: attr.texts(
+        "Distinct shim/runc failure causes, sorted: exec-not-found, oom, cgroup, mount, permission, other",
+      ),
+      workloadOnly: attr.flag("Whether every cause is the workload's own (exec-not-found, oom)"),
+      stale: STALE,
+    },
+  ),
+  "containerd.config": kind(
     "containerd's configuration from `containerd config dump` (fact; hand-off attributes `sandboxImage` and `systemdCgroup` for read_kubelet_config)",
-  "containerd.config-invalid":
+    {
+      defaultRuntime: attr.text("CRI default runtime name (runc unless configured)"),
+      sandboxImage: attr.text(
+        "Sandbox (pause) image containerd uses (hand-off containerdSandboxImage for read_kubelet_config)",
+      ),
+      systemdCgroup: attr.flag(
+        "runc's SystemdCgroup option (hand-off containerdSystemdCgroup for read_kubelet_config)",
+      ),
+      configVersion: attr.number("Config schema version (2 for containerd 1.x, 3 for 2.x)"),
+      snapshotter: attr.text("CRI snapshotter (e.g. overlayfs)"),
+    },
+  ),
+  "containerd.config-invalid": kind(
     "`containerd config dump` printed an error or nothing containerd-shaped: containerd cannot load its configuration",
-  "containerd.status":
+    { problem: attr.text("Why the dump is unusable (the error containerd printed, or not a containerd config dump)") },
+  ),
+  "containerd.status": kind(
     "containerd's lifecycle in the window (fact): whether it is running, when it last started, its version, restarts and benign error counts",
-} as const;
+    {
+      running: attr.flag("Whether containerd is running (or no lifecycle line says otherwise)"),
+      state: z
+        .enum(["unknown", "running", "stopped", "failed"])
+        .describe("containerd's state at the end of the journal (unknown without lifecycle lines this boot)"),
+      startsThisBoot: attr.count("Times containerd booted successfully this boot"),
+      crashes: attr.count("containerd crashes this boot"),
+      restartCounter: attr.count("systemd's highest restart counter for containerd"),
+      benignErrors: attr.count("Benign error lines not counted as errors (deletion races, probe ExecSync failures …)"),
+      version: attr.text("containerd version from its startup line"),
+      lastStartedAt: attr.instant("When containerd last booted successfully"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 const CORRELATE: Partial<Record<Kind, string[]>> = {
@@ -612,7 +701,7 @@ function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext)
     }
     default:
       severity = "info";
-      summary = `${KINDS[kind]} (${n})`;
+      summary = `${KINDS[kind].description} (${n})`;
   }
   if (severity !== "info" && !isRecent(occ, ctx.window)) {
     severity = "info";

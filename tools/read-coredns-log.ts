@@ -8,20 +8,72 @@ import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts
 import { criMessage, criTime, dedupeContainerLogs, parseContainerLogPath } from "../src/toolkit/parse-container-log.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "coredns.upstream-timeouts":
+  "coredns.upstream-timeouts": kind(
     "CoreDNS forwarded queries that timed out (read udp …->upstream:53: i/o timeout, no healthy proxies): evidence for dns.vpc-resolver-throttled; attributes upstreams, toVpcResolver",
-  "coredns.loop-detected":
+    {
+      upstreams: attr.texts(
+        "Upstreams that timed out as ip:port (or no-healthy-upstream, unknown), most frequent first, at most 5",
+      ),
+      toVpcResolver: attr.flag(
+        "A timed-out upstream is the VPC resolver (one of the nameservers input, else x.x.x.2 or 169.254.169.253)",
+      ),
+      qtypes: attr.texts("Query types of the timed-out queries, sorted"),
+      names: attr.texts("Timed-out query names, HINFO probes excluded, at most 5"),
+      loopProbeOnly: attr.flag("Only the loop plugin's start-up HINFO probes timed out"),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end and was downgraded to info"),
+    },
+  ),
+  "coredns.loop-detected": kind(
     "[FATAL] plugin/loop: CoreDNS forwards to itself (resolv.conf points at a local stub) and exits",
-  "coredns.servfail": "Queries answered SERVFAIL (from the log plugin's query lines); attributes names, slowAnswers",
-  "coredns.apiserver-unreachable":
+    {
+      zones: attr.texts("Zones the loop plugin reported a loop for"),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end and was downgraded to info"),
+    },
+  ),
+  "coredns.servfail": kind(
+    "Queries answered SERVFAIL (from the log plugin's query lines); attributes names, slowAnswers",
+    {
+      names: attr.texts("Query names answered SERVFAIL, at most 5"),
+      slowAnswers: attr.count("SERVFAIL answers that took 2 s or more (answers)"),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end and was downgraded to info"),
+    },
+  ),
+  "coredns.apiserver-unreachable": kind(
     "The kubernetes plugin cannot list/watch the API server (failed to list, Kubernetes API connection failure): cluster names do not resolve; info for start-up retries that stopped",
-  "coredns.errors":
+    {
+      readyWaits: attr.count("plugin/ready `Still waiting on` lines in the window (lines)"),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end and was downgraded to info"),
+    },
+  ),
+  "coredns.errors": kind(
     "Other [ERROR] lines (connection refused, network is unreachable, REFUSED upstreams…); attribute causes",
-  "coredns.nxdomain": "Fact: NXDOMAIN answers (search-path expansions, health-check names): a red herring on its own",
-  "coredns.pods": "Fact: which CoreDNS pods logged on this node, their version and how many lines were errors",
-} as const;
+    {
+      causes: attr.texts(
+        "Causes of the other errors, sorted: connection-refused, unreachable, upstream-refused, truncated, other",
+      ),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end and was downgraded to info"),
+    },
+  ),
+  "coredns.nxdomain": kind(
+    "Fact: NXDOMAIN answers (search-path expansions, health-check names): a red herring on its own",
+    {
+      names: attr.texts("Query names answered NXDOMAIN, at most 5"),
+      healthCheckNames: attr.count("NXDOMAIN answers for health/readiness/probe-like names (answers)"),
+      searchPathExpansions: attr.count(
+        "NXDOMAIN answers for search-path expansions (*.cluster.local., *.compute.internal., …) (answers)",
+      ),
+    },
+  ),
+  "coredns.pods": kind("Fact: which CoreDNS pods logged on this node, their version and how many lines were errors", {
+    pods: attr.texts("CoreDNS pods whose logs were read, sorted"),
+    files: attr.count("CoreDNS log files read"),
+    errorLines: attr.count("Error, warning and fatal lines in the window (SERVFAIL/NXDOMAIN query lines excluded)"),
+    version: attr.text("CoreDNS version banner (e.g. CoreDNS-1.11.1)"),
+  }),
+};
 type Kind = keyof typeof KINDS;
 /** Kinds read from individual log lines (coredns.pods is about the files). */
 type SignalKind = Exclude<Kind, "coredns.pods">;

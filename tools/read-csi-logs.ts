@@ -13,26 +13,89 @@ import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts
 import { criMessage, criTime, dedupeContainerLogs, parseContainerLogPath } from "../src/toolkit/parse-container-log.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+import { z } from "zod";
+
+/** Set on every signal kind but csi.driver-registered when it stopped well before the window's end. */
+const stale = attr.flag("True when the signal stopped well before the window's end (severity lowered to info)");
+const volumes = attr.texts("EBS volume ids (vol-…) named in the failing lines, at most 10");
 
 const KINDS = {
-  "csi.ebs-device-not-found":
+  "csi.ebs-device-not-found": kind(
     "The EBS CSI node plugin cannot find or verify the attached volume's device (Failed to find device path, no device path for device, NVMe path mismatch: already mounted): storage.ebs-device-not-found",
-  "csi.ebs-attach-failed":
+    {
+      volumes,
+      devices: attr.texts("Device paths (/dev/nvme1n1 …) named in the failing lines, at most 5"),
+      stale,
+    },
+  ),
+  "csi.ebs-attach-failed": kind(
     "EBS attach failures (AttachVolume / ControllerPublishVolume errors, timed out waiting for the condition, VolumeInUse, already attached, device name in use, attachment limit): storage.ebs-attach-timeout",
-  "csi.efs-mount-timeout":
+    {
+      causes: z
+        .array(
+          z.enum(["in-use-elsewhere", "device-name-busy", "attachment-limit", "timeout", "incorrect-state", "other"]),
+        )
+        .describe(
+          "Why attaches failed, sorted: in-use-elsewhere, device-name-busy, attachment-limit, timeout, incorrect-state, other",
+        ),
+      volumes,
+      stale,
+    },
+  ),
+  "csi.efs-mount-timeout": kind(
     "EFS NFS mounts time out or the TLS tunnel fails (mount.nfs4: Connection timed out, stunnel / TLS tunnel errors, mount target name not resolvable); attribute causes: storage.efs-mount-timeout",
-  "csi.mount-failed":
+    {
+      causes: z
+        .array(z.enum(["tls-tunnel", "mount-target-dns", "nfs-not-responding", "nfs-timeout"]))
+        .describe("Why EFS mounts failed, sorted: tls-tunnel, mount-target-dns, nfs-not-responding, nfs-timeout"),
+      stale,
+    },
+  ),
+  "csi.mount-failed": kind(
     "Other CSI mount / stage / publish failures (Mount failed: exit status 32, wrong fs type, permission denied)",
-  "csi.imds-error":
+    {
+      causes: z
+        .array(z.enum(["filesystem", "permission", "mount-exit-32", "other"]))
+        .describe(
+          "Why mounts failed, sorted: filesystem (wrong fs type, bad superblock), permission, mount-exit-32, other",
+        ),
+      stale,
+    },
+  ),
+  "csi.imds-error": kind(
     "A CSI driver could not reach the instance metadata service (EC2MetadataError, 169.254.169.254 timeouts); attribute kubernetesFallback when it used the Kubernetes API instead: evidence for net.imds-unreachable",
-  "csi.registration-failed":
+    {
+      kubernetesFallback: attr.flag("True when a driver said it took its metadata from the Kubernetes API instead"),
+      stale,
+    },
+  ),
+  "csi.registration-failed": kind(
     "The node-driver-registrar could not register the driver with the kubelet (PluginRegistered:false): storage.csi-node-plugin-missing",
-  "csi.driver-registered":
+    {
+      drivers: attr.texts("Drivers whose registration failed (driver name, else the pod name, else `unknown`)"),
+      cleared: attr.flag("True when every failing pod later registered successfully (severity info)"),
+      stale,
+    },
+  ),
+  "csi.driver-registered": kind(
     "Fact: CSI drivers the kubelet accepted on this node (PluginRegistered:true); their absence together with the kubelet's 'not found in the list of registered CSI drivers' points to storage.csi-node-plugin-missing",
-  "csi.plugins": "Fact: which CSI pods and containers logged on this node, drivers and versions",
-  "csi.no-plugin-logs":
+    { drivers: attr.texts("Registered drivers (driver name, else the pod name, else `unknown`)") },
+  ),
+  "csi.plugins": kind("Fact: which CSI pods and containers logged on this node, drivers and versions", {
+    pods: attr.texts("CSI pods whose logs were read, sorted"),
+    containers: attr.texts("CSI containers whose logs were read (ebs-plugin, node-driver-registrar …), sorted"),
+    drivers: attr.texts("CSI driver names (…csi.aws.com) the pods announced, sorted"),
+    versions: attr.texts("Driver versions as `driver version`, at most 6"),
+    nodePlugin: attr.flag("True when a node plugin pod (…-node-…) logged"),
+    controller: attr.flag("True when a controller pod (…-controller-…) logged"),
+    efsUtilsLog: attr.flag("True when the bundle holds the efs-utils mount log"),
+  }),
+  "csi.no-plugin-logs": kind(
     "Fact: the bundle holds container logs but none from an EBS or EFS CSI pod (no CSI node plugin ran here)",
-} as const;
+    { containerLogFiles: attr.count("Container log files collected from other pods (files)") },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 const ERRORISH = /(error|fail|timed out|timeout|refused|denied|unable|could not|cannot|not found)/i;
@@ -274,7 +337,7 @@ function summarize(kind: Kind, occ: Occurrences, x: Extras): string {
     case "csi.driver-registered":
       return `CSI driver${x.registered.size === 1 ? "" : "s"} ${[...new Set([...x.registered.keys()].map((p) => x.driversByPod.get(p) ?? p))].join(", ")} registered with the kubelet`;
     default:
-      return `${KINDS[kind]} (${n})`;
+      return `${KINDS[kind].description} (${n})`;
   }
 }
 

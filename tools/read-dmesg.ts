@@ -5,27 +5,99 @@ import { buildPrefilter, matchSignals, type LogSignal } from "../src/toolkit/log
 import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+import { z } from "zod";
+
+/** Set by draftFor on every kind but kernel.boot when it applies. */
+const stale = attr.flag("True when the signal stopped well before the window's end (severity lowered to info)");
+const timesUnknown = attr.flag("True when the kernel log's line times could not be turned into instants");
 
 const KINDS = {
-  "kernel.oom-kill-system":
+  "kernel.oom-kill-system": kind(
     "The node itself ran out of memory (global OOM, CONSTRAINT_NONE) or the OOM killer hit a system process (kubelet, containerd, systemd-*, aws-k8s-agent …); attributes `victims`, `systemVictims`; medium when a global OOM only killed pod processes",
-  "kernel.oom-kill-workload":
+    {
+      victims: attr.texts("Killed processes as `comm(pid)`, at most 10"),
+      systemVictims: attr.texts(
+        "Killed system processes (kubelet, containerd, systemd-* …) by command name, at most 10",
+      ),
+      systemProcessKilled: attr.flag("True when the OOM killer killed at least one system process"),
+      globalOom: attr.flag("True when at least one kill was a node-wide (global, not memcg) OOM"),
+      stale,
+      timesUnknown,
+    },
+  ),
+  "kernel.oom-kill-workload": kind(
     "A container hit its own memory limit (memcg OOM inside kubepods): the workload's own fault, not the node's (info)",
-  "kernel.conntrack-table-full": "nf_conntrack: table full, dropping packet: new connections are dropped",
-  "kernel.soft-lockup": "BUG: soft lockup - a CPU was stuck in the kernel (attribute `maxStuckSeconds`)",
-  "kernel.hung-task": "Tasks blocked for more than 120 seconds (hung in uninterruptible sleep, usually I/O)",
-  "kernel.rcu-stall": "RCU detected stalls on CPUs/tasks",
-  "kernel.fs-errors":
+    {
+      victims: attr.texts("Killed container processes by command name, at most 10"),
+      podUids: attr.texts("UIDs of the pods whose memory cgroup hit its limit, at most 20"),
+      timesUnknown,
+    },
+  ),
+  "kernel.conntrack-table-full": kind("nf_conntrack: table full, dropping packet: new connections are dropped", {
+    stale,
+    timesUnknown,
+  }),
+  "kernel.soft-lockup": kind("BUG: soft lockup - a CPU was stuck in the kernel (attribute `maxStuckSeconds`)", {
+    maxStuckSeconds: attr.seconds("Longest time a CPU was reported stuck in the kernel; 0 when no line said"),
+    processes: attr.texts("Processes running on the stuck CPUs, at most 10"),
+    stale,
+    timesUnknown,
+  }),
+  "kernel.hung-task": kind("Tasks blocked for more than 120 seconds (hung in uninterruptible sleep, usually I/O)", {
+    tasks: attr.texts("Names of the hung tasks, at most 10"),
+    stale,
+    timesUnknown,
+  }),
+  "kernel.rcu-stall": kind("RCU detected stalls on CPUs/tasks", { stale, timesUnknown }),
+  "kernel.fs-errors": kind(
     "Filesystem or block I/O errors (EXT4-fs error, XFS corruption or shutdown, Buffer I/O error, I/O error on dev …); attribute `devices`, `readOnly` when a filesystem was remounted read-only",
-  "kernel.nvme-errors": "NVMe controller timeouts, aborts and resets (EBS and instance-store volumes)",
-  "kernel.ena-reset":
+    {
+      devices: attr.texts("Block devices named in the error lines (nvme1n1, xvda1, dm-0 …), at most 10"),
+      readOnly: attr.flag("True when a filesystem was remounted read-only"),
+      stale,
+      timesUnknown,
+    },
+  ),
+  "kernel.nvme-errors": kind("NVMe controller timeouts, aborts and resets (EBS and instance-store volumes)", {
+    devices: attr.texts("NVMe controllers or block devices named in the error lines (nvme1, nvme1n1 …), at most 10"),
+    stale,
+    timesUnknown,
+  }),
+  "kernel.ena-reset": kind(
     "The ENA network driver reset the device (TX hang, keep-alive watchdog, NETDEV WATCHDOG): the node's network dropped briefly",
-  "kernel.fragmentation-needed":
+    {
+      interfaces: attr.texts("Network interfaces named in the reset lines (eth0, ens5 …), at most 8"),
+      stale,
+      timesUnknown,
+    },
+  ),
+  "kernel.fragmentation-needed": kind(
     "Fragmentation-needed / packet-too-big drops in the kernel log (MTU mismatch on a path)",
-  "kernel.time-jump":
+    { stale, timesUnknown },
+  ),
+  "kernel.time-jump": kind(
     "The kernel distrusts or jumped its clock (clocksource marked unstable, time jumped): evidence for clock skew; info when only at boot",
-  "kernel.boot": "What the kernel log covers (fact): which file, timestamp style, boot time, kernel version",
-} as const;
+    {
+      bootOnly: attr.flag("True when every clock jump was within 15 minutes of boot"),
+      stale,
+      timesUnknown,
+    },
+  ),
+  "kernel.boot": kind("What the kernel log covers (fact): which file, timestamp style, boot time, kernel version", {
+    source: attr.text("Path of the kernel log file read"),
+    timestamps: z
+      .enum(["ctime", "relative", "relative-without-boot-time"])
+      .describe(
+        "Timestamp style: ctime (wall-clock), relative (seconds since boot, placed by the boot time) or relative-without-boot-time",
+      ),
+    timesKnown: attr.flag("True when at least one line's time could be turned into an instant"),
+    bootTime: attr.instant("When the node booted"),
+    coversFrom: attr.instant("Time of the first line in the kernel log (the ring buffer may have wrapped since boot)"),
+    kernelVersion: attr.text("Kernel release from the `Linux version` line"),
+    binaryLines: attr.count("Lines skipped because they hold NUL bytes"),
+  }),
+};
 type Kind = keyof typeof KINDS;
 
 const CORRELATE: Partial<Record<Kind, string[]>> = {
@@ -407,11 +479,11 @@ function draftFor(kind: Kind, occ: Occurrences, x: Extras, ctx: AnalyzerContext,
       break;
     case "kernel.boot":
       severity = "info";
-      summary = KINDS[kind];
+      summary = KINDS[kind].description;
       break;
     default:
       severity = BASE[kind];
-      summary = `${KINDS[kind].split(":")[0]} (${n})`;
+      summary = `${KINDS[kind].description.split(":")[0]} (${n})`;
   }
   const boot = ctx.clock.bootTime;
   if (kind === "kernel.time-jump" && boot !== undefined && occ.last !== undefined && occ.last <= boot + BOOT_GRACE_MS) {

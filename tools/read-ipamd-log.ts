@@ -15,27 +15,105 @@ import {
 } from "../src/toolkit/parse-vpc-cni-log.ts";
 import { humanDuration, inWindow, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "ipamd.subnet-exhausted":
+  "ipamd.subnet-exhausted": kind(
     'EC2 refused addresses because the subnet is full: InsufficientFreeAddressesInSubnet, "There aren\'t sufficient free Ipv4 addresses or prefixes", InsufficientCidrBlocks (no free /28 under prefix delegation), or a prefix target left short with 0 free prefixes for minutes; high when pods also found the datastore empty',
-  "ipamd.datastore-empty":
+    {
+      errorCodes: attr.texts(
+        "EC2 error codes naming the full subnet (InsufficientFreeAddressesInSubnet, InsufficientCidrBlocks, …)",
+      ),
+      apis: attr.texts("EC2 API calls that failed for lack of addresses"),
+      prefixDelegation: attr.flag("the shortage was of /28 prefixes (prefix delegation), not single addresses"),
+      datastoreEmpty: attr.flag("pods also found the IPAMD datastore empty"),
+      ec2Errors: attr.flag(
+        "EC2 itself reported the subnet full (false: only a prefix target left short with 0 free prefixes)",
+      ),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+    },
+  ),
+  "ipamd.datastore-empty": kind(
     "IPAMD had no address to give a pod (DataStore has no available IP/Prefix addresses): the shared symptom of subnet exhaustion, node IP capacity, throttling and permission faults; low once assignments resumed long ago",
-  "ipamd.ec2-throttled":
+    {
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+      recovered: attr.flag(
+        "pods were assigned addresses afterwards and the failures stopped 30+ minutes before the window's end",
+      ),
+      lastAssignedAt: attr.instant("last time IPAMD assigned a pod address"),
+      assignmentsSeen: attr.count("pod address assignments logged in the window"),
+    },
+  ),
+  "ipamd.ec2-throttled": kind(
     "EC2 throttled IPAMD (RequestLimitExceeded / Throttling); attribute `apis`; a handful of throttles is noise (info)",
-  "ipamd.permission-denied":
+    {
+      apis: attr.texts("EC2 API calls that were throttled"),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+      noise: attr.flag("fewer than 5 throttles: retried away by the SDK"),
+    },
+  ),
+  "ipamd.permission-denied": kind(
     "EC2 refused IPAMD for lack of permission (UnauthorizedOperation / AccessDenied); attribute `apis` names the calls (AssignPrivateIpAddresses, CreateNetworkInterface, AttachNetworkInterface, …)",
-  "ipamd.eni-limit-reached":
+    {
+      apis: attr.texts("EC2 API calls that were denied"),
+      errorCodes: attr.texts("denial error codes (UnauthorizedOperation, AccessDenied, …)"),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+      cleared: attr.flag("IPAMD served and assigned addresses afterwards"),
+    },
+  ),
+  "ipamd.eni-limit-reached": kind(
     "The instance holds all the ENIs it can (max ENI limit reached, cur=N max=N, AttachmentLimitExceeded); high together with an empty datastore (cni.node-ip-capacity), info on its own",
-  "ipamd.imds-error":
+    {
+      attachmentLimitExceeded: attr.flag("EC2 refused another ENI attachment (AttachmentLimitExceeded)"),
+      datastoreEmpty: attr.flag("pods found the IPAMD datastore empty"),
+      poolFull: attr.flag("the last pool stats had every address assigned"),
+      maxEnis: attr.count("the instance's ENI limit as IPAMD logged it"),
+      instanceType: attr.text("instance type named in the limit error"),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+    },
+  ),
+  "ipamd.imds-error": kind(
     "IPAMD could not read instance metadata (EC2MetadataError, 169.254.169.254 timeouts, failed to get region); info when it was a startup retry that cleared",
-  "ipamd.apiserver-error":
+    {
+      cleared: attr.flag("startup retries that stopped once IPAMD served"),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+    },
+  ),
+  "ipamd.apiserver-error": kind(
     "IPAMD could not reach the Kubernetes API (Failed to create client, Unable to reach API Server); info when it was a startup retry that cleared",
-  "ipamd.restart":
+    {
+      cleared: attr.flag("startup retries that stopped once IPAMD served"),
+      stale: attr.flag("last seen long before the window's end (severity info)"),
+    },
+  ),
+  "ipamd.restart": kind(
     "IPAMD started (Starting L-IPAMD): count, versions, whether it served after its last start; high for a crash loop",
-  "ipamd.pool-stats":
+    {
+      count: attr.count("IPAMD starts in the window"),
+      versions: attr.texts("IPAMD versions that started (at most 10)"),
+      crashLoop: attr.flag("3 or more starts within an hour"),
+      servedAfterLastStart: attr.flag("IPAMD served RPCs or assigned addresses after its last start"),
+      lastStartAt: attr.instant("IPAMD's last start"),
+    },
+  ),
+  "ipamd.pool-stats": kind(
     "Fact: the last IP pool stats IPAMD logged (total, assigned, cooldown, prefixes) and whether assigned ever reached total",
-} as const;
+    {
+      samples: attr.count("pool-stats lines in the window"),
+      lastTotal: attr.count("addresses in the pool at the last sample"),
+      lastAssigned: attr.count("addresses assigned at the last sample"),
+      lastFree: attr.count("addresses free at the last sample (total − assigned − cooldown, floored at 0)"),
+      everFull: attr.flag("some sample had every address assigned"),
+      fullSamples: attr.count("samples with every address assigned"),
+      zeroTotalSamples: attr.count("samples with no address in the pool"),
+      lastCooldown: attr.count("addresses in cooldown at the last sample"),
+      lastPrefixes: attr.count("/28 prefixes at the last sample"),
+      maxIpsPerEni: attr.count("addresses one ENI can hold, as IPAMD logged it"),
+      lastAt: attr.instant("time of the last sample"),
+      lastFullAt: attr.instant("last time the pool was full"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 type Signal =

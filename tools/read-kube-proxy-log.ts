@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Severity } from "../src/domain/severity.ts";
 import type { WindowMs } from "../src/domain/time.ts";
 import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
@@ -19,25 +20,92 @@ import {
 } from "../src/toolkit/parse-container-log.ts";
 import { humanDuration, inWindow, isRecent, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "kube-proxy.restore-failed":
+  "kube-proxy.restore-failed": kind(
     "kube-proxy could not program its rules: Failed to execute iptables-restore / iptables-restore: line N failed / nftables sync failed; attribute `causes` (xtables-lock, rule-error, nftables, other); info once syncs succeeded again",
-  "kube-proxy.xtables-lock":
+    {
+      causes: attr.texts("Failure causes, sorted: xtables-lock, rule-error, nftables, other"),
+      failedRuleLines: attr.numbers(
+        "Line numbers of the restore input that iptables-restore rejected, ascending, at most 10",
+      ),
+      syncFailed: attr.count("`Sync failed` lines in the window (lines)"),
+      syncsAfterLastFailure: attr.count("Rule syncs logged after the last restore failure (syncs)"),
+      cleared: attr.flag(
+        "Set (true) when later log lines show recovery (successful syncs or informers synced), so severity is info",
+      ),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end, so severity is info"),
+    },
+  ),
+  "kube-proxy.xtables-lock": kind(
     "Another app is currently holding the xtables lock: kube-proxy contended for the iptables lock; low when rare, info when it stopped",
-  "kube-proxy.sync-slow":
+    {
+      cleared: attr.flag(
+        "Set (true) when later log lines show recovery (successful syncs or informers synced), so severity is info",
+      ),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end, so severity is info"),
+    },
+  ),
+  "kube-proxy.sync-slow": kind(
     "A rules sync took longer than 10 s (SyncProxyRules complete elapsed / syncProxyRules took); attributes maxSeconds, slowSyncs",
-  "kube-proxy.syncs":
+    {
+      maxSeconds: attr.seconds("Slowest rule sync, rounded to 0.01"),
+      slowSyncs: attr.count("Rule syncs that took longer than 10 s (syncs)"),
+      syncs: attr.count("Rule syncs logged in the window (syncs)"),
+      numNATRules: attr.count("numNATRules from the last `Reloading service iptables data` line (rules)"),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end, so severity is info"),
+    },
+  ),
+  "kube-proxy.syncs": kind(
     "Fact: how many rule syncs were logged, the slowest and the last rule counts (numServices, numNATRules); argues against sync failures",
-  "kube-proxy.crash":
+    {
+      syncs: attr.count("Rule syncs logged in the window (syncs)"),
+      maxSeconds: attr.seconds("Slowest rule sync, rounded to 0.01"),
+      lastSeconds: attr.seconds("Duration of the last rule sync with a duration, rounded to 0.01"),
+      numServices: attr.count("numServices from the last `Reloading service iptables data` line (services)"),
+      numNATRules: attr.count("numNATRules from the last `Reloading service iptables data` line (rules)"),
+    },
+  ),
+  "kube-proxy.crash": kind(
     'kube-proxy panicked, exited ("command failed", Error running ProxyServer, failed to run) or restarted repeatedly; attributes starts, restartIndex',
-  "kube-proxy.apiserver-errors":
+    {
+      starts: attr.count("kube-proxy start (Version) lines in the window (starts)"),
+      exits: attr.count("Panics and fatal exits logged (exits)"),
+      restartIndex: attr.count("Highest container restart index among the log files read (restarts)"),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end, so severity is info"),
+    },
+  ),
+  "kube-proxy.apiserver-errors": kind(
     "kube-proxy could not list/watch Services or EndpointSlices (i/o timeout, connection refused, Unauthorized): its rules go stale; info for boot-time retries that stopped",
-  "kube-proxy.mode": "Fact: the proxier in use (iptables, ipvs, nftables) and the kube-proxy version",
-  "kube-proxy.conntrack-settings":
+    {
+      cleared: attr.flag(
+        "Set (true) when later log lines show recovery (successful syncs or informers synced), so severity is info",
+      ),
+      stale: attr.flag("Set (true) when the signal stopped long before the window's end, so severity is info"),
+    },
+  ),
+  "kube-proxy.mode": kind("Fact: the proxier in use (iptables, ipvs, nftables) and the kube-proxy version", {
+    mode: z
+      .enum(["iptables", "ipvs", "nftables", "userspace", "unknown"])
+      .describe("Proxier kube-proxy uses, or unknown"),
+    ipvsFallback: attr.flag("kube-proxy could not use the IPVS proxier and fell back"),
+    starts: attr.count("kube-proxy start (Version) lines in the window (starts)"),
+    version: attr.text("kube-proxy version (e.g. v1.29.0-eks-…)"),
+  }),
+  "kube-proxy.conntrack-settings": kind(
     "Fact: conntrack limits kube-proxy enforces; attribute `conntrackMax` (number) is the nf_conntrack_max kube-proxy set, for inspect_conntrack / read_sysctls",
-  "kube-proxy.no-log-lines": "Fact: the kube-proxy log exists but holds no lines (kube-proxy never logged here)",
-} as const;
+    {
+      conntrackMax: attr.count("nf_conntrack_max kube-proxy set (entries)"),
+      hashsize: attr.count("conntrack hashsize kube-proxy set (buckets)"),
+      tcpTimeoutEstablished: attr.seconds("nf_conntrack_tcp_timeout_established kube-proxy set"),
+      tcpTimeoutCloseWait: attr.seconds("nf_conntrack_tcp_timeout_close_wait kube-proxy set"),
+    },
+  ),
+  "kube-proxy.no-log-lines": kind("Fact: the kube-proxy log exists but holds no lines (kube-proxy never logged here)", {
+    files: attr.texts("The empty kube-proxy log files"),
+  }),
+};
 type Kind = keyof typeof KINDS;
 type Attributes = FindingDraft["attributes"];
 

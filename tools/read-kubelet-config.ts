@@ -15,31 +15,138 @@ import {
   type KubeletUnit,
 } from "../src/toolkit/parse-kubelet-config.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+
+const CA_SOURCE = z
+  .enum(["file", "data", "data-omitted", "none", "placeholder", "not-pem", "insecure"])
+  .describe(
+    "How the kubeconfig gives the cluster CA: file, data, data-omitted (kubectl hid it), none, placeholder, not-pem, insecure (TLS verification off)",
+  );
+const AUTH_METHOD = z
+  .enum(["exec", "token", "token-file", "client-certificate", "auth-provider", "basic", "none"])
+  .describe("How the kubelet authenticates to the API server (kubeconfig user)");
 
 const KINDS = {
-  "kubelet-config.settings":
+  "kubelet-config.settings": kind(
     "Effective kubelet settings (config file, drop-ins, then unit flags): maxPods, clusterDNS, clusterDomain, cgroupDriver, eviction thresholds, reserved resources, runtime endpoint, feature gates (fact; `maxPods` is the hand-off for ENI/IP capacity checks, `clusterDNS` for DNS checks)",
-  "kubelet-config.api-server":
+    {
+      maxPods: attr.nullable(
+        attr.number(
+          "Effective maxPods (flag, config, or the default 110 when a config was read); null when unknown",
+          "pods",
+        ),
+      ),
+      maxPodsSource: z
+        .enum(["flag", "config", "default", "unknown"])
+        .describe("Where maxPods came from: --max-pods, the config file, the kubelet default, or unknown"),
+      configRead: attr.flag("Whether a kubelet config file (or drop-in) was read"),
+      clusterDNS: attr.texts("Cluster DNS server IPs the kubelet gives pods"),
+      cgroupDriver: attr.text("Effective cgroup driver (systemd / cgroupfs; cgroupfs when unset)"),
+      evictionHard: attr.texts('Hard eviction thresholds, "signal<quantity", sorted'),
+      evictionSoft: attr.texts('Soft eviction thresholds, "signal<quantity", sorted'),
+      systemReserved: attr.texts('systemReserved resources, "resource=quantity", sorted'),
+      kubeReserved: attr.texts('kubeReserved resources, "resource=quantity", sorted'),
+      reservedMemoryMiB: attr.number("Memory reserved by systemReserved plus kubeReserved", "MiB"),
+      featureGates: attr.texts('Feature gates, "Gate=value", sorted'),
+      dropIns: attr.texts("config.json.d drop-in files merged, in order (paths)"),
+      flagOverrides: attr.texts("Unit flags that override the config file (flag names without --)"),
+      clusterDomain: attr.text("Cluster DNS domain (e.g. cluster.local)"),
+      serverTLSBootstrap: attr.flag("serverTLSBootstrap / --rotate-server-certificates"),
+      containerRuntimeEndpoint: attr.text(
+        "CRI endpoint the kubelet uses (e.g. unix:///run/containerd/containerd.sock)",
+      ),
+      podInfraContainerImage: attr.text("--pod-infra-container-image (pause image the kubelet protects from image GC)"),
+      nodeIp: attr.text("--node-ip value"),
+      evictionHardMemoryAvailable: attr.text("Hard eviction threshold for memory.available (quantity, e.g. 100Mi)"),
+      ignoredDropIns: attr.texts("Files in config.json.d the kubelet ignores (not *.conf) (paths)"),
+      otherConfigFiles: attr.texts("Kubelet config files in the bundle other than the one used (paths)"),
+      unitVariablesNotInBundle: attr.texts(
+        "Environment variables the kubelet unit's ExecStart uses that the bundle does not define",
+      ),
+    },
+  ),
+  "kubelet-config.api-server": kind(
     "The API server the kubelet's kubeconfig points at: server URL and host, whether a CA is configured, how the kubelet authenticates (fact)",
-  "kubelet-config.server-invalid":
+    {
+      server: attr.nullable(attr.text("Kubeconfig server URL; null when the cluster entry has none")),
+      caConfigured: attr.flag("Whether a cluster CA is configured (file, data, or data omitted by kubectl)"),
+      caSource: CA_SOURCE,
+      authMethod: AUTH_METHOD,
+      eksEndpoint: attr.flag("Whether the server host is an EKS endpoint (*.eks.amazonaws.com[.cn])"),
+      serverHost: attr.text("Host name of the server URL"),
+      execCommand: attr.text("Exec credential plugin command (basename, e.g. aws-iam-authenticator)"),
+      clusterName: attr.text("Cluster name passed to the exec plugin (--cluster-name / --cluster-id / -i)"),
+      region: attr.text("AWS region passed to the exec plugin (--region)"),
+    },
+  ),
+  "kubelet-config.server-invalid": kind(
     "The kubeconfig's server is empty, `None`, not https, or an unreplaced placeholder (MASTER_ENDPOINT): bootstrap wrote a broken endpoint",
-  "kubelet-config.ca-missing":
+    {
+      server: attr.nullable(attr.text("Kubeconfig server value; null when absent")),
+      problem: attr.text("What is wrong with the server (empty, placeholder, not a URL, not https, placeholder host)"),
+    },
+  ),
+  "kubelet-config.ca-missing": kind(
     "The kubeconfig has no usable cluster CA (no certificate-authority, a placeholder, or TLS verification disabled)",
-  "kubelet-config.no-credentials":
+    { caSource: CA_SOURCE },
+  ),
+  "kubelet-config.no-credentials": kind(
     "The kubeconfig's user has no credentials at all (no exec plugin, token or client certificate): the kubelet would call the API anonymously",
-  "kubelet-config.kubeconfig-invalid": "The kubeconfig is present but not a usable YAML kubeconfig",
-  "kubelet-config.no-system-reserve":
+    { authMethod: AUTH_METHOD },
+  ),
+  "kubelet-config.kubeconfig-invalid": kind("The kubeconfig is present but not a usable YAML kubeconfig", {
+    problem: attr.text("Why the kubeconfig cannot be used (invalid YAML, not a kubeconfig)"),
+  }),
+  "kubelet-config.no-system-reserve": kind(
     "Neither systemReserved nor kubeReserved reserves memory: pods may take memory the kubelet and containerd need (context for a system OOM)",
-  "kubelet-config.hostname-override":
+    {
+      evictionHardMemoryAvailable: attr.nullable(
+        attr.text("Hard eviction threshold for memory.available (quantity, e.g. 100Mi); null when none"),
+      ),
+    },
+  ),
+  "kubelet-config.hostname-override": kind(
     "The kubelet runs with --hostname-override (fact: the value); the node name then differs from the OS hostname",
-  "kubelet-config.invalid":
+    {
+      hostnameOverride: attr.text("--hostname-override value as written"),
+      unexpanded: attr.flag("Whether the value still holds an unexpanded variable ($, %, {)"),
+    },
+  ),
+  "kubelet-config.invalid": kind(
     "A kubelet config file (config.json or a config.json.d drop-in) is present but not valid JSON/YAML or not a KubeletConfiguration: the kubelet cannot start with it",
-  "kubelet-config.cgroup-driver": "The kubelet's cgroup driver, and containerd's SystemdCgroup when known (fact)",
-  "kubelet-config.cgroup-driver-mismatch":
+    {
+      files: attr.texts("Config files the kubelet cannot load (paths)"),
+      problems: attr.texts("Why each file cannot be loaded, in the order of files"),
+    },
+  ),
+  "kubelet-config.cgroup-driver": kind(
+    "The kubelet's cgroup driver, and containerd's SystemdCgroup when known (fact)",
+    {
+      cgroupDriver: attr.text("The kubelet's effective cgroup driver (systemd / cgroupfs; cgroupfs when unset)"),
+      explicit: attr.flag("Whether the cgroup driver is set (flag or config) rather than the default"),
+      containerdSystemdCgroup: attr.flag("containerd's SystemdCgroup for runc"),
+      containerdFrom: attr.text('Where SystemdCgroup came from: "input" (hand-off) or the containerd config path'),
+    },
+  ),
+  "kubelet-config.cgroup-driver-mismatch": kind(
     "The kubelet's cgroupDriver disagrees with containerd's SystemdCgroup (systemd ↔ true, cgroupfs ↔ false): pods fail to start or the kubelet refuses to run",
-  "kubelet-config.sandbox-image-mismatch":
+    {
+      cgroupDriver: attr.text("The kubelet's effective cgroup driver (systemd / cgroupfs; cgroupfs when unset)"),
+      explicit: attr.flag("Whether the cgroup driver is set (flag or config) rather than the default"),
+      containerdSystemdCgroup: attr.flag("containerd's SystemdCgroup for runc"),
+      driverFromCri: attr.flag(
+        "Whether the KubeletCgroupDriverFromCRI feature gate is on (the kubelet may follow containerd)",
+      ),
+    },
+  ),
+  "kubelet-config.sandbox-image-mismatch": kind(
     "The kubelet's --pod-infra-container-image differs from containerd's sandbox image: the image containerd uses is not the one the kubelet protects from image GC",
-} as const;
+    {
+      podInfraContainerImage: attr.text("The kubelet's --pod-infra-container-image"),
+      containerdSandboxImage: attr.text("containerd's sandbox (pause) image"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 const CORRELATE: Partial<Record<Kind, string[]>> = {

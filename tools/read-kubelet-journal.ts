@@ -9,55 +9,173 @@ import {
 import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+
+/** Set on findings whose signal stopped long before the window's end. */
+const STALE = attr.flag("Set (true) when the signal stopped long before the window's end (severity lowered to info)");
+const CLEARED_BY_REGISTRATION_ATTR = attr.flag("Set (true) when it stopped once the node registered");
 
 const KINDS = {
-  "kubelet.network-not-ready":
+  "kubelet.network-not-ready": kind(
     "The container runtime network is not ready (NetworkPluginNotReady, cni plugin not initialized, no networks in /etc/cni/net.d); info when it only happened at boot and cleared",
-  "kubelet.unauthorized":
+    {
+      cleared: attr.flag("Set (true) when it happened only at boot and cleared"),
+      stale: STALE,
+    },
+  ),
+  "kubelet.unauthorized": kind(
     "The API server answered Unauthorized / system:anonymous to the kubelet (node identity not mapped); info when registration later succeeded",
-  "kubelet.node-name-forbidden":
+    {
+      cleared: CLEARED_BY_REGISTRATION_ATTR,
+      stale: STALE,
+    },
+  ),
+  "kubelet.node-name-forbidden": kind(
     "The node authorizer refused the kubelet writing a Node whose name differs from its credentials (custom DHCP domain, hostname override)",
-  "kubelet.apiserver-unreachable":
+    {
+      claimedName: attr.text("Node name the kubelet tried to write"),
+      credentialName: attr.text("Node name the kubelet's credentials are for"),
+      cleared: CLEARED_BY_REGISTRATION_ATTR,
+      stale: STALE,
+    },
+  ),
+  "kubelet.apiserver-unreachable": kind(
     "Calls to the cluster endpoint time out or are refused (dial tcp …:443); info for boot-time retries that stopped",
-  "kubelet.apiserver-url-invalid":
+    {
+      cleared: CLEARED_BY_REGISTRATION_ATTR,
+      stale: STALE,
+    },
+  ),
+  "kubelet.apiserver-url-invalid": kind(
     'The kubelet\'s API server URL is unusable (unsupported protocol scheme, "None" or an empty host): bootstrap wrote a broken endpoint',
-  "kubelet.x509-unknown-authority":
+    {
+      stale: STALE,
+    },
+  ),
+  "kubelet.x509-unknown-authority": kind(
     "TLS to the API server fails: certificate signed by unknown authority (wrong CA in bootstrap)",
-  "kubelet.certificate-expired": "x509: certificate has expired or is not yet valid… expired",
-  "kubelet.certificate-not-yet-valid": "x509: certificate is not yet valid (usually clock skew)",
-  "kubelet.certificate-rotation-failed":
+    {
+      stale: STALE,
+    },
+  ),
+  "kubelet.certificate-expired": kind("x509: certificate has expired or is not yet valid… expired", {
+    certificates: attr.texts(
+      'Certificates whose announced expiry passed before the window\'s end, "<name> expired <ISO 8601 instant>"',
+    ),
+    stale: STALE,
+  }),
+  "kubelet.certificate-not-yet-valid": kind("x509: certificate is not yet valid (usually clock skew)", {
+    stale: STALE,
+  }),
+  "kubelet.certificate-rotation-failed": kind(
     "The kubelet's certificate manager could not get a new certificate signed (CSR not approved, signing failed)",
-  "kubelet.tls-bad-certificate":
+    {
+      stale: STALE,
+    },
+  ),
+  "kubelet.tls-bad-certificate": kind(
     "Clients abort TLS handshakes to the kubelet with 'remote error: tls: bad certificate' (its serving certificate is not accepted)",
-  "kubelet.pleg-unhealthy":
+    {
+      stale: STALE,
+    },
+  ),
+  "kubelet.pleg-unhealthy": kind(
     "PLEG is not healthy; attributes carry the longest relist delay; info once it recovered long ago",
-  "kubelet.runtime-unavailable":
+    {
+      maxRelistSeconds: attr.seconds('Longest PLEG relist gap reported ("last seen active … ago"), one decimal'),
+      stale: STALE,
+    },
+  ),
+  "kubelet.runtime-unavailable": kind(
     "The kubelet cannot talk to containerd (container runtime is down, containerd.sock refused, ContainerRuntimeNotReady)",
-  "kubelet.image-gc-failed": "Image garbage collection could not free the required bytes",
-  "kubelet.disk-pressure":
+    {
+      stale: STALE,
+    },
+  ),
+  "kubelet.image-gc-failed": kind("Image garbage collection could not free the required bytes", {
+    bytesToFree: attr.bytes("Bytes image GC attempted to free"),
+    bytesEligible: attr.bytes("Bytes image GC found eligible to free"),
+    stale: STALE,
+  }),
+  "kubelet.disk-pressure": kind(
     "DiskPressure, eviction reclaiming nodefs/imagefs/ephemeral-storage, or no space left on device",
-  "kubelet.pid-pressure": "PIDPressure or fork/exec failures with resource temporarily unavailable",
-  "kubelet.memory-pressure": "Eviction manager reclaiming memory / MemoryPressure",
-  "kubelet.sandbox-image-pull-failed": "The pause (sandbox) image cannot be pulled: failed to get sandbox image",
-  "kubelet.sandbox-create-failed":
+    {
+      stale: STALE,
+    },
+  ),
+  "kubelet.pid-pressure": kind("PIDPressure or fork/exec failures with resource temporarily unavailable", {
+    stale: STALE,
+  }),
+  "kubelet.memory-pressure": kind("Eviction manager reclaiming memory / MemoryPressure", {
+    stale: STALE,
+  }),
+  "kubelet.sandbox-image-pull-failed": kind("The pause (sandbox) image cannot be pulled: failed to get sandbox image", {
+    stale: STALE,
+  }),
+  "kubelet.sandbox-create-failed": kind(
     "Pod sandbox creation fails; attribute `causes` classifies why (cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other)",
-  "kubelet.cni-ip-assign-failed": "The CNI could not assign an IP address to a pod sandbox",
-  "kubelet.image-pull-failed":
+    {
+      causes: attr.texts(
+        "Distinct causes, sorted: cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other",
+      ),
+      stale: STALE,
+    },
+  ),
+  "kubelet.cni-ip-assign-failed": kind("The CNI could not assign an IP address to a pod sandbox", {
+    stale: STALE,
+  }),
+  "kubelet.image-pull-failed": kind(
     "Workload images fail to pull; attribute `reasons` (auth, throttled, not-found, network, other)",
-  "kubelet.config-invalid":
+    {
+      reasons: attr.texts("Distinct pull failure reasons, sorted: auth, throttled, not-found, network, other"),
+      images: attr.texts("Image references that failed to pull (first 5)"),
+      stale: STALE,
+    },
+  ),
+  "kubelet.config-invalid": kind(
     "The kubelet cannot start because of its configuration (failed to run Kubelet, config parse, cgroup driver mismatch)",
-  "kubelet.restarts": "systemd restarted the kubelet after it exited with an error (restart counter)",
-  "kubelet.csi-driver-not-registered": "A CSI driver is not registered on this node",
-  "kubelet.volume-multi-attach": "Multi-Attach error: a volume is still attached to another node",
-  "kubelet.volume-mount-failed":
+    {
+      stale: STALE,
+    },
+  ),
+  "kubelet.restarts": kind("systemd restarted the kubelet after it exited with an error (restart counter)", {
+    restartCounter: attr.count("systemd's highest restart counter for the kubelet (0 when not logged)"),
+    stale: STALE,
+  }),
+  "kubelet.csi-driver-not-registered": kind("A CSI driver is not registered on this node", {
+    drivers: attr.texts("CSI driver names the kubelet could not find"),
+    stale: STALE,
+  }),
+  "kubelet.volume-multi-attach": kind("Multi-Attach error: a volume is still attached to another node", {
+    stale: STALE,
+  }),
+  "kubelet.volume-mount-failed": kind(
     "MountVolume/MountDevice/attach failures; attribute `causes` (device-not-found, nfs-timeout, attach-timeout, other)",
-  "kubelet.node-not-ready": "The node condition went NotReady (count shows flapping)",
-  "kubelet.evictions": "The kubelet evicted pods",
-  "kubelet.container-oom-killed": "A workload container was OOMKilled under its own limit (application-level, info)",
-  "kubelet.probe-failures": "Liveness/readiness probes failed (application-level, info)",
-  "kubelet.node-registered": "The node registered with the API server (fact: when)",
-  "kubelet.version": "Kubelet version from its startup line (fact)",
-} as const;
+    {
+      causes: attr.texts("Distinct causes, sorted: device-not-found, nfs-timeout, attach-timeout, other"),
+      stale: STALE,
+    },
+  ),
+  "kubelet.node-not-ready": kind("The node condition went NotReady (count shows flapping)", {
+    stale: STALE,
+  }),
+  "kubelet.evictions": kind("The kubelet evicted pods", {
+    stale: STALE,
+  }),
+  "kubelet.container-oom-killed": kind(
+    "A workload container was OOMKilled under its own limit (application-level, info)",
+    {
+      pods: attr.texts("Pods named in the lines, namespace/name (first 10)"),
+    },
+  ),
+  "kubelet.probe-failures": kind("Liveness/readiness probes failed (application-level, info)", {
+    pods: attr.texts("Pods named in the lines, namespace/name (first 10)"),
+  }),
+  "kubelet.node-registered": kind("The node registered with the API server (fact: when)", {}),
+  "kubelet.version": kind("Kubelet version from its startup line (fact)", {
+    version: attr.text("kubelet version (kubeletVersion=…)"),
+  }),
+};
 type Kind = keyof typeof KINDS;
 
 const API_NETWORK_ERROR =
@@ -469,7 +587,7 @@ function summarize(kind: Kind, occ: Occurrences, x: Extras): string {
     case "kubelet.node-registered":
       return `The node registered with the API server`;
     default:
-      return `${KINDS[kind].split(";")[0]} (${n})`;
+      return `${KINDS[kind].description.split(";")[0]} (${n})`;
   }
 }
 

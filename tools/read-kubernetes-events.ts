@@ -4,29 +4,74 @@ import { KubernetesEventSchema, type KubernetesEvent } from "../src/evidence/kub
 import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
 import { inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "events.sandbox-failed":
+  "events.sandbox-failed": kind(
     "FailedCreatePodSandBox events; attribute `causes` (cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other)",
-  "events.multi-attach": "Multi-Attach errors: a volume is still attached to another node",
-  "events.attach-failed": "FailedAttachVolume events (attach timeouts, volume in use)",
-  "events.mount-failed":
+    {
+      causes: attr.texts(
+        "Distinct causes read from the event messages, sorted: cni-ip-assign, ipamd-unreachable, cni-not-initialized, sandbox-image, other",
+      ),
+      stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+    },
+  ),
+  "events.multi-attach": kind("Multi-Attach errors: a volume is still attached to another node", {
+    stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+  }),
+  "events.attach-failed": kind("FailedAttachVolume events (attach timeouts, volume in use)", {
+    stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+  }),
+  "events.mount-failed": kind(
     "FailedMount events; attribute `causes` (device-not-found, nfs-timeout, attach-timeout, csi-driver-missing, other)",
-  "events.disk-pressure":
+    {
+      causes: attr.texts(
+        "Distinct causes read from the event messages, sorted: device-not-found, nfs-timeout, attach-timeout, csi-driver-missing, other",
+      ),
+      stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+    },
+  ),
+  "events.disk-pressure": kind(
     "NodeHasDiskPressure, EvictionThresholdMet on disk, FreeDiskSpaceFailed or ImageGCFailed events",
-  "events.pid-pressure": "NodeHasInsufficientPID events",
-  "events.memory-pressure": "NodeHasInsufficientMemory / memory eviction events",
-  "events.system-oom": "SystemOOM events from the kubelet: the kernel OOM killer hit a process outside pod limits",
-  "events.image-pull-failed":
+    { stale: attr.flag("Set (true) when no such event falls in the recent part of the window") },
+  ),
+  "events.pid-pressure": kind("NodeHasInsufficientPID events", {
+    stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+  }),
+  "events.memory-pressure": kind("NodeHasInsufficientMemory / memory eviction events", {
+    stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+  }),
+  "events.system-oom": kind(
+    "SystemOOM events from the kubelet: the kernel OOM killer hit a process outside pod limits",
+    { stale: attr.flag("Set (true) when no such event falls in the recent part of the window") },
+  ),
+  "events.image-pull-failed": kind(
     "Failed / ErrImagePull / image pull back-off events for workload images; attribute `reasons`",
-  "events.node-not-ready": "NodeNotReady events",
-  "events.rebooted": "Rebooted events for the node",
-  "events.workload-oom": "Containers OOMKilled under their own limits (application-level, info)",
-  "events.container-backoff":
+    {
+      reasons: attr.texts("Distinct pull failure reasons, sorted: throttled, auth, not-found, network, other"),
+      stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+    },
+  ),
+  "events.node-not-ready": kind("NodeNotReady events", {
+    stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+  }),
+  "events.rebooted": kind("Rebooted events for the node", {
+    stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+  }),
+  "events.workload-oom": kind("Containers OOMKilled under their own limits (application-level, info)", {
+    stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+  }),
+  "events.container-backoff": kind(
     "BackOff restarting failed containers (application-level unless the node explains it, info)",
-  "events.probe-failures": "Unhealthy events: liveness/readiness probe failures (application-level, info)",
-  "events.summary": "How many events concern this node, by reason (fact)",
-} as const;
+    { stale: attr.flag("Set (true) when no such event falls in the recent part of the window") },
+  ),
+  "events.probe-failures": kind("Unhealthy events: liveness/readiness probe failures (application-level, info)", {
+    stale: attr.flag("Set (true) when no such event falls in the recent part of the window"),
+  }),
+  "events.summary": kind("How many events concern this node, by reason (fact)", {
+    reasons: attr.texts('Up to 15 event reasons with their event counts ("Reason=count"), most frequent first'),
+  }),
+};
 type Kind = keyof typeof KINDS;
 
 const BASE: Record<Kind, Severity> = {
@@ -200,7 +245,7 @@ function draft(kind: Kind, occ: Occurrences, ctx: AnalyzerContext, causes: Set<s
   const out: FindingDraft = {
     kind,
     severity,
-    summary: `${KINDS[kind].split(";")[0]} (${occ.count} event${occ.count === 1 ? "" : "s"})`,
+    summary: `${KINDS[kind].description.split(";")[0]} (${occ.count} event${occ.count === 1 ? "" : "s"})`,
     evidence: occ.evidence,
     count: occ.count,
     attributes,

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Severity } from "../src/domain/severity.ts";
 import { parseIsoTime } from "../src/evidence/clock.ts";
 import type { LineCursor } from "../src/evidence/lines.ts";
@@ -8,21 +9,84 @@ import { buildPrefilter } from "../src/toolkit/log-signals.ts";
 import { Occurrences } from "../src/toolkit/occurrences.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "netpol.enforcement":
+  "netpol.enforcement": kind(
     "Whether the network policy agent enforces policy on this node (fact): eBPF client initialised, probes attached, PolicyEndpoints reconciled, policy event (flow) logging on or off",
-  "netpol.deny-verdicts":
+    {
+      enabled: attr.flag(
+        "The agent enforces policy: the latest enabling signal is later than the latest disabling one",
+      ),
+      signals: attr.texts(
+        "Enforcement signals seen, sorted (ebpf-client-ready, probes-attached, policyendpoint-reconciled, conntrack-cleanup, disabled, …)",
+      ),
+      policyEventLogs: attr.nullable(
+        attr.flag("Policy event (flow) logging is on (true), off (false), or unknown (null)"),
+      ),
+      probeAttachments: attr.count("`Successfully attached required eBPF probes` lines (attachments)"),
+      benignErrorsIgnored: attr.count("Known-benign error lines not counted as errors (lines)"),
+    },
+  ),
+  "netpol.deny-verdicts": kind(
     "The agent's eBPF programs DENIED flows (`Flow Info` lines with Verdict DENY): count and top source → destination pairs; with a healthy agent, evidence for netpol.denied-by-policy",
-  "netpol.conntrack-cleanup":
+    {
+      topPairs: attr.texts("Most frequent denied flows as `src → dst:dport/proto ×count`, at most 10"),
+      topSources: attr.texts("Most frequent denied source IPs, at most 5"),
+      topDestinations: attr.texts("Most frequent denied destination IPs, at most 5"),
+      distinctPairs: attr.count(
+        "Distinct source → destination pairs denied (pairs beyond the tracking limit count as one)",
+      ),
+      explainedByCleanupRace: attr.count("DENY verdicts explained by the conntrack cleanup race (verdicts)"),
+      stale: attr.flag("True when the signal stopped long before the window's end (severity info)"),
+    },
+  ),
+  "netpol.conntrack-cleanup": kind(
     "The agent's periodic conntrack-map cleanup ran (fact): cycles, entries deleted, and which implementation (legacy single pass, or the two-phase cache of aws-network-policy-agent#256)",
-  "netpol.conntrack-cleanup-race":
+    {
+      cycles: attr.count("Cleanup cycles started in the window (cycles)"),
+      deletedEntries: attr.count("Conntrack-map entries the cleanup reported deleted in the window (entries)"),
+      implementation: z
+        .enum(["legacy", "two-phase", "unknown"])
+        .describe(
+          "Conntrack cleanup implementation: legacy single pass, two-phase cache (aws-network-policy-agent#256), or unknown",
+        ),
+    },
+  ),
+  "netpol.conntrack-cleanup-race": kind(
     "Replies of flows whose conntrack entry the cleanup had just deleted were DENIED (aws-network-policy-agent#246/#462): the agent, not the policy, drops live traffic (netpol.agent-failure)",
-  "netpol.agent-errors":
+    {
+      flows: attr.texts("Flows hit by the race as `src:sport ↔ dst:dport/proto`, at most 10"),
+      implementation: z
+        .enum(["legacy", "two-phase", "unknown"])
+        .describe(
+          "Conntrack cleanup implementation: legacy single pass, two-phase cache (aws-network-policy-agent#256), or unknown",
+        ),
+      deniesTotal: attr.count("All DENY verdicts in the window (verdicts)"),
+      stale: attr.flag("True when the signal stopped long before the window's end (severity info)"),
+    },
+  ),
+  "netpol.agent-errors": kind(
     "The agent or its eBPF SDK logged errors (eBPF program load or attach failures, map updates, reconcile errors, fatal exits); attribute `categories`. Known-benign startup noise is not counted",
-  "netpol.agent-panic":
+    {
+      categories: attr.texts(
+        "Error categories, sorted: fatal, ebpf-load, attach, bpf-state-recovery, map-update, conntrack, reconcile, api, sdk, other",
+      ),
+      sdkErrors: attr.count("Error lines from the eBPF SDK log (lines)"),
+      benignErrorsIgnored: attr.count("Known-benign error lines not counted (lines)"),
+      bootOnly: attr.flag("Errors stopped within 15 min of boot and the agent has been quiet since"),
+      stale: attr.flag("True when the signal stopped long before the window's end (severity info)"),
+    },
+  ),
+  "netpol.agent-panic": kind(
     "The agent panicked (panic / fatal error with goroutine traces, or a recovered reconciler panic)",
-} as const;
+    {
+      traceLines: attr.count("Goroutine trace lines (lines)"),
+      sources: attr.texts("Files the panic lines came from, sorted"),
+      stale: attr.flag("True when the signal stopped long before the window's end (severity info)"),
+    },
+  ),
+};
 type Kind = keyof typeof KINDS;
 
 const DENY = '"Verdict":"DENY"';

@@ -1,15 +1,38 @@
+import { z } from "zod";
 import { iso } from "../src/evidence/clock.ts";
 import type { LineCursor } from "../src/evidence/lines.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
 
 const KINDS = {
-  "node.identity":
+  "node.identity": kind(
     "Who the node is: instance id, region, AZ, hostname, kernel, kubelet / containerd / VPC CNI versions, boot and collection time and how the collection time was derived (fact)",
-  "node.hostname-mismatch":
+    {
+      nodeName: attr.text("Node name the investigation is about"),
+      instanceId: attr.text("EC2 instance id (system/instance-id.txt)"),
+      region: attr.text("AWS region (system/region.txt)"),
+      availabilityZone: attr.text("Availability zone (system/availability-zone.txt)"),
+      hostname: attr.text("OS hostname (uname -a, second field)"),
+      kernel: attr.text("Kernel release (uname -a, third field)"),
+      kubeletVersion: attr.text("kubelet version from its journal's startup line (e.g. v1.29.3)"),
+      containerdVersion: attr.text("containerd version from its log's startup line"),
+      cniVersion: attr.text("VPC CNI (ipamd) version from its log's startup line"),
+      bootTime: attr.instant("When the node booted (btime)"),
+      collectedAt: attr.instant("When the bundle was collected"),
+      collectedFrom: z
+        .enum(["archive-name", "newest-timestamp", "unknown"])
+        .describe(
+          "How the collection time was derived: from the archive name, the newest timestamp in the bundle, or unknown",
+        ),
+    },
+  ),
+  "node.hostname-mismatch": kind(
     "The OS hostname is not the EC2 private DNS name the node's credentials are issued for (custom DHCP domain-name, hostname concatenated with a domain): evidence for a node-name mismatch",
-  "node.identity-missing": "The bundle does not say which instance it is from (no instance-id / region)",
-} as const;
+    { hostname: attr.text("OS hostname (uname -a) that is not an EC2 private DNS name") },
+  ),
+  "node.identity-missing": kind("The bundle does not say which instance it is from (no instance-id / region)", {}),
+};
 
 const HEAD_BYTES = 2 * 1024 * 1024;
 /** EC2 private DNS names: ip-a-b-c-d.ec2.internal or ip-a-b-c-d.<region>.compute.internal. */

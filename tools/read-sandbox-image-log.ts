@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { EvidenceLocator } from "../src/domain/finding.ts";
 import { iso } from "../src/evidence/clock.ts";
 import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
@@ -6,20 +7,54 @@ import { journalLineTime } from "../src/toolkit/log-signals.ts";
 import { Occurrences } from "../src/toolkit/occurrences.ts";
 import { humanDuration } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+
+const REASON = z.enum(["auth", "throttled", "not-found", "network", "runtime", "other"]);
 
 const KINDS = {
-  "sandbox-image.pulled":
+  "sandbox-image.pulled": kind(
     "The sandbox-image unit pulled the pause image and finished (fact: image, when, attempts): the pause image was present after boot",
-  "sandbox-image.cached":
+    {
+      image: attr.text("Pause image reference (from the unit log, else containerd's config.toml)"),
+      attempts: attr.count("Pull attempts in the last run (1 when the first attempt succeeded)"),
+      runs: attr.count("Runs of the unit in the journal"),
+    },
+  ),
+  "sandbox-image.cached": kind(
     "The unit skipped the pull because the pause image was already in containerd (AMI cache) (fact)",
-  "sandbox-image.pull-failed":
+    { image: attr.text("Pause image reference (from the unit log, else containerd's config.toml)") },
+  ),
+  "sandbox-image.pull-failed": kind(
     "The unit could not pull the pause image; attribute `reason` (auth, throttled, not-found, network, runtime, other). High when the unit's last run failed; info when a later run succeeded",
-  "sandbox-image.ecr-login-failed":
+    {
+      image: attr.text("Pause image reference (from the unit log, else containerd's config.toml)"),
+      reason: REASON.describe(
+        "The run's failure reason, most specific first: auth, throttled, not-found, runtime, network, other",
+      ),
+      reasons: attr.texts("Every distinct failure reason the run logged (pull and ECR login), sorted; may be empty"),
+      attempts: attr.count("Pull attempts in the run"),
+      final: attr.flag("Whether this is the unit's last run (its outcome decides whether the pause image is there)"),
+      recovered: attr.flag("Whether a later run of the unit succeeded"),
+      inProgress: attr.flag("Whether the run never reported an outcome (still retrying when the logs were collected)"),
+    },
+  ),
+  "sandbox-image.ecr-login-failed": kind(
     "The unit could not get an ECR password (aws ecr get-login-password failed: missing credentials, AccessDenied, endpoint unreachable); info when the pull still succeeded",
-  "sandbox-image.config-missing": "containerd's config.toml names no sandbox_image, so the unit pulled nothing (fact)",
-  "sandbox-image.no-entries":
+    {
+      reason: REASON.describe("Why the ECR login failed: auth, throttled, not-found, runtime, network, other"),
+      final: attr.flag("Whether this is the unit's last run"),
+      pullSucceeded: attr.flag("Whether the run's pull still succeeded (it did not fail)"),
+    },
+  ),
+  "sandbox-image.config-missing": kind(
+    "containerd's config.toml names no sandbox_image, so the unit pulled nothing (fact)",
+    {},
+  ),
+  "sandbox-image.no-entries": kind(
     "journalctl has no entries for the unit (it never ran on this boot: e.g. an AMI whose pause image is baked in) (fact)",
-} as const;
+    {},
+  ),
+};
 
 type Reason = "auth" | "throttled" | "not-found" | "network" | "runtime" | "other";
 

@@ -2,18 +2,84 @@ import type { Severity } from "../src/domain/severity.ts";
 import { makeLocator } from "../src/toolkit/occurrences.ts";
 import { readSysctlValues, sysctlNumber, type SysctlEntry } from "../src/toolkit/parse-sysctls.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+import { z } from "zod";
+
+/** A curated setting: a number when the value is a safe integer, else the raw text (ranges, lists, huge values). */
+const setting = (description: string) =>
+  z.union([z.number(), z.string()]).describe(`${description}; a number when an integer, else the raw text`);
 
 const KINDS = {
-  "sysctl.values":
+  "sysctl.values": kind(
     "The curated kernel settings that node diagnosis needs (conntrack, PIDs, forwarding, rp_filter, ports, files, maps, sockets) as typed attributes; hand-offs `conntrackMax`, `conntrackCount`, `pidMax`, `threadsMax`",
-  "sysctl.ip-forward-disabled":
+    {
+      "net.netfilter.nf_conntrack_max": setting("Conntrack table size limit (entries)"),
+      "net.netfilter.nf_conntrack_count": setting("Conntrack entries in use when collected (entries)"),
+      "net.netfilter.nf_conntrack_buckets": setting("Conntrack hash table buckets (buckets)"),
+      "net.netfilter.nf_conntrack_tcp_timeout_established": setting(
+        "How long an established TCP conntrack entry lives idle (seconds)",
+      ),
+      "net.nf_conntrack_max": setting("Conntrack table size limit, legacy key (entries)"),
+      "kernel.pid_max": setting("Highest PID plus one (PIDs)"),
+      "kernel.threads-max": setting("System-wide thread limit (threads)"),
+      "net.ipv4.ip_forward": setting("IPv4 forwarding (0 off, 1 on)"),
+      "net.ipv6.conf.all.forwarding": setting("IPv6 forwarding on all interfaces (0 off, 1 on)"),
+      "net.ipv4.conf.all.rp_filter": setting("Reverse-path filtering for all interfaces (0 off, 1 strict, 2 loose)"),
+      "net.ipv4.conf.default.rp_filter": setting(
+        "Reverse-path filtering default for new interfaces (0 off, 1 strict, 2 loose)",
+      ),
+      "net.ipv4.ip_local_port_range": setting("Ephemeral port range, `low high` (port numbers)"),
+      "net.ipv4.ip_local_reserved_ports": setting("Ports excluded from ephemeral use (port list)"),
+      "net.ipv4.tcp_mtu_probing": setting("TCP path-MTU probing (0 off, 1 after a black hole, 2 always)"),
+      "net.ipv4.neigh.default.gc_thresh1": setting(
+        "Neighbour table size below which no entries are collected (entries)",
+      ),
+      "net.ipv4.neigh.default.gc_thresh2": setting("Neighbour table soft limit (entries)"),
+      "net.ipv4.neigh.default.gc_thresh3": setting("Neighbour table hard limit (entries)"),
+      "net.core.somaxconn": setting("Listen backlog limit per socket (connections)"),
+      "net.core.netdev_max_backlog": setting("Per-CPU input packet queue limit (packets)"),
+      "fs.file-max": setting("System-wide open file limit (file handles)"),
+      "fs.nr_open": setting("Per-process open file limit ceiling (file descriptors)"),
+      "fs.inotify.max_user_watches": setting("inotify watches per user (watches)"),
+      "fs.inotify.max_user_instances": setting("inotify instances per user (instances)"),
+      "vm.max_map_count": setting("Memory map areas per process (maps)"),
+      "vm.overcommit_memory": setting("Memory overcommit mode (0 heuristic, 1 always, 2 never)"),
+      "vm.panic_on_oom": setting("Panic instead of OOM-killing (0 no, 1 or 2 yes)"),
+      "kernel.panic": setting("Reboot this long after a panic, 0 never (seconds)"),
+      "kernel.panic_on_oops": setting("Panic on a kernel oops (0 no, 1 yes)"),
+      conntrackMax: attr.number("Conntrack table size limit (nf_conntrack_max, else the legacy key)", "entries"),
+      conntrackCount: attr.number("Conntrack entries in use when collected", "entries"),
+      pidMax: attr.number("kernel.pid_max", "PIDs"),
+      threadsMax: attr.number("kernel.threads-max", "threads"),
+      ephemeralPorts: attr.number("Size of the ephemeral port range (high − low + 1)", "ports"),
+    },
+  ),
+  "sysctl.ip-forward-disabled": kind(
     "net.ipv4.ip_forward = 0: the node does not route, so pods cannot reach anything off their veth",
-  "sysctl.conntrack-near-max":
+    { ipForward: attr.number("net.ipv4.ip_forward (always 0 here)", "0 off, 1 on") },
+  ),
+  "sysctl.conntrack-near-max": kind(
     "net.netfilter.nf_conntrack_count is at least 75% (medium) / 90% (high) of nf_conntrack_max",
-  "sysctl.pid-max-low": "kernel.pid_max is below 65536 (medium below 32768): a busy node can run out of PIDs",
-  "sysctl.rp-filter-strict":
+    {
+      conntrackCount: attr.number("Conntrack entries in use when collected", "entries"),
+      conntrackMax: attr.number("Conntrack table size limit", "entries"),
+      percent: attr.percent("Share of the conntrack table in use, to 0.1"),
+    },
+  ),
+  "sysctl.pid-max-low": kind("kernel.pid_max is below 65536 (medium below 32768): a busy node can run out of PIDs", {
+    pidMax: attr.number("kernel.pid_max", "PIDs"),
+    threadsMax: attr.number("kernel.threads-max", "threads"),
+  }),
+  "sysctl.rp-filter-strict": kind(
     "Strict reverse-path filtering (rp_filter=1) is effective on a node interface; on multi-ENI nodes it can drop asymmetric traffic (the VPC CNI sets loose mode on the interfaces it manages). A fact, info unless secondary ENIs are strict",
-} as const;
+    {
+      rpFilterAll: attr.number("net.ipv4.conf.all.rp_filter, 0 when absent", "0 off, 1 strict, 2 loose"),
+      strictInterfaces: attr.texts("ENI-backed interfaces where strict filtering is effective, primary first"),
+      looseInterfaces: attr.texts("ENI-backed interfaces where loose filtering is effective"),
+      secondaryStrict: attr.texts("Strict interfaces other than the primary (lowest-numbered) one"),
+    },
+  ),
+};
 
 /** Settings reported as typed attributes of `sysctl.values`. */
 const CURATED = [

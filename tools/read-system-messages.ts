@@ -3,25 +3,51 @@ import { buildPrefilter, journalLineTime, matchSignals, type LogSignal } from ".
 import { OccurrenceTable } from "../src/toolkit/occurrences.ts";
 import { humanDuration, inWindow, isRecent } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
+import { attr, kind } from "../src/toolkit/finding-kinds.ts";
+
+/** Set on every kind but messages.clock-synced when the signal stopped before the window's end. */
+const stale = attr.flag("True when the signal stopped well before the window's end (severity lowered to info)");
 
 const KINDS = {
-  "messages.clock-unsynchronised":
+  "messages.clock-unsynchronised": kind(
     "chronyd/ntpd cannot synchronise (no selectable sources, no majority, unreachable servers, clock unsynchronized): evidence for node.clock-skew",
-  "messages.clock-jump":
+    {
+      recovered: attr.flag("True when chronyd selected a source again after the last loss (severity info)"),
+      stale,
+    },
+  ),
+  "messages.clock-jump": kind(
     "The system clock was wrong by a large offset or stepped (System clock wrong by N seconds, Time has been changed, clock stepped)",
-  "messages.clock-service-stopped": "chronyd / ntpd / systemd-timesyncd stopped or failed",
-  "messages.clock-synced":
+    {
+      maxOffsetSeconds: attr.seconds("Largest absolute clock offset or step reported; 0 when no line gave one"),
+      stale,
+    },
+  ),
+  "messages.clock-service-stopped": kind("chronyd / ntpd / systemd-timesyncd stopped or failed", { stale }),
+  "messages.clock-synced": kind(
     "chronyd selected a time source (fact: the clock was synchronised; argues against clock skew)",
-  "messages.unit-failed":
+    {},
+  ),
+  "messages.unit-failed": kind(
     "systemd units that failed (attribute `units`); kubelet, containerd and sandbox-image failures are high",
-  "messages.kernel-oom":
+    { units: attr.texts("Failed systemd units (name.service), sorted"), stale },
+  ),
+  "messages.kernel-oom": kind(
     "The kernel OOM killer, as relayed by rsyslog (attribute `processes`); system processes are high, pod processes info",
-  "messages.kernel-hang": "Soft lockups, hung tasks or RCU stalls relayed by rsyslog",
-  "messages.conntrack-table-full": "nf_conntrack: table full, dropping packet, relayed by rsyslog",
-  "messages.io-errors":
+    {
+      processes: attr.texts("Killed processes by command name, sorted"),
+      system: attr.flag("True when a node-wide OOM killed a system process or the constraint was CONSTRAINT_NONE"),
+      stale,
+    },
+  ),
+  "messages.kernel-hang": kind("Soft lockups, hung tasks or RCU stalls relayed by rsyslog", { stale }),
+  "messages.conntrack-table-full": kind("nf_conntrack: table full, dropping packet, relayed by rsyslog", { stale }),
+  "messages.io-errors": kind(
     "Block device or filesystem I/O errors (I/O error, EXT4-fs error, XFS … error, Buffer I/O error)",
-  "messages.no-space": "No space left on device reported by any service",
-} as const;
+    { stale },
+  ),
+  "messages.no-space": kind("No space left on device reported by any service", { stale }),
+};
 type Kind = keyof typeof KINDS;
 
 const CORE_UNITS = /^(kubelet|containerd|sandbox-image|chronyd|docker|nodeadm-(config|run))\.service$/;
@@ -210,7 +236,7 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
     const draft: FindingDraft = {
       kind,
       severity,
-      summary: `${KINDS[kind].split(" (")[0]} (${occ.count} time${occ.count === 1 ? "" : "s"})${notes.length ? `; ${notes.join("; ")}` : ""}`,
+      summary: `${KINDS[kind].description.split(" (")[0]} (${occ.count} time${occ.count === 1 ? "" : "s"})${notes.length ? `; ${notes.join("; ")}` : ""}`,
       evidence: occ.evidence,
       count: occ.count,
       attributes,

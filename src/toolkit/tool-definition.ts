@@ -4,6 +4,7 @@ import type { WindowMs } from "../domain/time.ts";
 import type { BundleClock } from "../evidence/bundle-clock.ts";
 import type { ArtifactName } from "../evidence/layout.ts";
 import type { EvidenceReader } from "./evidence-reader.ts";
+import type { KindSpec } from "./finding-kinds.ts";
 
 export { LANE_NAMES as LANES, type LaneName as Lane } from "../domain/lane.ts";
 import type { LaneName as Lane } from "../domain/lane.ts";
@@ -33,8 +34,8 @@ export interface ToolDefinition<Extra extends z.ZodRawShape = z.ZodRawShape> {
   /** What it reads, which kinds it emits, what to call next: the text a model reads. */
   description: string;
   sources: ArtifactName[];
-  /** Every finding kind the tool can emit, with what it means (documentation and tests). */
-  kinds: Record<string, string>;
+  /** Every finding kind the tool can emit: what it means and the attributes it carries. */
+  kinds: Record<string, KindSpec>;
   /** Tool-specific input beyond `node` and `window` (typed hand-offs from other tools). */
   input: Extra;
   analyze(ctx: AnalyzerContext, input: z.infer<z.ZodObject<Extra>>): Promise<FindingDraft[]>;

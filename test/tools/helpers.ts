@@ -2,6 +2,7 @@ import type { ToolReport } from "../../src/domain/tool-report.ts";
 import { createMemorySource } from "../../src/evidence/memory-source.ts";
 import { createNodeEvidence, type NodeEvidence } from "../../src/evidence/node-evidence.ts";
 import { runTool, type ToolInput } from "../../src/toolkit/run-tool.ts";
+import { undeclaredAttributes } from "../../src/toolkit/finding-kinds.ts";
 import type { ToolDefinition } from "../../src/toolkit/tool-definition.ts";
 
 /** Bundle files in memory: a map or a record of bundle-relative path → content. */
@@ -15,14 +16,22 @@ export async function evidenceOf(files: BundleFiles, label?: string): Promise<No
   return createNodeEvidence(createMemorySource(files, label));
 }
 
-/** Runs a tool over in-memory bundle files through the real runner (status, ordering, redaction). */
+/**
+ * Runs a tool over in-memory bundle files through the real runner (status, ordering, redaction),
+ * and holds every finding to its kind's declaration: an undeclared attribute fails the test.
+ */
 export async function runOn(
   tool: unknown,
   files: BundleFiles,
   input: ToolInput = {},
   options: { label?: string } = {},
 ): Promise<ToolReport> {
-  return runTool(tool as ToolDefinition, await evidenceOf(files, options.label), input);
+  const definition = tool as ToolDefinition;
+  const report = await runTool(definition, await evidenceOf(files, options.label), input);
+  const problems = report.findings.flatMap((f) => undeclaredAttributes(definition.kinds[f.kind], f.kind, f.attributes));
+  if (problems.length > 0)
+    throw new Error(`${definition.name} emits what it does not declare:\n${problems.join("\n")}`);
+  return report;
 }
 
 export function kindOf(report: ToolReport, kind: string) {
