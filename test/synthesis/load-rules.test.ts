@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import {
+  attributesNamed,
   BUILT_IN_RULES_FILE,
   loadRules,
   parseRules,
@@ -36,6 +37,20 @@ describe("loading the diagnostic rules", () => {
     for (const rule of rules.rules)
       for (const signal of [...rule.requires, ...rule.supports, ...rule.contrary])
         for (const kind of signal.kinds) expect(declared.has(kind), `${rule.id}: ${kind}`).toBe(true);
+  });
+
+  it("names only attributes the tools declare for each kind a rule's condition reads", () => {
+    const declared = new Map(TOOLS.flatMap((t) => Object.entries(t.kinds)).map(([k, spec]) => [k, spec.attributes]));
+    let checked = 0;
+    for (const rule of BUILT_IN_RULES.rules)
+      for (const signal of [...rule.requires, ...rule.supports, ...rule.contrary])
+        if (signal.where)
+          for (const name of attributesNamed(signal.where))
+            for (const kind of signal.kinds) {
+              expect(Object.keys(declared.get(kind) ?? {}), `${rule.id}: ${kind}.${name}`).toContain(name);
+              checked += 1;
+            }
+    expect(checked).toBeGreaterThan(30);
   });
 
   it("keeps the scoring constants and the application-level kinds in the data", () => {
