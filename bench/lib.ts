@@ -77,8 +77,8 @@ export interface GrepRun {
 export async function timeGrep(pattern: string, file: string): Promise<GrepRun> {
   const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
   const argv = timeBin
-    ? [timeBin, "-f", "@@time %e %U %S", "grep", "-cE", pattern, file]
-    : ["grep", "-cE", pattern, file];
+    ? [timeBin, "-f", "@@time %e %U %S", "grep", "-c", "-E", "-e", pattern, "--", file]
+    : ["grep", "-c", "-E", "-e", pattern, "--", file];
   const t0 = performance.now();
   const child = spawn(argv[0] as string, argv.slice(1), {
     stdio: ["ignore", "pipe", "pipe"],

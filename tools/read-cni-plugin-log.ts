@@ -1,11 +1,10 @@
-import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
 import type { WindowMs } from "../src/domain/time.ts";
 import { iso } from "../src/evidence/clock.ts";
 import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
-import { draft, times } from "../src/toolkit/finding-drafts.ts";
+import { draft, fromSeen, seen, times, type Seen } from "../src/toolkit/finding-drafts.ts";
 import { buildPrefilter, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
-import { OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
+import { OccurrenceTable } from "../src/toolkit/occurrences.ts";
 import { createCniTimeParser, preferPrimary } from "../src/toolkit/parse-vpc-cni-log.ts";
 import { humanDuration, inWindow, STALE_AFTER_MS } from "../src/toolkit/recency.ts";
 import { defineTool, type AnalyzerContext, type FindingDraft } from "../src/toolkit/tool-definition.ts";
@@ -286,33 +285,10 @@ function collect(signal: Signal, line: string, at: number | undefined, x: Plugin
   }
 }
 
-interface Seen {
-  count: number;
-  first: number | undefined;
-  last: number | undefined;
-  evidence: EvidenceLocator[];
-}
-
-function seen(occ: Occurrences | undefined): Seen | undefined {
-  return occ && occ.count > 0
-    ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence }
-    : undefined;
-}
-
 type Attributes = FindingDraft["attributes"];
 
 function finding(kind: Kind, severity: Severity, summary: string, occ: Seen, attributes: Attributes): FindingDraft {
-  return draft({
-    kind,
-    severity,
-    summary,
-    evidence: occ.evidence,
-    count: occ.count,
-    attributes,
-    correlateWith: CORRELATE[kind],
-    firstSeen: iso(occ.first),
-    lastSeen: iso(occ.last),
-  });
+  return fromSeen(occ, { kind, severity, summary, attributes, correlateWith: CORRELATE[kind] });
 }
 
 /** The log read once: every failure signal's occurrences plus the request counts and the pods named. */

@@ -1,11 +1,10 @@
-import type { EvidenceLocator } from "../src/domain/finding.ts";
 import type { Severity } from "../src/domain/severity.ts";
 import type { WindowMs } from "../src/domain/time.ts";
 import { iso } from "../src/evidence/clock.ts";
 import type { EvidenceReader } from "../src/toolkit/evidence-reader.ts";
-import { draft, times } from "../src/toolkit/finding-drafts.ts";
+import { draft, fromSeen, seen, times, type Seen } from "../src/toolkit/finding-drafts.ts";
 import { buildPrefilter, matchSignals, type LogSignal } from "../src/toolkit/log-signals.ts";
-import { makeLocator, OccurrenceTable, type Occurrences } from "../src/toolkit/occurrences.ts";
+import { makeLocator, OccurrenceTable } from "../src/toolkit/occurrences.ts";
 import {
   cniLineLevel,
   createCniTimeParser,
@@ -500,20 +499,6 @@ async function analyze(ctx: AnalyzerContext): Promise<FindingDraft[]> {
 
 type Attributes = FindingDraft["attributes"];
 
-/** What a finding needs from one or more occurrence sets. */
-interface Seen {
-  count: number;
-  first: number | undefined;
-  last: number | undefined;
-  evidence: EvidenceLocator[];
-}
-
-function seen(occ: Occurrences | undefined): Seen | undefined {
-  return occ && occ.count > 0
-    ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence }
-    : undefined;
-}
-
 /** Two signals reported as one finding (count, first/last, the earliest evidence). */
 function mergeSeen(a: Seen | undefined, b: Seen | undefined): Seen | undefined {
   if (!a || !b) return a ?? b;
@@ -528,17 +513,7 @@ function mergeSeen(a: Seen | undefined, b: Seen | undefined): Seen | undefined {
 }
 
 function finding(kind: Kind, severity: Severity, summary: string, occ: Seen, attributes: Attributes): FindingDraft {
-  return draft({
-    kind,
-    severity,
-    summary,
-    evidence: occ.evidence,
-    count: occ.count,
-    attributes,
-    correlateWith: CORRELATE[kind],
-    firstSeen: iso(occ.first),
-    lastSeen: iso(occ.last),
-  });
+  return fromSeen(occ, { kind, severity, summary, attributes, correlateWith: CORRELATE[kind] });
 }
 
 /** The log judged against the window's end: the pod-facing state every failure's severity leans on. */

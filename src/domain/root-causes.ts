@@ -1,5 +1,5 @@
 /**
- * The root-cause catalog (../shared/design/root-causes.md) as data: the ONE place in code that
+ * The root-cause catalog (docs/root-causes.md) as data: the ONE place in code that
  * knows the ids. Reports and evaluation use these ids; never rename one.
  */
 export const ROOT_CAUSES = [

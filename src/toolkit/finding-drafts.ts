@@ -1,5 +1,6 @@
 import type { AttributeValue, EvidenceLocator } from "../domain/finding.ts";
 import type { Severity } from "../domain/severity.ts";
+import { iso } from "../evidence/clock.ts";
 import type { Occurrences } from "./occurrences.ts";
 import type { FindingDraft } from "./tool-definition.ts";
 
@@ -68,4 +69,27 @@ export function fromOccurrences(
 /** "1 time", "3 times": counts in summaries read the same in every tool. */
 export function times(n: number): string {
   return `${n} time${n === 1 ? "" : "s"}`;
+}
+
+/** Occurrences as plain data (count, first and last epoch ms, samples): a snapshot or a merge of several. */
+export interface Seen {
+  count: number;
+  first: number | undefined;
+  last: number | undefined;
+  evidence: EvidenceLocator[];
+}
+
+/** A snapshot of occurrences that happened at least once; undefined otherwise. */
+export function seen(occ: Occurrences | undefined): Seen | undefined {
+  return occ && occ.count > 0
+    ? { count: occ.count, first: occ.first, last: occ.last, evidence: occ.evidence }
+    : undefined;
+}
+
+/** A finding about what `s` saw: its count, first and last time and samples. */
+export function fromSeen(
+  s: Seen,
+  spec: Omit<DraftSpec, "count" | "firstSeen" | "lastSeen" | "evidence">,
+): FindingDraft {
+  return draft({ ...spec, evidence: s.evidence, count: s.count, firstSeen: iso(s.first), lastSeen: iso(s.last) });
 }

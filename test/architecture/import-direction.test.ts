@@ -40,6 +40,22 @@ describe("the direction of imports", () => {
     expect(await restricted(path, source)).toEqual([]);
   });
 
+  it.each([
+    ["src/remediation/ssm-executor.ts", 'import { spawn } from "node:child_process";', "fathom has no shell"],
+    ["tools/read-dmesg.ts", 'import { execFile } from "child_process";', "fathom has no shell"],
+    ["src/cli/commands/serve.ts", 'import { spawn } from "node:child_process";', "fathom has no shell"],
+    ["src/domain/incident.ts", 'import { spawn } from "node:child_process";', "fathom has no shell"],
+    ["scripts/run-tests.mjs", 'import { exec } from "node:child_process";', "through a shell"],
+    ["bench/lib.ts", 'spawn("grep", [pattern], { shell: true });', "shell: true"],
+    ["test/helpers/tmux.ts", 'spawn("tmux", ["ls"], { shell: true });', "shell: true"],
+  ])("refuses in %s a way to run a command string: %s", async (path, code, reason) => {
+    const [result] = await eslint.lintText(`${code}\n`, { filePath: path });
+    const messages = (result?.messages ?? [])
+      .filter((m) => m.ruleId === "no-restricted-imports" || m.ruleId === "no-restricted-syntax")
+      .map((m) => m.message);
+    expect(messages.join("\n")).toContain(reason);
+  });
+
   it("leaves no folder cycle: every folder imports only folders below it", async () => {
     const edges = await folderGraph();
     expect(edges.get("src/domain")).toEqual(new Set());
